@@ -1,0 +1,753 @@
+/* The libgcrypt seam: the only file that includes <gcrypt.h>. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gcrypt.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "log.h"
+#include "wipe.h"
+
+struct crypto_hash {
+	gcry_md_hd_t	 md;
+	enum sk_hash	 algo;
+};
+
+struct crypto_pubkey {
+	gcry_sexp_t	 sexp;
+	enum sk_pk_alg	 alg;
+	enum sk_curve	 curve;
+	unsigned	 bits;
+};
+
+struct crypto_privkey {
+	gcry_sexp_t	 priv;
+	struct crypto_pubkey pub;
+};
+
+int
+crypto_init(void)
+{
+	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P))
+		return 0;
+	if (!gcry_check_version("1.10.0")) {
+		log_err("libgcrypt is too old: need 1.10.0, have %s",
+		    gcry_check_version(NULL));
+		return SK_ERR_CRYPTO;
+	}
+	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
+	gcry_control(GCRYCTL_INIT_SECMEM, 65536, 0);
+	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+	return 0;
+}
+
+void
+crypto_random(void *buf, size_t n)
+{
+	gcry_randomize(buf, n, GCRY_STRONG_RANDOM);
+}
+
+static int
+gcry_md_algo(enum sk_hash algo)
+{
+	switch (algo) {
+	case SK_HASH_SHA1:	return GCRY_MD_SHA1;
+	case SK_HASH_SHA256:	return GCRY_MD_SHA256;
+	case SK_HASH_SHA384:	return GCRY_MD_SHA384;
+	case SK_HASH_SHA512:	return GCRY_MD_SHA512;
+	}
+	return 0;
+}
+
+static const char *
+hash_name(enum sk_hash algo)
+{
+	switch (algo) {
+	case SK_HASH_SHA1:	return "sha1";
+	case SK_HASH_SHA256:	return "sha256";
+	case SK_HASH_SHA384:	return "sha384";
+	case SK_HASH_SHA512:	return "sha512";
+	}
+	return NULL;
+}
+
+size_t
+crypto_hash_len(enum sk_hash algo)
+{
+	switch (algo) {
+	case SK_HASH_SHA1:	return SK_SHA1_LEN;
+	case SK_HASH_SHA256:	return SK_SHA256_LEN;
+	case SK_HASH_SHA384:	return SK_SHA384_LEN;
+	case SK_HASH_SHA512:	return SK_SHA512_LEN;
+	}
+	return 0;
+}
+
+int
+crypto_hash_open(struct crypto_hash **out, enum sk_hash algo)
+{
+	struct crypto_hash *h;
+
+	*out = NULL;
+	if (gcry_md_algo(algo) == 0)
+		return SK_ERR_INVALID_ARG;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return SK_ERR_ALLOC;
+	if (gcry_md_open(&h->md, gcry_md_algo(algo), 0) != 0) {
+		free(h);
+		return SK_ERR_CRYPTO;
+	}
+	h->algo = algo;
+	*out = h;
+	return 0;
+}
+
+void
+crypto_hash_update(struct crypto_hash *h, const void *p, size_t n)
+{
+	if (n > 0)
+		gcry_md_write(h->md, p, n);
+}
+
+int
+crypto_hash_final(struct crypto_hash *h, uint8_t *out, size_t outlen)
+{
+	const unsigned char *d;
+	size_t len = crypto_hash_len(h->algo);
+
+	if (outlen < len)
+		return SK_ERR_NO_SPACE;
+	if ((d = gcry_md_read(h->md, 0)) == NULL)
+		return SK_ERR_CRYPTO;
+	memcpy(out, d, len);
+	return 0;
+}
+
+void
+crypto_hash_close(struct crypto_hash *h)
+{
+	if (h == NULL)
+		return;
+	gcry_md_close(h->md);
+	free(h);
+}
+
+int
+crypto_sha256(const void *p, size_t n, uint8_t out[static SK_SHA256_LEN])
+{
+	gcry_md_hash_buffer(GCRY_MD_SHA256, out, p, n);
+	return 0;
+}
+
+int
+crypto_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *data,
+    size_t len, uint8_t out[static SK_SHA256_LEN])
+{
+	gcry_mac_hd_t h;
+	size_t outlen = SK_SHA256_LEN;
+	static const uint8_t zero[1];
+	int r = SK_ERR_CRYPTO;
+
+	if (gcry_mac_open(&h, GCRY_MAC_HMAC_SHA256, 0, NULL) != 0)
+		return SK_ERR_CRYPTO;
+	/* HMAC pads the key with zeros: an empty key equals one zero byte. */
+	if (keylen == 0) {
+		key = zero;
+		keylen = sizeof(zero);
+	}
+	if (gcry_mac_setkey(h, key, keylen) != 0 ||
+	    gcry_mac_write(h, data, len) != 0 ||
+	    gcry_mac_read(h, out, &outlen) != 0 || outlen != SK_SHA256_LEN)
+		goto out;
+	r = 0;
+out:
+	gcry_mac_close(h);
+	return r;
+}
+
+int
+crypto_hkdf_extract(const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
+    size_t ikmlen, uint8_t prk[static SK_SHA256_LEN])
+{
+	return crypto_hmac_sha256(salt, saltlen, ikm, ikmlen, prk);
+}
+
+int
+crypto_hkdf_expand(const uint8_t prk[static SK_SHA256_LEN], const uint8_t *info,
+    size_t infolen, uint8_t *out, size_t outlen)
+{
+	gcry_mac_hd_t h;
+	uint8_t t[SK_SHA256_LEN];
+	size_t tlen = 0, done = 0, n;
+	uint8_t ctr;
+	int r = SK_ERR_CRYPTO;
+
+	if (outlen > SK_HKDF_EXPAND_MAX)
+		return SK_ERR_INVALID_ARG;
+	if (gcry_mac_open(&h, GCRY_MAC_HMAC_SHA256, 0, NULL) != 0)
+		return SK_ERR_CRYPTO;
+	for (ctr = 1; done < outlen; ctr++) {
+		size_t len = sizeof(t);
+
+		if (gcry_mac_setkey(h, prk, SK_SHA256_LEN) != 0 ||
+		    gcry_mac_write(h, t, tlen) != 0 ||
+		    (infolen > 0 && gcry_mac_write(h, info, infolen) != 0) ||
+		    gcry_mac_write(h, &ctr, 1) != 0 ||
+		    gcry_mac_read(h, t, &len) != 0)
+			goto out;
+		tlen = sizeof(t);
+		n = outlen - done < tlen ? outlen - done : tlen;
+		memcpy(out + done, t, n);
+		done += n;
+		gcry_mac_reset(h);
+	}
+	r = 0;
+out:
+	sk_wipe(t, sizeof(t));
+	gcry_mac_close(h);
+	if (r != 0)
+		sk_wipe(out, outlen);
+	return r;
+}
+
+static int
+x25519(uint8_t out[static SK_X25519_LEN], const uint8_t scalar[static SK_X25519_LEN],
+    const uint8_t *point)
+{
+	uint8_t k[SK_X25519_LEN], u[SK_X25519_LEN], acc = 0;
+	size_t i;
+	int r = SK_ERR_CRYPTO;
+
+	/* RFC 7748 section 5: clamp the scalar, mask the top bit of u. */
+	memcpy(k, scalar, sizeof(k));
+	k[0] &= 248;
+	k[31] &= 127;
+	k[31] |= 64;
+	if (point != NULL) {
+		memcpy(u, point, sizeof(u));
+		u[31] &= 127;
+	}
+	if (gcry_ecc_mul_point(GCRY_ECC_CURVE25519, out, k,
+	    point != NULL ? u : NULL) != 0)
+		goto out;
+	for (i = 0; i < SK_X25519_LEN; i++)
+		acc |= out[i];
+	r = acc == 0 ? SK_ERR_LOW_ORDER : 0;
+out:
+	sk_wipe(k, sizeof(k));
+	if (r != 0)
+		sk_wipe(out, SK_X25519_LEN);
+	return r;
+}
+
+int
+crypto_x25519(uint8_t out[static SK_X25519_LEN],
+    const uint8_t scalar[static SK_X25519_LEN],
+    const uint8_t point[static SK_X25519_LEN])
+{
+	return x25519(out, scalar, point);
+}
+
+int
+crypto_x25519_base(uint8_t out[static SK_X25519_LEN],
+    const uint8_t scalar[static SK_X25519_LEN])
+{
+	return x25519(out, scalar, NULL);
+}
+
+static int
+aead_open_handle(gcry_cipher_hd_t *c, const uint8_t *key, const uint8_t *nonce,
+    const uint8_t *aad, size_t aadlen)
+{
+	if (gcry_cipher_open(c, GCRY_CIPHER_CHACHA20,
+	    GCRY_CIPHER_MODE_POLY1305, 0) != 0)
+		return SK_ERR_CRYPTO;
+	if (gcry_cipher_setkey(*c, key, SK_AEAD_KEY_LEN) != 0 ||
+	    gcry_cipher_setiv(*c, nonce, SK_AEAD_NONCE_LEN) != 0 ||
+	    gcry_cipher_authenticate(*c, aad, aadlen) != 0) {
+		gcry_cipher_close(*c);
+		return SK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+int
+crypto_aead_seal(const uint8_t key[static SK_AEAD_KEY_LEN],
+    const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *pt, size_t ptlen, uint8_t *out)
+{
+	gcry_cipher_hd_t c;
+	int r;
+
+	if ((r = aead_open_handle(&c, key, nonce, aad, aadlen)) != 0)
+		return r;
+	r = SK_ERR_CRYPTO;
+	if (gcry_cipher_final(c) != 0 ||
+	    gcry_cipher_encrypt(c, out, ptlen, pt, ptlen) != 0 ||
+	    gcry_cipher_gettag(c, out + ptlen, SK_AEAD_TAG_LEN) != 0)
+		goto out;
+	r = 0;
+out:
+	gcry_cipher_close(c);
+	return r;
+}
+
+int
+crypto_aead_open(const uint8_t key[static SK_AEAD_KEY_LEN],
+    const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out)
+{
+	gcry_cipher_hd_t c;
+	size_t ptlen;
+	int r;
+
+	if (ctlen < SK_AEAD_TAG_LEN)
+		return SK_ERR_DECRYPT;
+	ptlen = ctlen - SK_AEAD_TAG_LEN;
+	if ((r = aead_open_handle(&c, key, nonce, aad, aadlen)) != 0)
+		return r;
+	r = SK_ERR_CRYPTO;
+	if (gcry_cipher_final(c) != 0 ||
+	    gcry_cipher_decrypt(c, out, ptlen, ct, ptlen) != 0)
+		goto out;
+	if (gcry_cipher_checktag(c, ct + ptlen, SK_AEAD_TAG_LEN) != 0) {
+		r = SK_ERR_DECRYPT;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0)
+		sk_wipe(out, ptlen);
+	gcry_cipher_close(c);
+	return r;
+}
+
+static const char *
+curve_name(enum sk_curve curve)
+{
+	switch (curve) {
+	case SK_CURVE_P256:	return "NIST P-256";
+	case SK_CURVE_P384:	return "NIST P-384";
+	case SK_CURVE_P521:	return "NIST P-521";
+	case SK_CURVE_ED25519:	return "Ed25519";
+	case SK_CURVE_NONE:	break;
+	}
+	return NULL;
+}
+
+/* Bytes an ECDSA digest is cut to (the curve order's length). */
+static size_t
+curve_order_len(enum sk_curve curve)
+{
+	switch (curve) {
+	case SK_CURVE_P256:	return 32;
+	case SK_CURVE_P384:	return 48;
+	case SK_CURVE_P521:	return 66;
+	default:		return 0;
+	}
+}
+
+static int
+mpi_from(gcry_mpi_t *m, const uint8_t *p, size_t len)
+{
+	*m = NULL;
+	return gcry_mpi_scan(m, GCRYMPI_FMT_USG, p, len, NULL) == 0 ? 0 :
+	    SK_ERR_CRYPTO;
+}
+
+static int
+pubkey_finish(struct crypto_pubkey **out, gcry_sexp_t s, enum sk_pk_alg alg,
+    enum sk_curve curve)
+{
+	struct crypto_pubkey *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		gcry_sexp_release(s);
+		return SK_ERR_ALLOC;
+	}
+	k->sexp = s;
+	k->alg = alg;
+	k->curve = curve;
+	k->bits = gcry_pk_get_nbits(s);
+	if (k->bits == 0) {
+		crypto_pubkey_free(k);
+		return SK_ERR_CRYPTO;
+	}
+	*out = k;
+	return 0;
+}
+
+int
+crypto_pubkey_rsa(struct crypto_pubkey **out, const uint8_t *n, size_t nlen,
+    const uint8_t *e, size_t elen)
+{
+	gcry_mpi_t mn = NULL, me = NULL;
+	gcry_sexp_t s = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = mpi_from(&mn, n, nlen)) != 0 || (r = mpi_from(&me, e, elen)) != 0)
+		goto out;
+	if (gcry_sexp_build(&s, NULL, "(public-key(rsa(n%m)(e%m)))", mn, me)) {
+		r = SK_ERR_CRYPTO;
+		goto out;
+	}
+	r = pubkey_finish(out, s, SK_PK_RSA, SK_CURVE_NONE);
+out:
+	gcry_mpi_release(mn);
+	gcry_mpi_release(me);
+	return r;
+}
+
+/* Refuse public points that are not on the curve, at load time. */
+static int
+point_on_curve(gcry_sexp_t key)
+{
+	gcry_ctx_t ctx = NULL;
+	gcry_mpi_point_t q = NULL;
+	int ok = 0;
+
+	if (gcry_mpi_ec_new(&ctx, key, NULL) != 0)
+		return 0;
+	if ((q = gcry_mpi_ec_get_point("q", ctx, 1)) != NULL)
+		ok = gcry_mpi_ec_curve_point(q, ctx);
+	gcry_mpi_point_release(q);
+	gcry_ctx_release(ctx);
+	return ok;
+}
+
+int
+crypto_pubkey_ec(struct crypto_pubkey **out, enum sk_pk_alg alg,
+    enum sk_curve curve, const uint8_t *q, size_t qlen)
+{
+	gcry_sexp_t s = NULL;
+	gpg_error_t e;
+
+	*out = NULL;
+	if (alg == SK_PK_EDDSA) {
+		if (curve != SK_CURVE_ED25519)
+			return SK_ERR_INVALID_ARG;
+		if (qlen == 33 && q[0] == 0x40) {
+			q++;
+			qlen--;
+		}
+		if (qlen != 32)
+			return SK_ERR_BAD_FIELD;
+		e = gcry_sexp_build(&s, NULL,
+		    "(public-key(ecc(curve Ed25519)(flags eddsa)(q%b)))",
+		    (int)qlen, q);
+	} else if (alg == SK_PK_ECDSA) {
+		if (curve_order_len(curve) == 0)
+			return SK_ERR_INVALID_ARG;
+		if (qlen != 1 + 2 * curve_order_len(curve) || q[0] != 0x04)
+			return SK_ERR_BAD_FIELD;
+		e = gcry_sexp_build(&s, NULL, "(public-key(ecc(curve%s)(q%b)))",
+		    curve_name(curve), (int)qlen, q);
+	} else
+		return SK_ERR_INVALID_ARG;
+	if (e != 0)
+		return SK_ERR_CRYPTO;
+	if (!point_on_curve(s)) {
+		gcry_sexp_release(s);
+		return SK_ERR_BAD_FIELD;
+	}
+	return pubkey_finish(out, s, alg, curve);
+}
+
+enum sk_pk_alg
+crypto_pubkey_alg(const struct crypto_pubkey *k)
+{
+	return k->alg;
+}
+
+unsigned
+crypto_pubkey_bits(const struct crypto_pubkey *k)
+{
+	return k->bits;
+}
+
+void
+crypto_pubkey_free(struct crypto_pubkey *k)
+{
+	if (k == NULL)
+		return;
+	gcry_sexp_release(k->sexp);
+	free(k);
+}
+
+/* The data s-expression for a digest, as GnuPG builds it for each
+ * algorithm (g10/pkglue.c): PKCS#1 v1.5 DigestInfo for RSA, the digest cut
+ * to the order's length as an integer for ECDSA, and the digest as the
+ * message of PureEdDSA with SHA-512 for Ed25519. */
+static int
+data_sexp(gcry_sexp_t *out, const struct crypto_pubkey *k, enum sk_hash hash,
+    const uint8_t *digest, size_t dlen)
+{
+	gcry_mpi_t m = NULL;
+	gpg_error_t e;
+	size_t olen;
+
+	*out = NULL;
+	if (hash_name(hash) == NULL || dlen != crypto_hash_len(hash))
+		return SK_ERR_INVALID_ARG;
+	switch (k->alg) {
+	case SK_PK_RSA:
+		e = gcry_sexp_build(out, NULL, "(data(flags pkcs1)(hash %s %b))",
+		    hash_name(hash), (int)dlen, digest);
+		break;
+	case SK_PK_ECDSA:
+		olen = curve_order_len(k->curve);
+		if (dlen > olen)
+			dlen = olen;
+		if (mpi_from(&m, digest, dlen) != 0)
+			return SK_ERR_CRYPTO;
+		e = gcry_sexp_build(out, NULL, "(data(flags raw)(value %m))", m);
+		gcry_mpi_release(m);
+		break;
+	case SK_PK_EDDSA:
+		e = gcry_sexp_build(out, NULL,
+		    "(data(flags eddsa)(hash-algo sha512)(value %b))",
+		    (int)dlen, digest);
+		break;
+	default:
+		return SK_ERR_INVALID_ARG;
+	}
+	return e == 0 ? 0 : SK_ERR_CRYPTO;
+}
+
+/* Copy a big-endian integer into a fixed width, left-padded with zeros. */
+static int
+pad_left(uint8_t *dst, size_t width, const uint8_t *src, size_t len)
+{
+	while (len > width && *src == 0) {
+		src++;
+		len--;
+	}
+	if (len > width)
+		return SK_ERR_BAD_FIELD;
+	memset(dst, 0, width - len);
+	memcpy(dst + width - len, src, len);
+	return 0;
+}
+
+int
+crypto_pubkey_verify(const struct crypto_pubkey *k, enum sk_hash hash,
+    const uint8_t *digest, size_t dlen, const uint8_t *s1, size_t s1len,
+    const uint8_t *s2, size_t s2len)
+{
+	gcry_sexp_t data = NULL, sig = NULL;
+	gcry_mpi_t a = NULL, b = NULL;
+	uint8_t r32[32], s32[32];
+	gpg_error_t e;
+	int r;
+
+	if ((r = data_sexp(&data, k, hash, digest, dlen)) != 0)
+		return r;
+	switch (k->alg) {
+	case SK_PK_RSA:
+		if ((r = mpi_from(&a, s1, s1len)) != 0)
+			goto out;
+		e = gcry_sexp_build(&sig, NULL, "(sig-val(rsa(s%m)))", a);
+		break;
+	case SK_PK_ECDSA:
+		if ((r = mpi_from(&a, s1, s1len)) != 0 ||
+		    (r = mpi_from(&b, s2, s2len)) != 0)
+			goto out;
+		e = gcry_sexp_build(&sig, NULL, "(sig-val(ecdsa(r%m)(s%m)))",
+		    a, b);
+		break;
+	case SK_PK_EDDSA:
+		/* OpenPGP MPIs drop leading zeros; EdDSA needs 32 bytes each. */
+		if (pad_left(r32, sizeof(r32), s1, s1len) != 0 ||
+		    pad_left(s32, sizeof(s32), s2, s2len) != 0) {
+			r = SK_ERR_BAD_SIGNATURE;
+			goto out;
+		}
+		e = gcry_sexp_build(&sig, NULL, "(sig-val(eddsa(r%b)(s%b)))",
+		    32, r32, 32, s32);
+		break;
+	default:
+		r = SK_ERR_INVALID_ARG;
+		goto out;
+	}
+	if (e != 0) {
+		r = SK_ERR_CRYPTO;
+		goto out;
+	}
+	r = gcry_pk_verify(sig, data, k->sexp) == 0 ? 0 : SK_ERR_BAD_SIGNATURE;
+out:
+	gcry_mpi_release(a);
+	gcry_mpi_release(b);
+	gcry_sexp_release(sig);
+	gcry_sexp_release(data);
+	return r;
+}
+
+int
+crypto_privkey_generate(struct crypto_privkey **out, enum sk_pk_alg alg,
+    enum sk_curve curve, unsigned bits)
+{
+	struct crypto_privkey *k = NULL;
+	gcry_sexp_t parms = NULL, kd = NULL, pub = NULL;
+	gpg_error_t e;
+	int r = SK_ERR_CRYPTO;
+
+	*out = NULL;
+	if (alg == SK_PK_RSA)
+		e = gcry_sexp_build(&parms, NULL, "(genkey(rsa(nbits%d)))",
+		    (int)bits);
+	else if (alg == SK_PK_EDDSA && curve == SK_CURVE_ED25519)
+		e = gcry_sexp_build(&parms, NULL,
+		    "(genkey(ecc(curve Ed25519)(flags eddsa)))");
+	else if (alg == SK_PK_ECDSA && curve_order_len(curve) != 0)
+		e = gcry_sexp_build(&parms, NULL, "(genkey(ecc(curve%s)))",
+		    curve_name(curve));
+	else
+		return SK_ERR_INVALID_ARG;
+	if (e != 0)
+		return SK_ERR_CRYPTO;
+	if (gcry_pk_genkey(&kd, parms) != 0)
+		goto out;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		r = SK_ERR_ALLOC;
+		goto out;
+	}
+	k->priv = gcry_sexp_find_token(kd, "private-key", 0);
+	pub = gcry_sexp_find_token(kd, "public-key", 0);
+	if (k->priv == NULL || pub == NULL)
+		goto out;
+	k->pub.sexp = pub;
+	pub = NULL;
+	k->pub.alg = alg;
+	k->pub.curve = curve;
+	k->pub.bits = gcry_pk_get_nbits(k->pub.sexp);
+	*out = k;
+	k = NULL;
+	r = 0;
+out:
+	crypto_privkey_free(k);
+	gcry_sexp_release(pub);
+	gcry_sexp_release(kd);
+	gcry_sexp_release(parms);
+	return r;
+}
+
+int
+crypto_privkey_public(const struct crypto_privkey *k, struct crypto_pubkey **out)
+{
+	gcry_sexp_t s;
+
+	*out = NULL;
+	if ((s = gcry_sexp_find_token(k->pub.sexp, "public-key", 0)) == NULL)
+		return SK_ERR_CRYPTO;
+	return pubkey_finish(out, s, k->pub.alg, k->pub.curve);
+}
+
+/* Copy the data of token `name` inside s, minus leading zero bytes unless
+ * `width` asks for a fixed, left-padded width. */
+static int
+token_bytes(gcry_sexp_t s, const char *name, uint8_t *dst, size_t *dlen,
+    size_t cap, size_t width)
+{
+	gcry_sexp_t t;
+	const char *d;
+	size_t len;
+	int r = 0;
+
+	*dlen = 0;
+	if ((t = gcry_sexp_find_token(s, name, 0)) == NULL)
+		return SK_ERR_CRYPTO;
+	if ((d = gcry_sexp_nth_data(t, 1, &len)) == NULL) {
+		r = SK_ERR_CRYPTO;
+		goto out;
+	}
+	if (width != 0) {
+		if (width > cap || pad_left(dst, width, (const uint8_t *)d, len))
+			r = SK_ERR_NO_SPACE;
+		else
+			*dlen = width;
+		goto out;
+	}
+	while (len > 1 && *d == 0) {
+		d++;
+		len--;
+	}
+	if (len > cap) {
+		r = SK_ERR_NO_SPACE;
+		goto out;
+	}
+	memcpy(dst, d, len);
+	*dlen = len;
+out:
+	gcry_sexp_release(t);
+	return r;
+}
+
+int
+crypto_pubkey_export(const struct crypto_pubkey *k, uint8_t *a, size_t *alen,
+    uint8_t *b, size_t *blen, size_t cap)
+{
+	int r;
+
+	*alen = 0;
+	if (blen != NULL)
+		*blen = 0;
+	if (k->alg == SK_PK_RSA) {
+		if ((r = token_bytes(k->sexp, "n", a, alen, cap, 0)) != 0)
+			return r;
+		if (b == NULL || blen == NULL)
+			return SK_ERR_INVALID_ARG;
+		return token_bytes(k->sexp, "e", b, blen, cap, 0);
+	}
+	/* q keeps its leading 0x04 / 0x40 byte: never strip it. */
+	return token_bytes(k->sexp, "q", a, alen, cap,
+	    k->alg == SK_PK_EDDSA ? 0 : 1 + 2 * curve_order_len(k->curve));
+}
+
+int
+crypto_privkey_sign(const struct crypto_privkey *k, enum sk_hash hash,
+    const uint8_t *digest, size_t dlen, uint8_t *s1, size_t *s1len,
+    uint8_t *s2, size_t *s2len, size_t cap)
+{
+	gcry_sexp_t data = NULL, sig = NULL;
+	size_t width = k->pub.alg == SK_PK_EDDSA ? 32 : 0;
+	int r;
+
+	*s1len = 0;
+	if (s2len != NULL)
+		*s2len = 0;
+	if ((r = data_sexp(&data, &k->pub, hash, digest, dlen)) != 0)
+		return r;
+	if (gcry_pk_sign(&sig, data, k->priv) != 0) {
+		r = SK_ERR_CRYPTO;
+		goto out;
+	}
+	if (k->pub.alg == SK_PK_RSA) {
+		r = token_bytes(sig, "s", s1, s1len, cap, 0);
+		goto out;
+	}
+	if (s2 == NULL || s2len == NULL) {
+		r = SK_ERR_INVALID_ARG;
+		goto out;
+	}
+	if ((r = token_bytes(sig, "r", s1, s1len, cap, width)) != 0)
+		goto out;
+	r = token_bytes(sig, "s", s2, s2len, cap, width);
+out:
+	gcry_sexp_release(sig);
+	gcry_sexp_release(data);
+	return r;
+}
+
+void
+crypto_privkey_free(struct crypto_privkey *k)
+{
+	if (k == NULL)
+		return;
+	gcry_sexp_release(k->priv);
+	gcry_sexp_release(k->pub.sexp);
+	free(k);
+}

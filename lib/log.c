@@ -1,0 +1,97 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static const char *log_ident = "sigknock";
+static int log_stderr = 1;
+static int log_max = LOG_INFO;
+
+void
+sk_log_init(const char *ident, int to_stderr, int level)
+{
+	log_ident = ident;
+	log_stderr = to_stderr;
+	log_max = level;
+	if (!to_stderr)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+sk_log_set_level(int level)
+{
+	log_max = level;
+}
+
+int
+sk_log_level(void)
+{
+	return log_max;
+}
+
+static void
+vlog(int prio, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	if (prio > log_max)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_stderr)
+		fprintf(stderr, "%s: %s\n", log_ident, msg);
+	else
+		syslog(prio, "%s", msg);
+}
+
+void
+sk_log(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(prio, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int
+sk_log_rl(struct sk_ratelimit *rl, int prio, const char *fmt, ...)
+{
+	uint64_t now = mono_ns();
+	va_list ap;
+
+	if (prio > log_max)
+		return 0;
+	if (rl->last_ns != 0) {
+		rl->tokens += (double)(now - rl->last_ns) / 1e9 * rl->rate;
+		if (rl->tokens > rl->burst)
+			rl->tokens = rl->burst;
+	}
+	rl->last_ns = now;
+	if (rl->tokens < 1.0) {
+		rl->suppressed++;
+		return 0;
+	}
+	rl->tokens -= 1.0;
+	if (rl->suppressed > 0) {
+		sk_log(prio, "(%llu similar messages suppressed)",
+		    (unsigned long long)rl->suppressed);
+		rl->suppressed = 0;
+	}
+	va_start(ap, fmt);
+	vlog(prio, fmt, ap);
+	va_end(ap);
+	return 1;
+}

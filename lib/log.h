@@ -1,0 +1,40 @@
+/* Logging to stderr or syslog, with syslog priorities (LOG_ERR ...).
+ *
+ * Messages are lowercase and say what failed and why.  Anything an attacker
+ * can trigger goes through sk_log_rl(), which lets a burst through and then
+ * at most `rate` messages a second, and reports how many it held back. */
+#ifndef SK_LOG_H
+#define SK_LOG_H
+
+#include <stdint.h>
+#include <syslog.h>
+
+/* to_stderr: 1 = stderr ("ident: message"), 0 = syslog(LOG_DAEMON).
+ * level: the least important priority still logged (LOG_INFO default). */
+void	sk_log_init(const char *ident, int to_stderr, int level);
+void	sk_log_set_level(int level);
+int	sk_log_level(void);
+void	sk_log(int prio, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#define log_err(...)	sk_log(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)	sk_log(LOG_WARNING, __VA_ARGS__)
+#define log_notice(...)	sk_log(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...)	sk_log(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	sk_log(LOG_DEBUG, __VA_ARGS__)
+
+/* Token bucket: `burst` messages at once, refilled at `rate` a second. */
+struct sk_ratelimit {
+	unsigned	rate;
+	unsigned	burst;
+	double		tokens;
+	uint64_t	last_ns;
+	uint64_t	suppressed;
+};
+#define SK_RATELIMIT_INIT(rate, burst) { (rate), (burst), (burst), 0, 0 }
+
+/* Log unless the bucket is empty; returns 1 when logged, 0 when held back. */
+int	sk_log_rl(struct sk_ratelimit *rl, int prio, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#endif
