@@ -85,4 +85,4 @@ require_cmd() {
 # The built helper tool; $top_builddir is set by the test environment.
 : "${top_builddir:=.}"
 : "${srcdir:=.}"
-sk_tool="$top_builddir/t/helper/sk-test-tool"
+sk_tool="${SK_TOOL_WRAPPER:+$SK_TOOL_WRAPPER }$top_builddir/t/helper/sk-test-tool"

@@ -1,0 +1,304 @@
+/* The GPGME seam for reading the keyring (only here and in the gpg token
+ * backend is <gpgme.h> included). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gpgme.h>
+
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+
+/* A signing (sub)key GnuPG calls usable, waiting for its key material. */
+struct candidate {
+	uint8_t		fpr[PGP_FPR_LEN];
+	uint8_t		primary_fpr[PGP_FPR_LEN];
+	time_t		expires;
+	char		uid[KEYRING_UID_MAX];
+	int		found;
+};
+
+struct load {
+	struct candidate *c;
+	size_t		  nc;
+	struct keyring	 *kr;
+};
+
+static int
+hexfpr(const char *hex, uint8_t out[static PGP_FPR_LEN])
+{
+	size_t i;
+	unsigned v;
+
+	if (hex == NULL || strlen(hex) != 2 * PGP_FPR_LEN)
+		return -1;	/* v5/v6 fingerprints are not used yet */
+	for (i = 0; i < PGP_FPR_LEN; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int
+fprcmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PGP_FPR_LEN);
+}
+
+static time_t
+earliest(time_t a, time_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static void
+primary_uid(gpgme_key_t key, char *out, size_t len)
+{
+	gpgme_user_id_t u;
+
+	out[0] = '\0';
+	for (u = key->uids; u != NULL; u = u->next) {
+		if (u->revoked || u->invalid)
+			continue;
+		snprintf(out, len, "%s", u->email && *u->email ? u->email :
+		    (u->uid ? u->uid : ""));
+		return;
+	}
+}
+
+static int
+gpgme_fail(const char *what, gpgme_error_t err)
+{
+	log_err("keyring: %s: %s", what, gpgme_strerror(err));
+	return SK_ERR_GPGME;
+}
+
+static int
+collect(struct load *ld, gpgme_key_t key)
+{
+	gpgme_subkey_t sk;
+	struct candidate *c;
+	uint8_t primary[PGP_FPR_LEN];
+
+	if (key->revoked || key->expired || key->disabled || key->invalid ||
+	    key->subkeys == NULL || hexfpr(key->subkeys->fpr, primary) != 0)
+		return 0;
+	for (sk = key->subkeys; sk != NULL; sk = sk->next) {
+		/* can_sign stays set on revoked and expired (sub)keys. */
+		if (!sk->can_sign || sk->revoked || sk->expired ||
+		    sk->disabled || sk->invalid)
+			continue;
+		c = reallocarray(ld->c, ld->nc + 1, sizeof(*c));
+		if (c == NULL)
+			return SK_ERR_ALLOC;
+		ld->c = c;
+		c = &ld->c[ld->nc];
+		memset(c, 0, sizeof(*c));
+		if (hexfpr(sk->fpr, c->fpr) != 0)
+			continue;
+		memcpy(c->primary_fpr, primary, PGP_FPR_LEN);
+		c->expires = earliest((time_t)key->subkeys->expires,
+		    (time_t)sk->expires);
+		primary_uid(key, c->uid, sizeof(c->uid));
+		ld->nc++;
+	}
+	return 0;
+}
+
+static int
+take_key(void *arg, int result, struct pgp_key *k)
+{
+	struct load *ld = arg;
+	struct candidate *c;
+	struct keyring_entry *e;
+	char name[32];
+
+	c = bsearch(k->fpr, ld->c, ld->nc, sizeof(*c), fprcmp);
+	if (k->version != 4 || c == NULL || c->found)
+		return 0;
+	if (result != 0 || k->pk == NULL) {
+		log_warn("keyring: signing key %02X%02X...%02X%02X (%s, %s) "
+		    "left out: %s", k->fpr[0], k->fpr[1], k->fpr[18], k->fpr[19],
+		    c->uid, keyring_algo_name(k->algo, k->bits, name,
+		    sizeof(name)), sk_strerror(result));
+		return 0;
+	}
+	c->found = 1;
+	e = &ld->kr->entries[ld->kr->n++];
+	memcpy(e->fpr, c->fpr, PGP_FPR_LEN);
+	memcpy(e->primary_fpr, c->primary_fpr, PGP_FPR_LEN);
+	memcpy(e->uid, c->uid, sizeof(e->uid));
+	e->expires = c->expires;
+	e->algo = k->algo;
+	e->bits = k->bits;
+	e->pk = k->pk;
+	k->pk = NULL;	/* ours now */
+	return 0;
+}
+
+int
+keyring_load(const char *homedir, struct keyring **out)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t key = NULL, *keys = NULL;
+	gpgme_data_t data = NULL;
+	gpgme_error_t err;
+	struct load ld = { NULL, 0, NULL };
+	size_t nkeys = 0, len = 0, i;
+	char *mem = NULL;
+	int r = SK_ERR_GPGME;
+
+	*out = NULL;
+	gpgme_check_version(NULL);
+	if ((err = gpgme_new(&ctx)) != 0)
+		return gpgme_fail("cannot create a GPGME context", err);
+	if ((err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0 ||
+	    (err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL,
+	    homedir)) != 0 ||
+	    (err = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0) {
+		r = gpgme_fail("cannot set up GnuPG", err);
+		goto out;
+	}
+	if ((err = gpgme_op_keylist_start(ctx, NULL, 0)) != 0) {
+		r = gpgme_fail("cannot list keys", err);
+		goto out;
+	}
+	while ((err = gpgme_op_keylist_next(ctx, &key)) == 0) {
+		size_t before = ld.nc;
+		gpgme_key_t *nk;
+
+		if ((r = collect(&ld, key)) != 0) {
+			gpgme_key_unref(key);
+			goto out;
+		}
+		if (ld.nc == before) {
+			gpgme_key_unref(key);
+			continue;
+		}
+		if ((nk = reallocarray(keys, nkeys + 2, sizeof(*keys))) == NULL) {
+			gpgme_key_unref(key);
+			r = SK_ERR_ALLOC;
+			goto out;
+		}
+		keys = nk;
+		keys[nkeys++] = key;
+		keys[nkeys] = NULL;
+	}
+	if (gpgme_err_code(err) != GPG_ERR_EOF) {
+		r = gpgme_fail("key listing failed", err);
+		goto out;
+	}
+	r = SK_ERR_ALLOC;
+	if ((ld.kr = calloc(1, sizeof(*ld.kr))) == NULL)
+		goto out;
+	if (nkeys > 0) {
+		if ((ld.kr->entries = calloc(ld.nc, sizeof(*ld.kr->entries))) ==
+		    NULL)
+			goto out;
+		if ((err = gpgme_data_new(&data)) != 0 ||
+		    (err = gpgme_op_export_keys(ctx, keys,
+		    GPGME_EXPORT_MODE_MINIMAL, data)) != 0) {
+			r = gpgme_fail("cannot export keys", err);
+			goto out;
+		}
+		mem = gpgme_data_release_and_get_mem(data, &len);
+		data = NULL;
+		qsort(ld.c, ld.nc, sizeof(*ld.c), fprcmp);
+		if ((r = pgp_keys_walk((const uint8_t *)mem, len, take_key,
+		    &ld)) != 0) {
+			log_err("keyring: cannot parse GnuPG's export: %s",
+			    sk_strerror(r));
+			goto out;
+		}
+		qsort(ld.kr->entries, ld.kr->n, sizeof(*ld.kr->entries), fprcmp);
+	}
+	*out = ld.kr;
+	ld.kr = NULL;
+	r = 0;
+out:
+	keyring_free(ld.kr);
+	free(ld.c);
+	gpgme_free(mem);
+	gpgme_data_release(data);
+	for (i = 0; i < nkeys; i++)
+		gpgme_key_unref(keys[i]);
+	free(keys);
+	gpgme_release(ctx);
+	return r;
+}
+
+void
+keyring_free(struct keyring *kr)
+{
+	size_t i;
+
+	if (kr == NULL)
+		return;
+	for (i = 0; i < kr->n; i++)
+		crypto_pubkey_free(kr->entries[i].pk);
+	free(kr->entries);
+	free(kr);
+}
+
+const struct keyring_entry *
+keyring_lookup(const struct keyring *kr, const uint8_t *fpr, size_t len)
+{
+	if (kr == NULL || len != PGP_FPR_LEN || kr->n == 0)
+		return NULL;
+	return bsearch(fpr, kr->entries, kr->n, sizeof(*kr->entries), fprcmp);
+}
+
+int
+keyring_verify(const struct keyring *kr, const uint8_t *signer_id, size_t idlen,
+    const uint8_t *sigp, size_t siglen, const uint8_t *msg, size_t msglen,
+    time_t now, unsigned skew, const struct keyring_entry **who)
+{
+	const struct keyring_entry *e;
+	struct pgp_sig sig;
+	int r;
+
+	*who = NULL;
+	if ((r = pgp_sig_parse(sigp, siglen, &sig)) != 0)
+		return r;
+	if (sig.has_issuer_fpr && (idlen != PGP_FPR_LEN ||
+	    memcmp(sig.issuer_fpr, signer_id, PGP_FPR_LEN) != 0))
+		return SK_ERR_SIGNER_MISMATCH;
+	if ((e = keyring_lookup(kr, signer_id, idlen)) == NULL)
+		return SK_ERR_UNKNOWN_SIGNER;
+	if (e->expires != 0 && now >= e->expires)
+		return SK_ERR_KEY_EXPIRED;
+	if ((r = pgp_sig_verify(&sig, e->pk, e->algo, msg, msglen, now,
+	    skew)) != 0)
+		return r;
+	*who = e;
+	return 0;
+}
+
+const char *
+keyring_algo_name(uint8_t algo, unsigned bits, char *buf, size_t len)
+{
+	switch (algo) {
+	case PGP_PK_RSA:
+	case PGP_PK_RSA_S:
+		snprintf(buf, len, "rsa%u", bits);
+		break;
+	case PGP_PK_ECDSA:
+		snprintf(buf, len, "nistp%u", bits);
+		break;
+	case PGP_PK_EDDSA:
+		snprintf(buf, len, "ed25519");
+		break;
+	default:
+		snprintf(buf, len, "algorithm %u", algo);
+		break;
+	}
+	return buf;
+}

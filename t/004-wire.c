@@ -1,0 +1,164 @@
+/* Wire format v1: encode, seal, open, decode round trips (PROTOCOL.md). */
+#include "config.h"
+
+#include <string.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "tap.h"
+#include "wire.h"
+
+static void
+random_request(struct sk_request *rq, const struct sk_server_key *k, int i)
+{
+	uint8_t rnd[64];
+	size_t j;
+
+	crypto_random(rnd, sizeof(rnd));
+	memset(rq, 0, sizeof(*rq));
+	rq->version = SK_WIRE_VERSION;
+	rq->signer_type = i % 3 == 2 ? SK_SIGNER_FIDO2 : SK_SIGNER_OPENPGP;
+	rq->timestamp = ((uint64_t)rnd[0] << 40) | rnd[1];
+	memcpy(rq->nonce, rnd + 2, SK_NONCE_LEN);
+	memcpy(rq->server_digest, k->digest, SK_DIGEST_LEN);
+	rq->addr_family = (uint8_t[]){ SK_ADDR_SOURCE, SK_ADDR_IPV4,
+	    SK_ADDR_IPV6 }[i % 3];
+	memcpy(rq->addr, rnd + 20, 16);
+	if (rq->addr_family == SK_ADDR_IPV4)
+		memset(rq->addr + 4, 0, 12);
+	else if (rq->addr_family == SK_ADDR_SOURCE)
+		memset(rq->addr, 0, 16);
+	rq->timeout = (uint16_t)(rnd[36] << 8 | rnd[37]);
+	rq->n_access = (uint8_t)(i % (SK_ACCESS_MAX + 1));
+	for (j = 0; j < rq->n_access; j++) {
+		rq->access[j].proto = j & 1 ? 17 : 6;
+		rq->access[j].port = (uint16_t)(1 + (rnd[38 + j] << 8 | rnd[39 + j]) % 65535);
+	}
+	rq->ext_len = (uint16_t)(i % 4 == 0 ? 0 : 2 + i % 50);
+	if (rq->ext_len > 0) {
+		rq->ext[0] = 0x7f;	/* non-critical, unknown: ignored */
+		rq->ext[1] = (uint8_t)(rq->ext_len - 2);
+		memset(rq->ext + 2, 0xee, rq->ext_len - 2);
+	}
+	rq->signer_id_len = rq->signer_type == SK_SIGNER_FIDO2 ? 32 :
+	    (i % 2 ? 20 : 32);
+	memcpy(rq->signer_id, rnd + 1, rq->signer_id_len);
+	rq->sig_len = (uint16_t)(1 + (i * 37) % 700);
+	for (j = 0; j < rq->sig_len; j++)
+		rq->sig[j] = (uint8_t)(j * 7 + i);
+}
+
+static int
+same_request(const struct sk_request *a, const struct sk_request *b)
+{
+	return a->version == b->version && a->signer_type == b->signer_type &&
+	    a->timestamp == b->timestamp &&
+	    memcmp(a->nonce, b->nonce, SK_NONCE_LEN) == 0 &&
+	    memcmp(a->server_digest, b->server_digest, SK_DIGEST_LEN) == 0 &&
+	    a->addr_family == b->addr_family &&
+	    memcmp(a->addr, b->addr, 16) == 0 && a->timeout == b->timeout &&
+	    a->n_access == b->n_access &&
+	    memcmp(a->access, b->access, a->n_access * sizeof(a->access[0])) == 0 &&
+	    a->ext_len == b->ext_len && memcmp(a->ext, b->ext, a->ext_len) == 0 &&
+	    a->signer_id_len == b->signer_id_len &&
+	    memcmp(a->signer_id, b->signer_id, a->signer_id_len) == 0 &&
+	    a->sig_len == b->sig_len && memcmp(a->sig, b->sig, a->sig_len) == 0;
+}
+
+int
+main(void)
+{
+	struct sk_server_key k, client, other;
+	struct sk_request rq, back;
+	uint8_t sk[32], inner[SK_INNER_MAX], dg[SK_DATAGRAM_MAX], out[SK_INNER_MAX];
+	uint8_t msg[SK_SIGNED_MSG_MAX], sig[SK_SIG_MAX + 1];
+	size_t ulen, ilen, dlen, olen, mlen;
+	int i, fails = 0, sizes = 0;
+
+	plan(17);
+	if (crypto_init() != 0)
+		bail("crypto_init");
+	crypto_random(sk, sizeof(sk));
+	is_int(0, wire_server_key_init(&k, sk), "server key from a secret");
+	/* A client knows only the public key. */
+	memcpy(client.pk, k.pk, sizeof(client.pk));
+	is_int(0, wire_server_key_init(&client, NULL), "client side key from pk");
+	ok(memcmp(client.mac1_key, k.mac1_key, 32) == 0 &&
+	    memcmp(client.digest, k.digest, 32) == 0,
+	    "client derives the same mac1 key and digest");
+	ok(memcmp(k.mac1_key, k.digest, 32) != 0,
+	    "mac1 key and server digest are domain-separated");
+
+	for (i = 0; i < 300; i++) {
+		random_request(&rq, &k, i);
+		if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) ||
+		    request_append_signature(inner, sizeof(inner), ulen, rq.sig,
+		    rq.sig_len, &ilen) ||
+		    datagram_seal(&client, inner, ilen, NULL, dg, sizeof(dg), &dlen) ||
+		    dlen != ilen + SK_OUTER_OVERHEAD ||
+		    datagram_open(&k, dg, dlen, out, sizeof(out), &olen) ||
+		    olen != ilen || memcmp(out, inner, ilen) != 0 ||
+		    request_decode(out, olen, &back) || !same_request(&rq, &back) ||
+		    back.signed_len != ulen)
+			fails++;
+		if (dlen <= SK_DATAGRAM_MAX)
+			sizes++;
+	}
+	is_int(0, fails, "300 random requests survive encode, seal, open, decode");
+	is_int(300, sizes, "every datagram is at most 1200 bytes");
+
+	/* Signed message: context with its NUL, then the unsigned part. */
+	is_int(0, request_signed_message(out, back.signed_len, msg, sizeof(msg),
+	    &mlen), "signed message");
+	ok(mlen == 20 + back.signed_len && memcmp(msg, "sigknock v1 request\0",
+	    20) == 0 && memcmp(msg + 20, out, back.signed_len) == 0,
+	    "signed message is the context string then the signed inner bytes");
+
+	/* Sealed twice: different ephemeral keys, different datagrams. */
+	datagram_seal(&client, inner, ilen, NULL, dg, sizeof(dg), &dlen);
+	memcpy(out, dg, dlen);
+	datagram_seal(&client, inner, ilen, NULL, dg, sizeof(dg), &dlen);
+	ok(memcmp(out, dg, dlen) != 0, "each seal uses a fresh ephemeral key");
+
+	/* A datagram for another server fails at mac1. */
+	crypto_random(sk, sizeof(sk));
+	wire_server_key_init(&other, sk);
+	datagram_seal(&other, inner, ilen, NULL, dg, sizeof(dg), &dlen);
+	is_int(SK_ERR_BAD_MAC, datagram_open(&k, dg, dlen, out, sizeof(out), &olen),
+	    "datagram sealed to another server refused at mac1");
+
+	/* The largest request: 16 access entries and a signature that fills
+	 * the datagram to exactly 1200 bytes; one byte more does not fit. */
+	random_request(&rq, &k, 1);
+	rq.n_access = SK_ACCESS_MAX;
+	for (i = 0; i < SK_ACCESS_MAX; i++)
+		rq.access[i] = (struct sk_access){ 6, (uint16_t)(1000 + i) };
+	rq.ext_len = 0;
+	request_encode_unsigned(&rq, inner, sizeof(inner), &ulen);
+	memset(sig, 0x5a, sizeof(sig));
+	is_int(0, request_append_signature(inner, sizeof(inner), ulen, sig,
+	    SK_INNER_MAX - ulen - 2, &ilen), "largest signature that fits");
+	is_int(SK_DATAGRAM_MAX, (long long)(ilen + SK_OUTER_OVERHEAD),
+	    "fills the datagram exactly");
+	is_int(SK_ERR_NO_SPACE, request_append_signature(inner, sizeof(inner),
+	    ulen, sig, SK_INNER_MAX - ulen - 1, &ilen),
+	    "one byte more does not fit");
+	is_int(SK_ERR_INVALID_ARG, request_append_signature(inner, sizeof(inner),
+	    10, sig, SK_SIG_MAX + 1, &ilen), "a signature over 1024 bytes refused");
+
+	/* Encoder refuses what the decoder would refuse. */
+	random_request(&rq, &k, 0);
+	rq.access[0].port = 0;
+	rq.n_access = 1;
+	is_int(SK_ERR_INVALID_ARG, request_encode_unsigned(&rq, inner,
+	    sizeof(inner), &ulen), "encoder refuses port 0");
+	random_request(&rq, &k, 0);
+	rq.signer_id_len = 19;
+	is_int(SK_ERR_INVALID_ARG, request_encode_unsigned(&rq, inner,
+	    sizeof(inner), &ulen), "encoder refuses a 19-byte fingerprint");
+	random_request(&rq, &k, 0);
+	is_int(SK_ERR_NO_SPACE, request_encode_unsigned(&rq, inner, 50, &ulen),
+	    "encoder refuses a short output buffer");
+	wire_server_key_wipe(&k);
+	return 0;
+}

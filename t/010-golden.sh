@@ -1,0 +1,24 @@
+#!/bin/sh
+# Wire-format golden vectors: the encoder still produces the committed
+# bytes, and the committed datagrams still open and decode to the
+# committed fields.
+. "$srcdir/t/tap.sh"
+
+plan 6
+tmp=$(test_tmpdir)
+ok "golden vectors regenerate" $sk_tool golden "$tmp"
+for name in ipv4 ipv6 source; do
+	want="$srcdir/t/data/golden-v1-$name.txt"
+	ok "'$name' encodes to the committed bytes" cmp -s "$want" "$tmp/golden-v1-$name.txt"
+done
+fields_ok() {
+	for name in ipv4 ipv6 source; do
+		f="$srcdir/t/data/golden-v1-$name.txt"
+		got=$($sk_tool golden-open "$f") || return 1
+		[ "$got" = "$(grep '^fields: ' "$f")" ] || return 1
+	done
+}
+ok "committed datagrams open and decode to the committed fields" fields_ok
+bad="$tmp/bad.txt"
+sed 's/^datagram: \(..\)/datagram: 00/' "$srcdir/t/data/golden-v1-ipv4.txt" > "$bad"
+ok "a changed committed datagram is refused" sh -c "! $sk_tool golden-open '$bad' >/dev/null"

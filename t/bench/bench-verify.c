@@ -1,0 +1,258 @@
+/* bench-verify HOMEDIR: verifications per second for every signing key in
+ * a GnuPG home, through our in-process path (parse, lookup, hash, verify),
+ * next to raw libgcrypt verification of the same digest (the limit) and
+ * gpgme_op_verify (what a gpg-per-packet design pays); then HPKE opens and
+ * mac1 rejections per second.  Each figure is the median of RUNS runs.
+ *
+ * A benchmark, not a test: run by `make bench`.  It includes <gpgme.h>
+ * itself only to time gpgme_op_verify as the baseline. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gpgme.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "pgp.h"
+#include "wire.h"
+
+#define RUNS 5
+
+static double run_seconds = 0.4;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+typedef int (*op_fn)(void *);
+
+/* Median over RUNS of operations per second; -1 if an operation failed. */
+static double
+rate(op_fn fn, void *arg, unsigned min_ops)
+{
+	double r[RUNS], t0, t;
+	unsigned n, i;
+
+	for (i = 0; i < RUNS; i++) {
+		n = 0;
+		t0 = now_s();
+		do {
+			if (fn(arg) != 0)
+				return -1;
+			n++;
+			t = now_s() - t0;
+		} while (t < run_seconds || n < min_ops);
+		r[i] = n / t;
+	}
+	qsort(r, RUNS, sizeof(r[0]), cmpd);
+	return r[RUNS / 2];
+}
+
+struct vctx {
+	const struct keyring *kr;
+	const struct keyring_entry *e;
+	uint8_t sig[4096];
+	size_t siglen;
+	const uint8_t *msg;
+	size_t msglen;
+	struct pgp_sig parsed;
+	uint8_t digest[SK_HASH_MAX_LEN];
+	size_t dlen;
+	gpgme_ctx_t g;
+};
+
+static int
+op_inprocess(void *arg)
+{
+	struct vctx *v = arg;
+	const struct keyring_entry *who;
+
+	return keyring_verify(v->kr, v->e->fpr, PGP_FPR_LEN, v->sig, v->siglen,
+	    v->msg, v->msglen, time(NULL), 120, &who);
+}
+
+static int
+op_raw(void *arg)
+{
+	struct vctx *v = arg;
+
+	return crypto_pubkey_verify(v->e->pk, pgp_hash_to_sk(v->parsed.hash_algo),
+	    v->digest, v->dlen, v->parsed.mpi[0], v->parsed.mpi_len[0],
+	    v->parsed.mpi[1], v->parsed.mpi_len[1]);
+}
+
+static int
+op_gpgme(void *arg)
+{
+	struct vctx *v = arg;
+	gpgme_data_t s, d;
+	gpgme_verify_result_t res;
+	int r = -1;
+
+	gpgme_data_new_from_mem(&s, (const char *)v->sig, v->siglen, 0);
+	gpgme_data_new_from_mem(&d, (const char *)v->msg, v->msglen, 0);
+	if (gpgme_op_verify(v->g, s, d, NULL) == 0 &&
+	    (res = gpgme_op_verify_result(v->g)) != NULL &&
+	    res->signatures != NULL &&
+	    gpgme_err_code(res->signatures->status) == GPG_ERR_NO_ERROR)
+		r = 0;
+	gpgme_data_release(s);
+	gpgme_data_release(d);
+	return r;
+}
+
+static int
+gpgme_sign_detached(gpgme_ctx_t g, const struct keyring_entry *e,
+    const uint8_t *msg, size_t msglen, uint8_t *out, size_t cap, size_t *len)
+{
+	char fpr[2 * PGP_FPR_LEN + 2];
+	gpgme_key_t key;
+	gpgme_data_t d, s;
+	char *mem;
+	size_t i, n;
+	int r = -1;
+
+	for (i = 0; i < PGP_FPR_LEN; i++)
+		sprintf(fpr + 2 * i, "%02X", e->fpr[i]);
+	if (gpgme_get_key(g, fpr, &key, 1) != 0)
+		return -1;
+	gpgme_signers_clear(g);
+	gpgme_signers_add(g, key);
+	gpgme_data_new_from_mem(&d, (const char *)msg, msglen, 0);
+	gpgme_data_new(&s);
+	if (gpgme_op_sign(g, d, s, GPGME_SIG_MODE_DETACH) == 0) {
+		mem = gpgme_data_release_and_get_mem(s, &n);
+		s = NULL;
+		if (n <= cap) {
+			memcpy(out, mem, n);
+			*len = n;
+			r = 0;
+		}
+		gpgme_free(mem);
+	}
+	gpgme_data_release(s);
+	gpgme_data_release(d);
+	gpgme_signers_clear(g);
+	gpgme_key_unref(key);
+	return r;
+}
+
+struct hctx {
+	struct sk_server_key k;
+	uint8_t dg[SK_DATAGRAM_MAX];
+	size_t dlen;
+};
+
+static int
+op_open(void *arg)
+{
+	struct hctx *h = arg;
+	uint8_t inner[SK_INNER_MAX];
+	size_t n;
+
+	return datagram_open(&h->k, h->dg, h->dlen, inner, sizeof(inner), &n);
+}
+
+static int
+op_reject(void *arg)
+{
+	struct hctx *h = arg;
+
+	return datagram_check(&h->k, h->dg, h->dlen) == SK_ERR_BAD_MAC ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const uint8_t msg[] = "sigknock v1 request\0benchmark message "
+	    "of a typical request length, about one hundred and twenty bytes "
+	    "long, padded..........";
+	struct keyring *kr;
+	struct vctx v;
+	struct hctx h;
+	uint8_t sk[32], inner[200];
+	char name[32];
+	double in, raw, gp;
+	size_t i;
+	int r;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench-verify HOMEDIR [SECONDS-PER-RUN]\n");
+		return 2;
+	}
+	if (argc > 2)
+		run_seconds = atof(argv[2]);
+	sk_log_init("bench-verify", 1, LOG_WARNING);
+	if (crypto_init() != 0)
+		return 1;
+	if ((r = keyring_load(argv[1], &kr)) != 0) {
+		fprintf(stderr, "keyring: %s\n", sk_strerror(r));
+		return 1;
+	}
+	gpgme_check_version(NULL);
+	memset(&v, 0, sizeof(v));
+	if (gpgme_new(&v.g) != 0 ||
+	    gpgme_ctx_set_engine_info(v.g, GPGME_PROTOCOL_OpenPGP, NULL, argv[1]))
+		return 1;
+	v.kr = kr;
+	v.msg = msg;
+	v.msglen = sizeof(msg);
+
+	printf("%-10s %14s %14s %8s %12s %10s\n", "key", "in-process/s",
+	    "raw gcry/s", "raw/ours", "gpgme/s", "ours/gpgme");
+	for (i = 0; i < kr->n; i++) {
+		v.e = &kr->entries[i];
+		if (gpgme_sign_detached(v.g, v.e, msg, sizeof(msg), v.sig,
+		    sizeof(v.sig), &v.siglen) != 0 ||
+		    pgp_sig_parse(v.sig, v.siglen, &v.parsed) != 0 ||
+		    pgp_sig_digest(&v.parsed, msg, sizeof(msg), v.digest, &v.dlen)) {
+			fprintf(stderr, "cannot sign with key %zu\n", i);
+			return 1;
+		}
+		in = rate(op_inprocess, &v, 20);
+		raw = rate(op_raw, &v, 20);
+		gp = rate(op_gpgme, &v, 5);
+		printf("%-10s %14.0f %14.0f %8.2f %12.1f %10.0f\n",
+		    keyring_algo_name(v.e->algo, v.e->bits, name, sizeof(name)),
+		    in, raw, raw / in, gp, in / gp);
+		if (in < 0 || raw < 0 || gp < 0) {
+			fprintf(stderr, "a verification failed\n");
+			return 1;
+		}
+	}
+
+	crypto_random(sk, sizeof(sk));
+	wire_server_key_init(&h.k, sk);
+	memset(inner, 0, sizeof(inner));
+	if (datagram_seal(&h.k, inner, sizeof(inner), NULL, h.dg, sizeof(h.dg),
+	    &h.dlen) != 0)
+		return 1;
+	printf("\n%-40s %12.0f\n", "HPKE datagram opens/s (mac1+X25519+AEAD)",
+	    rate(op_open, &h, 100));
+	h.dg[0] ^= 1;
+	printf("%-40s %12.0f\n", "garbage rejected at mac1/s", rate(op_reject,
+	    &h, 100));
+	wire_server_key_wipe(&h.k);
+	gpgme_release(v.g);
+	keyring_free(kr);
+	return 0;
+}

@@ -1,0 +1,477 @@
+/* sk-test-tool: internals exposed to the shell tests (git's t/helper
+ * pattern).  Run without arguments for the list of commands. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "pgp.h"
+#include "wipe.h"
+#include "wire.h"
+
+#define FILE_MAX (1u << 20)
+
+static void die(const char *msg, const char *arg) __attribute__((noreturn));
+
+/* "sk-test-tool: MSG[: ARG]" and exit 2. */
+static void
+die(const char *msg, const char *arg)
+{
+	fprintf(stderr, "sk-test-tool: %s%s%s\n", msg, arg ? ": " : "",
+	    arg ? arg : "");
+	exit(2);
+}
+
+static uint8_t *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	size_t n;
+
+	if (f == NULL)
+		die("cannot open", path);
+	if ((buf = malloc(FILE_MAX)) == NULL)
+		die("out of memory", NULL);
+	n = fread(buf, 1, FILE_MAX, f);
+	if (ferror(f) || !feof(f))
+		die("cannot read all of", path);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static void
+write_file(const char *path, const uint8_t *p, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(p, 1, len, f) != len || fclose(f) != 0)
+		die("cannot write", path);
+}
+
+static void
+print_hex(FILE *f, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+static void
+print_fpr(FILE *f, const uint8_t *p)
+{
+	size_t i;
+
+	for (i = 0; i < PGP_FPR_LEN; i++)
+		fprintf(f, "%02X", p[i]);
+}
+
+/* keyring-list HOMEDIR: one line per usable signing key. */
+static int
+cmd_keyring_list(int argc, char **argv)
+{
+	struct keyring *kr;
+	char name[32];
+	size_t i;
+	int r;
+
+	if (argc != 2)
+		die("usage: keyring-list HOMEDIR", NULL);
+	if ((r = keyring_load(argv[1], &kr)) != 0)
+		die("keyring_load:", sk_strerror(r));
+	for (i = 0; i < kr->n; i++) {
+		const struct keyring_entry *e = &kr->entries[i];
+
+		print_fpr(stdout, e->fpr);
+		printf(" %s %s", keyring_algo_name(e->algo, e->bits, name,
+		    sizeof(name)), e->uid);
+		if (e->expires != 0)
+			printf(" expires=%lld", (long long)e->expires);
+		putchar('\n');
+	}
+	keyring_free(kr);
+	return 0;
+}
+
+/* pgp-verify HOMEDIR SIG DATA: verify a detached binary signature by the
+ * key its issuer-fingerprint subpacket names. Exit 0 good, 1 bad. */
+static int
+cmd_pgp_verify(int argc, char **argv)
+{
+	const struct keyring_entry *who;
+	struct keyring *kr;
+	struct pgp_sig sig;
+	uint8_t *s, *d;
+	size_t slen, dlen;
+	int r;
+
+	if (argc != 4)
+		die("usage: pgp-verify HOMEDIR SIG DATA", NULL);
+	if ((r = keyring_load(argv[1], &kr)) != 0)
+		die("keyring_load:", sk_strerror(r));
+	s = read_file(argv[2], &slen);
+	d = read_file(argv[3], &dlen);
+	if ((r = pgp_sig_parse(s, slen, &sig)) == 0 && !sig.has_issuer_fpr)
+		r = SK_ERR_UNKNOWN_SIGNER;
+	if (r == 0)
+		r = keyring_verify(kr, sig.issuer_fpr, PGP_FPR_LEN, s, slen, d,
+		    dlen, time(NULL), 120, &who);
+	if (r == 0) {
+		printf("good ");
+		print_fpr(stdout, who->fpr);
+		printf(" %s\n", who->uid);
+	} else
+		printf("bad: %s\n", sk_strerror(r));
+	free(s);
+	free(d);
+	keyring_free(kr);
+	return r == 0 ? 0 : 1;
+}
+
+static enum sk_pk_alg
+parse_alg(const char *name, enum sk_curve *curve, unsigned *bits, uint8_t *palgo)
+{
+	*curve = SK_CURVE_NONE;
+	*bits = 0;
+	if (strcmp(name, "ed25519") == 0) {
+		*curve = SK_CURVE_ED25519;
+		*palgo = PGP_PK_EDDSA;
+		return SK_PK_EDDSA;
+	}
+	if (strcmp(name, "nistp256") == 0 || strcmp(name, "nistp384") == 0) {
+		*curve = name[6] == '2' ? SK_CURVE_P256 : SK_CURVE_P384;
+		*palgo = PGP_PK_ECDSA;
+		return SK_PK_ECDSA;
+	}
+	if (strncmp(name, "rsa", 3) == 0) {
+		*bits = (unsigned)strtoul(name + 3, NULL, 10);
+		*palgo = PGP_PK_RSA;
+		return SK_PK_RSA;
+	}
+	die("unknown algorithm", name);
+	return 0;
+}
+
+/* selfmade ALGO UID KEYFILE DATA SIGFILE: a key made by libgcrypt and our
+ * packet builders (public key, user id, positive self-certification),
+ * and a detached signature over DATA, for gpg to judge. */
+static int
+cmd_selfmade(int argc, char **argv)
+{
+	struct crypto_privkey *priv = NULL;
+	struct crypto_pubkey *pub = NULL;
+	struct pgp_sig_builder b;
+	enum sk_curve curve;
+	unsigned bits;
+	uint8_t palgo, body[2048], fpr[PGP_FPR_LEN], out[8192], digest[64];
+	uint8_t s1[1024], s2[1024], pre[2048 + 5], uidhdr[5], sig[1100];
+	size_t blen, dlen, s1len, s2len, siglen, datalen, uidlen;
+	const uint8_t *parts[2];
+	size_t lens[2];
+	uint32_t now = (uint32_t)time(NULL) - 60;
+	struct wbuf w;
+	uint8_t *data;
+	enum sk_pk_alg alg;
+
+	if (argc != 6)
+		die("usage: selfmade ALGO UID KEYFILE DATA SIGFILE", NULL);
+	alg = parse_alg(argv[1], &curve, &bits, &palgo);
+	if (crypto_privkey_generate(&priv, alg, curve, bits) != 0 ||
+	    crypto_privkey_public(priv, &pub) != 0 ||
+	    pgp_key_body_build(pub, now, body, sizeof(body), &blen) != 0 ||
+	    pgp_fingerprint(body, blen, fpr) != 0)
+		die("cannot make the key", NULL);
+	uidlen = strlen(argv[2]);
+
+	/* Self-certification: hash 0x99 len body, 0xB4 len uid. */
+	pre[0] = 0x99;
+	pre[1] = (uint8_t)(blen >> 8);
+	pre[2] = (uint8_t)blen;
+	memcpy(pre + 3, body, blen);
+	uidhdr[0] = 0xb4;
+	uidhdr[1] = (uint8_t)(uidlen >> 24);
+	uidhdr[2] = (uint8_t)(uidlen >> 16);
+	uidhdr[3] = (uint8_t)(uidlen >> 8);
+	uidhdr[4] = (uint8_t)uidlen;
+	{
+		uint8_t certin[2048 + 5 + 5 + 256];
+		size_t cl = 0;
+
+		memcpy(certin, pre, blen + 3);
+		cl = blen + 3;
+		memcpy(certin + cl, uidhdr, 5);
+		cl += 5;
+		memcpy(certin + cl, argv[2], uidlen);
+		cl += uidlen;
+		parts[0] = certin;
+		lens[0] = cl;
+		if (pgp_sig_builder_init(&b, PGP_SIG_POSITIVE_CERT, palgo,
+		    PGP_HASH_SHA256, now, fpr, 0x03) != 0 ||
+		    pgp_sig_builder_digest(&b, parts, lens, 1, digest, &dlen) != 0 ||
+		    crypto_privkey_sign(priv, SK_HASH_SHA256, digest, dlen, s1,
+		    &s1len, s2, &s2len, sizeof(s1)) != 0 ||
+		    pgp_sig_builder_finish(&b, digest, s1, s1len, s2, s2len, sig,
+		    sizeof(sig), &siglen) != 0)
+			die("cannot self-certify", NULL);
+	}
+	wbuf_init(&w, out, sizeof(out));
+	pgp_packet_header(&w, PGP_TAG_PUBLIC_KEY, blen);
+	wbuf_bytes(&w, body, blen);
+	pgp_packet_header(&w, PGP_TAG_USER_ID, uidlen);
+	wbuf_bytes(&w, argv[2], uidlen);
+	wbuf_bytes(&w, sig, siglen);
+	if (wbuf_error(&w) != 0)
+		die("key too large", NULL);
+	write_file(argv[3], out, w.len);
+
+	/* The detached document signature. */
+	data = read_file(argv[4], &datalen);
+	parts[0] = data;
+	lens[0] = datalen;
+	if (pgp_sig_builder_init(&b, PGP_SIG_BINARY, palgo, PGP_HASH_SHA256,
+	    now, fpr, 0) != 0 ||
+	    pgp_sig_builder_digest(&b, parts, lens, 1, digest, &dlen) != 0 ||
+	    crypto_privkey_sign(priv, SK_HASH_SHA256, digest, dlen, s1, &s1len,
+	    s2, &s2len, sizeof(s1)) != 0 ||
+	    pgp_sig_builder_finish(&b, digest, s1, s1len, s2, s2len, sig,
+	    sizeof(sig), &siglen) != 0)
+		die("cannot sign", NULL);
+	write_file(argv[5], sig, siglen);
+	print_fpr(stdout, fpr);
+	putchar('\n');
+	free(data);
+	crypto_pubkey_free(pub);
+	crypto_privkey_free(priv);
+	return 0;
+}
+
+/* ---- golden vectors (PROTOCOL.md, t/data/golden-v1-*.txt) ---- */
+
+static void
+golden_key(struct sk_server_key *k, uint8_t skE[32])
+{
+	static const char skl[] = "sigknock golden vector server key";
+	static const char ekl[] = "sigknock golden vector ephemeral key";
+	uint8_t sk[32];
+
+	/* Published test-only keys derived from fixed labels, like the
+	 * RFC test vectors' keys; no private key file exists. */
+	crypto_sha256(skl, sizeof(skl) - 1, sk);
+	crypto_sha256(ekl, sizeof(ekl) - 1, skE);
+	if (wire_server_key_init(k, sk) != 0)
+		die("golden key", NULL);
+	sk_wipe(sk, sizeof(sk));
+}
+
+static void
+golden_request(int which, struct sk_request *rq, const struct sk_server_key *k)
+{
+	size_t i;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->version = SK_WIRE_VERSION;
+	rq->signer_type = SK_SIGNER_OPENPGP;
+	rq->timestamp = 1764000000u + (uint64_t)which;
+	for (i = 0; i < SK_NONCE_LEN; i++)
+		rq->nonce[i] = (uint8_t)(0xa0 + i);
+	memcpy(rq->server_digest, k->digest, SK_DIGEST_LEN);
+	rq->signer_id_len = 20;
+	for (i = 0; i < 20; i++)
+		rq->signer_id[i] = (uint8_t)(0x10 + i);
+	switch (which) {
+	case 0:		/* IPv4, two ports, a non-critical extension */
+		rq->addr_family = SK_ADDR_IPV4;
+		memcpy(rq->addr, "\x0a\x00\x00\x02", 4);
+		rq->timeout = 30;
+		rq->n_access = 2;
+		rq->access[0] = (struct sk_access){ 6, 22 };
+		rq->access[1] = (struct sk_access){ 17, 53 };
+		rq->ext_len = 5;
+		memcpy(rq->ext, "\x01\x03" "abc", 5);
+		break;
+	case 1:		/* IPv6, one port */
+		rq->addr_family = SK_ADDR_IPV6;
+		memcpy(rq->addr, "\xfd\x00\x00\x00\x00\x00\x00\x00"
+		    "\x00\x00\x00\x00\x00\x00\x00\x02", 16);
+		rq->timeout = 300;
+		rq->n_access = 1;
+		rq->access[0] = (struct sk_access){ 6, 443 };
+		break;
+	default:	/* the packet's source, policy defaults, FIDO2 */
+		rq->signer_type = SK_SIGNER_FIDO2;
+		rq->signer_id_len = 32;
+		for (i = 0; i < 32; i++)
+			rq->signer_id[i] = (uint8_t)(0x40 + i);
+		break;
+	}
+	/* The wire layer treats the signature as opaque bytes. */
+	rq->sig_len = 64;
+	for (i = 0; i < rq->sig_len; i++)
+		rq->sig[i] = (uint8_t)(0xc0 ^ i);
+}
+
+static void
+print_fields(FILE *f, const struct sk_request *rq)
+{
+	size_t i;
+
+	fprintf(f, "fields: v=%u signer=%u ts=%" PRIu64 " family=%u addr=",
+	    rq->version, rq->signer_type, rq->timestamp, rq->addr_family);
+	print_hex(f, rq->addr, rq->addr_family == SK_ADDR_IPV4 ? 4 :
+	    rq->addr_family == SK_ADDR_IPV6 ? 16 : 0);
+	fprintf(f, " timeout=%u access=", rq->timeout);
+	for (i = 0; i < rq->n_access; i++)
+		fprintf(f, "%s%u/%u", i ? "," : "", rq->access[i].proto,
+		    rq->access[i].port);
+	fprintf(f, " ext=");
+	print_hex(f, rq->ext, rq->ext_len);
+	fprintf(f, " signer_id=");
+	print_hex(f, rq->signer_id, rq->signer_id_len);
+	fprintf(f, " signed_len=%zu sig_len=%u\n", rq->signed_len, rq->sig_len);
+}
+
+static const char *golden_names[] = { "ipv4", "ipv6", "source" };
+
+/* golden DIR: write t/data/golden-v1-NAME.txt files. */
+static int
+cmd_golden(int argc, char **argv)
+{
+	struct sk_server_key k;
+	struct sk_request rq, back;
+	uint8_t skE[32], inner[SK_INNER_MAX], dg[SK_DATAGRAM_MAX], opened[SK_INNER_MAX];
+	uint8_t msg[SK_SIGNED_MSG_MAX], h[32];
+	size_t ulen, ilen, dlen, olen, mlen;
+	char path[4096];
+	FILE *f;
+	int i;
+
+	if (argc != 2)
+		die("usage: golden DIR", NULL);
+	golden_key(&k, skE);
+	for (i = 0; i < 3; i++) {
+		golden_request(i, &rq, &k);
+		if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) ||
+		    request_append_signature(inner, sizeof(inner), ulen, rq.sig,
+		    rq.sig_len, &ilen) ||
+		    datagram_seal(&k, inner, ilen, skE, dg, sizeof(dg), &dlen) ||
+		    datagram_open(&k, dg, dlen, opened, sizeof(opened), &olen) ||
+		    olen != ilen || memcmp(opened, inner, ilen) != 0 ||
+		    request_decode(opened, olen, &back) ||
+		    request_signed_message(opened, back.signed_len, msg,
+		    sizeof(msg), &mlen))
+			die("golden vector does not round-trip:",
+			    golden_names[i]);
+		crypto_sha256(msg, mlen, h);
+		snprintf(path, sizeof(path), "%s/golden-v1-%s.txt", argv[1],
+		    golden_names[i]);
+		if ((f = fopen(path, "w")) == NULL)
+			die("cannot write", path);
+		fprintf(f, "# sigknock wire v1 golden vector '%s' (PROTOCOL.md);\n"
+		    "# made by t/data/regen-golden.  Server and ephemeral keys are\n"
+		    "# SHA-256 of fixed labels (see t/helper/sk-test-tool.c).\n",
+		    golden_names[i]);
+		fprintf(f, "server_public: ");
+		print_hex(f, k.pk, 32);
+		fprintf(f, "\ninner: ");
+		print_hex(f, inner, ilen);
+		fprintf(f, "\nsigned_message_sha256: ");
+		print_hex(f, h, 32);
+		fprintf(f, "\ndatagram: ");
+		print_hex(f, dg, dlen);
+		fputc('\n', f);
+		print_fields(f, &back);
+		fclose(f);
+	}
+	wire_server_key_wipe(&k);
+	sk_wipe(skE, sizeof(skE));
+	return 0;
+}
+
+static size_t
+hex_line(const char *line, const char *key, uint8_t *out, size_t cap)
+{
+	size_t n = 0, klen = strlen(key);
+	unsigned v;
+
+	if (strncmp(line, key, klen) != 0)
+		return 0;
+	line += klen;
+	while (line[0] && line[1] && line[0] != '\n' && n < cap) {
+		if (sscanf(line, "%2x", &v) != 1)
+			die("bad hex in", key);
+		out[n++] = (uint8_t)v;
+		line += 2;
+	}
+	return n;
+}
+
+/* golden-open FILE: open the committed datagram with the golden server
+ * key, decode it, and print its fields line. */
+static int
+cmd_golden_open(int argc, char **argv)
+{
+	struct sk_server_key k;
+	struct sk_request rq;
+	uint8_t skE[32], dg[SK_DATAGRAM_MAX + 1], inner[SK_INNER_MAX];
+	size_t dlen = 0, ilen;
+	char line[8192];
+	FILE *f;
+	int r;
+
+	if (argc != 2)
+		die("usage: golden-open FILE", NULL);
+	if ((f = fopen(argv[1], "r")) == NULL)
+		die("cannot open", argv[1]);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (dlen == 0)
+			dlen = hex_line(line, "datagram: ", dg, sizeof(dg));
+	fclose(f);
+	golden_key(&k, skE);
+	if ((r = datagram_open(&k, dg, dlen, inner, sizeof(inner), &ilen)) != 0 ||
+	    (r = request_decode(inner, ilen, &rq)) != 0) {
+		printf("refused: %s\n", sk_strerror(r));
+		return 1;
+	}
+	print_fields(stdout, &rq);
+	wire_server_key_wipe(&k);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} cmds[] = {
+	{ "keyring-list", cmd_keyring_list, "HOMEDIR  list usable signing keys" },
+	{ "pgp-verify", cmd_pgp_verify, "HOMEDIR SIG DATA  verify a detached signature" },
+	{ "selfmade", cmd_selfmade, "ALGO UID KEY DATA SIG  build a key and signature ourselves" },
+	{ "golden", cmd_golden, "DIR  write the wire-format golden vectors" },
+	{ "golden-open", cmd_golden_open, "FILE  open and decode a golden vector" },
+};
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	sk_log_init("sk-test-tool", 1, LOG_WARNING);
+	if (crypto_init() != 0)
+		return 2;
+	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "usage: sk-test-tool COMMAND ARGS\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(stderr, "  %s %s\n", cmds[i].name, cmds[i].help);
+	return 2;
+}
