@@ -402,6 +402,64 @@ out:
 	return r;
 }
 
+/* RFC 8032 5.1.3: does the 32-byte encoding name a point of Ed25519?
+ * y must be below p and (y^2 - 1) / (d y^2 + 1) a square (zero only with
+ * the sign bit clear).  Done with generic MPI arithmetic because
+ * libgcrypt 1.10.1's own 25519 code aborts the process on some
+ * undecodable points (found by fuzz-pgp-key). */
+static int
+ed25519_point_ok(const uint8_t q[static 32])
+{
+	static const char p_hex[] =
+	    "7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFED";
+	static const char d_hex[] =
+	    "52036CEE2B6FFE738CC740797779E89800700A4D4141D8AB75EB4DCA135978A3";
+	gcry_mpi_t p = NULL, d = NULL, y = NULL, y2 = NULL, u = NULL, v = NULL;
+	gcry_mpi_t e = NULL, one = NULL;
+	uint8_t be[32];
+	int i, ok = 0, sign = q[31] >> 7;
+
+	for (i = 0; i < 32; i++)
+		be[i] = q[31 - i];
+	be[0] &= 0x7f;
+	if (gcry_mpi_scan(&p, GCRYMPI_FMT_HEX, p_hex, 0, NULL) ||
+	    gcry_mpi_scan(&d, GCRYMPI_FMT_HEX, d_hex, 0, NULL) ||
+	    gcry_mpi_scan(&y, GCRYMPI_FMT_USG, be, 32, NULL))
+		goto out;
+	if (gcry_mpi_cmp(y, p) >= 0)
+		goto out;
+	one = gcry_mpi_set_ui(NULL, 1);
+	y2 = gcry_mpi_new(0);
+	u = gcry_mpi_new(0);
+	v = gcry_mpi_new(0);
+	e = gcry_mpi_new(0);
+	gcry_mpi_mulm(y2, y, y, p);
+	gcry_mpi_subm(u, y2, one, p);		/* u = y^2 - 1 */
+	gcry_mpi_mulm(v, d, y2, p);
+	gcry_mpi_addm(v, v, one, p);		/* v = d y^2 + 1 (never 0) */
+	if (!gcry_mpi_invm(v, v, p))
+		goto out;
+	gcry_mpi_mulm(u, u, v, p);		/* x^2 */
+	if (gcry_mpi_cmp_ui(u, 0) == 0) {
+		ok = !sign;
+		goto out;
+	}
+	gcry_mpi_sub_ui(e, p, 1);
+	gcry_mpi_rshift(e, e, 1);		/* (p - 1) / 2 */
+	gcry_mpi_powm(e, u, e, p);		/* Euler's criterion */
+	ok = gcry_mpi_cmp_ui(e, 1) == 0;
+out:
+	gcry_mpi_release(p);
+	gcry_mpi_release(d);
+	gcry_mpi_release(y);
+	gcry_mpi_release(y2);
+	gcry_mpi_release(u);
+	gcry_mpi_release(v);
+	gcry_mpi_release(e);
+	gcry_mpi_release(one);
+	return ok;
+}
+
 /* Refuse public points that are not on the curve, at load time. */
 static int
 point_on_curve(gcry_sexp_t key)
@@ -434,7 +492,7 @@ crypto_pubkey_ec(struct crypto_pubkey **out, enum sk_pk_alg alg,
 			q++;
 			qlen--;
 		}
-		if (qlen != 32)
+		if (qlen != 32 || !ed25519_point_ok(q))
 			return SK_ERR_BAD_FIELD;
 		e = gcry_sexp_build(&s, NULL,
 		    "(public-key(ecc(curve Ed25519)(flags eddsa)(q%b)))",
@@ -450,7 +508,7 @@ crypto_pubkey_ec(struct crypto_pubkey **out, enum sk_pk_alg alg,
 		return SK_ERR_INVALID_ARG;
 	if (e != 0)
 		return SK_ERR_CRYPTO;
-	if (!point_on_curve(s)) {
+	if (alg == SK_PK_ECDSA && !point_on_curve(s)) {
 		gcry_sexp_release(s);
 		return SK_ERR_BAD_FIELD;
 	}
@@ -544,6 +602,11 @@ crypto_pubkey_verify(const struct crypto_pubkey *k, enum sk_hash hash,
 	gpg_error_t e;
 	int r;
 
+	/* As GnuPG: an ECDSA hash must be at least as long as the order
+	 * (P-521 asks for 512 bits, the longest hash there is). */
+	if (k->alg == SK_PK_ECDSA && dlen < (curve_order_len(k->curve) <
+	    SK_SHA512_LEN ? curve_order_len(k->curve) : SK_SHA512_LEN))
+		return SK_ERR_WEAK_HASH;
 	if ((r = data_sexp(&data, k, hash, digest, dlen)) != 0)
 		return r;
 	switch (k->alg) {

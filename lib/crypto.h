@@ -100,7 +100,8 @@ void	crypto_pubkey_free(struct crypto_pubkey *k);
 /* Verify a signature over a digest made with `hash`.
  * RSA (PKCS#1 v1.5): s1 = s.  ECDSA, EdDSA: s1 = r, s2 = s (big-endian
  * integers; EdDSA r and s are left-padded to 32 bytes here).
- * Returns 0, SK_ERR_BAD_SIGNATURE, or another error. */
+ * ECDSA with a hash shorter than the curve order is SK_ERR_WEAK_HASH (GnuPG
+ * refuses it too).  Returns 0, SK_ERR_BAD_SIGNATURE, or another error. */
 int	crypto_pubkey_verify(const struct crypto_pubkey *k, enum sk_hash hash,
 	    const uint8_t *digest, size_t digestlen,
 	    const uint8_t *s1, size_t s1len, const uint8_t *s2, size_t s2len);

@@ -105,7 +105,7 @@ main(void)
 	size_t blen, slen, s2len, i, n, bad, padded;
 	int r;
 
-	plan(4 * 11 + 9);
+	plan(4 * 11 + 11);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	now = time(NULL);
@@ -126,7 +126,7 @@ main(void)
 		ok(k->key.algo == k->palgo && k->key.pk != NULL,
 		    "%s: algorithm and verify key", k->name);
 
-		slen = make_sig(k, PGP_SIG_BINARY, PGP_HASH_SHA256, -5, msg,
+		slen = make_sig(k, PGP_SIG_BINARY, PGP_HASH_SHA512, -5, msg,
 		    sizeof(msg), sig, sizeof(sig));
 		is_int(0, verify(k, sig, slen, msg, sizeof(msg)),
 		    "%s: built signature verifies", k->name);
@@ -139,10 +139,14 @@ main(void)
 		is_int(SK_ERR_BAD_SIGNATURE, verify(k, sig, slen, msg, sizeof(msg)),
 		    "%s: tampered signature refused", k->name);
 		sig[slen - 1] ^= 0x01;
-		slen = make_sig(k, PGP_SIG_BINARY, PGP_HASH_SHA512, 0, msg,
+		/* SHA-256 is too short for P-384 (GnuPG refuses it too). */
+		slen = make_sig(k, PGP_SIG_BINARY, PGP_HASH_SHA256, 0, msg,
 		    sizeof(msg), sig, sizeof(sig));
-		is_int(0, verify(k, sig, slen, msg, sizeof(msg)),
-		    "%s: SHA-512 signature verifies", k->name);
+		is_int(k->curve == SK_CURVE_P384 ? SK_ERR_WEAK_HASH : 0,
+		    verify(k, sig, slen, msg, sizeof(msg)),
+		    "%s: SHA-256 signature %s", k->name,
+		    k->curve == SK_CURVE_P384 ? "refused as shorter than the curve" :
+		    "verifies");
 		slen = make_sig(k, 0x01, PGP_HASH_SHA256, 0, msg, sizeof(msg), sig,
 		    sizeof(sig));
 		is_int(SK_ERR_SIG_TYPE, verify(k, sig, slen, msg, sizeof(msg)),
@@ -153,7 +157,7 @@ main(void)
 		    "%s: signature 10 minutes in the future refused", k->name);
 
 		/* Every truncation of a good signature packet is refused. */
-		slen = make_sig(k, PGP_SIG_BINARY, PGP_HASH_SHA256, 0, msg,
+		slen = make_sig(k, PGP_SIG_BINARY, PGP_HASH_SHA512, 0, msg,
 		    sizeof(msg), sig, sizeof(sig));
 		bad = 0;
 		for (n = 0; n < slen; n++)
@@ -241,6 +245,34 @@ main(void)
 		pgp_key_clear(&pk);
 	}
 	is_int(0, bad, "all key packet truncations refused");
+
+	/* Ed25519 points that do not decode are refused, not handed to
+	 * libgcrypt (whose 1.10.1 25519 code aborts on some of them).  The
+	 * body ends with the MPI: 0x40 || 32 bytes of little-endian y. */
+	{
+		size_t good = 0, refused = 0, y;
+
+		for (y = 2; y < 40; y++) {
+			memset(body + blen - 32, 0, 32);
+			body[blen - 32] = (uint8_t)y;
+			r = pgp_key_parse(PGP_TAG_PUBLIC_KEY, body, blen, &pk);
+			if (r == 0)
+				good++;
+			else if (r == SK_ERR_BAD_FIELD)
+				refused++;
+			pgp_key_clear(&pk);
+		}
+		ok(good > 0 && refused > 0 && good + refused == 38,
+		    "Ed25519: %zu small y decode, %zu do not and are refused",
+		    good, refused);
+		/* y = p = 2^255 - 19: not canonical. */
+		memset(body + blen - 32, 0xff, 32);
+		body[blen - 32] = 0xed;
+		body[blen - 1] = 0x7f;
+		is_int(SK_ERR_BAD_FIELD, pgp_key_parse(PGP_TAG_PUBLIC_KEY, body,
+		    blen, &pk), "Ed25519: non-canonical y (= p) refused");
+		pgp_key_clear(&pk);
+	}
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		pgp_key_clear(&keys[i].key);

@@ -11,7 +11,7 @@ require_cmd gpg gpgconf od dd
 
 ALGOS="ed25519 nistp256 nistp384 rsa2048 rsa3072 rsa4096"
 PAYLOADS=${SK_PGP_PAYLOADS:-4}
-plan 27
+plan 30
 
 tmp=$(test_tmpdir)
 gpg_home "$tmp/gnupg"
@@ -122,3 +122,18 @@ done
 gpg_q -u "$fpr_nistp256!" --detach-sign -o "$tmp/x.sig" "$tmp/old.txt"
 is "bad: bad signature" "$($sk_tool pgp-verify "$GNUPGHOME" "$tmp/x.sig" "$tmp/s1")" \
 	"a signature over another file refused"
+
+# 28-30: our builders (key packet, self-certification, signature packet
+# around a raw libgcrypt signature) make what gpg accepts.
+gpg_home "$tmp/gnupg-built"
+echo "signed by a key we built ourselves" > "$tmp/built.txt"
+for a in ed25519 nistp256 rsa2048; do
+	built() {
+		f=$($sk_tool selfmade "$1" "Built $1 <built-$1@example.com>" \
+			"$tmp/built-$1.pgp" "$tmp/built.txt" "$tmp/built-$1.sig") &&
+		gpg_q --import "$tmp/built-$1.pgp" &&
+		gpg --status-fd 1 --verify "$tmp/built-$1.sig" "$tmp/built.txt" 2>/dev/null |
+			grep -q "^\[GNUPG:\] VALIDSIG $f "
+	}
+	ok "gpg imports our $a key and verifies our signature packet" built "$a"
+done

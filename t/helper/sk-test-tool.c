@@ -149,7 +149,8 @@ parse_alg(const char *name, enum sk_curve *curve, unsigned *bits, uint8_t *palgo
 		return SK_PK_EDDSA;
 	}
 	if (strcmp(name, "nistp256") == 0 || strcmp(name, "nistp384") == 0) {
-		*curve = name[6] == '2' ? SK_CURVE_P256 : SK_CURVE_P384;
+		*curve = strcmp(name, "nistp256") == 0 ? SK_CURVE_P256 :
+		    SK_CURVE_P384;
 		*palgo = PGP_PK_ECDSA;
 		return SK_PK_ECDSA;
 	}
