@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "endian.h"
 #include "err.h"
+#include "log.h"
 #include "tap.h"
 #include "wipe.h"
 
@@ -24,7 +25,7 @@ main(void)
 	uint64_t u64;
 	int code;
 
-	plan(30);
+	plan(33);
 
 	rbuf_init(&r, in, sizeof(in));
 	is_int(0, rbuf_u8(&r, &u8), "u8 read");
@@ -85,5 +86,21 @@ main(void)
 	is_string("unknown error code", sk_strerror(-1000), "unknown code named");
 	sk_freezero(NULL, 10);
 	ok(1, "freezero(NULL) is a no-op");
+
+	/* Rate-limited logging: a burst of 3 gets through, then nothing
+	 * until the bucket refills (1 a second); messages go to stderr. */
+	{
+		struct sk_ratelimit rl = SK_RATELIMIT_INIT(1, 3);
+		int logged = 0, i;
+
+		sk_log_init("001-buf", 1, LOG_INFO);
+		for (i = 0; i < 100; i++)
+			logged += sk_log_rl(&rl, LOG_NOTICE, "attacker-triggered %d", i);
+		is_int(3, logged, "rate limiter lets the burst through, then holds");
+		is_int(97, (long long)rl.suppressed, "and counts what it held back");
+		sk_log_set_level(LOG_WARNING);
+		is_int(0, sk_log_rl(&rl, LOG_INFO, "below the level"),
+		    "messages below the log level are not logged");
+	}
 	return 0;
 }

@@ -11,7 +11,7 @@ require_cmd gpg gpgconf od dd
 
 ALGOS="ed25519 nistp256 nistp384 rsa2048 rsa3072 rsa4096"
 PAYLOADS=${SK_PGP_PAYLOADS:-4}
-plan 30
+plan 32
 
 tmp=$(test_tmpdir)
 gpg_home "$tmp/gnupg"
@@ -28,6 +28,7 @@ fpr_expired=$(gpg_genkey 'Old <old@example.com>' ed25519 sign 1d \
 	--faked-system-time 20200101T000000) || bail "expired key"
 fpr_revoked=$(gpg_genkey 'Gone <gone@example.com>' ed25519 sign) || bail "revoked key"
 fpr_disabled=$(gpg_genkey 'Off <off@example.com>' ed25519 sign) || bail "disabled key"
+fpr_soon=$(gpg_genkey 'Soon <soon@example.com>' ed25519 sign 1d) || bail "expiring key"
 primary_rsub=$(gpg_genkey 'Half <half@example.com>' ed25519 cert) || bail "rsub primary"
 gpg_q --quick-add-key "$primary_rsub" ed25519 sign never || bail "add subkey 2"
 fpr_rsub=$(gpg_subkey_fprs "$primary_rsub" | head -n1)
@@ -66,7 +67,7 @@ ok "loader leaves out an expired key" not_in_list "$fpr_expired"
 ok "loader leaves out a revoked key" not_in_list "$fpr_revoked"
 ok "loader leaves out a disabled key" not_in_list "$fpr_disabled"
 ok "loader leaves out a revoked subkey" not_in_list "$fpr_rsub"
-is 7 "$(echo "$listed" | grep -c .)" "loader lists exactly the 7 usable signing keys"
+is 8 "$(echo "$listed" | grep -c .)" "loader lists exactly the 8 usable signing keys"
 
 # 14-20: differential verification, one test point per key.
 differential() {
@@ -118,12 +119,21 @@ for k in expired revoked disabled rsub; do
 	is "bad: unknown signer" "$out" "signature by the $k key refused: unknown signer"
 done
 
-# 27: a signature over a different file by a good key.
+# 27-28: a key that expires after the keyring was loaded is refused at
+# use: expiry changes no file, so the loader keeps the time and the
+# verifier checks it (here at a NOW two days ahead).
+gpg_q -u "$fpr_soon!" --detach-sign -o "$tmp/soon.sig" "$tmp/old.txt"
+ok "a key valid now verifies" $sk_tool pgp-verify "$GNUPGHOME" "$tmp/soon.sig" "$tmp/old.txt"
+is "bad: signer key expired" \
+	"$($sk_tool pgp-verify "$GNUPGHOME" "$tmp/soon.sig" "$tmp/old.txt" $(( $(date +%s) + 2 * 86400 )))" \
+	"the same key two days later: refused as expired, with no reload"
+
+# 29: a signature over a different file by a good key.
 gpg_q -u "$fpr_nistp256!" --detach-sign -o "$tmp/x.sig" "$tmp/old.txt"
 is "bad: bad signature" "$($sk_tool pgp-verify "$GNUPGHOME" "$tmp/x.sig" "$tmp/s1")" \
 	"a signature over another file refused"
 
-# 28-30: our builders (key packet, self-certification, signature packet
+# 30-32: our builders (key packet, self-certification, signature packet
 # around a raw libgcrypt signature) make what gpg accepts.
 gpg_home "$tmp/gnupg-built"
 echo "signed by a key we built ourselves" > "$tmp/built.txt"

@@ -103,8 +103,9 @@ cmd_keyring_list(int argc, char **argv)
 	return 0;
 }
 
-/* pgp-verify HOMEDIR SIG DATA: verify a detached binary signature by the
- * key its issuer-fingerprint subpacket names. Exit 0 good, 1 bad. */
+/* pgp-verify HOMEDIR SIG DATA [NOW]: verify a detached binary signature
+ * by the key its issuer-fingerprint subpacket names, at time NOW (epoch
+ * seconds; default the current time). Exit 0 good, 1 bad. */
 static int
 cmd_pgp_verify(int argc, char **argv)
 {
@@ -115,8 +116,8 @@ cmd_pgp_verify(int argc, char **argv)
 	size_t slen, dlen;
 	int r;
 
-	if (argc != 4)
-		die("usage: pgp-verify HOMEDIR SIG DATA", NULL);
+	if (argc != 4 && argc != 5)
+		die("usage: pgp-verify HOMEDIR SIG DATA [NOW]", NULL);
 	if ((r = keyring_load(argv[1], &kr)) != 0)
 		die("keyring_load:", sk_strerror(r));
 	s = read_file(argv[2], &slen);
@@ -125,7 +126,8 @@ cmd_pgp_verify(int argc, char **argv)
 		r = SK_ERR_UNKNOWN_SIGNER;
 	if (r == 0)
 		r = keyring_verify(kr, sig.issuer_fpr, PGP_FPR_LEN, s, slen, d,
-		    dlen, time(NULL), 120, &who);
+		    dlen, argc == 5 ? (time_t)strtoll(argv[4], NULL, 10) :
+		    time(NULL), 120, &who);
 	if (r == 0) {
 		printf("good ");
 		print_fpr(stdout, who->fpr);
@@ -454,7 +456,7 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "keyring-list", cmd_keyring_list, "HOMEDIR  list usable signing keys" },
-	{ "pgp-verify", cmd_pgp_verify, "HOMEDIR SIG DATA  verify a detached signature" },
+	{ "pgp-verify", cmd_pgp_verify, "HOMEDIR SIG DATA [NOW]  verify a detached signature" },
 	{ "selfmade", cmd_selfmade, "ALGO UID KEY DATA SIG  build a key and signature ourselves" },
 	{ "golden", cmd_golden, "DIR  write the wire-format golden vectors" },
 	{ "golden-open", cmd_golden_open, "FILE  open and decode a golden vector" },
