@@ -2,9 +2,13 @@
  * backend is <gpgme.h> included). */
 #include "config.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gpgme.h>
 
@@ -301,4 +305,336 @@ keyring_algo_name(uint8_t algo, unsigned bits, char *buf, size_t len)
 		break;
 	}
 	return buf;
+}
+
+/* ---- administration (sigknock-keys) ---- */
+
+int
+keyring_ensure_dir(const char *homedir)
+{
+	struct stat st;
+
+	if (stat(homedir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			log_err("keyring %s is not a directory", homedir);
+			return SK_ERR_IO;
+		}
+		return 0;
+	}
+	if (errno != ENOENT || mkdir(homedir, 0700) != 0) {
+		log_err("keyring %s: %s", homedir, strerror(errno));
+		return SK_ERR_IO;
+	}
+	return 0;
+}
+
+static int
+new_ctx(const char *homedir, gpgme_ctx_t *ctx)
+{
+	gpgme_error_t err;
+
+	gpgme_check_version(NULL);
+	if ((err = gpgme_new(ctx)) != 0)
+		return gpgme_fail("cannot create a GPGME context", err);
+	if ((err = gpgme_set_protocol(*ctx, GPGME_PROTOCOL_OpenPGP)) != 0 ||
+	    (err = gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL,
+	    homedir)) != 0) {
+		gpgme_release(*ctx);
+		*ctx = NULL;
+		return gpgme_fail("cannot set up GnuPG", err);
+	}
+	return 0;
+}
+
+static void
+key_info(gpgme_key_t key, struct keyring_info *ki)
+{
+	gpgme_subkey_t sk, best = NULL;
+	char *algo;
+
+	memset(ki, 0, sizeof(*ki));
+	snprintf(ki->fpr, sizeof(ki->fpr), "%s", key->subkeys && key->subkeys->fpr ?
+	    key->subkeys->fpr : "");
+	primary_uid(key, ki->uid, sizeof(ki->uid));
+	for (sk = key->subkeys; sk != NULL; sk = sk->next)
+		if (sk->can_sign && !sk->revoked && !sk->expired &&
+		    !sk->disabled && !sk->invalid &&
+		    (best == NULL || sk->timestamp >= best->timestamp))
+			best = sk;
+	if (best != NULL) {
+		snprintf(ki->sign_fpr, sizeof(ki->sign_fpr), "%s", best->fpr);
+		if ((algo = gpgme_pubkey_algo_string(best)) != NULL) {
+			snprintf(ki->algo, sizeof(ki->algo), "%s", algo);
+			gpgme_free(algo);
+		}
+	} else if (key->subkeys && (algo = gpgme_pubkey_algo_string(key->subkeys))) {
+		snprintf(ki->algo, sizeof(ki->algo), "%s", algo);
+		gpgme_free(algo);
+	}
+	if (key->revoked)
+		ki->state = "revoked";
+	else if (key->expired)
+		ki->state = "expired";
+	else if (key->disabled)
+		ki->state = "disabled";
+	else if (key->invalid)
+		ki->state = "invalid";
+	else if (best == NULL)
+		ki->state = "no-signing-key";
+	else
+		ki->state = "valid";
+}
+
+/* Call cb for every key matching pattern (NULL: all). */
+static int
+list_keys(gpgme_ctx_t ctx, const char *pattern, keyring_info_cb cb, void *arg,
+    size_t *count)
+{
+	gpgme_key_t key;
+	gpgme_error_t err;
+	struct keyring_info ki;
+
+	*count = 0;
+	if ((err = gpgme_op_keylist_start(ctx, pattern, 0)) != 0)
+		return gpgme_fail("cannot list keys", err);
+	while ((err = gpgme_op_keylist_next(ctx, &key)) == 0) {
+		key_info(key, &ki);
+		if (cb != NULL)
+			cb(arg, &ki);
+		(*count)++;
+		gpgme_key_unref(key);
+	}
+	if (gpgme_err_code(err) != GPG_ERR_EOF)
+		return gpgme_fail("key listing failed", err);
+	return 0;
+}
+
+int
+keyring_list(const char *homedir, keyring_info_cb cb, void *arg)
+{
+	gpgme_ctx_t ctx;
+	size_t n;
+	int r;
+
+	if ((r = new_ctx(homedir, &ctx)) != 0)
+		return r;
+	r = list_keys(ctx, NULL, cb, arg, &n);
+	gpgme_release(ctx);
+	return r;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+struct check {
+	int	bad;
+	size_t	n;
+	char	(*fprs)[2 * PGP_FPR_LEN + 1];
+};
+
+static void
+check_key(void *arg, const struct keyring_info *ki)
+{
+	struct check *c = arg;
+
+	if (strcmp(ki->state, "valid") != 0) {
+		log_err("key %s (%s): %s: it cannot sign knocks, refused", ki->fpr,
+		    ki->uid[0] ? ki->uid : "no user id",
+		    strcmp(ki->state, "no-signing-key") == 0 ?
+		    "no usable signing key" : ki->state);
+		c->bad++;
+		return;
+	}
+	if (c->n < 64)
+		snprintf(c->fprs[c->n++], sizeof(c->fprs[0]), "%s", ki->fpr);
+}
+
+int
+keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
+    keyring_info_cb cb, void *arg)
+{
+	char tmpl[] = "/tmp/sigknock-import.XXXXXX", fprs[64][2 * PGP_FPR_LEN + 1];
+	gpgme_ctx_t tctx = NULL, ctx = NULL;
+	gpgme_data_t in = NULL, ex = NULL;
+	gpgme_import_result_t ir;
+	gpgme_error_t err;
+	struct check c = { 0, 0, fprs };
+	size_t n, i;
+	int r;
+
+	if ((r = keyring_ensure_dir(homedir)) != 0)
+		return r;
+	if (mkdtemp(tmpl) == NULL) {
+		log_err("cannot make a temporary keyring: %s", strerror(errno));
+		return SK_ERR_IO;
+	}
+	/* Vet the keys in a scratch keyring first: nothing reaches the real
+	 * one unless every key in the input can sign. */
+	if ((r = new_ctx(tmpl, &tctx)) != 0)
+		goto out;
+	r = SK_ERR_GPGME;
+	if ((err = gpgme_data_new_from_mem(&in, (const char *)data, len, 0)) ||
+	    (err = gpgme_op_import(tctx, in))) {
+		r = gpgme_fail("import failed", err);
+		goto out;
+	}
+	ir = gpgme_op_import_result(tctx);
+	if ((r = list_keys(tctx, NULL, check_key, &c, &n)) != 0)
+		goto out;
+	if (n == 0) {
+		log_err("no OpenPGP public key found in the input%s",
+		    ir && ir->considered ? " (only signatures or secret keys?)" : "");
+		r = SK_ERR_PGP_FORMAT;
+		goto out;
+	}
+	if (c.bad > 0 || c.n != n) {
+		r = SK_ERR_UNKNOWN_SIGNER;
+		goto out;
+	}
+	if ((err = gpgme_data_new(&ex)) ||
+	    (err = gpgme_op_export(tctx, NULL, 0, ex)) ||
+	    gpgme_data_seek(ex, 0, SEEK_SET) != 0) {
+		r = gpgme_fail("export from the scratch keyring failed", err);
+		goto out;
+	}
+	if ((r = new_ctx(homedir, &ctx)) != 0)
+		goto out;
+	if ((err = gpgme_op_import(ctx, ex)) != 0) {
+		r = gpgme_fail("import into the keyring failed", err);
+		goto out;
+	}
+	for (i = 0; i < c.n; i++)
+		if ((r = list_keys(ctx, c.fprs[i], cb, arg, &n)) != 0)
+			goto out;
+	r = 0;
+out:
+	gpgme_data_release(in);
+	gpgme_data_release(ex);
+	gpgme_release(tctx);
+	gpgme_release(ctx);
+	nftw(tmpl, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return r;
+}
+
+int
+keyring_import_revocation(const char *homedir, const uint8_t *data, size_t len,
+    keyring_info_cb cb, void *arg)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t in = NULL;
+	gpgme_import_result_t ir;
+	gpgme_import_status_t st;
+	gpgme_error_t err;
+	gpgme_key_t key;
+	struct keyring_info ki;
+	int r, found = 0;
+
+	if ((r = new_ctx(homedir, &ctx)) != 0)
+		return r;
+	r = SK_ERR_GPGME;
+	if ((err = gpgme_data_new_from_mem(&in, (const char *)data, len, 0)) ||
+	    (err = gpgme_op_import(ctx, in))) {
+		r = gpgme_fail("import failed", err);
+		goto out;
+	}
+	ir = gpgme_op_import_result(ctx);
+	for (st = ir ? ir->imports : NULL; st != NULL; st = st->next) {
+		if (st->fpr == NULL || gpgme_get_key(ctx, st->fpr, &key, 0) != 0)
+			continue;
+		key_info(key, &ki);
+		gpgme_key_unref(key);
+		if (strcmp(ki.state, "revoked") == 0) {
+			found++;
+			if (cb != NULL)
+				cb(arg, &ki);
+		}
+	}
+	if (found == 0) {
+		log_err("no key in %s was revoked by this input: it is not a "
+		    "revocation certificate for a key in the keyring", homedir);
+		r = SK_ERR_UNKNOWN_SIGNER;
+		goto out;
+	}
+	r = 0;
+out:
+	gpgme_data_release(in);
+	gpgme_release(ctx);
+	return r;
+}
+
+struct interact {
+	int	step;
+};
+
+/* Answer gpg --edit-key's prompts: "disable", then "save". */
+static gpgme_error_t
+disable_cb(void *opaque, const char *keyword, const char *args, int fd)
+{
+	struct interact *in = opaque;
+	const char *line = NULL;
+
+	if (keyword == NULL || fd < 0)
+		return 0;
+	if (strcmp(keyword, "GET_LINE") == 0 && args != NULL &&
+	    strcmp(args, "keyedit.prompt") == 0)
+		line = in->step++ == 0 ? "disable\n" : "save\n";
+	else if (strcmp(keyword, "GET_BOOL") == 0)
+		line = "y\n";
+	else if (strcmp(keyword, "GET_LINE") == 0)
+		line = "\n";
+	if (line != NULL && gpgme_io_writen(fd, line, strlen(line)) != 0)
+		return gpgme_error_from_syserror();
+	return 0;
+}
+
+int
+keyring_disable(const char *homedir, const char *fpr, keyring_info_cb cb,
+    void *arg)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t out = NULL;
+	gpgme_key_t key = NULL;
+	gpgme_error_t err;
+	struct interact in = { 0 };
+	struct keyring_info ki;
+	int r;
+
+	if ((r = new_ctx(homedir, &ctx)) != 0)
+		return r;
+	if ((err = gpgme_get_key(ctx, fpr, &key, 0)) != 0) {
+		log_err("no key %s in %s: %s", fpr, homedir, gpgme_strerror(err));
+		r = SK_ERR_UNKNOWN_SIGNER;
+		goto out;
+	}
+	if ((err = gpgme_data_new(&out)) ||
+	    (err = gpgme_op_interact(ctx, key, 0, disable_cb, &in, out))) {
+		r = gpgme_fail("cannot disable the key", err);
+		goto out;
+	}
+	gpgme_key_unref(key);
+	key = NULL;
+	if ((err = gpgme_get_key(ctx, fpr, &key, 0)) != 0) {
+		r = gpgme_fail("key vanished", err);
+		goto out;
+	}
+	key_info(key, &ki);
+	if (!key->disabled) {
+		log_err("GnuPG did not disable %s", fpr);
+		r = SK_ERR_GPGME;
+		goto out;
+	}
+	if (cb != NULL)
+		cb(arg, &ki);
+	r = 0;
+out:
+	gpgme_key_unref(key);
+	gpgme_data_release(out);
+	gpgme_release(ctx);
+	return r;
 }

@@ -46,6 +46,34 @@ int	keyring_verify(const struct keyring *kr, const uint8_t *signer_id,
 	    size_t msglen, time_t now, unsigned skew,
 	    const struct keyring_entry **who);
 
+/* Administration (sigknock-keys).  Each prints nothing; results come
+ * back through callbacks, errors are logged. */
+
+/* State of a key as GnuPG sees it. */
+struct keyring_info {
+	char		 fpr[2 * PGP_FPR_LEN + 1];	/* primary, hex */
+	char		 sign_fpr[2 * PGP_FPR_LEN + 1];	/* usable signing (sub)key, or "" */
+	char		 uid[KEYRING_UID_MAX];
+	char		 algo[32];			/* of the signing key */
+	const char	*state;	/* valid, revoked, expired, disabled, invalid, no-signing-key */
+};
+typedef void (*keyring_info_cb)(void *arg, const struct keyring_info *ki);
+
+/* Create homedir (mode 0700) when missing. */
+int	keyring_ensure_dir(const char *homedir);
+/* Every key in the keyring with its state. */
+int	keyring_list(const char *homedir, keyring_info_cb cb, void *arg);
+/* Import OpenPGP public keys (armored or binary).  Every key must have a
+ * usable signing key, or nothing is imported; cb sees each added key. */
+int	keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
+	    keyring_info_cb cb, void *arg);
+/* Import a revocation certificate; cb sees the key it revoked. */
+int	keyring_import_revocation(const char *homedir, const uint8_t *data,
+	    size_t len, keyring_info_cb cb, void *arg);
+/* Mark the key holding fingerprint fpr (primary or subkey, hex) disabled. */
+int	keyring_disable(const char *homedir, const char *fpr,
+	    keyring_info_cb cb, void *arg);
+
 /* Human name of an OpenPGP public-key algorithm with size, e.g.
  * "ed25519", "rsa3072", "nistp256". */
 const char *keyring_algo_name(uint8_t algo, unsigned bits, char *buf,

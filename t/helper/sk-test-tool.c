@@ -3,7 +3,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,11 +456,143 @@ cmd_golden_open(int argc, char **argv)
 	return 0;
 }
 
+/* ---- network peers for the namespace tests ---- */
+
+static struct addrinfo *
+resolve(const char *host, const char *port, int type, int passive)
+{
+	struct addrinfo hints, *res;
+	int e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = type;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	if ((e = getaddrinfo(host, port, &hints, &res)) != 0)
+		die("bad address", gai_strerror(e));
+	return res;
+}
+
+/* listen ADDR PORT: a TCP service that greets and closes each client. */
+static int
+cmd_listen(int argc, char **argv)
+{
+	struct addrinfo *ai;
+	int fd, c, one = 1;
+
+	if (argc != 3)
+		die("usage: listen ADDR PORT", NULL);
+	ai = resolve(argv[1], argv[2], SOCK_STREAM, 1);
+	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0)
+		die("listen", strerror(errno));
+	freeaddrinfo(ai);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		if ((c = accept(fd, NULL, NULL)) < 0)
+			continue;
+		/* The client may be gone already: nothing to do then. */
+		if (write(c, "hello from the hidden service\n", 30) < 0)
+			errno = 0;
+		close(c);
+	}
+}
+
+/* connect HOST PORT [MS]: exit 0 when a TCP connection is established
+ * within MS milliseconds (default 1000), 1 otherwise. */
+static int
+cmd_connect(int argc, char **argv)
+{
+	struct addrinfo *ai;
+	struct pollfd p;
+	int fd, err = 0, ms = argc > 3 ? atoi(argv[3]) : 1000;
+	socklen_t el = sizeof(err);
+
+	if (argc != 3 && argc != 4)
+		die("usage: connect HOST PORT [MS]", NULL);
+	ai = resolve(argv[1], argv[2], SOCK_STREAM, 0);
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0)
+		die("socket", strerror(errno));
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
+	    errno != EINPROGRESS)
+		return 1;
+	freeaddrinfo(ai);
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, ms) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0)
+		return 1;
+	close(fd);
+	return 0;
+}
+
+/* udp-send HOST PORT FILE|random:N[xCOUNT]: send a file's bytes, or COUNT
+ * datagrams of N random bytes. */
+static int
+cmd_udp_send(int argc, char **argv)
+{
+	struct addrinfo *ai;
+	uint8_t *buf;
+	size_t len = 0;
+	long count = 1, i;
+	int fd, rnd = 0;
+	char *x;
+
+	if (argc != 4)
+		die("usage: udp-send HOST PORT FILE|random:N[xCOUNT]", NULL);
+	ai = resolve(argv[1], argv[2], SOCK_DGRAM, 0);
+	if ((fd = socket(ai->ai_family, SOCK_DGRAM, 0)) < 0)
+		die("socket", strerror(errno));
+	if (strncmp(argv[3], "random:", 7) == 0) {
+		rnd = 1;
+		len = strtoul(argv[3] + 7, &x, 10);
+		if (*x == 'x')
+			count = strtol(x + 1, NULL, 10);
+		if (len > 65000 || (buf = malloc(len + 1)) == NULL)
+			die("bad size", argv[3]);
+	} else
+		buf = read_file(argv[3], &len);
+	for (i = 0; i < count; i++) {
+		if (rnd)
+			crypto_random(buf, len);
+		if (sendto(fd, buf, len, 0, ai->ai_addr, ai->ai_addrlen) < 0)
+			die("sendto", strerror(errno));
+	}
+	freeaddrinfo(ai);
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+/* flip FILE OFFSET OUT: copy FILE to OUT with bit 0 of byte OFFSET
+ * flipped. */
+static int
+cmd_flip(int argc, char **argv)
+{
+	uint8_t *buf;
+	size_t len, off;
+
+	if (argc != 4)
+		die("usage: flip FILE OFFSET OUT", NULL);
+	buf = read_file(argv[1], &len);
+	off = strtoul(argv[2], NULL, 10);
+	if (off >= len)
+		die("offset past the end of", argv[1]);
+	buf[off] ^= 1;
+	write_file(argv[3], buf, len);
+	free(buf);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
+	{ "listen", cmd_listen, "ADDR PORT  TCP service for the namespace tests" },
+	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
+	{ "udp-send", cmd_udp_send, "HOST PORT FILE|random:N[xCOUNT]  send datagrams" },
+	{ "flip", cmd_flip, "FILE OFFSET OUT  copy with one bit flipped" },
 	{ "keyring-list", cmd_keyring_list, "HOMEDIR  list usable signing keys" },
 	{ "pgp-verify", cmd_pgp_verify, "HOMEDIR SIG DATA [NOW]  verify a detached signature" },
 	{ "selfmade", cmd_selfmade, "ALGO UID KEY DATA SIG  build a key and signature ourselves" },

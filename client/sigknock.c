@@ -1,0 +1,425 @@
+/* sigknock: build a request, sign it with a token, seal it to the
+ * server's public key, and send it as one UDP datagram. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "err.h"
+#include "log.h"
+#include "serverkey.h"
+#include "token.h"
+#include "wipe.h"
+#include "wire.h"
+
+struct opts {
+	const char *stanza;
+	const char *server;
+	const char *port;
+	const char *server_key;
+	const char *access;
+	const char *signer;
+	const char *token;
+	const char *timeout;
+	const char *address;	/* IP, or "source" */
+	const char *save_packet;
+	const char *rc;
+	int	 test;
+	int	 verbose;
+	int	 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: sigknock [-n STANZA] [-A PROTO/PORT[,...]] [-a IP | -s] [-p PORT]\n"
+"                [--server-key KEY] [--signer FPR] [--token gpg]\n"
+"                [--timeout SECS] [--test] [--save-packet FILE] [-4|-6] [-v]\n"
+"                [SERVER]\n"
+"\n"
+"Send one signed knock to SERVER so that it opens PROTO/PORT for you.\n"
+"\n"
+"  -n STANZA          use the [STANZA] section of ~/.sigknockrc\n"
+"  -A LIST            what to open, e.g. tcp/22,tcp/443 (default: the\n"
+"                     server's Default for you)\n"
+"  -a IP              open for this address\n"
+"  -s                 open for the address the server sees the knock from\n"
+"                     (the default)\n"
+"  -p PORT            the server's knock port (default %d)\n"
+"  --server-key KEY   the server's public key: base64, or a file holding it\n"
+"  --signer FPR       the signing key (default: your first usable one)\n"
+"  --token NAME       signing backend: %s (default gpg)\n"
+"  --timeout SECS     how long to ask the port to stay open\n"
+"  --test             build and sign, show the request, send nothing\n"
+"  --save-packet FILE write the datagram to FILE\n"
+"  --rc FILE          read FILE instead of ~/.sigknockrc\n"
+"  -4, -6             reach the server over IPv4 or IPv6 only\n"
+"  -v                 say what is happening\n"
+"  -h, -V             this help, the version\n"
+"\n"
+"See sigknock(1) and sigknockrc(5).\n", SK_DEFAULT_PORT, token_names());
+}
+
+/* ~/.sigknockrc: fill what the command line left unset. */
+struct rc {
+	struct opts	*o;
+	const char	*want;		/* the stanza we take */
+	int		 in_want;
+	int		 found;
+};
+
+static int
+rc_line(void *arg, const struct conf_line *l)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+	} keys[] = {
+		{ "Server", offsetof(struct opts, server) },
+		{ "Port", offsetof(struct opts, port) },
+		{ "ServerKey", offsetof(struct opts, server_key) },
+		{ "Access", offsetof(struct opts, access) },
+		{ "Signer", offsetof(struct opts, signer) },
+		{ "Token", offsetof(struct opts, token) },
+		{ "Timeout", offsetof(struct opts, timeout) },
+		{ "Address", offsetof(struct opts, address) },
+	};
+	struct rc *rc = arg;
+	const char **field;
+	size_t i;
+
+	if (l->is_section) {
+		rc->in_want = strcmp(l->section, rc->want) == 0;
+		rc->found |= rc->in_want;
+		return 0;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcasecmp(l->key, keys[i].key) == 0)
+			break;
+	if (i == sizeof(keys) / sizeof(keys[0]))
+		return conf_error(l, "unknown keyword");
+	if (!rc->in_want)
+		return 0;
+	field = (const char **)(void *)((char *)rc->o + keys[i].off);
+	if (*field == NULL && (*field = strdup(l->value)) == NULL)
+		return SK_ERR_ALLOC;
+	return 0;
+}
+
+/* Find the stanza: -n NAME, else one named like SERVER, else [default]. */
+static int
+read_rc(struct opts *o)
+{
+	char path[4096];
+	const char *home = getenv("HOME");
+	struct rc rc = { o, NULL, 0, 0 };
+	int r;
+
+	if (o->rc != NULL)
+		snprintf(path, sizeof(path), "%s", o->rc);
+	else if (home != NULL)
+		snprintf(path, sizeof(path), "%s/.sigknockrc", home);
+	else
+		return 0;
+	if (access(path, F_OK) != 0) {
+		if (o->rc != NULL || o->stanza != NULL) {
+			log_err("%s: %s", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	rc.want = o->stanza ? o->stanza : o->server ? o->server : "default";
+	r = conf_read(path, CONF_PERM_NOT_WRITABLE, rc_line, &rc);
+	if (r == 0 && !rc.found && o->stanza == NULL && o->server != NULL) {
+		rc.want = "default";
+		r = conf_read(path, CONF_PERM_NOT_WRITABLE, rc_line, &rc);
+	}
+	if (r != 0)
+		return -1;
+	if (o->stanza != NULL && !rc.found) {
+		log_err("%s: no [%s] stanza", path, o->stanza);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_uint(const char *what, const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || *v > max) {
+		log_err("%s '%s' is not a number from 0 to %lu", what, s, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+build_request(const struct opts *o, const struct sk_server_key *sk,
+    struct sk_request *rq)
+{
+	char buf[CONF_LINE_MAX], *items[SK_ACCESS_MAX + 1];
+	unsigned long v;
+	int n, i;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->version = SK_WIRE_VERSION;
+	rq->timestamp = (uint64_t)time(NULL);
+	crypto_random(rq->nonce, sizeof(rq->nonce));
+	memcpy(rq->server_digest, sk->digest, SK_DIGEST_LEN);
+	rq->addr_family = SK_ADDR_SOURCE;
+	if (o->address != NULL && strcasecmp(o->address, "source") != 0) {
+		if (inet_pton(AF_INET, o->address, rq->addr) == 1)
+			rq->addr_family = SK_ADDR_IPV4;
+		else if (inet_pton(AF_INET6, o->address, rq->addr) == 1)
+			rq->addr_family = SK_ADDR_IPV6;
+		else {
+			log_err("address to open '%s' is not an IPv4 or IPv6 "
+			    "address", o->address);
+			return -1;
+		}
+	}
+	if (o->timeout != NULL) {
+		if (parse_uint("timeout", o->timeout, 65535, &v) != 0)
+			return -1;
+		rq->timeout = (uint16_t)v;
+	}
+	if (o->access != NULL) {
+		snprintf(buf, sizeof(buf), "%s", o->access);
+		if ((n = conf_split(buf, items, SK_ACCESS_MAX)) < 0) {
+			log_err("at most %d PROTO/PORT entries", SK_ACCESS_MAX);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (conf_parse_access(items[i], &rq->access[i].proto,
+			    &rq->access[i].port) != 0) {
+				log_err("'%s' is not PROTO/PORT (tcp/22, udp/53)",
+				    items[i]);
+				return -1;
+			}
+		rq->n_access = (uint8_t)n;
+	}
+	return 0;
+}
+
+static void
+show(const struct sk_request *rq, const uint8_t *dg, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN] = "the packet's source";
+	size_t i;
+
+	if (rq->addr_family == SK_ADDR_IPV4)
+		inet_ntop(AF_INET, rq->addr, addr, sizeof(addr));
+	else if (rq->addr_family == SK_ADDR_IPV6)
+		inet_ntop(AF_INET6, rq->addr, addr, sizeof(addr));
+	printf("signer:     ");
+	for (i = 0; i < rq->signer_id_len; i++)
+		printf("%02X", rq->signer_id[i]);
+	printf("\nopen for:   %s\naccess:     ", addr);
+	if (rq->n_access == 0)
+		printf("the server's default");
+	for (i = 0; i < rq->n_access; i++)
+		printf("%s%s/%u", i ? ", " : "", rq->access[i].proto == 6 ?
+		    "tcp" : "udp", rq->access[i].port);
+	printf("\ntimeout:    ");
+	if (rq->timeout)
+		printf("%u s\n", rq->timeout);
+	else
+		printf("the server's default\n");
+	printf("timestamp:  %llu\ndatagram:   %zu bytes\n",
+	    (unsigned long long)rq->timestamp, len);
+	for (i = 0; i < len; i++)
+		printf("%s%02x%s", i % 16 == 0 ? "  " : "", dg[i],
+		    i % 16 == 15 || i + 1 == len ? "\n" : " ");
+}
+
+static int
+send_datagram(const struct opts *o, const uint8_t *dg, size_t len)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, e, r = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = o->family;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	if ((e = getaddrinfo(o->server, o->port ? o->port : "62201", &hints,
+	    &res)) != 0) {
+		log_err("cannot resolve %s: %s", o->server, gai_strerror(e));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol)) < 0)
+			continue;
+		if (sendto(fd, dg, len, 0, ai->ai_addr, ai->ai_addrlen) ==
+		    (ssize_t)len) {
+			r = 0;
+			if (o->verbose) {
+				char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+				getnameinfo(ai->ai_addr, ai->ai_addrlen, host,
+				    sizeof(host), serv, sizeof(serv),
+				    NI_NUMERICHOST | NI_NUMERICSERV);
+				log_info("sent %zu bytes to %s port %s", len, host,
+				    serv);
+			}
+			close(fd);
+			break;
+		}
+		log_err("cannot send to %s: %s", o->server, strerror(errno));
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_SERVER_KEY = 256, OPT_SIGNER, OPT_TOKEN, OPT_TIMEOUT,
+	    OPT_TEST, OPT_SAVE, OPT_RC };
+	static const struct option longopts[] = {
+		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
+		{ "signer", required_argument, NULL, OPT_SIGNER },
+		{ "token", required_argument, NULL, OPT_TOKEN },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "test", no_argument, NULL, OPT_TEST },
+		{ "save-packet", required_argument, NULL, OPT_SAVE },
+		{ "rc", required_argument, NULL, OPT_RC },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o;
+	struct sk_server_key sk;
+	struct sk_request rq;
+	const struct token_ops *tops;
+	struct token *tok = NULL;
+	struct token_opts to;
+	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX], sig[SK_SIG_MAX];
+	uint8_t dg[SK_DATAGRAM_MAX];
+	size_t ulen, ilen, mlen, siglen, dlen, idlen;
+	unsigned long v;
+	FILE *f;
+	int c, status = 1;
+
+	memset(&o, 0, sizeof(o));
+	o.family = AF_UNSPEC;
+	sk_log_init("sigknock", 1, LOG_NOTICE);
+	while ((c = getopt_long(argc, argv, "n:A:a:sp:46vhV", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'n': o.stanza = optarg; break;
+		case 'A': o.access = optarg; break;
+		case 'a': o.address = optarg; break;
+		case 's': o.address = "source"; break;
+		case 'p': o.port = optarg; break;
+		case '4': o.family = AF_INET; break;
+		case '6': o.family = AF_INET6; break;
+		case 'v': o.verbose = 1; sk_log_set_level(LOG_INFO); break;
+		case OPT_SERVER_KEY: o.server_key = optarg; break;
+		case OPT_SIGNER: o.signer = optarg; break;
+		case OPT_TOKEN: o.token = optarg; break;
+		case OPT_TIMEOUT: o.timeout = optarg; break;
+		case OPT_TEST: o.test = 1; break;
+		case OPT_SAVE: o.save_packet = optarg; break;
+		case OPT_RC: o.rc = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (optind < argc)
+		o.server = argv[optind];
+	if (read_rc(&o) != 0)
+		return 1;
+	if (o.server == NULL && !o.test) {
+		log_err("no server: name one, or set Server in ~/.sigknockrc");
+		return 2;
+	}
+	if (o.server_key == NULL) {
+		log_err("no server key: use --server-key, or ServerKey in "
+		    "~/.sigknockrc (the output of 'sigknock-keys pubkey' on the "
+		    "server)");
+		return 1;
+	}
+	if (o.port != NULL && (parse_uint("port", o.port, 65535, &v) != 0 ||
+	    v == 0))
+		return 2;
+	if (crypto_init() != 0)
+		return 1;
+	memset(&sk, 0, sizeof(sk));
+	if (serverkey_parse_public(o.server_key, sk.pk) != 0 ||
+	    wire_server_key_init(&sk, NULL) != 0)
+		return 1;
+	if ((tops = token_find(o.token ? o.token : "gpg")) == NULL) {
+		log_err("unknown token '%s' (this build has: %s)", o.token,
+		    token_names());
+		return 2;
+	}
+	if (build_request(&o, &sk, &rq) != 0)
+		return 2;
+
+	memset(&to, 0, sizeof(to));
+	to.signer = o.signer;
+	to.verbose = o.verbose;
+	if (tops->open(&tok, &to, &rq.signer_type, rq.signer_id, &idlen) != 0)
+		goto out;
+	rq.signer_id_len = (uint8_t)idlen;
+	if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) != 0 ||
+	    request_signed_message(inner, ulen, msg, sizeof(msg), &mlen) != 0) {
+		log_err("cannot encode the request");
+		goto out;
+	}
+	if (tops->sign(tok, msg, mlen, sig, sizeof(sig), &siglen) != 0)
+		goto out;
+	if (request_append_signature(inner, sizeof(inner), ulen, sig, siglen,
+	    &ilen) != 0 ||
+	    datagram_seal(&sk, inner, ilen, NULL, dg, sizeof(dg), &dlen) != 0) {
+		log_err("the signed request does not fit one datagram");
+		goto out;
+	}
+	rq.sig_len = (uint16_t)siglen;
+	if (o.save_packet != NULL) {
+		if ((f = fopen(o.save_packet, "wb")) == NULL ||
+		    fwrite(dg, 1, dlen, f) != dlen || fclose(f) != 0) {
+			log_err("%s: %s", o.save_packet, strerror(errno));
+			goto out;
+		}
+	}
+	if (o.test) {
+		show(&rq, dg, dlen);
+		status = 0;
+		goto out;
+	}
+	if (send_datagram(&o, dg, dlen) != 0)
+		goto out;
+	status = 0;
+out:
+	if (tok != NULL)
+		tops->close(tok);
+	wire_server_key_wipe(&sk);
+	return status;
+}

@@ -1,0 +1,310 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "access.h"
+#include "err.h"
+#include "log.h"
+
+struct loader {
+	struct access		*a;
+	struct access_rule	*cur;
+	int			 has_timeout, has_max, has_users, has_open;
+};
+
+int
+cidr_parse(const char *s, struct cidr *c)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long p;
+	unsigned max;
+
+	memset(c, 0, sizeof(*c));
+	if (strlen(s) >= sizeof(buf))
+		return SK_ERR_BAD_FIELD;
+	snprintf(buf, sizeof(buf), "%s", s);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		return SK_ERR_BAD_FIELD;
+	c->prefix = max;
+	if (slash != NULL) {
+		p = strtoul(slash, &end, 10);
+		if (!isdigit((unsigned char)*slash) || *end != '\0' || p > max)
+			return SK_ERR_BAD_FIELD;
+		c->prefix = (unsigned)p;
+	}
+	return 0;
+}
+
+int
+cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
+{
+	unsigned full = c->prefix / 8, rest = c->prefix % 8;
+	uint8_t mask;
+
+	if (c->family != family)
+		return 0;
+	if (memcmp(c->addr, addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	mask = (uint8_t)(0xff << (8 - rest));
+	return (c->addr[full] & mask) == (addr[full] & mask);
+}
+
+static int
+parse_fpr(const char *s, uint8_t fpr[static PGP_FPR_LEN])
+{
+	size_t i;
+	unsigned v;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (strlen(s) != 2 * PGP_FPR_LEN)
+		return -1;
+	for (i = 0; i < 2 * PGP_FPR_LEN; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+	for (i = 0; i < PGP_FPR_LEN; i++) {
+		sscanf(s + 2 * i, "%2x", &v);
+		fpr[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int
+parse_ports(const struct conf_line *l, struct sk_access *out, size_t *n)
+{
+	char buf[CONF_LINE_MAX], *items[ACCESS_PORTS_MAX + 1];
+	int i, k;
+
+	snprintf(buf, sizeof(buf), "%s", l->value);
+	if ((k = conf_split(buf, items, ACCESS_PORTS_MAX)) <= 0)
+		return conf_error(l, "between 1 and %d PROTO/PORT entries",
+		    ACCESS_PORTS_MAX);
+	for (i = 0; i < k; i++)
+		if (conf_parse_access(items[i], &out[i].proto, &out[i].port))
+			return conf_error(l, "'%s' is not PROTO/PORT (tcp/22, "
+			    "udp/53)", items[i]);
+	*n = (size_t)k;
+	return 0;
+}
+
+static int
+finish_rule(struct loader *ld, const char *file)
+{
+	struct access_rule *r = ld->cur;
+
+	if (r == NULL)
+		return 0;
+	if (!ld->has_users || !ld->has_open) {
+		log_err("%s:%u: [%s]: needs both Users and Open", file, r->lineno,
+		    r->name);
+		return SK_ERR_BAD_FIELD;
+	}
+	if (!ld->has_timeout)
+		r->timeout = 30;
+	if (!ld->has_max)
+		r->max_timeout = r->timeout > 300 ? r->timeout : 300;
+	if (r->timeout > r->max_timeout) {
+		log_err("%s:%u: [%s]: Timeout %u is over MaxTimeout %u", file,
+		    r->lineno, r->name, r->timeout, r->max_timeout);
+		return SK_ERR_BAD_FIELD;
+	}
+	if (r->n_default == 0) {
+		r->def[0] = r->open[0];
+		r->n_default = 1;
+	}
+	if (!access_allows(r, r->def, r->n_default)) {
+		log_err("%s:%u: [%s]: Default names a port that Open does not",
+		    file, r->lineno, r->name);
+		return SK_ERR_BAD_FIELD;
+	}
+	ld->cur = NULL;
+	return 0;
+}
+
+static int
+line(void *arg, const struct conf_line *l)
+{
+	struct loader *ld = arg;
+	struct access_rule *r, *rules;
+	char buf[CONF_LINE_MAX], *items[ACCESS_USERS_MAX + 1];
+	unsigned long v;
+	int i, k, e;
+
+	if (l->is_section) {
+		if ((e = finish_rule(ld, l->file)) != 0)
+			return e;
+		rules = reallocarray(ld->a->rules, ld->a->n + 1, sizeof(*rules));
+		if (rules == NULL)
+			return SK_ERR_ALLOC;
+		ld->a->rules = rules;
+		r = &rules[ld->a->n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->name, sizeof(r->name), "%s", l->section);
+		r->lineno = l->lineno;
+		ld->cur = r;
+		ld->has_users = ld->has_open = ld->has_timeout = ld->has_max = 0;
+		return 0;
+	}
+	if ((r = ld->cur) == NULL)
+		return conf_error(l, "outside a [stanza]");
+	snprintf(buf, sizeof(buf), "%s", l->value);
+	if (strcasecmp(l->key, "Users") == 0) {
+		if ((k = conf_split(buf, items, ACCESS_USERS_MAX)) <= 0)
+			return conf_error(l, "between 1 and %d users",
+			    ACCESS_USERS_MAX);
+		for (i = 0; i < k; i++) {
+			struct access_user *u = &r->users[r->n_users];
+
+			if (r->n_users == ACCESS_USERS_MAX)
+				return conf_error(l, "more than %d users",
+				    ACCESS_USERS_MAX);
+			memset(u, 0, sizeof(*u));
+			if (strcmp(items[i], "*") == 0)
+				u->any = 1;
+			else if (parse_fpr(items[i], u->fpr) == 0)
+				u->is_fpr = 1;
+			else if (strchr(items[i], '@') != NULL &&
+			    strlen(items[i]) < sizeof(u->email))
+				snprintf(u->email, sizeof(u->email), "%s",
+				    items[i]);
+			else
+				return conf_error(l, "'%s' is neither an e-mail "
+				    "address, a 40-digit fingerprint nor *",
+				    items[i]);
+			r->n_users++;
+		}
+		ld->has_users = 1;
+	} else if (strcasecmp(l->key, "Open") == 0) {
+		if ((e = parse_ports(l, r->open, &r->n_open)) != 0)
+			return e;
+		ld->has_open = 1;
+	} else if (strcasecmp(l->key, "Default") == 0) {
+		if ((e = parse_ports(l, r->def, &r->n_default)) != 0)
+			return e;
+	} else if (strcasecmp(l->key, "Timeout") == 0) {
+		if (conf_uint(l, 1, 65535, &v) != 0)
+			return SK_ERR_BAD_FIELD;
+		r->timeout = (unsigned)v;
+		ld->has_timeout = 1;
+	} else if (strcasecmp(l->key, "MaxTimeout") == 0) {
+		if (conf_uint(l, 1, 65535, &v) != 0)
+			return SK_ERR_BAD_FIELD;
+		r->max_timeout = (unsigned)v;
+		ld->has_max = 1;
+	} else if (strcasecmp(l->key, "Source") == 0) {
+		if ((k = conf_split(buf, items, ACCESS_SOURCES_MAX)) <= 0)
+			return conf_error(l, "between 1 and %d sources",
+			    ACCESS_SOURCES_MAX);
+		r->n_sources = 0;
+		if (k == 1 && strcasecmp(items[0], "any") == 0)
+			return 0;
+		for (i = 0; i < k; i++)
+			if (cidr_parse(items[i], &r->sources[r->n_sources++]))
+				return conf_error(l, "'%s' is not an address or "
+				    "CIDR block", items[i]);
+	} else
+		return conf_error(l, "unknown keyword");
+	return 0;
+}
+
+int
+access_load(const char *path, struct access **out)
+{
+	struct loader ld;
+	int r;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	if ((ld.a = calloc(1, sizeof(*ld.a))) == NULL)
+		return SK_ERR_ALLOC;
+	r = conf_read(path, CONF_PERM_NOT_WRITABLE, line, &ld);
+	if (r == SK_ERR_IO)
+		log_err("cannot read the access file %s: %m", path);
+	if (r == 0)
+		r = finish_rule(&ld, path);
+	if (r == 0 && ld.a->n == 0) {
+		log_err("%s: no [stanza]: nobody could knock", path);
+		r = SK_ERR_BAD_FIELD;
+	}
+	if (r != 0) {
+		access_free(ld.a);
+		return r;
+	}
+	*out = ld.a;
+	return 0;
+}
+
+void
+access_free(struct access *a)
+{
+	if (a == NULL)
+		return;
+	free(a->rules);
+	free(a);
+}
+
+static int
+user_matches(const struct access_user *u, const struct keyring_entry *who)
+{
+	if (u->any)
+		return 1;
+	if (u->is_fpr)
+		return memcmp(u->fpr, who->fpr, PGP_FPR_LEN) == 0 ||
+		    memcmp(u->fpr, who->primary_fpr, PGP_FPR_LEN) == 0;
+	return strcasecmp(u->email, who->uid) == 0;
+}
+
+const struct access_rule *
+access_match(const struct access *a, const struct keyring_entry *who,
+    int family, const uint8_t *src)
+{
+	size_t i, j;
+	int ok;
+
+	for (i = 0; i < a->n; i++) {
+		const struct access_rule *r = &a->rules[i];
+
+		for (ok = 0, j = 0; j < r->n_users && !ok; j++)
+			ok = user_matches(&r->users[j], who);
+		if (!ok)
+			continue;
+		for (ok = r->n_sources == 0, j = 0; j < r->n_sources && !ok; j++)
+			ok = cidr_contains(&r->sources[j], family, src);
+		if (ok)
+			return r;
+	}
+	return NULL;
+}
+
+int
+access_allows(const struct access_rule *r, const struct sk_access *want,
+    size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < r->n_open; j++)
+			if (r->open[j].proto == want[i].proto &&
+			    r->open[j].port == want[i].port)
+				break;
+		if (j == r->n_open)
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,69 @@
+/* Does the host filter INPUT through nf_tables?  A dump of nf_tables
+ * chains over netlink (libmnl + libnftnl): any base chain on the input
+ * hook of family ip, ip6 or inet means nftables or iptables-nft is in
+ * the packet path. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "fw.h"
+#include "log.h"
+
+static int
+chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	int *found = data;
+	struct nftnl_chain *c;
+	uint32_t family;
+
+	if ((c = nftnl_chain_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+		family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+		if (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_LOCAL_IN &&
+		    (family == NFPROTO_IPV4 || family == NFPROTO_IPV6 ||
+		    family == NFPROTO_INET))
+			*found = 1;
+	}
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+int
+fw_host_uses_nftables(void)
+{
+	char buf[8192];	/* MNL_SOCKET_BUFFER_SIZE is a run-time value */
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	int found = 0, n, r = -1;
+
+	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
+		return -1;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC,
+	    NLM_F_DUMP, seq);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	while ((n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		if ((n = mnl_cb_run(buf, (size_t)n, seq, portid, chain_cb,
+		    &found)) <= MNL_CB_STOP)
+			break;
+	}
+	r = n < 0 ? -1 : found;
+out:
+	mnl_socket_close(nl);
+	return r;
+}

@@ -1,0 +1,585 @@
+/* Firewall backend "iptables": libiptc (libip4tc, libip6tc), the legacy
+ * x_tables.  Our chain SIGKNOCK in table filter, jumped to from the head of
+ * INPUT, holds one ACCEPT per grant:
+ *     -s ADDR/32|128 -p tcp|udp --dport PORT -m time --datestop UNTIL -j ACCEPT
+ * so the kernel stops matching a grant at its expiry even if the daemon
+ * is dead, and a final "-p udp --dport KNOCKPORT -j DROP" that keeps the
+ * knock port silent (no ICMP port unreachable; capture sees the datagram
+ * before netfilter does).  Pending changes are applied in one commit per
+ * loop turn, with the xtables lock held from init to commit.  This is the
+ * only file that includes <libiptc/libiptc.h>. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libiptc/libiptc.h>
+#include <libiptc/libip6tc.h>
+#include <linux/netfilter/xt_tcpudp.h>
+#include <linux/netfilter/xt_time.h>
+
+#include "err.h"
+#include "fw.h"
+#include "log.h"
+
+#define ENTRY_MAX	512
+#define COMMIT_TRIES	5
+
+static const xt_chainlabel CHAIN = "SIGKNOCK";
+static const xt_chainlabel INPUT = "INPUT";
+
+enum kind { K_GRANT, K_DROP, K_JUMP };
+
+struct op {
+	int		del;
+	struct fw_rule	r;
+};
+
+struct iptc {
+	uint16_t	 knock_port;
+	int		 v6;		/* ip6tables usable */
+	size_t		 n, cap;
+	struct op	*ops;		/* pending, in order */
+};
+
+/* ---- the two families behind one set of calls ---- */
+
+static struct xtc_handle *
+h_init(int af)
+{
+	return af == AF_INET ? iptc_init("filter") : ip6tc_init("filter");
+}
+
+static void
+h_free(int af, struct xtc_handle *h)
+{
+	if (af == AF_INET)
+		iptc_free(h);
+	else
+		ip6tc_free(h);
+}
+
+static const char *
+h_strerror(int af, int e)
+{
+	return af == AF_INET ? iptc_strerror(e) : ip6tc_strerror(e);
+}
+
+static const void *
+h_first(int af, const char *chain, struct xtc_handle *h)
+{
+	return af == AF_INET ? (const void *)iptc_first_rule(chain, h) :
+	    (const void *)ip6tc_first_rule(chain, h);
+}
+
+static const void *
+h_next(int af, const void *prev, struct xtc_handle *h)
+{
+	return af == AF_INET ? (const void *)iptc_next_rule(prev, h) :
+	    (const void *)ip6tc_next_rule(prev, h);
+}
+
+static const char *
+h_target(int af, const void *e, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_get_target(e, h) : ip6tc_get_target(e, h);
+}
+
+static int
+h_is_chain(int af, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_is_chain(CHAIN, h) : ip6tc_is_chain(CHAIN, h);
+}
+
+static int
+h_create_chain(int af, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_create_chain(CHAIN, h) :
+	    ip6tc_create_chain(CHAIN, h);
+}
+
+static int
+h_insert(int af, const char *chain, const void *e, unsigned n,
+    struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_insert_entry(chain, e, n, h) :
+	    ip6tc_insert_entry(chain, e, n, h);
+}
+
+static int
+h_append(int af, const void *e, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_append_entry(CHAIN, e, h) :
+	    ip6tc_append_entry(CHAIN, e, h);
+}
+
+static int
+h_delete(int af, const void *e, unsigned char *mask, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_delete_entry(CHAIN, e, mask, h) :
+	    ip6tc_delete_entry(CHAIN, e, mask, h);
+}
+
+static int
+h_delete_num(int af, const char *chain, unsigned n, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_delete_num_entry(chain, n, h) :
+	    ip6tc_delete_num_entry(chain, n, h);
+}
+
+static int
+h_commit(int af, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_commit(h) : ip6tc_commit(h);
+}
+
+/* Header size and the offsets fields of either entry type. */
+static size_t
+hdr_size(int af)
+{
+	return af == AF_INET ? XT_ALIGN(sizeof(struct ipt_entry)) :
+	    XT_ALIGN(sizeof(struct ip6t_entry));
+}
+
+static void
+set_offsets(int af, void *e, size_t target_off, size_t next_off)
+{
+	if (af == AF_INET) {
+		((struct ipt_entry *)e)->target_offset = (uint16_t)target_off;
+		((struct ipt_entry *)e)->next_offset = (uint16_t)next_off;
+	} else {
+		((struct ip6t_entry *)e)->target_offset = (uint16_t)target_off;
+		((struct ip6t_entry *)e)->next_offset = (uint16_t)next_off;
+	}
+}
+
+static void
+get_offsets(int af, const void *e, size_t *target_off, size_t *next_off)
+{
+	if (af == AF_INET) {
+		*target_off = ((const struct ipt_entry *)e)->target_offset;
+		*next_off = ((const struct ipt_entry *)e)->next_offset;
+	} else {
+		*target_off = ((const struct ip6t_entry *)e)->target_offset;
+		*next_off = ((const struct ip6t_entry *)e)->next_offset;
+	}
+}
+
+/* ---- building and reading our entries ---- */
+
+static uint8_t *
+add_match(uint8_t *p, const char *name, size_t datalen)
+{
+	struct xt_entry_match *m = (struct xt_entry_match *)p;
+
+	m->u.user.match_size = (uint16_t)(XT_ALIGN(sizeof(*m)) + XT_ALIGN(datalen));
+	snprintf(m->u.user.name, sizeof(m->u.user.name), "%s", name);
+	return m->data;
+}
+
+/* Build an entry into buf (zeroed: deletion compares raw bytes). */
+static size_t
+build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
+    uint8_t *buf)
+{
+	size_t off = hdr_size(af), toff;
+	struct xt_standard_target *t;
+	uint8_t proto = k == K_GRANT ? r->proto : k == K_DROP ? 17 : 0;
+	uint16_t port = k == K_GRANT ? r->port : knock_port;
+
+	memset(buf, 0, ENTRY_MAX);
+	if (af == AF_INET) {
+		struct ipt_entry *e = (struct ipt_entry *)buf;
+
+		e->ip.proto = proto;
+		if (k == K_GRANT) {
+			memcpy(&e->ip.src, r->addr, 4);
+			memset(&e->ip.smsk, 0xff, 4);
+		}
+	} else {
+		struct ip6t_entry *e = (struct ip6t_entry *)buf;
+
+		e->ipv6.proto = proto;
+		if (proto != 0)
+			e->ipv6.flags = IP6T_F_PROTO;
+		if (k == K_GRANT) {
+			memcpy(&e->ipv6.src, r->addr, 16);
+			memset(&e->ipv6.smsk, 0xff, 16);
+		}
+	}
+	if (proto == 6) {
+		struct xt_tcp *tcp = (struct xt_tcp *)add_match(buf + off, "tcp",
+		    sizeof(struct xt_tcp));
+
+		tcp->spts[1] = 0xffff;
+		tcp->dpts[0] = tcp->dpts[1] = port;
+		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
+		    XT_ALIGN(sizeof(struct xt_tcp));
+	} else if (proto == 17) {
+		struct xt_udp *udp = (struct xt_udp *)add_match(buf + off, "udp",
+		    sizeof(struct xt_udp));
+
+		udp->spts[1] = 0xffff;
+		udp->dpts[0] = udp->dpts[1] = port;
+		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
+		    XT_ALIGN(sizeof(struct xt_udp));
+	}
+	if (k == K_GRANT) {
+		struct xt_time_info *ti = (struct xt_time_info *)add_match(
+		    buf + off, "time", sizeof(struct xt_time_info));
+
+		ti->date_start = 0;
+		ti->date_stop = (uint32_t)r->until;	/* UTC; lasts to 2106 */
+		ti->daytime_start = 0;
+		ti->daytime_stop = 86399;
+		ti->monthdays_match = 0xfffffffe;
+		ti->weekdays_match = 0xfe;
+		ti->flags = 0;
+		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
+		    XT_ALIGN(sizeof(struct xt_time_info));
+	}
+	toff = off;
+	t = (struct xt_standard_target *)(buf + off);
+	t->target.u.user.target_size = XT_ALIGN(sizeof(*t));
+	snprintf(t->target.u.user.name, sizeof(t->target.u.user.name), "%s",
+	    k == K_GRANT ? "ACCEPT" : k == K_DROP ? "DROP" : CHAIN);
+	off += XT_ALIGN(sizeof(*t));
+	set_offsets(af, buf, toff, off);
+	return off;
+}
+
+struct parsed {
+	int		has_time;
+	uint32_t	date_stop;
+	int		has_port;
+	uint16_t	dport;
+	uint8_t		proto;
+	int		full_mask;
+	uint8_t		src[16];
+};
+
+/* Read back an entry: its matches, bounded by its own offsets. */
+static void
+parse_entry(int af, const void *ev, struct parsed *p)
+{
+	const uint8_t *e = ev;
+	size_t off = hdr_size(af), toff, noff, msz;
+	const struct xt_entry_match *m;
+	static const uint8_t ff[16] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+	};
+
+	memset(p, 0, sizeof(*p));
+	get_offsets(af, ev, &toff, &noff);
+	if (af == AF_INET) {
+		const struct ipt_entry *x = ev;
+
+		p->proto = x->ip.proto;
+		memcpy(p->src, &x->ip.src, 4);
+		p->full_mask = memcmp(&x->ip.smsk, ff, 4) == 0;
+	} else {
+		const struct ip6t_entry *x = ev;
+
+		p->proto = x->ipv6.proto;
+		memcpy(p->src, &x->ipv6.src, 16);
+		p->full_mask = memcmp(&x->ipv6.smsk, ff, 16) == 0;
+	}
+	while (off + sizeof(*m) <= toff) {
+		m = (const struct xt_entry_match *)(e + off);
+		msz = m->u.match_size;
+		if (msz < sizeof(*m) || msz > toff - off)
+			break;
+		if (strcmp(m->u.user.name, "time") == 0 &&
+		    msz >= sizeof(*m) + sizeof(struct xt_time_info)) {
+			p->has_time = 1;
+			p->date_stop = ((const struct xt_time_info *)m->data)->date_stop;
+		} else if ((strcmp(m->u.user.name, "tcp") == 0 ||
+		    strcmp(m->u.user.name, "udp") == 0) &&
+		    msz >= sizeof(*m) + 2 * sizeof(uint16_t) * 2) {
+			p->has_port = 1;
+			p->dport = ((const struct xt_udp *)m->data)->dpts[0];
+		}
+		off += msz;
+	}
+}
+
+/* ---- the xtables lock ---- */
+
+static int
+lock_take(void)
+{
+	const char *path = getenv("XTABLES_LOCKFILE");
+	int fd;
+
+	if (path == NULL)
+		path = "/run/xtables.lock";
+	if ((fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		log_err("firewall: cannot open the xtables lock %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			log_err("firewall: cannot take the xtables lock: %s",
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+static void
+lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* releases the flock */
+}
+
+/* ---- start-up: chain, jump, knock-port drop, adopt or remove grants ---- */
+
+static int
+setup_family(struct iptc *st, int af, time_t now, fw_adopt_cb adopt, void *arg)
+{
+	struct xtc_handle *h = NULL;
+	uint8_t buf[ENTRY_MAX];
+	unsigned num, dels[1024], ndel = 0, jumps = 0, drops = 0;
+	const void *e;
+	const char *t;
+	struct parsed p;
+	struct fw_rule r;
+	int tries, ok = 0;
+
+	for (tries = 0; tries < COMMIT_TRIES && !ok; tries++) {
+		ndel = jumps = drops = 0;
+		if ((h = h_init(af)) == NULL) {
+			log_err("firewall: %s table filter: %s",
+			    af == AF_INET ? "iptables" : "ip6tables",
+			    h_strerror(af, errno));
+			return SK_ERR_IO;
+		}
+		if (!h_is_chain(af, h) && !h_create_chain(af, h))
+			goto fail;
+		/* Exactly one jump, at the head of INPUT. */
+		for (num = 0, e = h_first(af, INPUT, h); e != NULL;
+		    e = h_next(af, e, h), num++)
+			if ((t = h_target(af, e, h)) != NULL &&
+			    strcmp(t, CHAIN) == 0)
+				jumps++;
+		if (jumps == 0) {
+			build(af, K_JUMP, NULL, 0, buf);
+			if (!h_insert(af, INPUT, buf, 0, h))
+				goto fail;
+		}
+		/* Our rules: grants (with a time match) and the knock drop. */
+		for (num = 0, e = h_first(af, CHAIN, h); e != NULL;
+		    e = h_next(af, e, h), num++) {
+			t = h_target(af, e, h);
+			parse_entry(af, e, &p);
+			if (p.has_time && p.has_port && p.full_mask &&
+			    (p.proto == 6 || p.proto == 17)) {
+				if ((time_t)p.date_stop <= now) {
+					if (ndel < sizeof(dels) / sizeof(dels[0]))
+						dels[ndel++] = num;
+					continue;
+				}
+				memset(&r, 0, sizeof(r));
+				r.family = af;
+				memcpy(r.addr, p.src, af == AF_INET ? 4 : 16);
+				r.proto = p.proto;
+				r.port = p.dport;
+				r.until = (time_t)p.date_stop;
+				if (tries == 0 || !ok)
+					adopt(arg, &r);
+			} else if (t != NULL && strcmp(t, "DROP") == 0 &&
+			    p.proto == 17 && p.has_port) {
+				if (p.dport == st->knock_port && drops == 0)
+					drops++;
+				else if (ndel < sizeof(dels) / sizeof(dels[0]))
+					dels[ndel++] = num;	/* old port */
+			}
+		}
+		while (ndel > 0)
+			if (!h_delete_num(af, CHAIN, dels[--ndel], h))
+				goto fail;
+		if (drops == 0) {
+			build(af, K_DROP, NULL, st->knock_port, buf);
+			if (!h_append(af, buf, h))
+				goto fail;
+		}
+		if (h_commit(af, h)) {
+			ok = 1;
+			break;
+		}
+		if (errno != EAGAIN)
+			goto fail;
+		h_free(af, h);
+		h = NULL;
+	}
+	if (h != NULL)
+		h_free(af, h);
+	return ok ? 0 : SK_ERR_IO;
+fail:
+	log_err("firewall: setting up %s chain %s: %s",
+	    af == AF_INET ? "iptables" : "ip6tables", CHAIN, h_strerror(af, errno));
+	h_free(af, h);
+	return SK_ERR_IO;
+}
+
+static int
+fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
+    void *arg)
+{
+	struct iptc *st;
+	int lock, r;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return SK_ERR_ALLOC;
+	st->knock_port = p->knock_port;
+	if ((lock = lock_take()) < 0) {
+		free(st);
+		return SK_ERR_IO;
+	}
+	r = setup_family(st, AF_INET, now, adopt, arg);
+	if (r == 0) {
+		st->v6 = setup_family(st, AF_INET6, now, adopt, arg) == 0;
+		if (!st->v6)
+			log_warn("firewall: ip6tables is not usable: IPv6 grants "
+			    "will fail");
+	}
+	lock_release(lock);
+	if (r != 0) {
+		free(st);
+		return r;
+	}
+	log_info("firewall: iptables (libiptc, legacy tables): chain %s, "
+	    "knock port udp/%u kept silent", CHAIN, st->knock_port);
+	*out = st;
+	return 0;
+}
+
+static int
+queue(struct iptc *st, int del, const struct fw_rule *r)
+{
+	struct op *n;
+
+	if (r->family == AF_INET6 && !st->v6) {
+		log_err("firewall: cannot grant over IPv6: ip6tables is not "
+		    "usable here");
+		return SK_ERR_IO;
+	}
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 32;
+
+		if ((n = reallocarray(st->ops, cap, sizeof(*n))) == NULL)
+			return SK_ERR_ALLOC;
+		st->ops = n;
+		st->cap = cap;
+	}
+	st->ops[st->n].del = del;
+	st->ops[st->n].r = *r;
+	st->n++;
+	return 0;
+}
+
+static int
+fwi_add(void *st, const struct fw_rule *r)
+{
+	return queue(st, 0, r);
+}
+
+static int
+fwi_del(void *st, const struct fw_rule *r)
+{
+	return queue(st, 1, r);
+}
+
+/* Apply the pending ops of one family in one commit. */
+static int
+commit_family(struct iptc *st, int af)
+{
+	struct xtc_handle *h;
+	uint8_t buf[ENTRY_MAX], mask[ENTRY_MAX];
+	size_t i, len, count = 0;
+	int tries;
+
+	for (i = 0; i < st->n; i++)
+		count += st->ops[i].r.family == af;
+	if (count == 0)
+		return 0;
+	memset(mask, 0xff, sizeof(mask));
+	for (tries = 0; tries < COMMIT_TRIES; tries++) {
+		if ((h = h_init(af)) == NULL) {
+			log_err("firewall: init: %s", h_strerror(af, errno));
+			return SK_ERR_IO;
+		}
+		for (i = 0; i < st->n; i++) {
+			if (st->ops[i].r.family != af)
+				continue;
+			len = build(af, K_GRANT, &st->ops[i].r, 0, buf);
+			(void)len;
+			if (st->ops[i].del) {
+				if (!h_delete(af, buf, mask, h))
+					log_debug("firewall: a grant rule was "
+					    "already gone: %s", h_strerror(af, errno));
+			} else if (!h_insert(af, CHAIN, buf, 0, h)) {
+				log_err("firewall: cannot add a grant: %s",
+				    h_strerror(af, errno));
+				h_free(af, h);
+				return SK_ERR_IO;
+			}
+		}
+		if (h_commit(af, h)) {
+			h_free(af, h);
+			return 0;
+		}
+		h_free(af, h);
+		if (errno != EAGAIN)
+			break;
+	}
+	log_err("firewall: commit failed: %s", h_strerror(af, errno));
+	return SK_ERR_IO;
+}
+
+static int
+fwi_commit(void *vst)
+{
+	struct iptc *st = vst;
+	int lock, r4, r6;
+
+	if (st->n == 0)
+		return 0;
+	if ((lock = lock_take()) < 0)
+		return SK_ERR_IO;
+	r4 = commit_family(st, AF_INET);
+	r6 = commit_family(st, AF_INET6);
+	lock_release(lock);
+	st->n = 0;
+	return r4 != 0 ? r4 : r6;
+}
+
+static void
+fwi_close(void *vst)
+{
+	struct iptc *st = vst;
+
+	if (st == NULL)
+		return;
+	free(st->ops);
+	free(st);
+}
+
+const struct fw_backend fw_backend_iptc = {
+	.name = "iptables",
+	.open = fwi_open,
+	.add = fwi_add,
+	.del = fwi_del,
+	.commit = fwi_commit,
+	.close = fwi_close,
+};

@@ -1,0 +1,75 @@
+/* Firewall backend "log": changes nothing, logs what it would do (dry
+ * runs).  Never chosen silently: only "Firewall log" selects it. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "fw.h"
+#include "log.h"
+
+static void
+describe(const char *verb, const struct fw_rule *r)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct tm tm;
+	char until[32];
+
+	inet_ntop(r->family, r->addr, a, sizeof(a));
+	gmtime_r(&r->until, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_notice("firewall(log): %s %s/%u for %s until %s", verb,
+	    r->proto == 6 ? "tcp" : "udp", r->port, a, until);
+}
+
+static int
+log_open(void **st, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
+    void *arg)
+{
+	(void)p;
+	(void)now;
+	(void)adopt;
+	(void)arg;
+	*st = NULL;
+	log_notice("firewall(log): dry run, no firewall rule will change");
+	return 0;
+}
+
+static int
+log_add(void *st, const struct fw_rule *r)
+{
+	(void)st;
+	describe("would open", r);
+	return 0;
+}
+
+static int
+log_del(void *st, const struct fw_rule *r)
+{
+	(void)st;
+	describe("would close", r);
+	return 0;
+}
+
+static int
+log_commit(void *st)
+{
+	(void)st;
+	return 0;
+}
+
+static void
+log_close(void *st)
+{
+	(void)st;
+}
+
+const struct fw_backend fw_backend_log = {
+	.name = "log",
+	.open = log_open,
+	.add = log_add,
+	.del = log_del,
+	.commit = log_commit,
+	.close = log_close,
+};

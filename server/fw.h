@@ -1,0 +1,68 @@
+/* Firewall: a generic grant table (grant, revoke, expire, flush; a grant
+ * that exists already has its expiry extended) over small backends that
+ * add and delete rules and commit a batch.  Requests are plain structs,
+ * so that a privilege-separated split later moves code, not designs. */
+#ifndef SK_FW_H
+#define SK_FW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "servconf.h"
+
+struct fw_rule {
+	int		family;		/* AF_INET or AF_INET6 */
+	uint8_t		addr[16];
+	uint8_t		proto;		/* 6 or 17 */
+	uint16_t	port;
+	time_t		until;		/* wall-clock expiry (UTC seconds) */
+};
+
+struct fw_params {
+	uint16_t	knock_port;	/* kept silent: DROP in our chain */
+};
+
+/* A backend found this rule already installed at start (adopt it). */
+typedef void (*fw_adopt_cb)(void *arg, const struct fw_rule *r);
+
+struct fw_backend {
+	const char	*name;
+	int	(*open)(void **st, const struct fw_params *p, time_t now,
+		    fw_adopt_cb adopt, void *arg);
+	int	(*add)(void *st, const struct fw_rule *r);
+	int	(*del)(void *st, const struct fw_rule *r);
+	int	(*commit)(void *st);
+	void	(*close)(void *st);
+};
+
+extern const struct fw_backend fw_backend_log;
+extern const struct fw_backend fw_backend_iptc;
+
+struct fw;
+
+/* Pick the backend for kind (auto: see fw_open's log line), install our
+ * objects and adopt live grants. */
+int	fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
+	    struct fw **out);
+/* Open or extend; takes effect at the next fw_commit. */
+int	fw_grant(struct fw *fw, const struct fw_rule *r);
+int	fw_revoke(struct fw *fw, const struct fw_rule *r);
+/* Revoke every grant whose time has come. */
+int	fw_expire(struct fw *fw, time_t now);
+/* Revoke every grant. */
+int	fw_flush(struct fw *fw);
+/* Apply what is pending in one batch. */
+int	fw_commit(struct fw *fw);
+/* The earliest expiry among live grants, or 0 when none. */
+time_t	fw_next_expiry(const struct fw *fw);
+size_t	fw_count(const struct fw *fw);
+const char *fw_name(const struct fw *fw);
+void	fw_close(struct fw *fw);
+
+/* 1 when the host filters INPUT through nf_tables (nftables or
+ * iptables-nft): then rules in the legacy tables cannot open anything a
+ * drop there closes.  0 when not, -1 when it cannot tell. */
+int	fw_host_uses_nftables(void);
+
+#endif

@@ -1,0 +1,274 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "knock.h"
+#include "wipe.h"
+
+struct ctx {
+	char		src[INET6_ADDRSTRLEN + 8];
+	char		who[KEYRING_UID_MAX + 2 * PGP_FPR_LEN + 8];
+};
+
+#define REFUSE(k, c, counter, ...) do {					\
+	(k)->st.counter++;						\
+	refuse((k), (c), __VA_ARGS__);					\
+} while (0)
+
+static void refuse(struct knock *k, const struct ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+refuse(struct knock *k, const struct ctx *c, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sk_log_rl(&k->log_refusals, LOG_INFO, "refused from %s%s%s: %s", c->src,
+	    c->who[0] ? " by " : "", c->who, msg);
+}
+
+static void
+fmt_addr(int family, const uint8_t *a, char *out, size_t len)
+{
+	if (inet_ntop(family, a, out, (socklen_t)len) == NULL)
+		snprintf(out, len, "?");
+}
+
+static void
+fmt_fpr(const uint8_t *fpr, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < PGP_FPR_LEN; i++)
+		sprintf(out + 2 * i, "%02X", fpr[i]);
+}
+
+/* What to open, after policy: ports, address, timeout. */
+static int
+decide(struct knock *k, const struct ctx *c, const struct sk_request *rq,
+    const struct keyring_entry *who, const struct pkt_info *pi,
+    const struct access_rule **rule, const struct sk_access **ports,
+    size_t *nports, struct fw_rule *base)
+{
+	const struct access_rule *r;
+
+	if ((r = access_match(k->acl, who, pi->family, pi->src)) == NULL) {
+		REFUSE(k, c, policy, "no access stanza for this user from "
+		    "this source");
+		return -1;
+	}
+	if (rq->n_access == 0) {
+		*ports = r->def;
+		*nports = r->n_default;
+	} else if (!access_allows(r, rq->access, rq->n_access)) {
+		size_t i;
+
+		for (i = 0; i < rq->n_access; i++)
+			if (!access_allows(r, &rq->access[i], 1))
+				break;
+		REFUSE(k, c, policy, "%s/%u is not in Open of [%s]",
+		    rq->access[i].proto == 6 ? "tcp" : "udp",
+		    rq->access[i].port, r->name);
+		return -1;
+	} else {
+		*ports = rq->access;
+		*nports = rq->n_access;
+	}
+	memset(base, 0, sizeof(*base));
+	switch (rq->addr_family) {
+	case SK_ADDR_SOURCE:
+		base->family = pi->family;
+		memcpy(base->addr, pi->src, 16);
+		break;
+	case SK_ADDR_IPV4:
+		base->family = AF_INET;
+		memcpy(base->addr, rq->addr, 4);
+		break;
+	default:
+		base->family = AF_INET6;
+		memcpy(base->addr, rq->addr, 16);
+		break;
+	}
+	*rule = r;
+	return 0;
+}
+
+void
+knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
+    double mono)
+{
+	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX], digest[32];
+	struct sk_request rq;
+	const struct keyring_entry *who;
+	const struct access_rule *rule;
+	const struct sk_access *ports;
+	struct fw_rule fr;
+	struct ctx c;
+	char addr[INET6_ADDRSTRLEN], fpr[2 * PGP_FPR_LEN + 1], until[32];
+	size_t ilen, mlen, nports, i;
+	unsigned timeout;
+	int64_t age;
+	struct tm tm;
+	int r, failed = 0;
+
+	k->st.received++;
+	memset(&c, 0, sizeof(c));
+	fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+
+	/* 1. size, 2. mac1: the cheap filter, before anything else. */
+	if (pi->len < SK_DATAGRAM_MIN || pi->len > SK_DATAGRAM_MAX) {
+		k->st.bad_size++;
+		sk_log_rl(&k->log_refusals, LOG_DEBUG, "dropped from %s: %zu "
+		    "bytes is not a knock", c.src, pi->len);
+		return;
+	}
+	if (datagram_check(&k->key, pi->payload, pi->len) != 0) {
+		k->st.bad_mac++;
+		sk_log_rl(&k->log_refusals, LOG_DEBUG, "dropped from %s: mac1 "
+		    "mismatch (not sealed to this server)", c.src);
+		return;
+	}
+	/* 3. rate limits, before the X25519 operation. */
+	switch (ratelimit_check(k->rl, pi->family, pi->src, mono)) {
+	case RL_SOURCE:
+		REFUSE(k, &c, rate_source, "over the per-source rate limit");
+		return;
+	case RL_GLOBAL:
+		REFUSE(k, &c, rate_global, "over the global rate limit");
+		return;
+	case RL_OK:
+		break;
+	}
+	/* 4. HPKE open, 5. strict decode. */
+	if ((r = datagram_open(&k->key, pi->payload, pi->len, inner,
+	    sizeof(inner), &ilen)) != 0) {
+		REFUSE(k, &c, decrypt, "%s", sk_strerror(r));
+		return;
+	}
+	if ((r = request_decode(inner, ilen, &rq)) != 0) {
+		REFUSE(k, &c, bad_request, "malformed request: %s",
+		    sk_strerror(r));
+		goto out;
+	}
+	/* 6. time window and server binding. */
+	age = (int64_t)now - (int64_t)rq.timestamp;
+	if (rq.timestamp > (uint64_t)INT64_MAX || age > k->cfg->max_packet_age ||
+	    -age > k->cfg->max_packet_age) {
+		REFUSE(k, &c, stale, "timestamp %" PRId64 " s %s the server "
+		    "clock (MaxPacketAge %ld)", age < 0 ? -age : age,
+		    age < 0 ? "ahead of" : "behind", k->cfg->max_packet_age);
+		goto out;
+	}
+	if (!sk_memeq(rq.server_digest, k->key.digest, SK_DIGEST_LEN)) {
+		REFUSE(k, &c, wrong_server, "request is bound to another "
+		    "server key");
+		goto out;
+	}
+	/* 7. replay, on the digest of the signed message. */
+	if (request_signed_message(inner, rq.signed_len, msg, sizeof(msg),
+	    &mlen) != 0 || crypto_sha256(msg, mlen, digest) != 0) {
+		REFUSE(k, &c, bad_request, "cannot form the signed message");
+		goto out;
+	}
+	if (replay_seen(k->rc, digest, now)) {
+		REFUSE(k, &c, replayed, "replayed request");
+		goto out;
+	}
+	/* 8. signer, 9. signature. */
+	if (rq.signer_type != SK_SIGNER_OPENPGP) {
+		REFUSE(k, &c, unknown_signer, "signer type %u is not accepted "
+		    "by this server", rq.signer_type);
+		goto out;
+	}
+	r = keyring_verify(k->kr, rq.signer_id, rq.signer_id_len, rq.sig,
+	    rq.sig_len, msg, mlen, now, (unsigned)k->cfg->max_packet_age, &who);
+	if (r != 0) {
+		if (rq.signer_id_len == PGP_FPR_LEN) {
+			fmt_fpr(rq.signer_id, fpr);
+			snprintf(c.who, sizeof(c.who), "%s", fpr);
+		}
+		if (r == SK_ERR_UNKNOWN_SIGNER || r == SK_ERR_KEY_EXPIRED)
+			REFUSE(k, &c, unknown_signer, "%s", sk_strerror(r));
+		else
+			REFUSE(k, &c, bad_signature, "%s", sk_strerror(r));
+		goto out;
+	}
+	fmt_fpr(who->fpr, fpr);
+	snprintf(c.who, sizeof(c.who), "%s (%s)", who->uid, fpr);
+	/* 10. policy. */
+	if (decide(k, &c, &rq, who, pi, &rule, &ports, &nports, &fr) != 0)
+		goto out;
+	timeout = rq.timeout == 0 ? rule->timeout : rq.timeout;
+	if (timeout > rule->max_timeout) {
+		log_info("%s asked for %u s; capped to MaxTimeout %u of [%s]",
+		    c.who, timeout, rule->max_timeout, rule->name);
+		timeout = rule->max_timeout;
+	}
+	/* Record before granting: a crash after the grant must not let the
+	 * same datagram in again. */
+	if (replay_add(k->rc, digest, (time_t)rq.timestamp +
+	    k->cfg->max_packet_age + 1) != 0) {
+		REFUSE(k, &c, grant_failed, "cannot record it in the replay "
+		    "cache");
+		goto out;
+	}
+	fr.until = now + (time_t)timeout;
+	for (i = 0; i < nports; i++) {
+		fr.proto = ports[i].proto;
+		fr.port = ports[i].port;
+		if (fw_grant(k->fw, &fr) != 0)
+			failed = 1;
+	}
+	fmt_addr(fr.family, fr.addr, addr, sizeof(addr));
+	gmtime_r(&fr.until, &tm);
+	strftime(until, sizeof(until), "%H:%M:%SZ", &tm);
+	if (failed) {
+		k->st.grant_failed++;
+		log_err("accepted %s from %s but the firewall refused a grant "
+		    "for %s", c.who, c.src, addr);
+		goto out;
+	}
+	k->st.granted++;
+	{
+		char list[SK_ACCESS_MAX * 10] = "";
+		size_t off = 0;
+
+		for (i = 0; i < nports && off < sizeof(list); i++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off,
+			    "%s%s/%u", i ? "," : "", ports[i].proto == 6 ? "tcp" :
+			    "udp", ports[i].port);
+		log_notice("accepted %s from %s: open %s for %s until %s "
+		    "(%u s) [%s]", c.who, c.src, list, addr, until, timeout,
+		    rule->name);
+	}
+out:
+	sk_wipe(inner, sizeof(inner));
+}
+
+void
+knock_log_stats(const struct knock *k)
+{
+	const struct knock_stats *s = &k->st;
+
+	log_notice("stats: received %" PRIu64 ", granted %" PRIu64
+	    "; dropped: not udp/ip %" PRIu64 ", size %" PRIu64 ", mac1 %" PRIu64
+	    ", rate(source) %" PRIu64 ", rate(global) %" PRIu64 ", decrypt %"
+	    PRIu64 ", malformed %" PRIu64 ", stale %" PRIu64 ", wrong server %"
+	    PRIu64 ", replay %" PRIu64 ", unknown signer %" PRIu64
+	    ", bad signature %" PRIu64 ", policy %" PRIu64 ", grant failed %"
+	    PRIu64, s->received, s->granted, s->malformed, s->bad_size,
+	    s->bad_mac, s->rate_source, s->rate_global, s->decrypt,
+	    s->bad_request, s->stale, s->wrong_server, s->replayed,
+	    s->unknown_signer, s->bad_signature, s->policy, s->grant_failed);
+}

@@ -1,0 +1,57 @@
+/* The server pipeline for one captured datagram, cheapest check first
+ * (PROTOCOL.md section 5).  Every refusal is counted and logged with its
+ * reason (rate-limited); nothing here can stop the daemon. */
+#ifndef SK_KNOCK_H
+#define SK_KNOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "access.h"
+#include "fw.h"
+#include "keyring.h"
+#include "log.h"
+#include "packet.h"
+#include "ratelimit.h"
+#include "replay.h"
+#include "servconf.h"
+#include "wire.h"
+
+struct knock_stats {
+	uint64_t	received;
+	uint64_t	malformed;	/* frames that are not IP/UDP (capture) */
+	uint64_t	bad_size;
+	uint64_t	bad_mac;
+	uint64_t	rate_source;
+	uint64_t	rate_global;
+	uint64_t	decrypt;
+	uint64_t	bad_request;
+	uint64_t	stale;
+	uint64_t	wrong_server;
+	uint64_t	replayed;
+	uint64_t	unknown_signer;
+	uint64_t	bad_signature;
+	uint64_t	policy;
+	uint64_t	granted;
+	uint64_t	grant_failed;
+};
+
+struct knock {
+	const struct server_config *cfg;
+	struct sk_server_key	 key;
+	struct keyring		*kr;
+	struct access		*acl;
+	struct replay		*rc;
+	struct ratelimit	*rl;
+	struct fw		*fw;
+	struct knock_stats	 st;
+	struct sk_ratelimit	 log_refusals;
+};
+
+/* Handle one datagram: pi from capture, now = wall clock, mono = a
+ * monotonic clock in seconds (rate limits). */
+void	knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
+	    double mono);
+void	knock_log_stats(const struct knock *k);
+
+#endif

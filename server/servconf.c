@@ -1,0 +1,168 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "paths.h"
+#include "servconf.h"
+#include "wire.h"
+
+enum keyword {
+	K_INTERFACE, K_PORT, K_SERVERKEY, K_KEYRING, K_ACCESSFILE, K_FIREWALL,
+	K_STATEDIR, K_MAXPACKETAGE, K_PIDFILE,
+};
+
+static const struct {
+	const char	*name;
+	enum keyword	 kw;
+} keywords[] = {
+	{ "Interface", K_INTERFACE },
+	{ "Port", K_PORT },
+	{ "ServerKey", K_SERVERKEY },
+	{ "Keyring", K_KEYRING },
+	{ "AccessFile", K_ACCESSFILE },
+	{ "Firewall", K_FIREWALL },
+	{ "StateDir", K_STATEDIR },
+	{ "MaxPacketAge", K_MAXPACKETAGE },
+	{ "PidFile", K_PIDFILE },
+};
+
+static const char *fw_names[] = { "auto", "iptables", "nftables", "log" };
+
+const char *
+config_firewall_name(enum fw_kind k)
+{
+	return k >= FW_AUTO && k <= FW_LOG ? fw_names[k] : "unset";
+}
+
+static int
+set_str(const struct conf_line *l, char **field, int path)
+{
+	if (*field != NULL)
+		return 0;	/* first value wins, as in sshd_config */
+	if (path && l->value[0] != '/')
+		return conf_error(l, "'%s' is not an absolute path", l->value);
+	if ((*field = strdup(l->value)) == NULL)
+		return SK_ERR_ALLOC;
+	return 0;
+}
+
+static int
+line(void *arg, const struct conf_line *l)
+{
+	struct server_config *c = arg;
+	unsigned long v;
+	size_t i;
+
+	if (l->is_section)
+		return conf_error(l, "sections ([%s]) belong in the access file, "
+		    "not here", l->section);
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strcasecmp(l->key, keywords[i].name) == 0)
+			break;
+	if (i == sizeof(keywords) / sizeof(keywords[0]))
+		return conf_error(l, "unknown keyword");
+	switch (keywords[i].kw) {
+	case K_INTERFACE:
+		if (strlen(l->value) > 64 || strpbrk(l->value, " \t/"))
+			return conf_error(l, "'%s' is not an interface name",
+			    l->value);
+		return set_str(l, &c->interface, 0);
+	case K_PORT:
+		if (conf_uint(l, 1, 65535, &v) != 0)
+			return SK_ERR_BAD_FIELD;
+		if (c->port < 0)
+			c->port = (long)v;
+		return 0;
+	case K_SERVERKEY:
+		return set_str(l, &c->server_key, 1);
+	case K_KEYRING:
+		return set_str(l, &c->keyring, 1);
+	case K_ACCESSFILE:
+		return set_str(l, &c->access_file, 1);
+	case K_STATEDIR:
+		return set_str(l, &c->state_dir, 1);
+	case K_PIDFILE:
+		return set_str(l, &c->pid_file, 1);
+	case K_MAXPACKETAGE:
+		if (conf_uint(l, 1, 3600, &v) != 0)
+			return SK_ERR_BAD_FIELD;
+		if (c->max_packet_age < 0)
+			c->max_packet_age = (long)v;
+		return 0;
+	case K_FIREWALL:
+		for (i = 0; i < sizeof(fw_names) / sizeof(fw_names[0]); i++)
+			if (strcasecmp(l->value, fw_names[i]) == 0)
+				break;
+		if (i == sizeof(fw_names) / sizeof(fw_names[0]))
+			return conf_error(l, "'%s' is not one of auto, iptables, "
+			    "nftables, log", l->value);
+		if (c->firewall == FW_UNSET)
+			c->firewall = (enum fw_kind)i;
+		return 0;
+	}
+	return conf_error(l, "unhandled keyword");
+}
+
+static int
+fill(char **field, const char *def)
+{
+	if (*field == NULL && (*field = strdup(def)) == NULL)
+		return SK_ERR_ALLOC;
+	return 0;
+}
+
+int
+config_load(const char *path, struct server_config *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->port = -1;
+	c->max_packet_age = -1;
+	c->firewall = FW_UNSET;
+	if ((r = conf_read(path, CONF_PERM_NOT_WRITABLE, line, c)) != 0) {
+		if (r == SK_ERR_IO)
+			log_err("cannot read %s: %m", path);
+		return r;
+	}
+	if (c->port < 0)
+		c->port = SK_DEFAULT_PORT;
+	if (c->max_packet_age < 0)
+		c->max_packet_age = 120;
+	if (c->firewall == FW_UNSET)
+		c->firewall = FW_AUTO;
+	if ((r = fill(&c->interface, "any")) || (r = fill(&c->server_key,
+	    SK_SERVER_KEY_FILE)) || (r = fill(&c->keyring, SK_KEYRING_DIR)) ||
+	    (r = fill(&c->access_file, SK_ACCESS_FILE)) ||
+	    (r = fill(&c->state_dir, SK_STATE_DIR)) ||
+	    (r = fill(&c->pid_file, SK_PID_FILE)))
+		return r;
+	return 0;
+}
+
+void
+config_free(struct server_config *c)
+{
+	free(c->interface);
+	free(c->server_key);
+	free(c->keyring);
+	free(c->access_file);
+	free(c->state_dir);
+	free(c->pid_file);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+config_print(const struct server_config *c, FILE *f)
+{
+	fprintf(f, "Interface %s\nPort %ld\nServerKey %s\nKeyring %s\n"
+	    "AccessFile %s\nFirewall %s\nStateDir %s\nMaxPacketAge %ld\n"
+	    "PidFile %s\n", c->interface, c->port, c->server_key, c->keyring,
+	    c->access_file, config_firewall_name(c->firewall), c->state_dir,
+	    c->max_packet_age, c->pid_file);
+}

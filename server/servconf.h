@@ -1,0 +1,36 @@
+/* sigknockd.conf: keyword table, every option "unset" until the file or
+ * the defaults fill it (OpenSSH servconf style). */
+#ifndef SK_SERVCONF_H
+#define SK_SERVCONF_H
+
+#include <stdio.h>
+
+enum fw_kind {
+	FW_UNSET = -1,
+	FW_AUTO = 0,
+	FW_IPTABLES,
+	FW_NFTABLES,
+	FW_LOG,
+};
+
+struct server_config {
+	char		*interface;
+	long		 port;
+	char		*server_key;
+	char		*keyring;
+	char		*access_file;
+	enum fw_kind	 firewall;
+	char		*state_dir;
+	long		 max_packet_age;
+	char		*pid_file;
+};
+
+/* Read path into cfg (which starts unset), then fill defaults.  Errors
+ * name file, line, keyword and problem. */
+int	config_load(const char *path, struct server_config *cfg);
+void	config_free(struct server_config *cfg);
+/* -T: every keyword with its effective value. */
+void	config_print(const struct server_config *cfg, FILE *f);
+const char *config_firewall_name(enum fw_kind k);
+
+#endif

@@ -1,0 +1,465 @@
+/* sigknockd: the Single Packet Authorization daemon. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "crypto.h"
+#include "err.h"
+#include "knock.h"
+#include "log.h"
+#include "paths.h"
+#include "serverkey.h"
+#include "wipe.h"
+
+#define KEYRING_SETTLE_MS	100	/* coalesce a burst of keyring writes */
+#define PRUNE_EVERY_S		60
+#define STATS_EVERY_S		3600
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: sigknockd [-c FILE] [-f] [-d] [-e] [-t] [-T] [-F]\n"
+"\n"
+"  -c FILE   configuration file (default %s)\n"
+"  -f        stay in the foreground\n"
+"  -d        debug: log everything, to stderr, in the foreground\n"
+"  -e        log to stderr instead of syslog\n"
+"  -t        check the configuration, keys and access file, then exit\n"
+"  -T        print the effective configuration, then exit\n"
+"  -F        remove every grant sigknockd holds in the firewall, then exit\n"
+"  -h, -V    this help, the version\n"
+"\n"
+"Signals: SIGHUP reloads the configuration, access file and keyring\n"
+"(live grants stay); SIGUSR1 logs counters; SIGTERM exits.\n"
+"See sigknockd(8) and sigknockd.conf(5).\n", SK_CONFIG_FILE);
+}
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Stat signature of the keyring files: a reload that changed nothing
+ * (GnuPG touching its trustdb while we list keys) does not loop. */
+static void
+keyring_stamp(const char *dir, char *out, size_t len)
+{
+	static const char *files[] = { "pubring.kbx", "pubring.gpg",
+	    "trustdb.gpg" };
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i, off = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(files) / sizeof(files[0]) && off < len; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &st) != 0)
+			continue;
+		off += (size_t)snprintf(out + off, len - off, "%lu:%lld:%lld.%09ld;",
+		    (unsigned long)st.st_ino, (long long)st.st_size,
+		    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	}
+}
+
+struct daemon {
+	const char		*config_path;
+	struct server_config	 cfg;
+	struct knock		 k;
+	struct capture		*cap;
+	int			 sfd;
+	int			 ifd;
+	int			 iwd;
+	char			 stamp[512];
+	double			 reload_at;	/* monotonic; 0 = none */
+};
+
+static int
+load_keyring(struct daemon *d, int force)
+{
+	struct keyring *kr;
+	char stamp[512];
+	int r;
+
+	keyring_stamp(d->cfg.keyring, stamp, sizeof(stamp));
+	if (!force && strcmp(stamp, d->stamp) == 0)
+		return 0;
+	if ((r = keyring_load(d->cfg.keyring, &kr)) != 0) {
+		log_err("keyring %s: not reloaded, keeping %zu keys",
+		    d->cfg.keyring, d->k.kr ? d->k.kr->n : 0);
+		return r;
+	}
+	keyring_free(d->k.kr);
+	d->k.kr = kr;
+	/* Listing may have touched the trustdb: stamp after it. */
+	keyring_stamp(d->cfg.keyring, d->stamp, sizeof(d->stamp));
+	log_info("keyring %s: %zu signing key%s", d->cfg.keyring, kr->n,
+	    kr->n == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+watch_keyring(struct daemon *d)
+{
+	if (d->ifd < 0 &&
+	    (d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+		log_err("inotify: %s", strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (d->iwd >= 0)
+		inotify_rm_watch(d->ifd, d->iwd);
+	if ((d->iwd = inotify_add_watch(d->ifd, d->cfg.keyring, IN_CLOSE_WRITE |
+	    IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MOVED_FROM)) < 0) {
+		log_err("cannot watch the keyring %s: %s", d->cfg.keyring,
+		    strerror(errno));
+		return SK_ERR_IO;
+	}
+	return 0;
+}
+
+/* Everything -t checks: config (already read), server key, keyring,
+ * access file. */
+static int
+load_all(struct daemon *d)
+{
+	int r;
+
+	if ((r = serverkey_load(d->cfg.server_key, &d->k.key)) != 0)
+		return r;
+	if ((r = access_load(d->cfg.access_file, &d->k.acl)) != 0)
+		return r;
+	if ((r = load_keyring(d, 1)) != 0)
+		return r;
+	return 0;
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct server_config cfg;
+	struct access *acl;
+	struct sk_server_key key;
+
+	log_notice("SIGHUP: reloading %s", d->config_path);
+	if (config_load(d->config_path, &cfg) != 0) {
+		log_err("configuration not reloaded: keeping the running one");
+		return;
+	}
+	if (strcmp(cfg.interface, d->cfg.interface) != 0 ||
+	    cfg.port != d->cfg.port || cfg.firewall != d->cfg.firewall ||
+	    strcmp(cfg.state_dir, d->cfg.state_dir) != 0)
+		log_warn("Interface, Port, Firewall and StateDir changes take "
+		    "effect at the next restart");
+	if (serverkey_load(cfg.server_key, &key) != 0 ||
+	    access_load(cfg.access_file, &acl) != 0) {
+		wire_server_key_wipe(&key);
+		config_free(&cfg);
+		log_err("configuration not reloaded: keeping the running one");
+		return;
+	}
+	wire_server_key_wipe(&d->k.key);
+	d->k.key = key;
+	access_free(d->k.acl);
+	d->k.acl = acl;
+	free(d->cfg.server_key);
+	d->cfg.server_key = cfg.server_key;
+	cfg.server_key = NULL;
+	free(d->cfg.access_file);
+	d->cfg.access_file = cfg.access_file;
+	cfg.access_file = NULL;
+	d->cfg.max_packet_age = cfg.max_packet_age;
+	if (strcmp(cfg.keyring, d->cfg.keyring) != 0) {
+		free(d->cfg.keyring);
+		d->cfg.keyring = cfg.keyring;
+		cfg.keyring = NULL;
+		watch_keyring(d);
+	}
+	config_free(&cfg);
+	load_keyring(d, 1);
+	log_notice("reloaded; %zu live grant%s kept", fw_count(d->k.fw),
+	    fw_count(d->k.fw) == 1 ? "" : "s");
+}
+
+static void
+on_packet(void *arg, const struct pkt_info *pi)
+{
+	struct daemon *d = arg;
+
+	knock_handle(&d->k, pi, time(NULL), mono_now());
+}
+
+static int
+write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		log_err("pid file %s: %s", path, strerror(errno));
+		return SK_ERR_IO;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return SK_ERR_IO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+drain_inotify(int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int any = 0;
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		any = 1;
+	return any;
+}
+
+static int
+run(struct daemon *d)
+{
+	struct pollfd pfd[3];
+	struct signalfd_siginfo si;
+	double next_prune = mono_now() + PRUNE_EVERY_S;
+	double next_stats = mono_now() + STATS_EVERY_S;
+	time_t exp;
+	int timeout, n;
+
+	for (;;) {
+		double now_m = mono_now(), wake = next_prune;
+
+		exp = fw_next_expiry(d->k.fw);
+		if (exp != 0 && now_m + (double)(exp - time(NULL)) < wake)
+			wake = now_m + (double)(exp - time(NULL));
+		if (d->reload_at != 0 && d->reload_at < wake)
+			wake = d->reload_at;
+		timeout = wake <= now_m ? 0 : (int)((wake - now_m) * 1000) + 1;
+
+		pfd[0] = (struct pollfd){ .fd = capture_fd(d->cap), .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = d->ifd, .events = POLLIN };
+		if ((n = poll(pfd, 3, timeout)) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (n > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+			log_err("capture on %s stopped (interface gone?); exiting",
+			    d->cfg.interface);
+			return 1;
+		}
+		if (n > 0 && (pfd[0].revents & POLLIN) &&
+		    capture_dispatch(d->cap, on_packet, d, &d->k.st.malformed) < 0)
+			return 1;
+		if (n > 0 && (pfd[2].revents & POLLIN) && drain_inotify(d->ifd) &&
+		    d->reload_at == 0)
+			d->reload_at = mono_now() + KEYRING_SETTLE_MS / 1000.0;
+		if (n > 0 && (pfd[1].revents & POLLIN) &&
+		    read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			switch (si.ssi_signo) {
+			case SIGHUP:
+				reload(d);
+				break;
+			case SIGUSR1:
+				knock_log_stats(&d->k);
+				break;
+			case SIGTERM:
+			case SIGINT:
+				log_notice("exiting on signal %u; %zu live grant%s "
+				    "stay until their expiry", si.ssi_signo,
+				    fw_count(d->k.fw), fw_count(d->k.fw) == 1 ?
+				    "" : "s");
+				fw_commit(d->k.fw);
+				return 0;
+			}
+		}
+		now_m = mono_now();
+		if (d->reload_at != 0 && now_m >= d->reload_at) {
+			d->reload_at = 0;
+			load_keyring(d, 0);
+		}
+		fw_expire(d->k.fw, time(NULL));
+		fw_commit(d->k.fw);
+		if (now_m >= next_prune) {
+			replay_prune(d->k.rc, time(NULL));
+			next_prune = now_m + PRUNE_EVERY_S;
+		}
+		if (now_m >= next_stats) {
+			knock_log_stats(&d->k);
+			next_stats = now_m + STATS_EVERY_S;
+		}
+	}
+}
+
+static int
+daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	struct fw_params fp;
+	sigset_t mask;
+	int c, foreground = 0, debug = 0, to_stderr = 0, test = 0, print = 0;
+	int flush = 0, status = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = SK_CONFIG_FILE;
+	d.sfd = d.ifd = d.iwd = -1;
+	while ((c = getopt(argc, argv, "c:fdetTFhV")) != -1) {
+		switch (c) {
+		case 'c': d.config_path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'd': debug = foreground = to_stderr = 1; break;
+		case 'e': to_stderr = 1; break;
+		case 't': test = 1; break;
+		case 'T': print = 1; break;
+		case 'F': flush = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("sigknockd %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* Start-up problems go to the terminal; the running daemon logs to
+	 * syslog unless -e (or -d) asks for stderr. */
+	sk_log_init("sigknockd", 1, debug ? LOG_DEBUG : LOG_INFO);
+	if (config_load(d.config_path, &d.cfg) != 0)
+		return 1;
+	if (print) {
+		config_print(&d.cfg, stdout);
+		config_free(&d.cfg);
+		return 0;
+	}
+	/* libiptc rebuilds the whole table per commit: keep freed memory
+	 * mapped (research/firewall.md measured 5-10x on growing tables). */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
+	if (crypto_init() != 0)
+		return 1;
+	d.k.cfg = &d.cfg;
+	d.k.log_refusals = (struct sk_ratelimit)SK_RATELIMIT_INIT(10, 20);
+	if (flush) {
+		fp.knock_port = (uint16_t)d.cfg.port;
+		if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)
+			return 1;
+		log_notice("removing %zu grant%s", fw_count(d.k.fw),
+		    fw_count(d.k.fw) == 1 ? "" : "s");
+		status = fw_flush(d.k.fw) == 0 && fw_commit(d.k.fw) == 0 ? 0 : 1;
+		fw_close(d.k.fw);
+		return status;
+	}
+	if (load_all(&d) != 0)
+		goto out;
+	if (test) {
+		fprintf(stderr, "sigknockd: %s: configuration OK (%zu access "
+		    "stanza%s, %zu signing key%s)\n", d.config_path, d.k.acl->n,
+		    d.k.acl->n == 1 ? "" : "s", d.k.kr->n, d.k.kr->n == 1 ? "" :
+		    "s");
+		status = 0;
+		goto out;
+	}
+	if (mkdir(d.cfg.state_dir, 0700) != 0 && errno != EEXIST) {
+		log_err("StateDir %s: %s", d.cfg.state_dir, strerror(errno));
+		goto out;
+	}
+	if (replay_open(d.cfg.state_dir, time(NULL), &d.k.rc) != 0)
+		goto out;
+	if ((d.k.rl = ratelimit_new(5, 10, 500, 1000)) == NULL)
+		goto out;
+	if (capture_open(d.cfg.interface, (uint16_t)d.cfg.port, &d.cap) != 0)
+		goto out;
+	fp.knock_port = (uint16_t)d.cfg.port;
+	if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)
+		goto out;
+	if (watch_keyring(&d) != 0)
+		goto out;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
+	    (d.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemonize() != 0) {
+		log_err("cannot become a daemon: %s", strerror(errno));
+		goto out;
+	}
+	if (!to_stderr)
+		sk_log_init("sigknockd", 0, debug ? LOG_DEBUG : LOG_INFO);
+	if (write_pidfile(d.cfg.pid_file) != 0)
+		goto out;
+	log_notice("listening on %s (%s) udp/%ld; firewall %s; %zu signing "
+	    "key%s; %zu replay entr%s", d.cfg.interface, capture_linktype(d.cap),
+	    d.cfg.port, fw_name(d.k.fw), d.k.kr->n, d.k.kr->n == 1 ? "" : "s",
+	    replay_count(d.k.rc), replay_count(d.k.rc) == 1 ? "y" : "ies");
+	status = run(&d);
+	unlink(d.cfg.pid_file);
+out:
+	if (d.sfd >= 0)
+		close(d.sfd);
+	if (d.ifd >= 0)
+		close(d.ifd);
+	capture_close(d.cap);
+	fw_close(d.k.fw);
+	ratelimit_free(d.k.rl);
+	replay_close(d.k.rc);
+	access_free(d.k.acl);
+	keyring_free(d.k.kr);
+	wire_server_key_wipe(&d.k.key);
+	config_free(&d.cfg);
+	return status;
+}

@@ -1,0 +1,72 @@
+# Network namespaces for end-to-end tests and the demo (sourced after
+# tap.sh).  Three hosts joined by veth pairs, all created here and removed
+# at exit; traffic never leaves them:
+#
+#   client 10.77.1.2 fd77:1::2 --- 10.77.1.1 fd77:1::1  server
+#   other  10.77.2.2 fd77:2::2 --- 10.77.2.1 fd77:2::1  server
+#
+# $NS_SRV, $NS_CLI, $NS_OTH hold the namespace names (unique per run).
+
+SRV4=10.77.1.1  CLI4=10.77.1.2  SRV4_OTH=10.77.2.1  OTH4=10.77.2.2
+SRV6=fd77:1::1  CLI6=fd77:1::2  SRV6_OTH=fd77:2::1  OTH6=fd77:2::2
+
+netns_setup() {
+	tag=${1:-sk$$}
+	NS_SRV=${tag}srv NS_CLI=${tag}cli NS_OTH=${tag}oth
+	for ns in $NS_SRV $NS_CLI $NS_OTH; do
+		ip netns add "$ns" || return 1
+		test_cleanup "ip netns delete $ns"
+		ip -n "$ns" link set lo up
+	done
+	ip link add skc netns "$NS_SRV" type veth peer name sks netns "$NS_CLI" || return 1
+	ip link add sko netns "$NS_SRV" type veth peer name sks netns "$NS_OTH" || return 1
+	ip -n "$NS_SRV" addr add $SRV4/24 dev skc
+	ip -n "$NS_SRV" addr add $SRV6/64 dev skc nodad
+	ip -n "$NS_SRV" addr add $SRV4_OTH/24 dev sko
+	ip -n "$NS_SRV" addr add $SRV6_OTH/64 dev sko nodad
+	ip -n "$NS_CLI" addr add $CLI4/24 dev sks
+	ip -n "$NS_CLI" addr add $CLI6/64 dev sks nodad
+	ip -n "$NS_OTH" addr add $OTH4/24 dev sks
+	ip -n "$NS_OTH" addr add $OTH6/64 dev sks nodad
+	ip -n "$NS_SRV" link set skc up
+	ip -n "$NS_SRV" link set sko up
+	ip -n "$NS_CLI" link set sks up
+	ip -n "$NS_OTH" link set sks up
+}
+
+in_srv() { ip netns exec "$NS_SRV" "$@"; }
+in_cli() { ip netns exec "$NS_CLI" "$@"; }
+in_oth() { ip netns exec "$NS_OTH" "$@"; }
+
+# bg_start NAME NS CMD...: start CMD in namespace NS in the background
+# ($pid_NAME is its PID: ip netns exec execs it); ended by PID at exit.
+bg_start() {
+	name=$1 ns=$2; shift 2
+	ip netns exec "$ns" "$@" &
+	eval "pid_$name=$!"
+	test_cleanup "kill $! 2>/dev/null; wait $! 2>/dev/null"
+}
+
+# wait_for SECONDS CMD...: poll CMD (every 50 ms) until it succeeds.
+wait_for() {
+	limit=$(( $1 * 20 )); shift
+	i=0
+	while [ $i -lt $limit ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+require_netns() {
+	require_root
+	require_cmd ip iptables-legacy ip6tables-legacy
+	ip netns add "sknscheck$$" 2>/dev/null || skip_all "cannot create network namespaces"
+	ip netns delete "sknscheck$$"
+	modprobe ip_tables 2>/dev/null
+	ip netns add "sknscheck$$" && ip netns exec "sknscheck$$" iptables-legacy -S >/dev/null 2>&1
+	rc=$?
+	ip netns delete "sknscheck$$"
+	[ $rc -eq 0 ] || skip_all "legacy iptables (x_tables) not available in this kernel"
+}
