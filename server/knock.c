@@ -129,13 +129,13 @@ knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
 	/* 1. size, 2. mac1: the cheap filter, before anything else. */
 	if (pi->len < SK_DATAGRAM_MIN || pi->len > SK_DATAGRAM_MAX) {
 		k->st.bad_size++;
-		sk_log_rl(&k->log_refusals, LOG_DEBUG, "dropped from %s: %zu "
+		sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: %zu "
 		    "bytes is not a knock", c.src, pi->len);
 		return;
 	}
 	if (datagram_check(&k->key, pi->payload, pi->len) != 0) {
 		k->st.bad_mac++;
-		sk_log_rl(&k->log_refusals, LOG_DEBUG, "dropped from %s: mac1 "
+		sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: mac1 "
 		    "mismatch (not sealed to this server)", c.src);
 		return;
 	}

@@ -45,7 +45,8 @@ struct knock {
 	struct ratelimit	*rl;
 	struct fw		*fw;
 	struct knock_stats	 st;
-	struct sk_ratelimit	 log_refusals;
+	struct sk_ratelimit	 log_refusals;	/* after mac1: someone who knows pkS */
+	struct sk_ratelimit	 log_garbage;	/* size and mac1 drops (debug) */
 };
 
 /* Handle one datagram: pi from capture, now = wall clock, mono = a

@@ -388,6 +388,7 @@ main(int argc, char **argv)
 		return 1;
 	d.k.cfg = &d.cfg;
 	d.k.log_refusals = (struct sk_ratelimit)SK_RATELIMIT_INIT(10, 20);
+	d.k.log_garbage = (struct sk_ratelimit)SK_RATELIMIT_INIT(1, 5);
 	if (flush) {
 		fp.knock_port = (uint16_t)d.cfg.port;
 		if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)

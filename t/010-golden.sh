@@ -5,7 +5,8 @@
 . "$srcdir/t/tap.sh"
 
 plan 6
-tmp=$(test_tmpdir)
+test_tmpdir
+tmp=$tap_tmp
 ok "golden vectors regenerate" $sk_tool golden "$tmp"
 for name in ipv4 ipv6 source; do
 	want="$srcdir/t/data/golden-v1-$name.txt"

@@ -13,7 +13,8 @@ ALGOS="ed25519 nistp256 nistp384 rsa2048 rsa3072 rsa4096"
 PAYLOADS=${SK_PGP_PAYLOADS:-4}
 plan 32
 
-tmp=$(test_tmpdir)
+test_tmpdir
+tmp=$tap_tmp
 gpg_home "$tmp/gnupg"
 
 for a in $ALGOS; do

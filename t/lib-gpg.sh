@@ -14,10 +14,10 @@ gpg_q() { gpg --quiet --yes --passphrase '' "$@" 2>>"$GNUPGHOME/gpg.log"; }
 
 # gpg_genkey UID ALGO USAGE [EXPIRE] [EXTRA GPG OPTION...]: prints the fingerprint.
 gpg_genkey() {
-	uid=$1 algo=$2 usage=$3 expire=${4:-never}
+	_gk_uid=$1 _gk_algo=$2 _gk_usage=$3 _gk_expire=${4:-never}
 	shift 3; [ $# -gt 0 ] && shift
-	gpg_q "$@" --quick-gen-key "$uid" "$algo" "$usage" "$expire" || return 1
-	gpg_fpr "$uid"
+	gpg_q "$@" --quick-gen-key "$_gk_uid" "$_gk_algo" "$_gk_usage" "$_gk_expire" || return 1
+	gpg_fpr "$_gk_uid"
 }
 
 # gpg_fpr UID: fingerprint of the primary key with that exact UID.
@@ -34,9 +34,9 @@ gpg_subkey_fprs() {
 
 # gpg_edit FPR COMMAND-LINES...: drive --edit-key in batch mode.
 gpg_edit() {
-	fpr=$1; shift
+	_ge_fpr=$1; shift
 	printf '%s\n' "$@" | gpg --quiet --batch --command-fd 0 --passphrase '' \
-		--edit-key "$fpr" >>"$GNUPGHOME/gpg.log" 2>&1
+		--edit-key "$_ge_fpr" >>"$GNUPGHOME/gpg.log" 2>&1
 }
 
 # gpg_good SIG DATA: true when gpg itself calls the signature good.
@@ -46,7 +46,7 @@ gpg_good() {
 
 # flip_byte FILE OFFSET: xor one byte with 0x01 in place.
 flip_byte() {
-	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $((b ^ 1)))" |
+	_fb=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((_fb ^ 1)))" |
 		dd of="$1" bs=1 seek="$2" count=1 conv=notrunc 2>/dev/null
 }

@@ -11,12 +11,12 @@ SRV4=10.77.1.1  CLI4=10.77.1.2  SRV4_OTH=10.77.2.1  OTH4=10.77.2.2
 SRV6=fd77:1::1  CLI6=fd77:1::2  SRV6_OTH=fd77:2::1  OTH6=fd77:2::2
 
 netns_setup() {
-	tag=${1:-sk$$}
-	NS_SRV=${tag}srv NS_CLI=${tag}cli NS_OTH=${tag}oth
-	for ns in $NS_SRV $NS_CLI $NS_OTH; do
-		ip netns add "$ns" || return 1
-		test_cleanup "ip netns delete $ns"
-		ip -n "$ns" link set lo up
+	_ns_tag=${1:-sk$$}
+	NS_SRV=${_ns_tag}srv NS_CLI=${_ns_tag}cli NS_OTH=${_ns_tag}oth
+	for _ns in $NS_SRV $NS_CLI $NS_OTH; do
+		ip netns add "$_ns" || return 1
+		test_cleanup "ip netns delete $_ns"
+		ip -n "$_ns" link set lo up
 	done
 	ip link add skc netns "$NS_SRV" type veth peer name sks netns "$NS_CLI" || return 1
 	ip link add sko netns "$NS_SRV" type veth peer name sks netns "$NS_OTH" || return 1
@@ -41,20 +41,20 @@ in_oth() { ip netns exec "$NS_OTH" "$@"; }
 # bg_start NAME NS CMD...: start CMD in namespace NS in the background
 # ($pid_NAME is its PID: ip netns exec execs it); ended by PID at exit.
 bg_start() {
-	name=$1 ns=$2; shift 2
-	ip netns exec "$ns" "$@" &
-	eval "pid_$name=$!"
+	_bg_name=$1 _bg_ns=$2; shift 2
+	ip netns exec "$_bg_ns" "$@" &
+	eval "pid_$_bg_name=$!"
 	test_cleanup "kill $! 2>/dev/null; wait $! 2>/dev/null"
 }
 
 # wait_for SECONDS CMD...: poll CMD (every 50 ms) until it succeeds.
 wait_for() {
-	limit=$(( $1 * 20 )); shift
-	i=0
-	while [ $i -lt $limit ]; do
+	_wf_limit=$(( $1 * 20 )); shift
+	_wf_i=0
+	while [ $_wf_i -lt $_wf_limit ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
-		i=$((i + 1))
+		_wf_i=$((_wf_i + 1))
 	done
 	return 1
 }
@@ -64,7 +64,6 @@ require_netns() {
 	require_cmd ip iptables-legacy ip6tables-legacy
 	ip netns add "sknscheck$$" 2>/dev/null || skip_all "cannot create network namespaces"
 	ip netns delete "sknscheck$$"
-	modprobe ip_tables 2>/dev/null
 	ip netns add "sknscheck$$" && ip netns exec "sknscheck$$" iptables-legacy -S >/dev/null 2>&1
 	rc=$?
 	ip netns delete "sknscheck$$"

@@ -66,10 +66,11 @@ tap_run_cleanups() {
 trap 'tap_run_cleanups' EXIT
 trap 'exit 130' INT TERM
 
+# test_tmpdir: make a private directory, removed at exit, in $tap_tmp.
+# (Not in $(...): a subshell would lose the cleanup.)
 test_tmpdir() {
 	tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sigknock-test.XXXXXX") || bail "mktemp failed"
 	test_cleanup "rm -rf '$tap_tmp'"
-	echo "$tap_tmp"
 }
 
 require_root() {

@@ -1,0 +1,138 @@
+# The end-to-end knock suite, run once per firewall backend ($FW):
+# t/501-e2e-iptables.sh sets FW and sources this file.
+. "$srcdir/t/tap.sh"
+. "$srcdir/t/lib-gpg.sh"
+. "$srcdir/t/lib-netns.sh"
+. "$srcdir/t/lib-e2e.sh"
+require_netns
+require_cmd gpg tcpdump
+
+plan 37
+e2e_setup
+
+# Stealth: capture everything the server sends to the client that would
+# betray it: ICMP, UDP, or a TCP reset.
+in_cli tcpdump -i sks -n -U -w "$T/stealth.pcap" \
+	"src host $SRV4 and (icmp or udp or (tcp[tcpflags] & tcp-rst != 0))" \
+	>/dev/null 2>&1 &
+tcpdump_pid=$!
+test_cleanup "kill $tcpdump_pid 2>/dev/null"
+
+ok "sigknockd starts (firewall $FW)" daemon_start
+ok "before any knock the service is closed to the client" closed $SRV4 22
+ok "and to the other host" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
+
+# --- a knock opens the port for the client only, then closes ---
+n=$(count_log 'accepted ')
+t0=$(date +%s)
+ok "the client knocks (default: open for the packet's source)" knock -A tcp/22 --save-packet "$T/first.pkt"
+ok "the daemon logs the grant" wait_log "$n" 'accepted alice@example.com'
+ok "the port opens for the client" wait_for 2 can_connect $SRV4 22
+ok "the other host stays locked out" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
+ok "it closes again at the timeout (3 s)" wait_for 6 closed $SRV4 22
+ok "and its rule is gone" wait_for 3 no_grants
+
+# --- replay, also across a restart, and then too old ---
+n=$(count_log 'replayed request')
+in_cli "$TOOL" udp-send $SRV4 62201 "$T/first.pkt"
+ok "a replayed datagram is refused" wait_log "$n" 'replayed request'
+kill "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
+ok "sigknockd restarts" daemon_start
+n=$(count_log 'replayed request')
+in_cli "$TOOL" udp-send $SRV4 62201 "$T/first.pkt"
+ok "the replay is refused after a restart too (cache persisted)" wait_log "$n" 'replayed request'
+ok "and opens nothing" closed $SRV4 22
+while [ "$(date +%s)" -le $((t0 + 11)) ]; do sleep 0.2; done
+n=$(count_log 'behind the server clock')
+in_cli "$TOOL" udp-send $SRV4 62201 "$T/first.pkt"
+ok "a datagram older than MaxPacketAge is refused" wait_log "$n" 'behind the server clock'
+
+# --- policy ---
+n=$(count_log 'capped to MaxTimeout')
+knock -A tcp/443 --timeout 9999
+ok "a timeout above MaxTimeout is capped" wait_log "$n" 'capped to MaxTimeout 5'
+ok "tcp/443 opened as asked" wait_for 2 can_connect $SRV4 443
+n=$(count_log 'is not in Open')
+knock -A tcp/23
+ok "a port outside Open is refused" wait_log "$n" 'tcp/23 is not in Open'
+n=$(count_log 'accepted ')
+knock -a $OTH4 -A tcp/22
+wait_log "$n" 'accepted '
+ok "-a opens for the address named (the other host)" wait_for 2 other_can_connect $SRV4_OTH 22
+ok "... and not for the client" closed $SRV4 22
+n=$(count_log 'from fd77:1::2')
+GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" -6 -A tcp/22 $SRV6
+ok "an IPv6 knock is accepted" wait_log "$n" 'from fd77:1::2'
+ok "and opens an IPv6 rule" wait_for 2 can_connect $SRV6 22
+
+# --- refusals that open nothing ---
+"$B/sigknock-keys" init-server -o "$T/other.key" > "$T/other.pub" 2>/dev/null
+n=$(count_log 'accepted ')
+GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$(cat "$T/other.pub")" -A tcp/443 $SRV4
+n2=$(count_log 'unknown signer')
+knock --signer "$FPR_carol" -A tcp/443
+ok "an unknown signer is refused" wait_log "$n2" "by $FPR_carol: unknown signer"
+is "$n" "$(count_log 'accepted ')" "a datagram sealed to another server's key opens nothing"
+knock --test --save-packet "$T/fresh.pkt" -A tcp/443 >/dev/null
+len=$(wc -c < "$T/fresh.pkt")
+flips() {
+	i=0
+	while [ $i -lt "$len" ]; do
+		in_cli "$TOOL" flip "$T/fresh.pkt" $i "$T/flip.pkt" &&
+		in_cli "$TOOL" udp-send $SRV4 62201 "$T/flip.pkt" || return 1
+		i=$((i + 1))
+	done
+}
+n=$(count_log 'accepted ')
+ok "every one of the $len bytes flipped in turn: sent" flips
+sleep 0.5
+is "$n" "$(count_log 'accepted ')" "no tampered datagram is accepted"
+ok "the daemon is still running" daemon_alive
+ok "the daemon still accepts a valid knock afterwards" knock -A tcp/443
+ok "... and logs it" wait_log "$n" 'accepted alice'
+
+# --- revocation and addition, no restart ---
+sed 's/^:-----BEGIN/-----BEGIN/' "$T/users/openpgp-revocs.d/$FPR_dave.rev" > "$T/dave.rev"
+gpg --homedir "$T/keyring" --batch --quiet --import "$T/dave.rev" 2>/dev/null
+sleep 1
+n=$(count_log "by $FPR_dave: unknown signer")
+knock --signer "$FPR_dave" -A tcp/22
+ok "after gpg --import of a revocation certificate, that user is refused within 1 s" \
+	wait_log "$n" "by $FPR_dave: unknown signer"
+"$B/sigknock-keys" -k "$T/keyring" revoke "$FPR_erin" >/dev/null 2>&1
+sleep 1
+n=$(count_log "by $FPR_erin: unknown signer")
+knock --signer "$FPR_erin" -A tcp/22
+ok "after sigknock-keys revoke FPR, that user is refused within 1 s" \
+	wait_log "$n" "by $FPR_erin: unknown signer"
+"$B/sigknock-keys" -k "$T/keyring" add "$T/frank.pgp" >/dev/null 2>&1
+sleep 1
+n=$(count_log 'accepted frank')
+knock --signer "$FPR_frank" -A tcp/22
+ok "a newly added user can knock within 1 s" wait_log "$n" 'accepted frank@example.com'
+
+# --- garbage, then the stealth verdict ---
+in_cli "$TOOL" udp-send $SRV4 62201 random:300x200
+in_cli "$TOOL" udp-send $SRV4 62201 random:10x20
+in_cli "$TOOL" connect $SRV4 22 200
+in_cli "$TOOL" udp-send $SRV4 9 random:50
+sleep 0.5
+kill $tcpdump_pid; wait $tcpdump_pid 2>/dev/null
+tcpdump -r "$T/stealth.pcap" -n 2>/dev/null > "$T/stealth.txt"
+is 1 "$(grep -c 'udp port 9 unreachable' "$T/stealth.txt")" \
+	"control: a closed port outside sigknock answers, and the capture sees it"
+is 0 "$(grep -vc 'udp port 9 unreachable' "$T/stealth.txt")" \
+	"stealth: otherwise the server sent the client no ICMP, no UDP and no TCP reset"
+
+# --- crash: the kernel stops matching at expiry, a restart cleans up ---
+n=$(count_log 'accepted ')
+knock -A tcp/22 --timeout 3
+wait_log "$n" 'accepted '
+wait_for 2 can_connect $SRV4 22
+kill -9 "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
+ok "after SIGKILL the grant still works until its expiry" can_connect $SRV4 22
+sleep 4
+ok "at its expiry the rule stops matching, with no daemon to delete it" closed $SRV4 22
+ok "(the stale rule is still in the chain)" test "$(grant_rules)" -ge 1
+daemon_start
+ok "a restart removes the stale rule and leaves none" wait_for 3 no_grants

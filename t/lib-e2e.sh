@@ -1,0 +1,93 @@
+# End-to-end fixture (sourced after tap.sh, lib-gpg.sh, lib-netns.sh):
+# namespaces, a server key, users' keys, keyring, access file, config,
+# the hidden service, and sigknockd with firewall backend $FW.
+
+B=$top_builddir
+TOOL="$B/t/helper/sk-test-tool"
+
+e2e_setup() {
+	test_tmpdir
+	T=$tap_tmp
+	netns_setup || bail "cannot create namespaces"
+	# The admin's default deny for the protected ports (legacy tables:
+	# the same framework libiptc writes).
+	in_srv iptables-legacy -A INPUT -p tcp --dport 22 -j DROP
+	in_srv iptables-legacy -A INPUT -p tcp --dport 443 -j DROP
+	in_srv ip6tables-legacy -A INPUT -p tcp --dport 22 -j DROP
+	# "::" takes IPv4 (mapped) and IPv6 on port 22.
+	bg_start svc22 "$NS_SRV" "$TOOL" listen :: 22
+	bg_start svc443 "$NS_SRV" "$TOOL" listen 0.0.0.0 443
+
+	# Users' secret keys live on the client side only.
+	gpg_home "$T/users"
+	for u in alice carol dave erin frank; do
+		f=$(gpg_genkey "$u <$u@example.com>" ed25519 sign) || bail "key $u"
+		eval "FPR_$u=$f"
+		gpg --export "$u@example.com" > "$T/$u.pgp"
+	done
+	"$B/sigknock-keys" init-server -o "$T/server.key" > "$T/server.pub" 2>/dev/null ||
+		bail "init-server"
+	PUB=$(cat "$T/server.pub")
+	for u in alice dave erin; do
+		"$B/sigknock-keys" -k "$T/keyring" add "$T/$u.pgp" >/dev/null 2>&1 ||
+			bail "add $u"
+	done
+	cat > "$T/access.conf" <<EOT
+[admins]
+Users      alice@example.com, dave@example.com, erin@example.com, frank@example.com
+Open       tcp/22, tcp/443
+Default    tcp/22
+Timeout    ${E2E_TIMEOUT:-3}
+MaxTimeout 5
+Source     any
+EOT
+	cat > "$T/sigknockd.conf" <<EOT
+# end-to-end test configuration
+Interface    skc
+Port         62201
+ServerKey    $T/server.key
+Keyring      $T/keyring
+AccessFile   $T/access.conf
+Firewall     $FW
+StateDir     $T/state
+MaxPacketAge 10
+PidFile      $T/sigknockd.pid
+EOT
+	LOG=$T/sigknockd.log
+	: > "$LOG"
+}
+
+daemon_start() {
+	_ds_n=$(count_log 'listening on')
+	rm -f "$T/sigknockd.pid"
+	bg_start daemon "$NS_SRV" "$B/sigknockd" -c "$T/sigknockd.conf" -d 2>>"$LOG"
+	wait_log "$_ds_n" 'listening on' && wait_for 5 test -s "$T/sigknockd.pid"
+}
+
+daemon_alive() { kill -0 "$pid_daemon" 2>/dev/null; }
+
+# knock [SIGKNOCK OPTIONS...]: as a client, to the server's first address.
+knock() {
+	GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" "$@" $SRV4
+}
+
+can_connect() { in_cli "$TOOL" connect "$1" "$2" 400; }
+other_can_connect() { in_oth "$TOOL" connect "$1" "$2" 400; }
+closed() { ! can_connect "$@"; }
+
+# count_log PATTERN: lines of the daemon log matching PATTERN.
+count_log() { grep -c -- "$1" "$LOG" 2>/dev/null || true; }
+
+# wait_log N PATTERN: wait (10 s) until PATTERN has more than N lines.
+wait_log() {
+	_wl_n=$1 _wl_pat=$2 _wl_i=0
+	while [ $_wl_i -lt 200 ]; do
+		[ "$(count_log "$_wl_pat")" -gt "$_wl_n" ] && return 0
+		sleep 0.05
+		_wl_i=$((_wl_i + 1))
+	done
+	return 1
+}
+
+no_grants() { [ "$(grant_rules)" -eq 0 ]; }
+grant_rules() { in_srv iptables-legacy -S SIGKNOCK 2>/dev/null | grep -c -- '-j ACCEPT' || true; }
