@@ -116,7 +116,11 @@ in_cli "$TOOL" udp-send $SRV4 62201 random:300x200
 in_cli "$TOOL" udp-send $SRV4 62201 random:10x20
 in_cli "$TOOL" connect $SRV4 22 200
 in_cli "$TOOL" udp-send $SRV4 9 random:50
-sleep 0.5
+control_seen() {
+	tcpdump -r "$T/stealth.pcap" -n 2>/dev/null | grep -q 'udp port 9 unreachable'
+}
+wait_for 5 control_seen
+sleep 0.3
 kill $tcpdump_pid; wait $tcpdump_pid 2>/dev/null
 tcpdump -r "$T/stealth.pcap" -n 2>/dev/null > "$T/stealth.txt"
 is 1 "$(grep -c 'udp port 9 unreachable' "$T/stealth.txt")" \
