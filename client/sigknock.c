@@ -120,7 +120,7 @@ rc_line(void *arg, const struct conf_line *l)
 	return 0;
 }
 
-/* Find the stanza: -n NAME, else one named like SERVER, else [default]. */
+/* The stanza -n NAME, else one named like SERVER; then [default]. */
 static int
 read_rc(struct opts *o)
 {
@@ -142,18 +142,19 @@ read_rc(struct opts *o)
 		}
 		return 0;
 	}
+	/* The chosen stanza first; [default] then fills what it left unset. */
 	rc.want = o->stanza ? o->stanza : o->server ? o->server : "default";
 	r = conf_read(path, CONF_PERM_NOT_WRITABLE, rc_line, &rc);
-	if (r == 0 && !rc.found && o->stanza == NULL && o->server != NULL) {
+	if (r == 0 && o->stanza != NULL && !rc.found) {
+		log_err("%s: no [%s] stanza", path, o->stanza);
+		return -1;
+	}
+	if (r == 0 && strcmp(rc.want, "default") != 0) {
 		rc.want = "default";
 		r = conf_read(path, CONF_PERM_NOT_WRITABLE, rc_line, &rc);
 	}
 	if (r != 0)
 		return -1;
-	if (o->stanza != NULL && !rc.found) {
-		log_err("%s: no [%s] stanza", path, o->stanza);
-		return -1;
-	}
 	return 0;
 }
 

@@ -1,0 +1,106 @@
+#!/bin/sh
+# Configuration and command-line errors: each names the file, the line,
+# the keyword and the problem, and -t exits non-zero; clear one-line
+# errors from sigknock and sigknock-keys.
+. "$srcdir/t/tap.sh"
+. "$srcdir/t/lib-gpg.sh"
+require_cmd gpg
+B=$top_builddir
+plan 30
+
+test_tmpdir
+T=$tap_tmp
+gpg_home "$T/user"
+fpr=$(gpg_genkey 'Alice <alice@example.com>' ed25519 sign) || bail "keygen"
+gpg --export alice@example.com > "$T/alice.pgp"
+certonly=$(gpg_genkey 'Carl <carl@example.com>' ed25519 cert) || bail "keygen 2"
+gpg --export carl@example.com > "$T/carl.pgp"
+"$B/sigknock-keys" init-server -o "$T/server.key" > "$T/server.pub" 2>/dev/null
+"$B/sigknock-keys" -k "$T/keyring" add "$T/alice.pgp" > "$T/add.out" 2>&1
+printf '[admins]\nUsers alice@example.com\nOpen tcp/22\n' > "$T/access.conf"
+
+conf() {	# conf LINES...: write a config with the good paths and LINES
+	{
+		echo "# test"
+		echo "ServerKey $T/server.key"
+		echo "Keyring $T/keyring"
+		echo "AccessFile $T/access.conf"
+		echo "StateDir $T/state"
+		printf '%s\n' "$@"
+	} > "$T/c.conf"
+}
+t_err() {	# t_err WANT: sigknockd -t must fail with WANT on stderr
+	"$B/sigknockd" -t -c "$T/c.conf" > "$T/out" 2>&1 && return 1
+	grep -qF -- "$1" "$T/out" || { diag "got: $(cat "$T/out")"; return 1; }
+}
+
+# sigknockd.conf
+conf
+ok "a good configuration passes -t" "$B/sigknockd" -t -c "$T/c.conf"
+conf "Bogus yes"
+ok "unknown keyword: file, line, keyword" t_err "$T/c.conf:6: Bogus: unknown keyword"
+conf "Port 70000"
+ok "bad port: file, line, keyword, value" t_err "$T/c.conf:6: Port: '70000' is not a number from 1 to 65535"
+conf "PidFile run/x.pid"
+ok "relative path refused" t_err "$T/c.conf:6: PidFile: 'run/x.pid' is not an absolute path"
+conf "Firewall pf"
+ok "unknown firewall refused" t_err "$T/c.conf:6: Firewall: 'pf' is not one of auto, iptables, nftables, log"
+conf "MaxPacketAge"
+ok "missing value refused" t_err "$T/c.conf:6: MaxPacketAge: missing value"
+conf "[admins]"
+ok "a section in sigknockd.conf refused" t_err "$T/c.conf:6: sections ([admins]) belong in the access file"
+conf "port 1234" "PORT 99"
+"$B/sigknockd" -T -c "$T/c.conf" > "$T/T.out" 2>&1
+ok "-T: keywords are case-insensitive, the first value wins" grep -qx "Port 1234" "$T/T.out"
+ok "-T: defaults fill what the file leaves unset" grep -qx "Interface any" "$T/T.out"
+ok "-T: and MaxPacketAge 120" grep -qx "MaxPacketAge 120" "$T/T.out"
+conf
+chmod g+w "$T/c.conf"
+ok "a group-writable configuration is refused" t_err "writable by group or others"
+chmod g-w "$T/c.conf"
+chmod 644 "$T/server.key"
+ok "a server key readable by others is refused" t_err "lets others read it"
+chmod 600 "$T/server.key"
+
+# access file
+acc() { printf '%s\n' "$@" > "$T/access.conf"; }
+acc "Users alice@example.com"
+ok "access: a keyword outside a stanza" t_err "$T/access.conf:1: Users: outside a [stanza]"
+acc "[a]" "Users alice@example.com" "Open tcp/22" "Colour blue"
+ok "access: unknown keyword" t_err "$T/access.conf:4: Colour: unknown keyword"
+acc "[a]" "Users alice@example.com" "Open tcp/22" "Default tcp/443"
+ok "access: Default outside Open" t_err "[a]: Default names a port that Open does not"
+acc "[a]" "Users alice@example.com" "Open tcp/22" "Timeout 400" "MaxTimeout 300"
+ok "access: Timeout over MaxTimeout" t_err "[a]: Timeout 400 is over MaxTimeout 300"
+acc "[a]" "Open tcp/22"
+ok "access: a stanza without Users" t_err "$T/access.conf:1: [a]: needs both Users and Open"
+acc "[a]" "Users alice" "Open tcp/22"
+ok "access: a user that is neither e-mail nor fingerprint" t_err "'alice' is neither an e-mail address, a 40-digit fingerprint nor *"
+acc "[a]" "Users *" "Open icmp/1"
+ok "access: a bad PROTO/PORT" t_err "'icmp/1' is not PROTO/PORT"
+acc "[a]" "Users *" "Open tcp/22" "Source 10.0.0.0/33"
+ok "access: a bad CIDR block" t_err "'10.0.0.0/33' is not an address or CIDR block"
+acc "[a]" "Users alice@example.com, 0x$fpr, *" "Open tcp/22" "Source any"
+conf
+ok "access: e-mail, 0x-fingerprint, * and Source any pass" "$B/sigknockd" -t -c "$T/c.conf"
+
+# sigknock-keys
+ok "keys: add prints fingerprint, algorithm and user" grep -q "^added $fpr ed25519 alice@example.com" "$T/add.out"
+"$B/sigknock-keys" -k "$T/keyring" add "$T/carl.pgp" > "$T/o" 2>&1
+ok "keys: a key that cannot sign is refused, with why" grep -q "no usable signing key" "$T/o"
+ok "keys: and is not added" sh -c "! '$B/sigknock-keys' -k '$T/keyring' list | grep -q carl"
+ok "keys: init-server never overwrites" sh -c "! '$B/sigknock-keys' init-server -o '$T/server.key' 2>/dev/null"
+
+# sigknock
+pub=$(cat "$T/server.pub")
+ok "client: --test builds and signs without sending" "$B/sigknock" --test --server-key "$pub" -A tcp/22
+"$B/sigknock" --server-key "not-a-key" example.invalid > "$T/o" 2>&1
+ok "client: a malformed server key is one clear line" grep -q "is neither a 44-character base64 public key nor a file" "$T/o"
+"$B/sigknock" --server-key "$pub" --signer nobody@example.com example.invalid > "$T/o" 2>&1
+ok "client: no such signer is one clear line" grep -q "no usable secret signing key matching 'nobody@example.com'" "$T/o"
+"$B/sigknock" --server-key "$pub" no-such-host.invalid > "$T/o" 2>&1
+ok "client: a name that does not resolve is one clear line" grep -q "cannot resolve no-such-host.invalid" "$T/o"
+printf '[x]\nServer example.invalid\nColour red\n' > "$T/rc"
+chmod 600 "$T/rc"
+"$B/sigknock" --rc "$T/rc" -n x --test > "$T/o" 2>&1
+ok "client: a bad ~/.sigknockrc line names file, line and keyword" grep -q "$T/rc:3: Colour: unknown keyword" "$T/o"
