@@ -50,7 +50,7 @@ Keyring      $T/keyring
 AccessFile   $T/access.conf
 Firewall     $FW
 StateDir     $T/state
-MaxPacketAge 10
+MaxPacketAge ${E2E_MAXAGE:-10}
 PidFile      $T/sigknockd.pid
 EOT
 	LOG=$T/sigknockd.log

@@ -584,11 +584,105 @@ cmd_flip(int argc, char **argv)
 	return 0;
 }
 
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One TCP connect attempt with a short wait: a fresh SYN every time, so
+ * a grant is seen without waiting for TCP's retransmission timer. */
+static int
+try_connect(const struct addrinfo *ai, int ms)
+{
+	struct pollfd p;
+	int fd, err = 1, r = 0;
+	socklen_t el = sizeof(err);
+
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0)
+		return 0;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		r = 1;
+	else if (errno == EINPROGRESS) {
+		p.fd = fd;
+		p.events = POLLOUT;
+		r = poll(&p, 1, ms) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && !err;
+	}
+	close(fd);
+	return r;
+}
+
+/* latency HOST KNOCKPORT TCPPORT DATAGRAM...: for each datagram, wait
+ * until TCPPORT is closed, send it, and time how long until a TCP connect
+ * succeeds.  Prints each, then the median and p95 in milliseconds. */
+static int
+cmd_latency(int argc, char **argv)
+{
+	struct addrinfo *udp, *tcp;
+	double *ms, t0, wait0;
+	uint8_t *dg;
+	size_t len;
+	int i, n, fd, got;
+
+	if (argc < 5)
+		die("usage: latency HOST KNOCKPORT TCPPORT DATAGRAM...", NULL);
+	udp = resolve(argv[1], argv[2], SOCK_DGRAM, 0);
+	tcp = resolve(argv[1], argv[3], SOCK_STREAM, 0);
+	n = argc - 4;
+	if ((ms = calloc((size_t)n, sizeof(*ms))) == NULL ||
+	    (fd = socket(udp->ai_family, SOCK_DGRAM, 0)) < 0)
+		die("setup", strerror(errno));
+	for (i = 0; i < n; i++) {
+		dg = read_file(argv[4 + i], &len);
+		/* Closed means five attempts in a row get no answer (one
+		 * lost SYN is not a closed port). */
+		for (wait0 = now_ms(), got = 0; got < 5;) {
+			got = try_connect(tcp, 20) ? 0 : got + 1;
+			if (got == 0)
+				usleep(100000);
+			if (now_ms() - wait0 > 30000)
+				die("the port never closed", argv[3]);
+		}
+		t0 = now_ms();
+		if (sendto(fd, dg, len, 0, udp->ai_addr, udp->ai_addrlen) < 0)
+			die("sendto", strerror(errno));
+		for (got = 0; !got && now_ms() - t0 < 5000;)
+			got = try_connect(tcp, 1);
+		if (!got)
+			die("no grant within 5 s for", argv[4 + i]);
+		ms[i] = now_ms() - t0;
+		printf("knock %d: %.2f ms\n", i + 1, ms[i]);
+		free(dg);
+	}
+	qsort(ms, (size_t)n, sizeof(*ms), cmpd);
+	printf("knock-to-open over %d knocks: median %.2f ms, p95 %.2f ms, "
+	    "min %.2f ms, max %.2f ms\n", n, ms[n / 2],
+	    ms[(int)((n - 1) * 0.95 + 0.5)], ms[0], ms[n - 1]);
+	free(ms);
+	freeaddrinfo(udp);
+	freeaddrinfo(tcp);
+	close(fd);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
+	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
 	{ "listen", cmd_listen, "ADDR PORT  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
 	{ "udp-send", cmd_udp_send, "HOST PORT FILE|random:N[xCOUNT]  send datagrams" },
