@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump
 
-plan 37
+plan 41
 e2e_setup
 
 # Stealth: capture everything the server sends to the client that would
@@ -127,6 +127,19 @@ is 1 "$(grep -c 'udp port 9 unreachable' "$T/stealth.txt")" \
 	"control: a closed port outside sigknock answers, and the capture sees it"
 is 0 "$(grep -vc 'udp port 9 unreachable' "$T/stealth.txt")" \
 	"stealth: otherwise the server sent the client no ICMP, no UDP and no TCP reset"
+
+# --- SIGHUP and a restart keep live grants ---
+n=$(count_log 'accepted ')
+knock -A tcp/22 --timeout 5
+wait_log "$n" 'accepted '
+n=$(count_log 'live grant kept')
+kill -HUP "$pid_daemon"
+ok "SIGHUP reloads and keeps the live grant" wait_log "$n" 'reloaded; 1 live grant kept'
+ok "... which still opens the port" can_connect $SRV4 22
+kill "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
+daemon_start
+ok "a restart adopts the live grant" can_connect $SRV4 22
+ok "and the new daemon removes its rule at its expiry" wait_for 8 no_grants
 
 # --- crash: the kernel stops matching at expiry, a restart cleans up ---
 n=$(count_log 'accepted ')
