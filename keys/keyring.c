@@ -32,22 +32,6 @@ struct load {
 };
 
 static int
-hexfpr(const char *hex, uint8_t out[static PGP_FPR_LEN])
-{
-	size_t i;
-	unsigned v;
-
-	if (hex == NULL || strlen(hex) != 2 * PGP_FPR_LEN)
-		return -1;	/* v5/v6 fingerprints are not used yet */
-	for (i = 0; i < PGP_FPR_LEN; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-static int
 fprcmp(const void *a, const void *b)
 {
 	return memcmp(a, b, PGP_FPR_LEN);
@@ -93,7 +77,8 @@ collect(struct load *ld, gpgme_key_t key)
 	uint8_t primary[PGP_FPR_LEN];
 
 	if (key->revoked || key->expired || key->disabled || key->invalid ||
-	    key->subkeys == NULL || hexfpr(key->subkeys->fpr, primary) != 0)
+	    key->subkeys == NULL || key->subkeys->fpr == NULL ||
+	    pgp_fpr_parse(key->subkeys->fpr, primary) != 0)
 		return 0;
 	for (sk = key->subkeys; sk != NULL; sk = sk->next) {
 		/* can_sign stays set on revoked and expired (sub)keys. */
@@ -106,7 +91,7 @@ collect(struct load *ld, gpgme_key_t key)
 		ld->c = c;
 		c = &ld->c[ld->nc];
 		memset(c, 0, sizeof(*c));
-		if (hexfpr(sk->fpr, c->fpr) != 0)
+		if (sk->fpr == NULL || pgp_fpr_parse(sk->fpr, c->fpr) != 0)
 			continue;
 		memcpy(c->primary_fpr, primary, PGP_FPR_LEN);
 		c->expires = earliest((time_t)key->subkeys->expires,

@@ -170,27 +170,10 @@ cmd_add(int argc, char **argv)
 }
 
 static int
-is_fingerprint(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		s += 2;
-		n -= 2;
-	}
-	if (n != 40)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!strchr("0123456789abcdefABCDEF", s[i]))
-			return 0;
-	return 1;
-}
-
-static int
 cmd_revoke(int argc, char **argv)
 {
 	const char *arg;
-	uint8_t *data;
+	uint8_t *data, fpr[PGP_FPR_LEN];
 	size_t len;
 	int r;
 
@@ -199,7 +182,7 @@ cmd_revoke(int argc, char **argv)
 		return 2;
 	}
 	arg = argv[1];
-	if (is_fingerprint(arg) && access(arg, F_OK) != 0) {
+	if (pgp_fpr_parse(arg, fpr) == 0 && access(arg, F_OK) != 0) {
 		if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X'))
 			arg += 2;
 		r = keyring_disable(keyring, arg, print_info, verb_disabled);

@@ -27,6 +27,49 @@ static const struct {
 	{ oid_ed25519, sizeof(oid_ed25519), PGP_PK_EDDSA, SK_CURVE_ED25519, 255 },
 };
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+pgp_fpr_parse(const char *s, uint8_t fpr[static PGP_FPR_LEN])
+{
+	size_t i;
+	int hi, lo;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (strlen(s) != PGP_FPR_HEX_LEN)
+		return -1;
+	for (i = 0; i < PGP_FPR_LEN; i++) {
+		if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
+			return -1;
+		fpr[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void
+pgp_fpr_format(const uint8_t fpr[static PGP_FPR_LEN], char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < PGP_FPR_LEN; i++) {
+		out[2 * i] = digits[fpr[i] >> 4];
+		out[2 * i + 1] = digits[fpr[i] & 15];
+	}
+	out[PGP_FPR_HEX_LEN] = '\0';
+}
+
 enum sk_hash
 pgp_hash_to_sk(uint8_t hash_algo)
 {

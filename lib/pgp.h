@@ -151,6 +151,12 @@ int	pgp_key_body_build(const struct crypto_pubkey *pk, uint32_t created,
 /* Write a packet header (new format) for tag and body length. */
 void	pgp_packet_header(struct wbuf *w, uint8_t tag, size_t len);
 
+/* Fingerprints as text: parse 40 hex digits (a 0x prefix allowed), 0 or
+ * -1; format as 40 uppercase digits and a NUL (out ≥ 41 bytes). */
+#define PGP_FPR_HEX_LEN	(2 * PGP_FPR_LEN)
+int	pgp_fpr_parse(const char *s, uint8_t fpr[static PGP_FPR_LEN]);
+void	pgp_fpr_format(const uint8_t fpr[static PGP_FPR_LEN], char *out);
+
 /* Map an OpenPGP hash id to ours; 0 for refused or unknown ones. */
 enum sk_hash pgp_hash_to_sk(uint8_t hash_algo);
 

@@ -66,26 +66,6 @@ cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
 }
 
 static int
-parse_fpr(const char *s, uint8_t fpr[static PGP_FPR_LEN])
-{
-	size_t i;
-	unsigned v;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (strlen(s) != 2 * PGP_FPR_LEN)
-		return -1;
-	for (i = 0; i < 2 * PGP_FPR_LEN; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-	for (i = 0; i < PGP_FPR_LEN; i++) {
-		sscanf(s + 2 * i, "%2x", &v);
-		fpr[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-static int
 parse_ports(const struct conf_line *l, struct sk_access *out, size_t *n)
 {
 	char buf[CONF_LINE_MAX], *items[ACCESS_PORTS_MAX + 1];
@@ -177,7 +157,7 @@ line(void *arg, const struct conf_line *l)
 			memset(u, 0, sizeof(*u));
 			if (strcmp(items[i], "*") == 0)
 				u->any = 1;
-			else if (parse_fpr(items[i], u->fpr) == 0)
+			else if (pgp_fpr_parse(items[i], u->fpr) == 0)
 				u->is_fpr = 1;
 			else if (strchr(items[i], '@') != NULL &&
 			    strlen(items[i]) < sizeof(u->email))

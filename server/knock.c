@@ -45,15 +45,6 @@ fmt_addr(int family, const uint8_t *a, char *out, size_t len)
 		snprintf(out, len, "?");
 }
 
-static void
-fmt_fpr(const uint8_t *fpr, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < PGP_FPR_LEN; i++)
-		sprintf(out + 2 * i, "%02X", fpr[i]);
-}
-
 /* What to open, after policy: ports, address, timeout. */
 static int
 decide(struct knock *k, const struct ctx *c, const struct sk_request *rq,
@@ -195,7 +186,7 @@ knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
 	    rq.sig_len, msg, mlen, now, (unsigned)k->cfg->max_packet_age, &who);
 	if (r != 0) {
 		if (rq.signer_id_len == PGP_FPR_LEN) {
-			fmt_fpr(rq.signer_id, fpr);
+			pgp_fpr_format(rq.signer_id, fpr);
 			snprintf(c.who, sizeof(c.who), "%s", fpr);
 		}
 		if (r == SK_ERR_UNKNOWN_SIGNER || r == SK_ERR_KEY_EXPIRED)
@@ -204,7 +195,7 @@ knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
 			REFUSE(k, &c, bad_signature, "%s", sk_strerror(r));
 		goto out;
 	}
-	fmt_fpr(who->fpr, fpr);
+	pgp_fpr_format(who->fpr, fpr);
 	snprintf(c.who, sizeof(c.who), "%s (%s)", who->uid, fpr);
 	/* 10. policy. */
 	if (decide(k, &c, &rq, who, pi, &rule, &ports, &nports, &fr) != 0)

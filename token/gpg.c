@@ -70,8 +70,6 @@ gpg_open(struct token **out, const struct token_opts *o, uint8_t *type,
 	gpgme_subkey_t sk, best = NULL;
 	gpgme_key_t key;
 	gpgme_error_t err;
-	size_t i;
-	unsigned v;
 	int r = SK_ERR_GPGME;
 
 	*out = NULL;
@@ -126,9 +124,9 @@ gpg_open(struct token **out, const struct token_opts *o, uint8_t *type,
 		goto fail;
 	}
 	snprintf(t->fpr_hex, sizeof(t->fpr_hex), "%s", best->fpr);
-	for (i = 0; i < PGP_FPR_LEN; i++) {
-		sscanf(best->fpr + 2 * i, "%2x", &v);
-		t->fpr[i] = (uint8_t)v;
+	if (pgp_fpr_parse(best->fpr, t->fpr) != 0) {
+		r = SK_ERR_PGP_UNSUPPORTED;
+		goto fail;
 	}
 	if (o->verbose)
 		log_info("signing key %s (%s)", t->fpr_hex,

@@ -124,15 +124,14 @@ static int
 gpgme_sign_detached(gpgme_ctx_t g, const struct keyring_entry *e,
     const uint8_t *msg, size_t msglen, uint8_t *out, size_t cap, size_t *len)
 {
-	char fpr[2 * PGP_FPR_LEN + 2];
+	char fpr[PGP_FPR_HEX_LEN + 1];
 	gpgme_key_t key;
 	gpgme_data_t d, s;
 	char *mem;
-	size_t i, n;
+	size_t n;
 	int r = -1;
 
-	for (i = 0; i < PGP_FPR_LEN; i++)
-		sprintf(fpr + 2 * i, "%02X", e->fpr[i]);
+	pgp_fpr_format(e->fpr, fpr);
 	if (gpgme_get_key(g, fpr, &key, 1) != 0)
 		return -1;
 	gpgme_signers_clear(g);

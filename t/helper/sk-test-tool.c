@@ -76,10 +76,10 @@ print_hex(FILE *f, const uint8_t *p, size_t len)
 static void
 print_fpr(FILE *f, const uint8_t *p)
 {
-	size_t i;
+	char hex[PGP_FPR_HEX_LEN + 1];
 
-	for (i = 0; i < PGP_FPR_LEN; i++)
-		fprintf(f, "%02X", p[i]);
+	pgp_fpr_format(p, hex);
+	fputs(hex, f);
 }
 
 /* keyring-list HOMEDIR: one line per usable signing key. */
