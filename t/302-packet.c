@@ -46,7 +46,8 @@ ipv6_udp(uint8_t *p, const char *payload, const uint8_t *ext, size_t extlen,
 	p[7] = 64;
 	p[8] = 0xfd; p[9] = 0x77; p[23] = 2;	/* src fd77::2 */
 	p[24] = 0xfd; p[25] = 0x77; p[39] = 1;	/* dst fd77::1 */
-	memcpy(p + 40, ext, extlen);
+	if (extlen > 0)
+		memcpy(p + 40, ext, extlen);
 	p[40 + extlen + 0] = 0x30; p[40 + extlen + 1] = 0x39;
 	p[40 + extlen + 2] = 0xf2; p[40 + extlen + 3] = 0xf9;
 	p[40 + extlen + 4] = (uint8_t)((8 + n) >> 8);
