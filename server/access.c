@@ -272,6 +272,24 @@ access_match(const struct access *a, const struct keyring_entry *who,
 	return NULL;
 }
 
+size_t
+access_open_ports(const struct access *a, struct sk_access *out, size_t max)
+{
+	size_t i, j, k, n = 0;
+
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < a->rules[i].n_open; j++) {
+			const struct sk_access *p = &a->rules[i].open[j];
+
+			for (k = 0; k < n; k++)
+				if (out[k].proto == p->proto && out[k].port == p->port)
+					break;
+			if (k == n && n < max)
+				out[n++] = *p;
+		}
+	return n;
+}
+
 int
 access_allows(const struct access_rule *r, const struct sk_access *want,
     size_t n)

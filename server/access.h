@@ -67,6 +67,11 @@ const struct access_rule *access_match(const struct access *a,
 int	access_allows(const struct access_rule *r, const struct sk_access *want,
 	    size_t n);
 
+/* Every port any stanza may open (the union of Open), each once; returns
+ * how many, at most max. */
+size_t	access_open_ports(const struct access *a, struct sk_access *out,
+	    size_t max);
+
 /* Parse "10.0.0.0/8", "fd00::/8", or a bare address. */
 int	cidr_parse(const char *s, struct cidr *c);
 int	cidr_contains(const struct cidr *c, int family, const uint8_t *addr);

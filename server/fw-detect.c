@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +38,26 @@ chain_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
+}
+
+int
+fw_host_uses_legacy(void)
+{
+	char line[64];
+	FILE *f;
+	int found = 0;
+
+	/* Only listed once something created the legacy table; reading it
+	 * creates nothing (unlike iptc_init). */
+	if ((f = fopen("/proc/net/ip_tables_names", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line, "filter") == 0)
+			found = 1;
+	}
+	fclose(f);
+	return found;
 }
 
 int

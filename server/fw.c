@@ -70,29 +70,43 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 	*out = NULL;
 	if ((fw = calloc(1, sizeof(*fw))) == NULL)
 		return SK_ERR_ALLOC;
+	nft = fw_host_uses_nftables();
+	if (kind == FW_AUTO) {
+		if (nft == 1) {
+			kind = FW_NFTABLES;
+			log_info("firewall: auto chose nftables: this host filters "
+			    "INPUT with nftables or iptables-nft");
+		} else if (fw_host_uses_legacy() == 1) {
+			kind = FW_IPTABLES;
+			log_info("firewall: auto chose iptables (libiptc): this "
+			    "host filters with iptables-legacy");
+		} else {
+			kind = FW_NFTABLES;
+			log_info("firewall: auto chose nftables: no filtering "
+			    "found, and nftables is Debian's default");
+		}
+	}
 	switch (kind) {
 	case FW_LOG:
 		fw->be = &fw_backend_log;
 		break;
 	case FW_NFTABLES:
-		log_err("firewall: the nftables backend is not part of this "
-		    "build; use Firewall iptables or log");
-		free(fw);
-		return SK_ERR_INVALID_ARG;
-	case FW_AUTO:
+		fw->be = &fw_backend_nft;
+		if (fw_host_uses_legacy() == 1)
+			log_warn("firewall: this host also has iptables-legacy "
+			    "tables; a drop there still closes what nftables "
+			    "opens");
+		break;
 	case FW_IPTABLES:
 	default:
 		fw->be = &fw_backend_iptc;
-		nft = fw_host_uses_nftables();
-		if (kind == FW_AUTO)
-			log_info("firewall: auto chose iptables (libiptc): the "
-			    "only kernel backend in this build");
 		if (nft == 1)
 			log_warn("firewall: this host filters INPUT with "
 			    "nftables or iptables-nft; libiptc writes the legacy "
 			    "tables, and an ACCEPT there does not override a drop "
 			    "in nftables: allow the protected ports in your "
-			    "nftables rules, or grants will open nothing");
+			    "nftables rules, use Firewall nftables, or grants will "
+			    "open nothing");
 		break;
 	}
 	if ((r = fw->be->open(&fw->st, p, now, adopt, fw)) != 0) {
@@ -142,6 +156,12 @@ fw_revoke(struct fw *fw, const struct fw_rule *r)
 }
 
 int
+fw_protect(struct fw *fw, const struct fw_params *p)
+{
+	return fw->be->protect != NULL ? fw->be->protect(fw->st, p) : 0;
+}
+
+int
 fw_expire(struct fw *fw, time_t now)
 {
 	size_t i = 0;
@@ -152,7 +172,8 @@ fw_expire(struct fw *fw, time_t now)
 			i++;
 			continue;
 		}
-		if ((e = fw->be->del(fw->st, &fw->rules[i])) != 0)
+		if (!fw->be->kernel_expiry &&
+		    (e = fw->be->del(fw->st, &fw->rules[i])) != 0)
 			r = e;
 		fw->rules[i] = fw->rules[--fw->n];
 	}

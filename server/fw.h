@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "servconf.h"
+#include "wire.h"
 
 struct fw_rule {
 	int		family;		/* AF_INET or AF_INET6 */
@@ -19,8 +20,14 @@ struct fw_rule {
 	time_t		until;		/* wall-clock expiry (UTC seconds) */
 };
 
+#define FW_PROTECTED_MAX	256
+
 struct fw_params {
-	uint16_t	knock_port;	/* kept silent: DROP in our chain */
+	uint16_t	knock_port;	/* kept silent: dropped by our rules */
+	/* The ports the gate closes (nftables: every Open port of the
+	 * access file); the iptables backend leaves the deny to the admin. */
+	size_t		n_protected;
+	struct sk_access protected[FW_PROTECTED_MAX];
 };
 
 /* A backend found this rule already installed at start (adopt it). */
@@ -28,8 +35,11 @@ typedef void (*fw_adopt_cb)(void *arg, const struct fw_rule *r);
 
 struct fw_backend {
 	const char	*name;
+	int		 kernel_expiry;	/* the kernel removes grants itself */
 	int	(*open)(void **st, const struct fw_params *p, time_t now,
 		    fw_adopt_cb adopt, void *arg);
+	/* Optional: the protected ports changed (SIGHUP). */
+	int	(*protect)(void *st, const struct fw_params *p);
 	int	(*add)(void *st, const struct fw_rule *r);
 	int	(*del)(void *st, const struct fw_rule *r);
 	int	(*commit)(void *st);
@@ -38,6 +48,7 @@ struct fw_backend {
 
 extern const struct fw_backend fw_backend_log;
 extern const struct fw_backend fw_backend_iptc;
+extern const struct fw_backend fw_backend_nft;
 
 struct fw;
 
@@ -48,7 +59,10 @@ int	fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 /* Open or extend; takes effect at the next fw_commit. */
 int	fw_grant(struct fw *fw, const struct fw_rule *r);
 int	fw_revoke(struct fw *fw, const struct fw_rule *r);
-/* Revoke every grant whose time has come. */
+/* The protected ports changed (access file reloaded). */
+int	fw_protect(struct fw *fw, const struct fw_params *p);
+/* Revoke every grant whose time has come (backends with kernel expiry
+ * have done it already: the grant is only forgotten). */
 int	fw_expire(struct fw *fw, time_t now);
 /* Revoke every grant. */
 int	fw_flush(struct fw *fw);
@@ -64,5 +78,7 @@ void	fw_close(struct fw *fw);
  * iptables-nft): then rules in the legacy tables cannot open anything a
  * drop there closes.  0 when not, -1 when it cannot tell. */
 int	fw_host_uses_nftables(void);
+/* 1 when a legacy x_tables filter table exists (iptables-legacy in use). */
+int	fw_host_uses_legacy(void);
 
 #endif

@@ -186,6 +186,15 @@ reload(struct daemon *d)
 	d->cfg.access_file = cfg.access_file;
 	cfg.access_file = NULL;
 	d->cfg.max_packet_age = cfg.max_packet_age;
+	{
+		struct fw_params fp;
+
+		memset(&fp, 0, sizeof(fp));
+		fp.knock_port = (uint16_t)d->cfg.port;
+		fp.n_protected = access_open_ports(d->k.acl, fp.protected,
+		    FW_PROTECTED_MAX);
+		fw_protect(d->k.fw, &fp);
+	}
 	if (strcmp(cfg.keyring, d->cfg.keyring) != 0) {
 		free(d->cfg.keyring);
 		d->cfg.keyring = cfg.keyring;
@@ -389,8 +398,16 @@ main(int argc, char **argv)
 	d.k.cfg = &d.cfg;
 	d.k.log_refusals = (struct sk_ratelimit)SK_RATELIMIT_INIT(10, 20);
 	d.k.log_garbage = (struct sk_ratelimit)SK_RATELIMIT_INIT(1, 5);
+	memset(&fp, 0, sizeof(fp));
+	fp.knock_port = (uint16_t)d.cfg.port;
 	if (flush) {
-		fp.knock_port = (uint16_t)d.cfg.port;
+		struct access *acl;
+
+		if (access_load(d.cfg.access_file, &acl) == 0) {
+			fp.n_protected = access_open_ports(acl, fp.protected,
+			    FW_PROTECTED_MAX);
+			access_free(acl);
+		}
 		if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)
 			return 1;
 		log_notice("removing %zu grant%s", fw_count(d.k.fw),
@@ -419,7 +436,8 @@ main(int argc, char **argv)
 		goto out;
 	if (capture_open(d.cfg.interface, (uint16_t)d.cfg.port, &d.cap) != 0)
 		goto out;
-	fp.knock_port = (uint16_t)d.cfg.port;
+	fp.n_protected = access_open_ports(d.k.acl, fp.protected,
+	    FW_PROTECTED_MAX);
 	if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)
 		goto out;
 	if (watch_keyring(&d) != 0)

@@ -1,0 +1,701 @@
+/* Firewall backend "nftables": libnftnl + libmnl, kernel-side expiry.
+ * Our own table, never anyone else's:
+ *
+ *   table inet sigknock {
+ *     set protected { type inet_proto . inet_service; }      # Open ports
+ *     set grants4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }
+ *     set grants6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
+ *     chain input { type filter hook input priority -10; policy accept;
+ *       udp dport KNOCKPORT drop                      # the knock port stays silent
+ *       meta l4proto . th dport @protected ct state established,related accept
+ *       meta nfproto ipv4 ip saddr . meta l4proto . th dport @grants4 accept
+ *       meta nfproto ipv6 ip6 saddr . meta l4proto . th dport @grants6 accept
+ *       meta l4proto . th dport @protected drop
+ *     }
+ *   }
+ *
+ * A grant is a set element with a timeout: the kernel removes it at
+ * expiry even if the daemon is dead.  Start-up rebuilds the table in one
+ * idempotent transaction that keeps the grant sets, so a restart keeps
+ * live grants.  This is the only file that includes libnftnl's headers
+ * for rule building (fw-detect.c only lists chains). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "err.h"
+#include "fw.h"
+#include "log.h"
+
+#define TABLE		"sigknock"
+#define CHAIN		"input"
+#define SET_PROT	"protected"
+#define SET_G4		"grants4"
+#define SET_G6		"grants6"
+#define ELEMS_PER_MSG	1000		/* research: bigger messages fail */
+#define BUF_SIZE	(2 << 20)
+
+/* nftables data types, and how a concatenation is typed: 6 bits each. */
+#define T_IPV4		7
+#define T_IPV6		8
+#define T_PROTO		12
+#define T_SERVICE	13
+#define CONCAT2(a, b)		((a) << 6 | (b))
+#define CONCAT3(a, b, c)	((a) << 12 | (b) << 6 | (c))
+
+struct op {
+	int		del;
+	struct fw_rule	r;
+};
+
+struct nft {
+	struct mnl_socket *nl;
+	uint32_t	 portid;
+	uint32_t	 seq;
+	uint16_t	 knock_port;
+	char		*buf;
+	size_t		 n, cap;
+	struct op	*ops;
+};
+
+/* ---- netlink batches ---- */
+
+struct batch {
+	struct mnl_nlmsg_batch *b;
+	unsigned	 msgs;
+};
+
+static void
+batch_begin(struct nft *st, struct batch *bt)
+{
+	bt->b = mnl_nlmsg_batch_start(st->buf, BUF_SIZE);
+	bt->msgs = 0;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), st->seq++);
+	mnl_nlmsg_batch_next(bt->b);
+}
+
+static struct nlmsghdr *
+batch_msg(struct nft *st, struct batch *bt, uint16_t type, uint16_t flags)
+{
+	bt->msgs++;
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type,
+	    NFPROTO_INET, flags | NLM_F_ACK, st->seq++);
+}
+
+/* Send the batch and read one answer per message; the first error wins. */
+static int
+batch_send(struct nft *st, struct batch *bt)
+{
+	char rbuf[16384];
+	struct pollfd p;
+	const struct nlmsghdr *h;
+	unsigned answers = 0;
+	ssize_t n;
+	int err = 0, len;
+
+	nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), st->seq++);
+	mnl_nlmsg_batch_next(bt->b);
+	if (mnl_socket_sendto(st->nl, mnl_nlmsg_batch_head(bt->b),
+	    mnl_nlmsg_batch_size(bt->b)) < 0) {
+		err = errno;
+		mnl_nlmsg_batch_stop(bt->b);
+		return -err;
+	}
+	mnl_nlmsg_batch_stop(bt->b);
+	p.fd = mnl_socket_get_fd(st->nl);
+	p.events = POLLIN;
+	while (answers < bt->msgs) {
+		/* An aborted batch may not answer every message. */
+		if (poll(&p, 1, err ? 50 : 2000) != 1)
+			break;
+		if ((n = mnl_socket_recvfrom(st->nl, rbuf, sizeof(rbuf))) <= 0)
+			break;
+		len = (int)n;
+		for (h = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(h, len);
+		    h = mnl_nlmsg_next(h, &len)) {
+			if (h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			answers++;
+			if (err == 0)
+				err = -((const struct nlmsgerr *)
+				    mnl_nlmsg_get_payload(h))->error;
+		}
+	}
+	if (err == 0 && answers < bt->msgs)
+		err = ETIMEDOUT;
+	return -err;
+}
+
+/* ---- rule expressions ---- */
+
+static void
+e_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+    uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+e_cmp(struct nftnl_rule *r, uint32_t sreg, uint32_t op, const void *d,
+    uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, d, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+e_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set, uint32_t id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+e_verdict(struct nftnl_rule *r, int verdict)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* meta l4proto . th dport into registers reg, reg + 1 (32-bit each). */
+static void
+e_proto_port(struct nftnl_rule *r, uint32_t reg)
+{
+	e_meta(r, NFT_META_L4PROTO, reg);
+	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 1);
+}
+
+static struct nftnl_rule *
+rule_new(void)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
+	return r;
+}
+
+static void
+add_rule(struct nft *st, struct batch *bt, struct nftnl_rule *r)
+{
+	struct nlmsghdr *h = batch_msg(st, bt, NFT_MSG_NEWRULE,
+	    NLM_F_APPEND | NLM_F_CREATE);
+
+	nftnl_rule_nlmsg_build_payload(h, r);
+	mnl_nlmsg_batch_next(bt->b);
+	nftnl_rule_free(r);
+}
+
+static void
+add_set(struct nft *st, struct batch *bt, const char *name, uint32_t id,
+    uint32_t type, uint32_t len, uint32_t flags)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	if (flags)
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	h = batch_msg(st, bt, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(h, s);
+	mnl_nlmsg_batch_next(bt->b);
+	nftnl_set_free(s);
+}
+
+/* ---- element keys: each part padded to a 32-bit register ---- */
+
+static size_t
+grant_key(const struct fw_rule *g, uint8_t *k)
+{
+	size_t alen = g->family == AF_INET ? 4 : 16;
+
+	memset(k, 0, 24);
+	memcpy(k, g->addr, alen);
+	k[alen] = g->proto;
+	k[alen + 4] = (uint8_t)(g->port >> 8);
+	k[alen + 5] = (uint8_t)g->port;
+	return alen + 8;
+}
+
+static struct nftnl_set *
+elems_new(const char *set)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	return s;
+}
+
+static void
+elems_flush(struct nft *st, struct batch *bt, struct nftnl_set *s, int del)
+{
+	struct nlmsghdr *h = batch_msg(st, bt, del ? NFT_MSG_DELSETELEM :
+	    NFT_MSG_NEWSETELEM, del ? 0 : NLM_F_CREATE);
+
+	nftnl_set_elems_nlmsg_build_payload(h, s);
+	mnl_nlmsg_batch_next(bt->b);
+	nftnl_set_free(s);
+}
+
+/* ---- start-up ---- */
+
+static int
+build_table(struct nft *st, const struct fw_params *p, int wipe)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_rule *r;
+	struct nftnl_set *s;
+	struct nlmsghdr *h;
+	struct batch bt;
+	uint8_t key[8];
+	uint16_t port = htons(st->knock_port);
+	uint8_t v4 = NFPROTO_IPV4, v6 = NFPROTO_IPV6, udp = IPPROTO_UDP;
+	uint32_t zero = 0, ctmask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+	    NF_CT_STATE_BIT(IP_CT_RELATED);
+	size_t i;
+	int e;
+
+	batch_begin(st, &bt);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	h = batch_msg(st, &bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	nftnl_table_nlmsg_build_payload(h, t);
+	mnl_nlmsg_batch_next(bt.b);
+	if (wipe) {
+		/* add + delete + add: a clean table whatever was there. */
+		h = batch_msg(st, &bt, NFT_MSG_DELTABLE, 0);
+		nftnl_table_nlmsg_build_payload(h, t);
+		mnl_nlmsg_batch_next(bt.b);
+		h = batch_msg(st, &bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		nftnl_table_nlmsg_build_payload(h, t);
+		mnl_nlmsg_batch_next(bt.b);
+	}
+	nftnl_table_free(t);
+	add_set(st, &bt, SET_PROT, 1, CONCAT2(T_PROTO, T_SERVICE), 8, 0);
+	add_set(st, &bt, SET_G4, 2, CONCAT3(T_IPV4, T_PROTO, T_SERVICE), 12,
+	    NFT_SET_TIMEOUT);
+	add_set(st, &bt, SET_G6, 3, CONCAT3(T_IPV6, T_PROTO, T_SERVICE), 24,
+	    NFT_SET_TIMEOUT);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CHAIN);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, -10);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	h = batch_msg(st, &bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(h, c);
+	mnl_nlmsg_batch_next(bt.b);
+	/* flush chain: a delete-rule without a handle */
+	h = batch_msg(st, &bt, NFT_MSG_DELRULE, 0);
+	r = rule_new();
+	nftnl_rule_nlmsg_build_payload(h, r);
+	nftnl_rule_free(r);
+	mnl_nlmsg_batch_next(bt.b);
+	nftnl_chain_free(c);
+	/* the protected ports: flushed and refilled */
+	elems_flush(st, &bt, elems_new(SET_PROT), 1);
+	s = elems_new(SET_PROT);
+	for (i = 0; i < p->n_protected; i++) {
+		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+		memset(key, 0, sizeof(key));
+		key[0] = p->protected[i].proto;
+		key[4] = (uint8_t)(p->protected[i].port >> 8);
+		key[5] = (uint8_t)p->protected[i].port;
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+		nftnl_set_elem_add(s, el);
+	}
+	if (p->n_protected > 0)
+		elems_flush(st, &bt, s, 0);
+	else
+		nftnl_set_free(s);
+
+	/* udp dport KNOCK drop */
+	r = rule_new();
+	e_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &udp, 1);
+	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &port, 2);
+	e_verdict(r, NF_DROP);
+	add_rule(st, &bt, r);
+	/* protected, established or related: accept */
+	r = rule_new();
+	e_proto_port(r, NFT_REG32_00);
+	e_lookup(r, NFT_REG32_00, SET_PROT, 1);
+	{
+		struct nftnl_expr *x = nftnl_expr_alloc("ct");
+
+		nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		nftnl_rule_add_expr(r, x);
+		x = nftnl_expr_alloc("bitwise");
+		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, &ctmask, 4);
+		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+		nftnl_rule_add_expr(r, x);
+	}
+	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
+	e_verdict(r, NF_ACCEPT);
+	add_rule(st, &bt, r);
+	/* granted: accept */
+	r = rule_new();
+	e_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v4, 1);
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
+	e_proto_port(r, NFT_REG32_01);
+	e_lookup(r, NFT_REG32_00, SET_G4, 2);
+	e_verdict(r, NF_ACCEPT);
+	add_rule(st, &bt, r);
+	r = rule_new();
+	e_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v6, 1);
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_00);
+	e_proto_port(r, NFT_REG32_04);
+	e_lookup(r, NFT_REG32_00, SET_G6, 3);
+	e_verdict(r, NF_ACCEPT);
+	add_rule(st, &bt, r);
+	/* protected: drop */
+	r = rule_new();
+	e_proto_port(r, NFT_REG32_00);
+	e_lookup(r, NFT_REG32_00, SET_PROT, 1);
+	e_verdict(r, NF_DROP);
+	add_rule(st, &bt, r);
+	e = batch_send(st, &bt);
+	return e;
+}
+
+struct adopt_ctx {
+	int		 family;
+	time_t		 now;
+	fw_adopt_cb	 adopt;
+	void		*arg;
+};
+
+static int
+adopt_elem(struct nftnl_set_elem *e, void *data)
+{
+	struct adopt_ctx *a = data;
+	const uint8_t *k;
+	uint32_t len;
+	size_t alen = a->family == AF_INET ? 4 : 16;
+	struct fw_rule r;
+	uint64_t ms;
+
+	k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	if (k == NULL || len != alen + 8 ||
+	    !nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		return 0;
+	ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	memset(&r, 0, sizeof(r));
+	r.family = a->family;
+	memcpy(r.addr, k, alen);
+	r.proto = k[alen];
+	r.port = (uint16_t)(k[alen + 4] << 8 | k[alen + 5]);
+	r.until = a->now + (time_t)((ms + 999) / 1000);
+	a->adopt(a->arg, &r);
+	return 0;
+}
+
+static int
+adopt_set(struct nft *st, const char *name, int family, time_t now,
+    fw_adopt_cb adopt, void *arg)
+{
+	char rbuf[65536];
+	struct adopt_ctx a = { family, now, adopt, arg };
+	struct nftnl_set *s = elems_new(name);
+	struct nlmsghdr *h;
+	ssize_t n;
+	uint32_t seq = st->seq++;
+	int len, r = 0;
+
+	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+	    NLM_F_DUMP, seq);
+	nftnl_set_elems_nlmsg_build_payload(h, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(st->nl, h, h->nlmsg_len) < 0)
+		return -errno;
+	while ((n = mnl_socket_recvfrom(st->nl, rbuf, sizeof(rbuf))) > 0) {
+		const struct nlmsghdr *m;
+
+		len = (int)n;
+		for (m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, len);
+		    m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_type == NLMSG_DONE)
+				return r;
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				r = ((const struct nlmsgerr *)
+				    mnl_nlmsg_get_payload(m))->error;
+				return r;
+			}
+			s = nftnl_set_alloc();
+			if (nftnl_set_elems_nlmsg_parse(m, s) == 0)
+				nftnl_set_elem_foreach(s, adopt_elem, &a);
+			nftnl_set_free(s);
+		}
+	}
+	return n < 0 ? -errno : r;
+}
+
+static int
+fwn_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
+    void *arg)
+{
+	struct nft *st;
+	int e;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->buf = malloc(BUF_SIZE)) == NULL) {
+		free(st);
+		return SK_ERR_ALLOC;
+	}
+	st->knock_port = p->knock_port;
+	st->seq = (uint32_t)time(NULL);
+	if ((st->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(st->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_err("firewall: nftables: netlink: %s", strerror(errno));
+		goto fail;
+	}
+	st->portid = mnl_socket_get_portid(st->nl);
+	if ((e = build_table(st, p, 0)) != 0) {
+		/* A table of another shape (older sigknock, hand edits):
+		 * start clean.  That drops grants, which fails closed. */
+		log_warn("firewall: nftables: rebuilding table inet %s from "
+		    "scratch: %s", TABLE, strerror(e < 0 ? -e : e));
+		if ((e = build_table(st, p, 1)) != 0) {
+			log_err("firewall: nftables: cannot set up table inet %s: "
+			    "%s", TABLE, strerror(e < 0 ? -e : e));
+			goto fail;
+		}
+	}
+	adopt_set(st, SET_G4, AF_INET, now, adopt, arg);
+	adopt_set(st, SET_G6, AF_INET6, now, adopt, arg);
+	log_info("firewall: nftables: table inet %s, %zu protected port%s, "
+	    "knock port udp/%u kept silent", TABLE, p->n_protected,
+	    p->n_protected == 1 ? "" : "s", st->knock_port);
+	*out = st;
+	return 0;
+fail:
+	if (st->nl != NULL)
+		mnl_socket_close(st->nl);
+	free(st->buf);
+	free(st);
+	return SK_ERR_IO;
+}
+
+static int
+fwn_protect(void *vst, const struct fw_params *p)
+{
+	struct nft *st = vst;
+	struct nftnl_set *s;
+	struct batch bt;
+	uint8_t key[8];
+	size_t i;
+	int e;
+
+	batch_begin(st, &bt);
+	elems_flush(st, &bt, elems_new(SET_PROT), 1);
+	if (p->n_protected > 0) {
+		s = elems_new(SET_PROT);
+		for (i = 0; i < p->n_protected; i++) {
+			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+			memset(key, 0, sizeof(key));
+			key[0] = p->protected[i].proto;
+			key[4] = (uint8_t)(p->protected[i].port >> 8);
+			key[5] = (uint8_t)p->protected[i].port;
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+			nftnl_set_elem_add(s, el);
+		}
+		elems_flush(st, &bt, s, 0);
+	}
+	if ((e = batch_send(st, &bt)) != 0) {
+		log_err("firewall: nftables: cannot update protected ports: %s",
+		    strerror(-e));
+		return SK_ERR_IO;
+	}
+	return 0;
+}
+
+static int
+queue(struct nft *st, int del, const struct fw_rule *r)
+{
+	struct op *n;
+
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 64;
+
+		if ((n = reallocarray(st->ops, cap, sizeof(*n))) == NULL)
+			return SK_ERR_ALLOC;
+		st->ops = n;
+		st->cap = cap;
+	}
+	st->ops[st->n].del = del;
+	st->ops[st->n].r = *r;
+	st->n++;
+	return 0;
+}
+
+static int
+fwn_add(void *st, const struct fw_rule *r)
+{
+	return queue(st, 0, r);
+}
+
+static int
+fwn_del(void *st, const struct fw_rule *r)
+{
+	return queue(st, 1, r);
+}
+
+/* Ops [from, to) into one batch: consecutive ops of the same kind and
+ * set share a message of up to ELEMS_PER_MSG elements. */
+static int
+send_ops(struct nft *st, size_t from, size_t to)
+{
+	struct nftnl_set *s = NULL;
+	struct batch bt;
+	uint8_t key[24];
+	size_t i, in_msg = 0, len;
+	int cur_del = -1, cur_fam = -1;
+	time_t now = time(NULL);
+
+	batch_begin(st, &bt);
+	for (i = from; i < to; i++) {
+		const struct op *o = &st->ops[i];
+		struct nftnl_set_elem *el;
+
+		if (s != NULL && (o->del != cur_del || o->r.family != cur_fam ||
+		    in_msg == ELEMS_PER_MSG)) {
+			elems_flush(st, &bt, s, cur_del);
+			s = NULL;
+		}
+		if (s == NULL) {
+			s = elems_new(o->r.family == AF_INET ? SET_G4 : SET_G6);
+			cur_del = o->del;
+			cur_fam = o->r.family;
+			in_msg = 0;
+		}
+		el = nftnl_set_elem_alloc();
+		len = grant_key(&o->r, key);
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+		if (!o->del)
+			nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT,
+			    o->r.until > now ? (uint64_t)(o->r.until - now) * 1000 :
+			    1000);
+		nftnl_set_elem_add(s, el);
+		in_msg++;
+	}
+	if (s != NULL)
+		elems_flush(st, &bt, s, cur_del);
+	return batch_send(st, &bt);
+}
+
+static int
+fwn_commit(void *vst)
+{
+	struct nft *st = vst;
+	size_t i;
+	int e, r = 0;
+
+	if (st->n == 0)
+		return 0;
+	if ((e = send_ops(st, 0, st->n)) != 0) {
+		/* One op failed and the kernel rolled the batch back; the
+		 * usual cause is deleting an element the kernel expired a
+		 * moment earlier.  Apply them one by one, deletes of missing
+		 * elements being no error. */
+		for (i = 0; i < st->n; i++) {
+			e = send_ops(st, i, i + 1);
+			if (e == -ENOENT && st->ops[i].del)
+				continue;
+			if (e != 0) {
+				log_err("firewall: nftables: %s a grant: %s",
+				    st->ops[i].del ? "cannot remove" : "cannot add",
+				    strerror(-e));
+				r = SK_ERR_IO;
+			}
+		}
+	}
+	st->n = 0;
+	return r;
+}
+
+static void
+fwn_close(void *vst)
+{
+	struct nft *st = vst;
+
+	if (st == NULL)
+		return;
+	mnl_socket_close(st->nl);
+	free(st->ops);
+	free(st->buf);
+	free(st);
+}
+
+const struct fw_backend fw_backend_nft = {
+	.name = "nftables",
+	.kernel_expiry = 1,
+	.open = fwn_open,
+	.protect = fwn_protect,
+	.add = fwn_add,
+	.del = fwn_del,
+	.commit = fwn_commit,
+	.close = fwn_close,
+};
