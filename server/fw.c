@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,11 +9,20 @@
 #include "fw.h"
 #include "log.h"
 
+/* Live grants in an array, indexed by an open-addressing hash table of
+ * positions, so that finding a grant costs the same at 10 or 10,000 of
+ * them.  A slot holds 0 (empty), SLOT_DEAD (a removed grant), or the
+ * grant's position + 1. */
+#define SLOT_DEAD	UINT32_MAX
+
 struct fw {
 	const struct fw_backend	*be;
 	void			*st;
 	size_t			 n, cap;
 	struct fw_rule		*rules;		/* live grants */
+	size_t			 nslots;	/* a power of two */
+	size_t			 dead;
+	uint32_t		*slots;
 };
 
 static int
@@ -23,21 +33,84 @@ same(const struct fw_rule *a, const struct fw_rule *b)
 	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
 }
 
+static size_t
+hash(const struct fw_rule *r)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i, alen = r->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < alen; i++)
+		h = (h ^ r->addr[i]) * 0x100000001b3ULL;
+	h = (h ^ r->proto) * 0x100000001b3ULL;
+	h = (h ^ (r->port & 0xff)) * 0x100000001b3ULL;
+	h = (h ^ (r->port >> 8)) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot holding r; or, when r is absent, a free slot for it (the
+ * first removed one on the way, else the empty one that ended the
+ * search).  *found tells which. */
+static size_t
+probe(const struct fw *fw, const struct fw_rule *r, int *found)
+{
+	size_t mask = fw->nslots - 1, s = hash(r) & mask, free_slot = SIZE_MAX;
+
+	for (;; s = (s + 1) & mask) {
+		uint32_t v = fw->slots[s];
+
+		if (v == 0)
+			break;
+		if (v == SLOT_DEAD) {
+			if (free_slot == SIZE_MAX)
+				free_slot = s;
+		} else if (same(&fw->rules[v - 1], r)) {
+			*found = 1;
+			return s;
+		}
+	}
+	*found = 0;
+	return free_slot != SIZE_MAX ? free_slot : s;
+}
+
 static struct fw_rule *
 find(struct fw *fw, const struct fw_rule *r)
 {
-	size_t i;
+	size_t s;
+	int found;
 
-	for (i = 0; i < fw->n; i++)
-		if (same(&fw->rules[i], r))
-			return &fw->rules[i];
-	return NULL;
+	if (fw->nslots == 0)
+		return NULL;
+	s = probe(fw, r, &found);
+	return found ? &fw->rules[fw->slots[s] - 1] : NULL;
+}
+
+/* A fresh index of nslots slots, without removed entries. */
+static int
+reindex(struct fw *fw, size_t nslots)
+{
+	uint32_t *slots;
+	size_t i, s;
+	int found;
+
+	if ((slots = calloc(nslots, sizeof(*slots))) == NULL)
+		return SK_ERR_ALLOC;
+	free(fw->slots);
+	fw->slots = slots;
+	fw->nslots = nslots;
+	fw->dead = 0;
+	for (i = 0; i < fw->n; i++) {
+		s = probe(fw, &fw->rules[i], &found);
+		fw->slots[s] = (uint32_t)i + 1;
+	}
+	return 0;
 }
 
 static int
 remember(struct fw *fw, const struct fw_rule *r)
 {
 	struct fw_rule *n;
+	size_t s;
+	int found;
 
 	if (fw->n == fw->cap) {
 		size_t cap = fw->cap ? 2 * fw->cap : 64;
@@ -47,8 +120,34 @@ remember(struct fw *fw, const struct fw_rule *r)
 		fw->rules = n;
 		fw->cap = cap;
 	}
-	fw->rules[fw->n++] = *r;
+	/* Keep the table at most half full, counting removed slots. */
+	if (2 * (fw->n + fw->dead + 1) > fw->nslots &&
+	    reindex(fw, fw->cap * 4) != 0)
+		return SK_ERR_ALLOC;
+	s = probe(fw, r, &found);
+	if (fw->slots[s] == SLOT_DEAD)
+		fw->dead--;
+	fw->rules[fw->n] = *r;
+	fw->slots[s] = (uint32_t)++fw->n;
 	return 0;
+}
+
+/* Drop rules[i]; the last grant moves into its place. */
+static void
+forget(struct fw *fw, size_t i)
+{
+	size_t last = fw->n - 1, s;
+	int found;
+
+	s = probe(fw, &fw->rules[i], &found);
+	fw->slots[s] = SLOT_DEAD;
+	fw->dead++;
+	if (i != last) {
+		s = probe(fw, &fw->rules[last], &found);
+		fw->slots[s] = (uint32_t)i + 1;
+		fw->rules[i] = fw->rules[last];
+	}
+	fw->n--;
 }
 
 static void
@@ -111,6 +210,7 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 	}
 	if ((r = fw->be->open(&fw->st, p, now, adopt, fw)) != 0) {
 		free(fw->rules);
+		free(fw->slots);
 		free(fw);
 		return r;
 	}
@@ -151,7 +251,7 @@ fw_revoke(struct fw *fw, const struct fw_rule *r)
 		return 0;
 	if ((e = fw->be->del(fw->st, old)) != 0)
 		return e;
-	*old = fw->rules[--fw->n];
+	forget(fw, (size_t)(old - fw->rules));
 	return 0;
 }
 
@@ -175,7 +275,7 @@ fw_expire(struct fw *fw, time_t now)
 		if (!fw->be->kernel_expiry &&
 		    (e = fw->be->del(fw->st, &fw->rules[i])) != 0)
 			r = e;
-		fw->rules[i] = fw->rules[--fw->n];
+		forget(fw, i);
 	}
 	return r;
 }
@@ -185,9 +285,11 @@ fw_flush(struct fw *fw)
 {
 	int e, r = 0;
 
-	while (fw->n > 0)
-		if ((e = fw->be->del(fw->st, &fw->rules[--fw->n])) != 0)
+	while (fw->n > 0) {
+		if ((e = fw->be->del(fw->st, &fw->rules[fw->n - 1])) != 0)
 			r = e;
+		forget(fw, fw->n - 1);
+	}
 	return r;
 }
 
@@ -228,5 +330,6 @@ fw_close(struct fw *fw)
 		return;
 	fw->be->close(fw->st);
 	free(fw->rules);
+	free(fw->slots);
 	free(fw);
 }
