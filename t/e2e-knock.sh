@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 41
+plan 43
 e2e_setup
 
 # Stealth: capture everything the server sends to the client that would
@@ -127,6 +127,18 @@ is 1 "$(grep -c 'udp port 9 unreachable' "$T/stealth.txt")" \
 	"control: a closed port outside sigknock answers, and the capture sees it"
 is 0 "$(grep -vc 'udp port 9 unreachable' "$T/stealth.txt")" \
 	"stealth: otherwise the server sent the client no ICMP, no UDP and no TCP reset"
+
+# --- a second knock extends a live grant (delete + add, one commit) ---
+n=$(count_log 'accepted ')
+knock -A tcp/22 --timeout 2
+wait_log "$n" 'accepted '
+n=$(count_log 'accepted ')
+knock -A tcp/22 --timeout 5
+wait_log "$n" 'accepted '
+sleep 3
+ok "a second knock extends the live grant past its first expiry" can_connect $SRV4 22
+ok "with a single grant in the kernel, not two" test "$(grant_rules)" -eq 1
+wait_for 5 no_grants
 
 # --- SIGHUP and a restart keep live grants ---
 n=$(count_log 'accepted ')
