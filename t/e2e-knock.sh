@@ -18,7 +18,7 @@ in_cli tcpdump -i sks -n -U -w "$T/stealth.pcap" \
 tcpdump_pid=$!
 test_cleanup "kill $tcpdump_pid 2>/dev/null"
 
-ok "sigknockd starts (firewall $FW)" daemon_start
+ok "sigknockd starts (firewall $FW, capture on ${E2E_IFACE:-skc})" daemon_start
 ok "before any knock the service is closed to the client" closed $SRV4 22
 ok "and to the other host" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
 

@@ -46,7 +46,7 @@ Source     any
 EOT
 	cat > "$T/sigknockd.conf" <<EOT
 # end-to-end test configuration
-Interface    skc
+Interface    ${E2E_IFACE:-skc}
 Port         62201
 ServerKey    $T/server.key
 Keyring      $T/keyring
