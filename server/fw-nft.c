@@ -463,6 +463,7 @@ adopt_set(struct nft *st, const char *name, int family, time_t now,
 	uint32_t seq = st->seq++;
 	int len, r = 0;
 
+	memset(rbuf, 0, 4096);		/* attribute padding included */
 	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET,
 	    NLM_F_DUMP, seq);
 	nftnl_set_elems_nlmsg_build_payload(h, s);
@@ -500,7 +501,7 @@ fwn_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 
 	*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->buf = malloc(BUF_SIZE)) == NULL) {
+	    (st->buf = calloc(1, BUF_SIZE)) == NULL) {	/* no stale padding */
 		free(st);
 		return SK_ERR_ALLOC;
 	}
