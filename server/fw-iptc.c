@@ -35,16 +35,9 @@ static const xt_chainlabel INPUT = "INPUT";
 
 enum kind { K_GRANT, K_DROP, K_JUMP };
 
-struct op {
-	int		del;
-	struct fw_rule	r;
-};
-
 struct iptc {
 	uint16_t	 knock_port;
 	int		 v6;		/* ip6tables usable */
-	size_t		 n, cap;
-	struct op	*ops;		/* pending, in order */
 };
 
 /* ---- the two families behind one set of calls ---- */
@@ -464,53 +457,17 @@ fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 	return 0;
 }
 
+/* Apply the ops of one family in one commit. */
 static int
-queue(struct iptc *st, int del, const struct fw_rule *r)
-{
-	struct op *n;
-
-	if (r->family == AF_INET6 && !st->v6) {
-		log_err("firewall: cannot grant over IPv6: ip6tables is not "
-		    "usable here");
-		return SK_ERR_IO;
-	}
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? 2 * st->cap : 32;
-
-		if ((n = reallocarray(st->ops, cap, sizeof(*n))) == NULL)
-			return SK_ERR_ALLOC;
-		st->ops = n;
-		st->cap = cap;
-	}
-	st->ops[st->n].del = del;
-	st->ops[st->n].r = *r;
-	st->n++;
-	return 0;
-}
-
-static int
-fwi_add(void *st, const struct fw_rule *r)
-{
-	return queue(st, 0, r);
-}
-
-static int
-fwi_del(void *st, const struct fw_rule *r)
-{
-	return queue(st, 1, r);
-}
-
-/* Apply the pending ops of one family in one commit. */
-static int
-commit_family(struct iptc *st, int af)
+commit_family(const struct fw_op *ops, size_t n, int af)
 {
 	struct xtc_handle *h;
 	uint8_t buf[ENTRY_MAX], mask[ENTRY_MAX];
-	size_t i, len, count = 0;
+	size_t i, count = 0;
 	int tries;
 
-	for (i = 0; i < st->n; i++)
-		count += st->ops[i].r.family == af;
+	for (i = 0; i < n; i++)
+		count += ops[i].r.family == af;
 	if (count == 0)
 		return 0;
 	memset(mask, 0xff, sizeof(mask));
@@ -519,12 +476,11 @@ commit_family(struct iptc *st, int af)
 			log_err("firewall: init: %s", h_strerror(af, errno));
 			return SK_ERR_IO;
 		}
-		for (i = 0; i < st->n; i++) {
-			if (st->ops[i].r.family != af)
+		for (i = 0; i < n; i++) {
+			if (ops[i].r.family != af)
 				continue;
-			len = build(af, K_GRANT, &st->ops[i].r, 0, buf);
-			(void)len;
-			if (st->ops[i].del) {
+			build(af, K_GRANT, &ops[i].r, 0, buf);
+			if (ops[i].del) {
 				if (!h_delete(af, buf, mask, h))
 					log_debug("firewall: a grant rule was "
 					    "already gone: %s", h_strerror(af, errno));
@@ -548,38 +504,38 @@ commit_family(struct iptc *st, int af)
 }
 
 static int
-fwi_commit(void *vst)
+fwi_apply(void *vst, const struct fw_op *ops, size_t n)
 {
 	struct iptc *st = vst;
-	int lock, r4, r6;
+	size_t i;
+	int lock, r4, r6 = 0;
 
-	if (st->n == 0)
-		return 0;
+	if (!st->v6)
+		for (i = 0; i < n; i++)
+			if (ops[i].r.family == AF_INET6 && !ops[i].del) {
+				log_err("firewall: cannot grant over IPv6: "
+				    "ip6tables is not usable here");
+				r6 = SK_ERR_IO;
+				break;
+			}
 	if ((lock = lock_take()) < 0)
 		return SK_ERR_IO;
-	r4 = commit_family(st, AF_INET);
-	r6 = commit_family(st, AF_INET6);
+	r4 = commit_family(ops, n, AF_INET);
+	if (st->v6)
+		r6 = commit_family(ops, n, AF_INET6);
 	lock_release(lock);
-	st->n = 0;
 	return r4 != 0 ? r4 : r6;
 }
 
 static void
 fwi_close(void *vst)
 {
-	struct iptc *st = vst;
-
-	if (st == NULL)
-		return;
-	free(st->ops);
-	free(st);
+	free(vst);
 }
 
 const struct fw_backend fw_backend_iptc = {
 	.name = "iptables",
 	.open = fwi_open,
-	.add = fwi_add,
-	.del = fwi_del,
-	.commit = fwi_commit,
+	.apply = fwi_apply,
 	.close = fwi_close,
 };

@@ -37,25 +37,13 @@ log_open(void **st, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 }
 
 static int
-log_add(void *st, const struct fw_rule *r)
+log_apply(void *st, const struct fw_op *ops, size_t n)
 {
-	(void)st;
-	describe("would open", r);
-	return 0;
-}
+	size_t i;
 
-static int
-log_del(void *st, const struct fw_rule *r)
-{
 	(void)st;
-	describe("would close", r);
-	return 0;
-}
-
-static int
-log_commit(void *st)
-{
-	(void)st;
+	for (i = 0; i < n; i++)
+		describe(ops[i].del ? "would close" : "would open", &ops[i].r);
 	return 0;
 }
 
@@ -68,8 +56,6 @@ log_close(void *st)
 const struct fw_backend fw_backend_log = {
 	.name = "log",
 	.open = log_open,
-	.add = log_add,
-	.del = log_del,
-	.commit = log_commit,
+	.apply = log_apply,
 	.close = log_close,
 };

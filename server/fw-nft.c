@@ -59,19 +59,12 @@
 #define CONCAT2(a, b)		((a) << 6 | (b))
 #define CONCAT3(a, b, c)	((a) << 12 | (b) << 6 | (c))
 
-struct op {
-	int		del;
-	struct fw_rule	r;
-};
-
 struct nft {
 	struct mnl_socket *nl;
 	uint32_t	 portid;
 	uint32_t	 seq;
 	uint16_t	 knock_port;
 	char		*buf;
-	size_t		 n, cap;
-	struct op	*ops;
 };
 
 /* ---- netlink batches ---- */
@@ -288,6 +281,31 @@ elems_flush(struct nft *st, struct batch *bt, struct nftnl_set *s, int del)
 	nftnl_set_free(s);
 }
 
+/* Empty the protected set and fill it with p's ports. */
+static void
+set_protected(struct nft *st, struct batch *bt, const struct fw_params *p)
+{
+	struct nftnl_set *s;
+	uint8_t key[8];
+	size_t i;
+
+	elems_flush(st, bt, elems_new(SET_PROT), 1);
+	if (p->n_protected == 0)
+		return;
+	s = elems_new(SET_PROT);
+	for (i = 0; i < p->n_protected; i++) {
+		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+		memset(key, 0, sizeof(key));
+		key[0] = p->protected[i].proto;
+		key[4] = (uint8_t)(p->protected[i].port >> 8);
+		key[5] = (uint8_t)p->protected[i].port;
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+		nftnl_set_elem_add(s, el);
+	}
+	elems_flush(st, bt, s, 0);
+}
+
 /* ---- start-up ---- */
 
 static int
@@ -296,15 +314,12 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nftnl_rule *r;
-	struct nftnl_set *s;
 	struct nlmsghdr *h;
 	struct batch bt;
-	uint8_t key[8];
 	uint16_t port = htons(st->knock_port);
 	uint8_t v4 = NFPROTO_IPV4, v6 = NFPROTO_IPV6, udp = IPPROTO_UDP;
 	uint32_t zero = 0, ctmask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 	    NF_CT_STATE_BIT(IP_CT_RELATED);
-	size_t i;
 	int e;
 
 	batch_begin(st, &bt);
@@ -345,23 +360,7 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	nftnl_rule_free(r);
 	mnl_nlmsg_batch_next(bt.b);
 	nftnl_chain_free(c);
-	/* the protected ports: flushed and refilled */
-	elems_flush(st, &bt, elems_new(SET_PROT), 1);
-	s = elems_new(SET_PROT);
-	for (i = 0; i < p->n_protected; i++) {
-		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
-
-		memset(key, 0, sizeof(key));
-		key[0] = p->protected[i].proto;
-		key[4] = (uint8_t)(p->protected[i].port >> 8);
-		key[5] = (uint8_t)p->protected[i].port;
-		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof(key));
-		nftnl_set_elem_add(s, el);
-	}
-	if (p->n_protected > 0)
-		elems_flush(st, &bt, s, 0);
-	else
-		nftnl_set_free(s);
+	set_protected(st, &bt, p);
 
 	/* udp dport KNOCK drop */
 	r = rule_new();
@@ -543,28 +542,11 @@ static int
 fwn_protect(void *vst, const struct fw_params *p)
 {
 	struct nft *st = vst;
-	struct nftnl_set *s;
 	struct batch bt;
-	uint8_t key[8];
-	size_t i;
 	int e;
 
 	batch_begin(st, &bt);
-	elems_flush(st, &bt, elems_new(SET_PROT), 1);
-	if (p->n_protected > 0) {
-		s = elems_new(SET_PROT);
-		for (i = 0; i < p->n_protected; i++) {
-			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
-
-			memset(key, 0, sizeof(key));
-			key[0] = p->protected[i].proto;
-			key[4] = (uint8_t)(p->protected[i].port >> 8);
-			key[5] = (uint8_t)p->protected[i].port;
-			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof(key));
-			nftnl_set_elem_add(s, el);
-		}
-		elems_flush(st, &bt, s, 0);
-	}
+	set_protected(st, &bt, p);
 	if ((e = batch_send(st, &bt)) != 0) {
 		log_err("firewall: nftables: cannot update protected ports: %s",
 		    strerror(-e));
@@ -573,41 +555,10 @@ fwn_protect(void *vst, const struct fw_params *p)
 	return 0;
 }
 
-static int
-queue(struct nft *st, int del, const struct fw_rule *r)
-{
-	struct op *n;
-
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? 2 * st->cap : 64;
-
-		if ((n = reallocarray(st->ops, cap, sizeof(*n))) == NULL)
-			return SK_ERR_ALLOC;
-		st->ops = n;
-		st->cap = cap;
-	}
-	st->ops[st->n].del = del;
-	st->ops[st->n].r = *r;
-	st->n++;
-	return 0;
-}
-
-static int
-fwn_add(void *st, const struct fw_rule *r)
-{
-	return queue(st, 0, r);
-}
-
-static int
-fwn_del(void *st, const struct fw_rule *r)
-{
-	return queue(st, 1, r);
-}
-
 /* Ops [from, to) into one batch: consecutive ops of the same kind and
  * set share a message of up to ELEMS_PER_MSG elements. */
 static int
-send_ops(struct nft *st, size_t from, size_t to)
+send_ops(struct nft *st, const struct fw_op *ops, size_t from, size_t to)
 {
 	struct nftnl_set *s = NULL;
 	struct batch bt;
@@ -618,7 +569,7 @@ send_ops(struct nft *st, size_t from, size_t to)
 
 	batch_begin(st, &bt);
 	for (i = from; i < to; i++) {
-		const struct op *o = &st->ops[i];
+		const struct fw_op *o = &ops[i];
 		struct nftnl_set_elem *el;
 
 		if (s != NULL && (o->del != cur_del || o->r.family != cur_fam ||
@@ -648,32 +599,29 @@ send_ops(struct nft *st, size_t from, size_t to)
 }
 
 static int
-fwn_commit(void *vst)
+fwn_apply(void *vst, const struct fw_op *ops, size_t n)
 {
 	struct nft *st = vst;
 	size_t i;
 	int e, r = 0;
 
-	if (st->n == 0)
-		return 0;
-	if ((e = send_ops(st, 0, st->n)) != 0) {
+	if ((e = send_ops(st, ops, 0, n)) != 0) {
 		/* One op failed and the kernel rolled the batch back; the
 		 * usual cause is deleting an element the kernel expired a
 		 * moment earlier.  Apply them one by one, deletes of missing
 		 * elements being no error. */
-		for (i = 0; i < st->n; i++) {
-			e = send_ops(st, i, i + 1);
-			if (e == -ENOENT && st->ops[i].del)
+		for (i = 0; i < n; i++) {
+			e = send_ops(st, ops, i, i + 1);
+			if (e == -ENOENT && ops[i].del)
 				continue;
 			if (e != 0) {
 				log_err("firewall: nftables: %s a grant: %s",
-				    st->ops[i].del ? "cannot remove" : "cannot add",
+				    ops[i].del ? "cannot remove" : "cannot add",
 				    strerror(-e));
 				r = SK_ERR_IO;
 			}
 		}
 	}
-	st->n = 0;
 	return r;
 }
 
@@ -685,7 +633,6 @@ fwn_close(void *vst)
 	if (st == NULL)
 		return;
 	mnl_socket_close(st->nl);
-	free(st->ops);
 	free(st->buf);
 	free(st);
 }
@@ -695,8 +642,6 @@ const struct fw_backend fw_backend_nft = {
 	.kernel_expiry = 1,
 	.open = fwn_open,
 	.protect = fwn_protect,
-	.add = fwn_add,
-	.del = fwn_del,
-	.commit = fwn_commit,
+	.apply = fwn_apply,
 	.close = fwn_close,
 };

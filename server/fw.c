@@ -18,6 +18,8 @@
 struct fw {
 	const struct fw_backend	*be;
 	void			*st;
+	size_t			 nops, capops;
+	struct fw_op		*ops;		/* pending, for fw_commit */
 	size_t			 n, cap;
 	struct fw_rule		*rules;		/* live grants */
 	size_t			 nslots;	/* a power of two */
@@ -150,6 +152,25 @@ forget(struct fw *fw, size_t i)
 	fw->n--;
 }
 
+static int
+queue(struct fw *fw, int del, const struct fw_rule *r)
+{
+	struct fw_op *n;
+
+	if (fw->nops == fw->capops) {
+		size_t cap = fw->capops ? 2 * fw->capops : 64;
+
+		if ((n = reallocarray(fw->ops, cap, sizeof(*n))) == NULL)
+			return SK_ERR_ALLOC;
+		fw->ops = n;
+		fw->capops = cap;
+	}
+	fw->ops[fw->nops].del = del;
+	fw->ops[fw->nops].r = *r;
+	fw->nops++;
+	return 0;
+}
+
 static void
 adopt(void *arg, const struct fw_rule *r)
 {
@@ -230,13 +251,12 @@ fw_grant(struct fw *fw, const struct fw_rule *r)
 	if (old != NULL) {
 		if (r->until <= old->until)
 			return 0;	/* already open at least that long */
-		if ((e = fw->be->del(fw->st, old)) != 0 ||
-		    (e = fw->be->add(fw->st, r)) != 0)
+		if ((e = queue(fw, 1, old)) != 0 || (e = queue(fw, 0, r)) != 0)
 			return e;
 		old->until = r->until;
 		return 0;
 	}
-	if ((e = fw->be->add(fw->st, r)) != 0)
+	if ((e = queue(fw, 0, r)) != 0)
 		return e;
 	return remember(fw, r);
 }
@@ -249,7 +269,7 @@ fw_revoke(struct fw *fw, const struct fw_rule *r)
 
 	if (old == NULL)
 		return 0;
-	if ((e = fw->be->del(fw->st, old)) != 0)
+	if ((e = queue(fw, 1, old)) != 0)
 		return e;
 	forget(fw, (size_t)(old - fw->rules));
 	return 0;
@@ -273,7 +293,7 @@ fw_expire(struct fw *fw, time_t now)
 			continue;
 		}
 		if (!fw->be->kernel_expiry &&
-		    (e = fw->be->del(fw->st, &fw->rules[i])) != 0)
+		    (e = queue(fw, 1, &fw->rules[i])) != 0)
 			r = e;
 		forget(fw, i);
 	}
@@ -286,7 +306,7 @@ fw_flush(struct fw *fw)
 	int e, r = 0;
 
 	while (fw->n > 0) {
-		if ((e = fw->be->del(fw->st, &fw->rules[fw->n - 1])) != 0)
+		if ((e = queue(fw, 1, &fw->rules[fw->n - 1])) != 0)
 			r = e;
 		forget(fw, fw->n - 1);
 	}
@@ -296,7 +316,13 @@ fw_flush(struct fw *fw)
 int
 fw_commit(struct fw *fw)
 {
-	return fw->be->commit(fw->st);
+	int r;
+
+	if (fw->nops == 0)
+		return 0;
+	r = fw->be->apply(fw->st, fw->ops, fw->nops);
+	fw->nops = 0;
+	return r;
 }
 
 time_t
@@ -329,6 +355,7 @@ fw_close(struct fw *fw)
 	if (fw == NULL)
 		return;
 	fw->be->close(fw->st);
+	free(fw->ops);
 	free(fw->rules);
 	free(fw->slots);
 	free(fw);

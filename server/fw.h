@@ -30,6 +30,12 @@ struct fw_params {
 	struct sk_access protected[FW_PROTECTED_MAX];
 };
 
+/* A change for the kernel: add or delete one grant. */
+struct fw_op {
+	int		del;
+	struct fw_rule	r;
+};
+
 /* A backend found this rule already installed at start (adopt it). */
 typedef void (*fw_adopt_cb)(void *arg, const struct fw_rule *r);
 
@@ -40,9 +46,10 @@ struct fw_backend {
 		    fw_adopt_cb adopt, void *arg);
 	/* Optional: the protected ports changed (SIGHUP). */
 	int	(*protect)(void *st, const struct fw_params *p);
-	int	(*add)(void *st, const struct fw_rule *r);
-	int	(*del)(void *st, const struct fw_rule *r);
-	int	(*commit)(void *st);
+	/* Apply ops, in order, as one batch (one kernel transaction where
+	 * the backend has them).  Deleting a grant that is already gone is
+	 * no error. */
+	int	(*apply)(void *st, const struct fw_op *ops, size_t n);
 	void	(*close)(void *st);
 };
 
