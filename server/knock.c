@@ -12,10 +12,7 @@
 #include "knock.h"
 #include "wipe.h"
 
-struct ctx {
-	char		src[INET6_ADDRSTRLEN + 8];
-	char		who[KEYRING_UID_MAX + 2 * PGP_FPR_LEN + 8];
-};
+#define ctx knock_who
 
 #define REFUSE(k, c, counter, ...) do {					\
 	(k)->st.counter++;						\
@@ -95,60 +92,56 @@ decide(struct knock *k, const struct ctx *c, const struct sk_request *rq,
 	return 0;
 }
 
-void
-knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
-    double mono)
+int
+knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
+    double mono, struct knock_decision *d)
 {
-	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX], digest[32];
+	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX];
 	struct sk_request rq;
 	const struct keyring_entry *who;
-	const struct access_rule *rule;
 	const struct sk_access *ports;
-	struct fw_rule fr;
-	struct ctx c;
-	char addr[INET6_ADDRSTRLEN], fpr[2 * PGP_FPR_LEN + 1], until[32];
-	size_t ilen, mlen, nports, i;
-	unsigned timeout;
+	struct ctx *c = &d->c;
+	char fpr[PGP_FPR_HEX_LEN + 1];
+	size_t ilen, mlen;
 	int64_t age;
-	struct tm tm;
-	int r, failed = 0;
+	int r, status = -1;
 
+	memset(d, 0, sizeof(*d));
 	k->st.received++;
-	memset(&c, 0, sizeof(c));
-	fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+	fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
 
 	/* 1. size, 2. mac1: the cheap filter, before anything else. */
 	if (pi->len < SK_DATAGRAM_MIN || pi->len > SK_DATAGRAM_MAX) {
 		k->st.bad_size++;
 		sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: %zu "
-		    "bytes is not a knock", c.src, pi->len);
-		return;
+		    "bytes is not a knock", c->src, pi->len);
+		return -1;
 	}
 	if (datagram_check(&k->key, pi->payload, pi->len) != 0) {
 		k->st.bad_mac++;
 		sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: mac1 "
-		    "mismatch (not sealed to this server)", c.src);
-		return;
+		    "mismatch (not sealed to this server)", c->src);
+		return -1;
 	}
 	/* 3. rate limits, before the X25519 operation. */
 	switch (ratelimit_check(k->rl, pi->family, pi->src, mono)) {
 	case RL_SOURCE:
-		REFUSE(k, &c, rate_source, "over the per-source rate limit");
-		return;
+		REFUSE(k, c, rate_source, "over the per-source rate limit");
+		return -1;
 	case RL_GLOBAL:
-		REFUSE(k, &c, rate_global, "over the global rate limit");
-		return;
+		REFUSE(k, c, rate_global, "over the global rate limit");
+		return -1;
 	case RL_OK:
 		break;
 	}
 	/* 4. HPKE open, 5. strict decode. */
 	if ((r = datagram_open(&k->key, pi->payload, pi->len, inner,
 	    sizeof(inner), &ilen)) != 0) {
-		REFUSE(k, &c, decrypt, "%s", sk_strerror(r));
-		return;
+		REFUSE(k, c, decrypt, "%s", sk_strerror(r));
+		return -1;
 	}
 	if ((r = request_decode(inner, ilen, &rq)) != 0) {
-		REFUSE(k, &c, bad_request, "malformed request: %s",
+		REFUSE(k, c, bad_request, "malformed request: %s",
 		    sk_strerror(r));
 		goto out;
 	}
@@ -156,29 +149,29 @@ knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
 	age = (int64_t)now - (int64_t)rq.timestamp;
 	if (rq.timestamp > (uint64_t)INT64_MAX || age > k->cfg->max_packet_age ||
 	    -age > k->cfg->max_packet_age) {
-		REFUSE(k, &c, stale, "timestamp %" PRId64 " s %s the server "
+		REFUSE(k, c, stale, "timestamp %" PRId64 " s %s the server "
 		    "clock (MaxPacketAge %ld)", age < 0 ? -age : age,
 		    age < 0 ? "ahead of" : "behind", k->cfg->max_packet_age);
 		goto out;
 	}
 	if (!sk_memeq(rq.server_digest, k->key.digest, SK_DIGEST_LEN)) {
-		REFUSE(k, &c, wrong_server, "request is bound to another "
+		REFUSE(k, c, wrong_server, "request is bound to another "
 		    "server key");
 		goto out;
 	}
 	/* 7. replay, on the digest of the signed message. */
 	if (request_signed_message(inner, rq.signed_len, msg, sizeof(msg),
-	    &mlen) != 0 || crypto_sha256(msg, mlen, digest) != 0) {
-		REFUSE(k, &c, bad_request, "cannot form the signed message");
+	    &mlen) != 0 || crypto_sha256(msg, mlen, d->digest) != 0) {
+		REFUSE(k, c, bad_request, "cannot form the signed message");
 		goto out;
 	}
-	if (replay_seen(k->rc, digest, now)) {
-		REFUSE(k, &c, replayed, "replayed request");
+	if (replay_seen(k->rc, d->digest, now)) {
+		REFUSE(k, c, replayed, "replayed request");
 		goto out;
 	}
 	/* 8. signer, 9. signature. */
 	if (rq.signer_type != SK_SIGNER_OPENPGP) {
-		REFUSE(k, &c, unknown_signer, "signer type %u is not accepted "
+		REFUSE(k, c, unknown_signer, "signer type %u is not accepted "
 		    "by this server", rq.signer_type);
 		goto out;
 	}
@@ -187,64 +180,85 @@ knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
 	if (r != 0) {
 		if (rq.signer_id_len == PGP_FPR_LEN) {
 			pgp_fpr_format(rq.signer_id, fpr);
-			snprintf(c.who, sizeof(c.who), "%s", fpr);
+			snprintf(c->who, sizeof(c->who), "%s", fpr);
 		}
 		if (r == SK_ERR_UNKNOWN_SIGNER || r == SK_ERR_KEY_EXPIRED)
-			REFUSE(k, &c, unknown_signer, "%s", sk_strerror(r));
+			REFUSE(k, c, unknown_signer, "%s", sk_strerror(r));
 		else
-			REFUSE(k, &c, bad_signature, "%s", sk_strerror(r));
+			REFUSE(k, c, bad_signature, "%s", sk_strerror(r));
 		goto out;
 	}
 	pgp_fpr_format(who->fpr, fpr);
-	snprintf(c.who, sizeof(c.who), "%s (%s)", who->uid, fpr);
+	snprintf(c->who, sizeof(c->who), "%s (%s)", who->uid, fpr);
 	/* 10. policy. */
-	if (decide(k, &c, &rq, who, pi, &rule, &ports, &nports, &fr) != 0)
+	if (decide(k, c, &rq, who, pi, &d->rule, &ports, &d->nports,
+	    &d->fr) != 0)
 		goto out;
-	timeout = rq.timeout == 0 ? rule->timeout : rq.timeout;
-	if (timeout > rule->max_timeout) {
+	memcpy(d->ports, ports, d->nports * sizeof(d->ports[0]));
+	d->timeout = rq.timeout == 0 ? d->rule->timeout : rq.timeout;
+	if (d->timeout > d->rule->max_timeout) {
 		log_info("%s asked for %u s; capped to MaxTimeout %u of [%s]",
-		    c.who, timeout, rule->max_timeout, rule->name);
-		timeout = rule->max_timeout;
+		    c->who, d->timeout, d->rule->max_timeout, d->rule->name);
+		d->timeout = d->rule->max_timeout;
 	}
+	d->timestamp = rq.timestamp;
+	status = 0;
+out:
+	sk_wipe(inner, sizeof(inner));
+	sk_wipe(msg, sizeof(msg));
+	return status;
+}
+
+void
+knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
+{
+	struct fw_rule fr = d->fr;
+	char addr[INET6_ADDRSTRLEN], until[32], list[SK_ACCESS_MAX * 10] = "";
+	size_t i, off = 0;
+	struct tm tm;
+	int failed = 0;
+
 	/* Record before granting: a crash after the grant must not let the
 	 * same datagram in again. */
-	if (replay_add(k->rc, digest, (time_t)rq.timestamp +
+	if (replay_add(k->rc, d->digest, (time_t)d->timestamp +
 	    k->cfg->max_packet_age + 1) != 0) {
-		REFUSE(k, &c, grant_failed, "cannot record it in the replay "
+		REFUSE(k, &d->c, grant_failed, "cannot record it in the replay "
 		    "cache");
-		goto out;
+		return;
 	}
-	fr.until = now + (time_t)timeout;
-	for (i = 0; i < nports; i++) {
-		fr.proto = ports[i].proto;
-		fr.port = ports[i].port;
+	fr.until = now + (time_t)d->timeout;
+	for (i = 0; i < d->nports; i++) {
+		fr.proto = d->ports[i].proto;
+		fr.port = d->ports[i].port;
 		if (fw_grant(k->fw, &fr) != 0)
 			failed = 1;
 	}
 	fmt_addr(fr.family, fr.addr, addr, sizeof(addr));
-	gmtime_r(&fr.until, &tm);
-	strftime(until, sizeof(until), "%H:%M:%SZ", &tm);
 	if (failed) {
 		k->st.grant_failed++;
 		log_err("accepted %s from %s but the firewall refused a grant "
-		    "for %s", c.who, c.src, addr);
-		goto out;
+		    "for %s", d->c.who, d->c.src, addr);
+		return;
 	}
 	k->st.granted++;
-	{
-		char list[SK_ACCESS_MAX * 10] = "";
-		size_t off = 0;
+	gmtime_r(&fr.until, &tm);
+	strftime(until, sizeof(until), "%H:%M:%SZ", &tm);
+	for (i = 0; i < d->nports && off < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off,
+		    "%s%s/%u", i ? "," : "", d->ports[i].proto == 6 ? "tcp" :
+		    "udp", d->ports[i].port);
+	log_notice("accepted %s from %s: open %s for %s until %s (%u s) [%s]",
+	    d->c.who, d->c.src, list, addr, until, d->timeout, d->rule->name);
+}
 
-		for (i = 0; i < nports && off < sizeof(list); i++)
-			off += (size_t)snprintf(list + off, sizeof(list) - off,
-			    "%s%s/%u", i ? "," : "", ports[i].proto == 6 ? "tcp" :
-			    "udp", ports[i].port);
-		log_notice("accepted %s from %s: open %s for %s until %s "
-		    "(%u s) [%s]", c.who, c.src, list, addr, until, timeout,
-		    rule->name);
-	}
-out:
-	sk_wipe(inner, sizeof(inner));
+void
+knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
+    double mono)
+{
+	struct knock_decision d;
+
+	if (knock_check(k, pi, now, mono, &d) == 0)
+		knock_grant(k, &d, now);
 }
 
 void

@@ -4,6 +4,7 @@
 #ifndef SK_KNOCK_H
 #define SK_KNOCK_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -49,8 +50,34 @@ struct knock {
 	struct sk_ratelimit	 log_garbage;	/* size and mac1 drops (debug) */
 };
 
-/* Handle one datagram: pi from capture, now = wall clock, mono = a
- * monotonic clock in seconds (rate limits). */
+/* Who and from where, for log lines. */
+struct knock_who {
+	char		src[INET6_ADDRSTRLEN + 8];
+	char		who[KEYRING_UID_MAX + PGP_FPR_HEX_LEN + 8];
+};
+
+/* What a request that passed every check asks for, after policy. */
+struct knock_decision {
+	struct knock_who	  c;
+	const struct access_rule *rule;
+	size_t			  nports;
+	struct sk_access	  ports[SK_ACCESS_MAX];
+	struct fw_rule		  fr;		/* family and address */
+	unsigned		  timeout;	/* after the MaxTimeout cap */
+	uint8_t			  digest[32];	/* of the signed message */
+	uint64_t		  timestamp;
+};
+
+/* Steps 1-10 of PROTOCOL.md section 5 on one datagram: 0 and *d filled
+ * when it may open something; -1 when refused (counted and logged).
+ * now = wall clock, mono = a monotonic clock in seconds (rate limits).
+ * Changes nothing but counters and rate-limit state. */
+int	knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
+	    double mono, struct knock_decision *d);
+/* Record the request in the replay cache, then grant. */
+void	knock_grant(struct knock *k, const struct knock_decision *d,
+	    time_t now);
+/* knock_check, then knock_grant. */
 void	knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
 	    double mono);
 void	knock_log_stats(const struct knock *k);
