@@ -168,6 +168,53 @@ out:
 	return r;
 }
 
+struct crypto_hmac {
+	gcry_mac_hd_t	 h;
+};
+
+int
+crypto_hmac_new(struct crypto_hmac **out, const uint8_t *key, size_t keylen)
+{
+	struct crypto_hmac *m;
+
+	*out = NULL;
+	if (keylen == 0)
+		return SK_ERR_INVALID_ARG;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return SK_ERR_ALLOC;
+	if (gcry_mac_open(&m->h, GCRY_MAC_HMAC_SHA256, 0, NULL) != 0) {
+		free(m);
+		return SK_ERR_CRYPTO;
+	}
+	if (gcry_mac_setkey(m->h, key, keylen) != 0) {
+		crypto_hmac_free(m);
+		return SK_ERR_CRYPTO;
+	}
+	*out = m;
+	return 0;
+}
+
+int
+crypto_hmac_compute(struct crypto_hmac *m, const uint8_t *data, size_t len,
+    uint8_t out[static SK_SHA256_LEN])
+{
+	size_t outlen = SK_SHA256_LEN;
+
+	if (gcry_mac_reset(m->h) != 0 || gcry_mac_write(m->h, data, len) != 0 ||
+	    gcry_mac_read(m->h, out, &outlen) != 0 || outlen != SK_SHA256_LEN)
+		return SK_ERR_CRYPTO;
+	return 0;
+}
+
+void
+crypto_hmac_free(struct crypto_hmac *m)
+{
+	if (m == NULL)
+		return;
+	gcry_mac_close(m->h);
+	free(m);
+}
+
 int
 crypto_hkdf_extract(const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
     size_t ikmlen, uint8_t prk[static SK_SHA256_LEN])

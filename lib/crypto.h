@@ -45,6 +45,14 @@ int	crypto_sha256(const void *p, size_t n, uint8_t out[static SK_SHA256_LEN]);
 int	crypto_hmac_sha256(const uint8_t *key, size_t keylen,
 	    const uint8_t *data, size_t len, uint8_t out[static SK_SHA256_LEN]);
 
+/* HMAC-SHA256 with a key set once (the server's mac1 key): each
+ * computation then costs one reset instead of a fresh handle. */
+struct crypto_hmac;
+int	crypto_hmac_new(struct crypto_hmac **h, const uint8_t *key, size_t keylen);
+int	crypto_hmac_compute(struct crypto_hmac *h, const uint8_t *data,
+	    size_t len, uint8_t out[static SK_SHA256_LEN]);
+void	crypto_hmac_free(struct crypto_hmac *h);
+
 /* RFC 5869 with SHA-256.  An empty salt means HashLen zero bytes. */
 int	crypto_hkdf_extract(const uint8_t *salt, size_t saltlen,
 	    const uint8_t *ikm, size_t ikmlen, uint8_t prk[static SK_SHA256_LEN]);

@@ -301,8 +301,9 @@ out:
 	return r;
 }
 
-int
-datagram_check(const struct sk_server_key *k, const uint8_t *p, size_t len)
+static int
+check(const struct sk_server_key *k, struct crypto_hmac *h, const uint8_t *p,
+    size_t len)
 {
 	uint8_t mac[SK_SHA256_LEN];
 	int r;
@@ -311,9 +312,24 @@ datagram_check(const struct sk_server_key *k, const uint8_t *p, size_t len)
 		return SK_ERR_TRUNCATED;
 	if (len > SK_DATAGRAM_MAX)
 		return SK_ERR_TOO_LONG;
-	if ((r = compute_mac1(k, p + SK_MAC1_LEN, len - SK_MAC1_LEN, mac)) != 0)
+	r = h != NULL ? crypto_hmac_compute(h, p + SK_MAC1_LEN,
+	    len - SK_MAC1_LEN, mac) :
+	    compute_mac1(k, p + SK_MAC1_LEN, len - SK_MAC1_LEN, mac);
+	if (r != 0)
 		return r;
 	return sk_memeq(mac, p, SK_MAC1_LEN) ? 0 : SK_ERR_BAD_MAC;
+}
+
+int
+datagram_check(const struct sk_server_key *k, const uint8_t *p, size_t len)
+{
+	return check(k, NULL, p, len);
+}
+
+int
+datagram_check_with(struct crypto_hmac *h, const uint8_t *p, size_t len)
+{
+	return check(NULL, h, p, len);
 }
 
 int

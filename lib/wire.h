@@ -100,8 +100,11 @@ int	request_signed_message(const uint8_t *inner, size_t signed_len,
 int	datagram_seal(const struct sk_server_key *k, const uint8_t *inner,
 	    size_t innerlen, const uint8_t *skE, uint8_t *out, size_t cap,
 	    size_t *outlen);
-/* Bounds and mac1 only: the cheap filter. */
+/* Bounds and mac1 only: the cheap filter.  With mac (an HMAC keyed with
+ * k->mac1_key, see crypto_hmac_new) it costs no handle set-up. */
 int	datagram_check(const struct sk_server_key *k, const uint8_t *p,
+	    size_t len);
+int	datagram_check_with(struct crypto_hmac *mac, const uint8_t *p,
 	    size_t len);
 /* datagram_check, then HPKE open into inner (cap ≥ len - overhead). */
 int	datagram_open(const struct sk_server_key *k, const uint8_t *p,

@@ -66,15 +66,15 @@ cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
 }
 
 static int
-parse_ports(const struct conf_line *l, struct sk_access *out, size_t *n)
+parse_ports(const struct conf_line *l, struct sk_access *out, size_t *n,
+    int max)
 {
 	char buf[CONF_LINE_MAX], *items[ACCESS_PORTS_MAX + 1];
 	int i, k;
 
 	snprintf(buf, sizeof(buf), "%s", l->value);
-	if ((k = conf_split(buf, items, ACCESS_PORTS_MAX)) <= 0)
-		return conf_error(l, "between 1 and %d PROTO/PORT entries",
-		    ACCESS_PORTS_MAX);
+	if ((k = conf_split(buf, items, max)) <= 0)
+		return conf_error(l, "between 1 and %d PROTO/PORT entries", max);
 	for (i = 0; i < k; i++)
 		if (conf_parse_access(items[i], &out[i].proto, &out[i].port))
 			return conf_error(l, "'%s' is not PROTO/PORT (tcp/22, "
@@ -171,11 +171,13 @@ line(void *arg, const struct conf_line *l)
 		}
 		ld->has_users = 1;
 	} else if (strcasecmp(l->key, "Open") == 0) {
-		if ((e = parse_ports(l, r->open, &r->n_open)) != 0)
+		if ((e = parse_ports(l, r->open, &r->n_open,
+		    ACCESS_PORTS_MAX)) != 0)
 			return e;
 		ld->has_open = 1;
 	} else if (strcasecmp(l->key, "Default") == 0) {
-		if ((e = parse_ports(l, r->def, &r->n_default)) != 0)
+		if ((e = parse_ports(l, r->def, &r->n_default,
+		    SK_ACCESS_MAX)) != 0)
 			return e;
 	} else if (strcasecmp(l->key, "Timeout") == 0) {
 		if (conf_uint(l, 1, 65535, &v) != 0)

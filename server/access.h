@@ -19,7 +19,7 @@
 #include "wire.h"
 
 #define ACCESS_USERS_MAX	64
-#define ACCESS_PORTS_MAX	SK_ACCESS_MAX
+#define ACCESS_PORTS_MAX	64	/* in Open; Default, like a request, 16 */
 #define ACCESS_SOURCES_MAX	32
 
 struct access_user {
@@ -43,7 +43,7 @@ struct access_rule {
 	size_t		   n_open;
 	struct sk_access   open[ACCESS_PORTS_MAX];
 	size_t		   n_default;
-	struct sk_access   def[ACCESS_PORTS_MAX];
+	struct sk_access   def[SK_ACCESS_MAX];
 	unsigned	   timeout;
 	unsigned	   max_timeout;
 	size_t		   n_sources;		/* 0 = any */

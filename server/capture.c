@@ -11,7 +11,7 @@
 #include "log.h"
 
 #define SNAPLEN		2048
-#define BUFFER_SIZE	(4 << 20)
+#define BUFFER_SIZE	(16 << 20)	/* absorbs floods while we catch up */
 #define BATCH		256
 
 struct capture {

@@ -117,7 +117,8 @@ knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 		    "bytes is not a knock", c->src, pi->len);
 		return -1;
 	}
-	if (datagram_check(&k->key, pi->payload, pi->len) != 0) {
+	if ((k->mac1 != NULL ? datagram_check_with(k->mac1, pi->payload,
+	    pi->len) : datagram_check(&k->key, pi->payload, pi->len)) != 0) {
 		k->st.bad_mac++;
 		sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: mac1 "
 		    "mismatch (not sealed to this server)", c->src);

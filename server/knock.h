@@ -40,6 +40,7 @@ struct knock_stats {
 struct knock {
 	const struct server_config *cfg;
 	struct sk_server_key	 key;
+	struct crypto_hmac	*mac1;	/* keyed with key.mac1_key, or NULL */
 	struct keyring		*kr;
 	struct access		*acl;
 	struct replay		*rc;

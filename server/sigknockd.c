@@ -142,7 +142,9 @@ load_all(struct daemon *d)
 {
 	int r;
 
-	if ((r = serverkey_load(d->cfg.server_key, &d->k.key)) != 0)
+	if ((r = serverkey_load(d->cfg.server_key, &d->k.key)) != 0 ||
+	    (r = crypto_hmac_new(&d->k.mac1, d->k.key.mac1_key,
+	    sizeof(d->k.key.mac1_key))) != 0)
 		return r;
 	if ((r = access_load(d->cfg.access_file, &d->k.acl)) != 0)
 		return r;
@@ -157,6 +159,7 @@ reload(struct daemon *d)
 	struct server_config cfg;
 	struct access *acl;
 	struct sk_server_key key;
+	struct crypto_hmac *mac1;
 
 	log_notice("SIGHUP: reloading %s", d->config_path);
 	if (config_load(d->config_path, &cfg) != 0) {
@@ -169,7 +172,14 @@ reload(struct daemon *d)
 		log_warn("Interface, Port, Firewall and StateDir changes take "
 		    "effect at the next restart");
 	if (serverkey_load(cfg.server_key, &key) != 0 ||
-	    access_load(cfg.access_file, &acl) != 0) {
+	    crypto_hmac_new(&mac1, key.mac1_key, sizeof(key.mac1_key)) != 0) {
+		wire_server_key_wipe(&key);
+		config_free(&cfg);
+		log_err("configuration not reloaded: keeping the running one");
+		return;
+	}
+	if (access_load(cfg.access_file, &acl) != 0) {
+		crypto_hmac_free(mac1);
 		wire_server_key_wipe(&key);
 		config_free(&cfg);
 		log_err("configuration not reloaded: keeping the running one");
@@ -177,6 +187,8 @@ reload(struct daemon *d)
 	}
 	wire_server_key_wipe(&d->k.key);
 	d->k.key = key;
+	crypto_hmac_free(d->k.mac1);
+	d->k.mac1 = mac1;
 	access_free(d->k.acl);
 	d->k.acl = acl;
 	free(d->cfg.server_key);
@@ -232,6 +244,17 @@ write_pidfile(const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+static void
+log_stats(struct daemon *d)
+{
+	unsigned recv, drop;
+
+	knock_log_stats(&d->k);
+	capture_stats(d->cap, &recv, &drop);
+	log_notice("capture: %u packets received, %u dropped by the kernel",
+	    recv, drop);
 }
 
 static int
@@ -290,7 +313,7 @@ run(struct daemon *d)
 				reload(d);
 				break;
 			case SIGUSR1:
-				knock_log_stats(&d->k);
+				log_stats(d);
 				break;
 			case SIGTERM:
 			case SIGINT:
@@ -314,7 +337,7 @@ run(struct daemon *d)
 			next_prune = now_m + PRUNE_EVERY_S;
 		}
 		if (now_m >= next_stats) {
-			knock_log_stats(&d->k);
+			log_stats(d);
 			next_stats = now_m + STATS_EVERY_S;
 		}
 	}
@@ -478,6 +501,7 @@ out:
 	replay_close(d.k.rc);
 	access_free(d.k.acl);
 	keyring_free(d.k.kr);
+	crypto_hmac_free(d.k.mac1);
 	wire_server_key_wipe(&d.k.key);
 	config_free(&d.cfg);
 	return status;

@@ -27,7 +27,7 @@ main(void)
 	uint8_t key[32], nonce[12], aad[12], pt[114], ct[130], back[114];
 	int i;
 
-	plan(35);
+	plan(37);
 	if (crypto_init() != 0)
 		bail("crypto_init failed");
 
@@ -114,6 +114,20 @@ main(void)
 	is_blob(want, okm, 42, "RFC 5869 A.1 OKM");
 	is_int(SK_ERR_INVALID_ARG, crypto_hkdf_expand(prk, NULL, 0, okm,
 	    SK_HKDF_EXPAND_MAX + 1), "HKDF expand over 255 blocks refused");
+
+	/* A keyed HMAC handle gives what the one-shot HMAC gives, every time. */
+	{
+		struct crypto_hmac *h;
+		uint8_t one[32], two[32], three[32];
+
+		is_int(0, crypto_hmac_new(&h, salt, sizeof(salt)), "keyed HMAC handle");
+		crypto_hmac_sha256(salt, sizeof(salt), ikm, sizeof(ikm), one);
+		crypto_hmac_compute(h, info, sizeof(info), two);
+		crypto_hmac_compute(h, ikm, sizeof(ikm), three);
+		ok(memcmp(one, three, 32) == 0 && memcmp(one, two, 32) != 0,
+		    "reused handle matches the one-shot HMAC after another input");
+		crypto_hmac_free(h);
+	}
 
 	/* RFC 8439 2.8.2 */
 	unhex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",

@@ -38,7 +38,7 @@ e2e_setup() {
 	cat > "$T/access.conf" <<EOT
 [admins]
 Users      alice@example.com, dave@example.com, erin@example.com, frank@example.com
-Open       tcp/22, tcp/443
+Open       ${E2E_OPEN:-tcp/22, tcp/443}
 Default    tcp/22
 Timeout    ${E2E_TIMEOUT:-3}
 MaxTimeout 5

@@ -20,6 +20,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "pgp.h"
+#include "serverkey.h"
 #include "wipe.h"
 #include "wire.h"
 
@@ -626,7 +627,9 @@ try_connect(const struct addrinfo *ai, int ms)
 
 /* latency HOST KNOCKPORT TCPPORT DATAGRAM...: for each datagram, wait
  * until TCPPORT is closed, send it, and time how long until a TCP connect
- * succeeds.  Prints each, then the median and p95 in milliseconds. */
+ * succeeds.  With TCPPORT written "N+", datagram i opens port N + i and
+ * there is no waiting: knocks go out $SK_LATENCY_GAP_MS (500) apart.
+ * Prints each, then the count, median and p95 in milliseconds. */
 static int
 cmd_latency(int argc, char **argv)
 {
@@ -634,45 +637,174 @@ cmd_latency(int argc, char **argv)
 	double *ms, t0, wait0;
 	uint8_t *dg;
 	size_t len;
-	int i, n, fd, got;
+	int i, n, fd, got, in = 0, stepping, base;
+	int gap = getenv("SK_LATENCY_GAP_MS") ? atoi(getenv("SK_LATENCY_GAP_MS")) : 500;
+	char port[16];
 
 	if (argc < 5)
-		die("usage: latency HOST KNOCKPORT TCPPORT DATAGRAM...", NULL);
+		die("usage: latency HOST KNOCKPORT TCPPORT[+] DATAGRAM...", NULL);
+	stepping = argv[3][strlen(argv[3]) - 1] == '+';
+	base = atoi(argv[3]);
 	udp = resolve(argv[1], argv[2], SOCK_DGRAM, 0);
-	tcp = resolve(argv[1], argv[3], SOCK_STREAM, 0);
 	n = argc - 4;
 	if ((ms = calloc((size_t)n, sizeof(*ms))) == NULL ||
 	    (fd = socket(udp->ai_family, SOCK_DGRAM, 0)) < 0)
 		die("setup", strerror(errno));
 	for (i = 0; i < n; i++) {
+		snprintf(port, sizeof(port), "%d", stepping ? base + i : base);
+		tcp = resolve(argv[1], port, SOCK_STREAM, 0);
 		dg = read_file(argv[4 + i], &len);
 		/* Closed means five attempts in a row get no answer (one
 		 * lost SYN is not a closed port). */
-		for (wait0 = now_ms(), got = 0; got < 5;) {
+		for (wait0 = now_ms(), got = 0; !stepping && got < 5;) {
 			got = try_connect(tcp, 20) ? 0 : got + 1;
 			if (got == 0)
 				usleep(100000);
 			if (now_ms() - wait0 > 30000)
-				die("the port never closed", argv[3]);
+				die("the port never closed", port);
 		}
 		t0 = now_ms();
 		if (sendto(fd, dg, len, 0, udp->ai_addr, udp->ai_addrlen) < 0)
 			die("sendto", strerror(errno));
 		for (got = 0; !got && now_ms() - t0 < 5000;)
 			got = try_connect(tcp, 1);
-		if (!got)
-			die("no grant within 5 s for", argv[4 + i]);
-		ms[i] = now_ms() - t0;
-		printf("knock %d: %.2f ms\n", i + 1, ms[i]);
+		freeaddrinfo(tcp);
 		free(dg);
+		if (!got) {
+			printf("knock %d: no grant within 5 s\n", i + 1);
+			continue;
+		}
+		ms[in++] = now_ms() - t0;
+		printf("knock %d: %.2f ms\n", i + 1, ms[in - 1]);
+		if (stepping && now_ms() - t0 < gap)
+			usleep((useconds_t)((gap - (now_ms() - t0)) * 1000));
 	}
-	qsort(ms, (size_t)n, sizeof(*ms), cmpd);
-	printf("knock-to-open over %d knocks: median %.2f ms, p95 %.2f ms, "
-	    "min %.2f ms, max %.2f ms\n", n, ms[n / 2],
-	    ms[(int)((n - 1) * 0.95 + 0.5)], ms[0], ms[n - 1]);
+	if (in == 0)
+		die("no knock got in", NULL);
+	qsort(ms, (size_t)in, sizeof(*ms), cmpd);
+	printf("knock-to-open: %d of %d knocks got in; median %.2f ms, p95 "
+	    "%.2f ms, min %.2f ms, max %.2f ms\n", in, n, ms[in / 2],
+	    ms[(int)((in - 1) * 0.95 + 0.5)], ms[0], ms[in - 1]);
 	free(ms);
 	freeaddrinfo(udp);
-	freeaddrinfo(tcp);
+	close(fd);
+	return in == n ? 0 : 1;
+}
+
+#define FLOOD_POOL	256
+#define FLOOD_BATCH	64
+
+/* One flood datagram: garbage, or sealed to the server with a request
+ * whose signature is junk (kind "sealed") or well formed, by a real
+ * signer's fingerprint, with the right left-16 bits but random r and s
+ * (kind "named": it costs the server a full verification). */
+static size_t
+flood_datagram(const char *kind, const struct sk_server_key *k,
+    const uint8_t *fpr, uint8_t *out)
+{
+	struct sk_request rq;
+	struct pgp_sig_builder b;
+	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX], digest[64];
+	uint8_t sig[SK_SIG_MAX], rs[64];
+	size_t ulen, mlen, slen, ilen, dlen, n;
+	uint16_t r16;
+	const uint8_t *parts[1];
+	size_t lens[1];
+
+	if (strcmp(kind, "garbage") == 0) {
+		crypto_random(&r16, sizeof(r16));
+		n = SK_DATAGRAM_MIN + r16 % (SK_DATAGRAM_MAX - SK_DATAGRAM_MIN + 1);
+		crypto_random(out, n);
+		return n;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.version = SK_WIRE_VERSION;
+	rq.signer_type = SK_SIGNER_OPENPGP;
+	rq.timestamp = (uint64_t)time(NULL);
+	crypto_random(rq.nonce, sizeof(rq.nonce));
+	memcpy(rq.server_digest, k->digest, SK_DIGEST_LEN);
+	rq.n_access = 1;
+	rq.access[0] = (struct sk_access){ 6, 22 };
+	rq.signer_id_len = PGP_FPR_LEN;
+	if (fpr != NULL)
+		memcpy(rq.signer_id, fpr, PGP_FPR_LEN);
+	else
+		crypto_random(rq.signer_id, PGP_FPR_LEN);
+	if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) != 0 ||
+	    request_signed_message(inner, ulen, msg, sizeof(msg), &mlen) != 0)
+		die("cannot build a request", NULL);
+	if (fpr == NULL) {
+		slen = 100;
+		crypto_random(sig, slen);
+	} else {
+		parts[0] = msg;
+		lens[0] = mlen;
+		crypto_random(rs, sizeof(rs));
+		if (pgp_sig_builder_init(&b, PGP_SIG_BINARY, PGP_PK_EDDSA,
+		    PGP_HASH_SHA256, (uint32_t)time(NULL), fpr, 0) != 0 ||
+		    pgp_sig_builder_digest(&b, parts, lens, 1, digest, &dlen) ||
+		    pgp_sig_builder_finish(&b, digest, rs, 32, rs + 32, 32, sig,
+		    sizeof(sig), &slen) != 0)
+			die("cannot build a signature packet", NULL);
+	}
+	if (request_append_signature(inner, sizeof(inner), ulen, sig, slen,
+	    &ilen) != 0 ||
+	    datagram_seal(k, inner, ilen, NULL, out, SK_DATAGRAM_MAX, &n) != 0)
+		die("cannot seal", NULL);
+	return n;
+}
+
+/* flood HOST PORT garbage|sealed|named SECONDS [SERVERPUB [FPR]]: send
+ * datagrams as fast as sendmmsg goes for SECONDS; prints how many. */
+static int
+cmd_flood(int argc, char **argv)
+{
+	static uint8_t pool[FLOOD_POOL][SK_DATAGRAM_MAX];
+	static size_t plen[FLOOD_POOL];
+	struct mmsghdr msgs[FLOOD_BATCH];
+	struct iovec iov[FLOOD_BATCH];
+	struct sk_server_key k;
+	struct addrinfo *ai;
+	uint8_t fpr[PGP_FPR_LEN];
+	double t0, secs;
+	unsigned long long sent = 0;
+	size_t i, next = 0;
+	int fd, r;
+
+	if (argc < 5)
+		die("usage: flood HOST PORT garbage|sealed|named SECONDS "
+		    "[SERVERPUB [FPR]]", NULL);
+	secs = atof(argv[4]);
+	memset(&k, 0, sizeof(k));
+	if (strcmp(argv[3], "garbage") != 0) {
+		if (argc < 6 || serverkey_parse_public(argv[5], k.pk) != 0 ||
+		    wire_server_key_init(&k, NULL) != 0)
+			die("sealed floods need the server public key", NULL);
+		if (strcmp(argv[3], "named") == 0 &&
+		    (argc < 7 || pgp_fpr_parse(argv[6], fpr) != 0))
+			die("a named flood needs a fingerprint", NULL);
+	}
+	for (i = 0; i < FLOOD_POOL; i++)
+		plen[i] = flood_datagram(argv[3], &k,
+		    strcmp(argv[3], "named") == 0 ? fpr : NULL, pool[i]);
+	ai = resolve(argv[1], argv[2], SOCK_DGRAM, 0);
+	if ((fd = socket(ai->ai_family, SOCK_DGRAM, 0)) < 0 ||
+	    connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+		die("socket", strerror(errno));
+	memset(msgs, 0, sizeof(msgs));
+	t0 = now_ms();
+	while (now_ms() - t0 < secs * 1000) {
+		for (i = 0; i < FLOOD_BATCH; i++, next = (next + 1) % FLOOD_POOL) {
+			iov[i].iov_base = pool[next];
+			iov[i].iov_len = plen[next];
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		if ((r = sendmmsg(fd, msgs, FLOOD_BATCH, 0)) > 0)
+			sent += (unsigned long long)r;
+	}
+	printf("%llu %.0f\n", sent, sent / ((now_ms() - t0) / 1000));
+	freeaddrinfo(ai);
 	close(fd);
 	return 0;
 }
@@ -682,6 +814,7 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
+	{ "flood", cmd_flood, "HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood" },
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
 	{ "listen", cmd_listen, "ADDR PORT  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
