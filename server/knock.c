@@ -12,18 +12,17 @@
 #include "knock.h"
 #include "wipe.h"
 
-#define ctx knock_who
 
 #define REFUSE(k, c, counter, ...) do {					\
 	(k)->st.counter++;						\
 	refuse((k), (c), __VA_ARGS__);					\
 } while (0)
 
-static void refuse(struct knock *k, const struct ctx *c, const char *fmt, ...)
+static void refuse(struct knock *k, const struct knock_who *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-refuse(struct knock *k, const struct ctx *c, const char *fmt, ...)
+refuse(struct knock *k, const struct knock_who *c, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -44,7 +43,7 @@ fmt_addr(int family, const uint8_t *a, char *out, size_t len)
 
 /* What to open, after policy: ports, address, timeout. */
 static int
-decide(struct knock *k, const struct ctx *c, const struct sk_request *rq,
+decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
     const struct keyring_entry *who, const struct pkt_info *pi,
     const struct access_rule **rule, const struct sk_access **ports,
     size_t *nports, struct fw_rule *base)
@@ -100,7 +99,7 @@ knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 	struct sk_request rq;
 	const struct keyring_entry *who;
 	const struct sk_access *ports;
-	struct ctx *c = &d->c;
+	struct knock_who *c = &d->c;
 	char fpr[PGP_FPR_HEX_LEN + 1];
 	size_t ilen, mlen;
 	int64_t age;
