@@ -417,10 +417,12 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+#define KEYRING_ADD_MAX	64	/* keys per sigknock-keys add input */
+
 struct check {
 	int	bad;
 	size_t	n;
-	char	(*fprs)[2 * PGP_FPR_LEN + 1];
+	char	(*fprs)[PGP_FPR_HEX_LEN + 1];
 };
 
 static void
@@ -436,7 +438,7 @@ check_key(void *arg, const struct keyring_info *ki)
 		c->bad++;
 		return;
 	}
-	if (c->n < 64)
+	if (c->n < KEYRING_ADD_MAX)
 		snprintf(c->fprs[c->n++], sizeof(c->fprs[0]), "%s", ki->fpr);
 }
 
@@ -444,7 +446,8 @@ int
 keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
     keyring_info_cb cb, void *arg)
 {
-	char tmpl[] = "/tmp/sigknock-import.XXXXXX", fprs[64][2 * PGP_FPR_LEN + 1];
+	char tmpl[] = "/tmp/sigknock-import.XXXXXX";
+	char fprs[KEYRING_ADD_MAX][PGP_FPR_HEX_LEN + 1];
 	gpgme_ctx_t tctx = NULL, ctx = NULL;
 	gpgme_data_t in = NULL, ex = NULL;
 	gpgme_import_result_t ir;
@@ -478,6 +481,9 @@ keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
 		r = SK_ERR_PGP_FORMAT;
 		goto out;
 	}
+	if (c.bad == 0 && c.n != n)
+		log_err("%zu keys in one input: at most %zu at a time, split it",
+		    n, sizeof(fprs) / sizeof(fprs[0]));
 	if (c.bad > 0 || c.n != n) {
 		r = SK_ERR_UNKNOWN_SIGNER;
 		goto out;
