@@ -212,6 +212,23 @@ rule_new(void)
 	return r;
 }
 
+/* meta nfproto NFPROTO  saddr . meta l4proto . th dport @SET  accept */
+static struct nftnl_rule *
+grant_rule(uint8_t nfproto, uint32_t saddr_off, uint32_t saddr_len,
+    const char *set, uint32_t set_id)
+{
+	struct nftnl_rule *r = rule_new();
+
+	e_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1);
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, saddr_off, saddr_len,
+	    NFT_REG32_00);
+	e_proto_port(r, NFT_REG32_00 + saddr_len / 4);
+	e_lookup(r, NFT_REG32_00, set, set_id);
+	e_verdict(r, NF_ACCEPT);
+	return r;
+}
+
 static void
 add_rule(struct nft *st, struct batch *bt, struct nftnl_rule *r)
 {
@@ -317,7 +334,7 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	struct nlmsghdr *h;
 	struct batch bt;
 	uint16_t port = htons(st->knock_port);
-	uint8_t v4 = NFPROTO_IPV4, v6 = NFPROTO_IPV6, udp = IPPROTO_UDP;
+	uint8_t udp = IPPROTO_UDP;
 	uint32_t zero = 0, ctmask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 	    NF_CT_STATE_BIT(IP_CT_RELATED);
 	int e;
@@ -391,23 +408,10 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
 	e_verdict(r, NF_ACCEPT);
 	add_rule(st, &bt, r);
-	/* granted: accept */
-	r = rule_new();
-	e_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v4, 1);
-	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
-	e_proto_port(r, NFT_REG32_01);
-	e_lookup(r, NFT_REG32_00, SET_G4, 2);
-	e_verdict(r, NF_ACCEPT);
-	add_rule(st, &bt, r);
-	r = rule_new();
-	e_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v6, 1);
-	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG32_00);
-	e_proto_port(r, NFT_REG32_04);
-	e_lookup(r, NFT_REG32_00, SET_G6, 3);
-	e_verdict(r, NF_ACCEPT);
-	add_rule(st, &bt, r);
+	/* granted: accept (source address at offset 12 or 8 of the IP
+	 * header, then proto . port in the registers after it) */
+	add_rule(st, &bt, grant_rule(NFPROTO_IPV4, 12, 4, SET_G4, 2));
+	add_rule(st, &bt, grant_rule(NFPROTO_IPV6, 8, 16, SET_G6, 3));
 	/* protected: drop */
 	r = rule_new();
 	e_proto_port(r, NFT_REG32_00);
