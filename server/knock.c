@@ -107,22 +107,29 @@ knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 
 	memset(d, 0, sizeof(*d));
 	k->st.received++;
-	fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
 
-	/* 1. size, 2. mac1: the cheap filter, before anything else. */
+	/* 1. size, 2. mac1: the cheap filter, before anything else.  Garbage
+	 * is only counted; its address is formatted only for debug logs. */
 	if (pi->len < SK_DATAGRAM_MIN || pi->len > SK_DATAGRAM_MAX) {
 		k->st.bad_size++;
-		sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: %zu "
-		    "bytes is not a knock", c->src, pi->len);
+		if (sk_log_level() >= LOG_DEBUG) {
+			fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
+			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
+			    "%zu bytes is not a knock", c->src, pi->len);
+		}
 		return -1;
 	}
 	if ((k->mac1 != NULL ? datagram_check_with(k->mac1, pi->payload,
 	    pi->len) : datagram_check(&k->key, pi->payload, pi->len)) != 0) {
 		k->st.bad_mac++;
-		sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: mac1 "
-		    "mismatch (not sealed to this server)", c->src);
+		if (sk_log_level() >= LOG_DEBUG) {
+			fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
+			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
+			    "mac1 mismatch (not sealed to this server)", c->src);
+		}
 		return -1;
 	}
+	fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
 	/* 3. rate limits, before the X25519 operation. */
 	switch (ratelimit_check(k->rl, pi->family, pi->src, mono)) {
 	case RL_SOURCE:
