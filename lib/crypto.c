@@ -10,6 +10,7 @@
 #include "err.h"
 #include "log.h"
 #include "wipe.h"
+#include "x25519.h"
 
 struct crypto_hash {
 	gcry_md_hd_t	 md;
@@ -260,13 +261,17 @@ out:
 	return r;
 }
 
+#ifdef SK_HAVE_X25519_FAST
+static const uint8_t X25519_BASE[SK_X25519_LEN] = { 9 };
+#endif
+
 static int
 x25519(uint8_t out[static SK_X25519_LEN], const uint8_t scalar[static SK_X25519_LEN],
     const uint8_t *point)
 {
 	uint8_t k[SK_X25519_LEN], u[SK_X25519_LEN], acc = 0;
 	size_t i;
-	int r = SK_ERR_CRYPTO;
+	int r, failed = 0;
 
 	/* RFC 7748 section 5: clamp the scalar, mask the top bit of u. */
 	memcpy(k, scalar, sizeof(k));
@@ -277,13 +282,15 @@ x25519(uint8_t out[static SK_X25519_LEN], const uint8_t scalar[static SK_X25519_
 		memcpy(u, point, sizeof(u));
 		u[31] &= 127;
 	}
-	if (gcry_ecc_mul_point(GCRY_ECC_CURVE25519, out, k,
-	    point != NULL ? u : NULL) != 0)
-		goto out;
+#ifdef SK_HAVE_X25519_FAST
+	x25519_fast(out, k, point != NULL ? u : X25519_BASE);
+#else
+	failed = gcry_ecc_mul_point(GCRY_ECC_CURVE25519, out, k,
+	    point != NULL ? u : NULL) != 0;
+#endif
 	for (i = 0; i < SK_X25519_LEN; i++)
 		acc |= out[i];
-	r = acc == 0 ? SK_ERR_LOW_ORDER : 0;
-out:
+	r = failed ? SK_ERR_CRYPTO : acc == 0 ? SK_ERR_LOW_ORDER : 0;
 	sk_wipe(k, sizeof(k));
 	if (r != 0)
 		sk_wipe(out, SK_X25519_LEN);
