@@ -91,9 +91,44 @@ decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
 	return 0;
 }
 
-int
-knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
-    double mono, struct knock_decision *d)
+/* Steps 1-3: size, mac1, per-source rate.  Garbage is only counted; its
+ * address is formatted only for debug logs. */
+static int
+admit(struct knock *k, const struct pkt_info *pi, double mono)
+{
+	struct knock_who c = { "", "" };
+
+	if (pi->len < SK_DATAGRAM_MIN || pi->len > SK_DATAGRAM_MAX) {
+		k->st.bad_size++;
+		if (sk_log_level() >= LOG_DEBUG) {
+			fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
+			    "%zu bytes is not a knock", c.src, pi->len);
+		}
+		return -1;
+	}
+	if ((k->mac1 != NULL ? datagram_check_with(k->mac1, pi->payload,
+	    pi->len) : datagram_check(&k->key, pi->payload, pi->len)) != 0) {
+		k->st.bad_mac++;
+		if (sk_log_level() >= LOG_DEBUG) {
+			fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
+			    "mac1 mismatch (not sealed to this server)", c.src);
+		}
+		return -1;
+	}
+	if (ratelimit_check(k->rl, pi->family, pi->src, mono) != RL_OK) {
+		fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+		REFUSE(k, &c, rate_source, "over the per-source rate limit");
+		return -1;
+	}
+	return 0;
+}
+
+/* Steps 4-10, for a datagram that passed admit(). */
+static int
+check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
+    struct knock_decision *d)
 {
 	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX];
 	struct sk_request rq;
@@ -106,41 +141,7 @@ knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 	int r, status = -1;
 
 	memset(d, 0, sizeof(*d));
-	k->st.received++;
-
-	/* 1. size, 2. mac1: the cheap filter, before anything else.  Garbage
-	 * is only counted; its address is formatted only for debug logs. */
-	if (pi->len < SK_DATAGRAM_MIN || pi->len > SK_DATAGRAM_MAX) {
-		k->st.bad_size++;
-		if (sk_log_level() >= LOG_DEBUG) {
-			fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
-			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
-			    "%zu bytes is not a knock", c->src, pi->len);
-		}
-		return -1;
-	}
-	if ((k->mac1 != NULL ? datagram_check_with(k->mac1, pi->payload,
-	    pi->len) : datagram_check(&k->key, pi->payload, pi->len)) != 0) {
-		k->st.bad_mac++;
-		if (sk_log_level() >= LOG_DEBUG) {
-			fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
-			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
-			    "mac1 mismatch (not sealed to this server)", c->src);
-		}
-		return -1;
-	}
 	fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
-	/* 3. rate limits, before the X25519 operation. */
-	switch (ratelimit_check(k->rl, pi->family, pi->src, mono)) {
-	case RL_SOURCE:
-		REFUSE(k, c, rate_source, "over the per-source rate limit");
-		return -1;
-	case RL_GLOBAL:
-		REFUSE(k, c, rate_global, "over the global rate limit");
-		return -1;
-	case RL_OK:
-		break;
-	}
 	/* 4. HPKE open, 5. strict decode. */
 	if ((r = datagram_open(&k->key, pi->payload, pi->len, inner,
 	    sizeof(inner), &ilen)) != 0) {
@@ -216,6 +217,18 @@ out:
 	return status;
 }
 
+
+int
+knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
+    double mono, struct knock_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	k->st.received++;
+	if (admit(k, pi, mono) != 0)
+		return -1;
+	return check_sealed(k, pi, now, d);
+}
+
 void
 knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 {
@@ -259,13 +272,83 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 }
 
 void
-knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
-    double mono)
+knock_receive(struct knock *k, const struct pkt_info *pi, double mono)
+{
+	struct knock_who c = { "", "" };
+
+	k->st.received++;
+	if (admit(k, pi, mono) != 0)
+		return;
+	switch (fairq_push(k->fq, pi, mono)) {
+	case FQ_QUEUED:
+		break;
+	case FQ_QUEUED_SHED:
+		/* Someone else's oldest made room: count it, no address. */
+		k->st.shed++;
+		break;
+	case FQ_PREFIX_FULL:
+	case FQ_FULL:
+		fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+		REFUSE(k, &c, shed, "verification queue full (%zu waiting "
+		    "from %zu prefixes)", fairq_len(k->fq),
+		    fairq_prefixes(k->fq));
+		break;
+	}
+}
+
+static double
+mono_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+knock_serve(struct knock *k, double slice)
 {
 	struct knock_decision d;
+	struct knock_who c = { "", "" };
+	struct pkt_info pi;
+	double start = mono_clock(), t0, t1, at;
 
-	if (knock_check(k, pi, now, mono, &d) == 0)
-		knock_grant(k, &d, now);
+	/* The budget refills at verify_share seconds per second, up to
+	 * KNOCK_BUDGET_MAX; each datagram is charged what it took. */
+	if (start > k->budget_at) {
+		k->budget += (start - k->budget_at) * k->verify_share;
+		if (k->budget > KNOCK_BUDGET_MAX)
+			k->budget = KNOCK_BUDGET_MAX;
+	}
+	k->budget_at = start;
+	for (t0 = start; fairq_len(k->fq) > 0; t0 = t1) {
+		if (k->budget <= 0)
+			return -k->budget / k->verify_share;
+		if (t0 - start >= slice)
+			return 0;
+		if (!fairq_pop(k->fq, &pi, &at))
+			break;
+		if (t0 - at > (double)k->cfg->max_packet_age) {
+			fmt_addr(pi.family, pi.src, c.src, sizeof(c.src));
+			REFUSE(k, &c, shed, "waited %.0f s in the verification "
+			    "queue", t0 - at);
+			t1 = t0;
+			continue;
+		}
+		/* A refusal past mac1 came from someone who knows our public
+		 * key but did not produce a valid knock: that prefix waits
+		 * behind the others for a while (fairq.h). */
+		if (check_sealed(k, &pi, time(NULL), &d) == 0)
+			knock_grant(k, &d, time(NULL));
+		else
+			fairq_penalize(k->fq, &pi, t0);
+		t1 = mono_clock();
+		k->budget -= t1 - t0;
+		k->budget_at = t1;
+		if (t1 - at > k->st.wait_max)
+			k->st.wait_max = t1 - at;
+	}
+	return -1;
 }
 
 void
@@ -275,12 +358,14 @@ knock_log_stats(const struct knock *k)
 
 	log_notice("stats: received %" PRIu64 ", granted %" PRIu64
 	    "; dropped: not udp/ip %" PRIu64 ", size %" PRIu64 ", mac1 %" PRIu64
-	    ", rate(source) %" PRIu64 ", rate(global) %" PRIu64 ", decrypt %"
+	    ", rate(source) %" PRIu64 ", shed %" PRIu64 ", decrypt %"
 	    PRIu64 ", malformed %" PRIu64 ", stale %" PRIu64 ", wrong server %"
 	    PRIu64 ", replay %" PRIu64 ", unknown signer %" PRIu64
 	    ", bad signature %" PRIu64 ", policy %" PRIu64 ", grant failed %"
 	    PRIu64, s->received, s->granted, s->malformed, s->bad_size,
-	    s->bad_mac, s->rate_source, s->rate_global, s->decrypt,
+	    s->bad_mac, s->rate_source, s->shed, s->decrypt,
 	    s->bad_request, s->stale, s->wrong_server, s->replayed,
 	    s->unknown_signer, s->bad_signature, s->policy, s->grant_failed);
+	log_notice("queue: %zu waiting from %zu prefixes; longest wait %.1f ms",
+	    fairq_len(k->fq), fairq_prefixes(k->fq), k->st.wait_max * 1e3);
 }

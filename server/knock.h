@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "fairq.h"
 #include "fw.h"
 #include "keyring.h"
 #include "log.h"
@@ -24,7 +25,7 @@ struct knock_stats {
 	uint64_t	bad_size;
 	uint64_t	bad_mac;
 	uint64_t	rate_source;
-	uint64_t	rate_global;
+	uint64_t	shed;		/* queue full, or waited too long */
 	uint64_t	decrypt;
 	uint64_t	bad_request;
 	uint64_t	stale;
@@ -35,7 +36,12 @@ struct knock_stats {
 	uint64_t	policy;
 	uint64_t	granted;
 	uint64_t	grant_failed;
+	double		wait_max;	/* longest seconds from capture to verdict */
 };
+
+/* At most this many seconds of verification in one go after an idle
+ * spell (the budget's bucket depth). */
+#define KNOCK_BUDGET_MAX	0.2
 
 struct knock {
 	const struct server_config *cfg;
@@ -45,6 +51,9 @@ struct knock {
 	struct access		*acl;
 	struct replay		*rc;
 	struct ratelimit	*rl;
+	struct fairq		*fq;
+	double			 verify_share;	/* of a core, for steps 4-10 */
+	double			 budget, budget_at;	/* seconds; monotonic */
 	struct fw		*fw;
 	struct knock_stats	 st;
 	struct sk_ratelimit	 log_refusals;	/* after mac1: someone who knows pkS */
@@ -78,9 +87,14 @@ int	knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 /* Record the request in the replay cache, then grant. */
 void	knock_grant(struct knock *k, const struct knock_decision *d,
 	    time_t now);
-/* knock_check, then knock_grant. */
-void	knock_handle(struct knock *k, const struct pkt_info *pi, time_t now,
+/* The daemon's path.  knock_receive: steps 1-3, then into the fair queue
+ * (fairq.h).  knock_serve: steps 4-10 and the grant for queued datagrams,
+ * round robin over source prefixes, for at most slice seconds and within
+ * the verification budget (verify_share of a core).  Returns -1 when the
+ * queue is empty, else the seconds until it may be served again. */
+void	knock_receive(struct knock *k, const struct pkt_info *pi,
 	    double mono);
+double	knock_serve(struct knock *k, double slice);
 void	knock_log_stats(const struct knock *k);
 
 #endif

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "crypto.h"
+#include "hash.h"
 #include "ratelimit.h"
 
 struct slot {
@@ -16,14 +17,12 @@ struct slot {
 
 struct ratelimit {
 	double		src_rate, src_burst;
-	double		g_rate, g_burst, g_tokens, g_last;
 	uint64_t	seed;
 	struct slot	slots[RL_SLOTS];
 };
 
 struct ratelimit *
-ratelimit_new(double src_rate, double src_burst, double global_rate,
-    double global_burst)
+ratelimit_new(double src_rate, double src_burst)
 {
 	struct ratelimit *rl;
 
@@ -31,27 +30,9 @@ ratelimit_new(double src_rate, double src_burst, double global_rate,
 		return NULL;
 	rl->src_rate = src_rate;
 	rl->src_burst = src_burst;
-	rl->g_rate = global_rate;
-	rl->g_burst = global_burst;
-	rl->g_tokens = global_burst;
 	/* A secret seed: a spoofer cannot aim many sources at one slot. */
 	crypto_random(&rl->seed, sizeof(rl->seed));
 	return rl;
-}
-
-static uint64_t
-mix(uint64_t seed, const uint8_t *k, size_t n)
-{
-	uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= k[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	h *= 0xbf58476d1ce4e5b9ULL;
-	return h ^ (h >> 31);
 }
 
 static int
@@ -80,7 +61,7 @@ ratelimit_check(struct ratelimit *rl, int family, const uint8_t *addr,
 
 	key[0] = (uint8_t)family;
 	memcpy(key + 1, addr, family == AF_INET ? 4 : 8);	/* v6: the /64 */
-	h = mix(rl->seed, key, sizeof(key));
+	h = sk_hash(rl->seed, key, sizeof(key));
 	for (i = 0; i < RL_PROBE; i++) {
 		s = &rl->slots[(h + i) & (RL_SLOTS - 1)];
 		if (s->used && memcmp(s->key, key, sizeof(key)) == 0)
@@ -98,8 +79,6 @@ ratelimit_check(struct ratelimit *rl, int family, const uint8_t *addr,
 	}
 	if (!take(&s->tokens, &s->last, rl->src_rate, rl->src_burst, now))
 		return RL_SOURCE;
-	if (!take(&rl->g_tokens, &rl->g_last, rl->g_rate, rl->g_burst, now))
-		return RL_GLOBAL;
 	return RL_OK;
 }
 

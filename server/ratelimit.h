@@ -1,7 +1,8 @@
-/* Rate limits applied before any public-key work: a token bucket per
- * source (IPv4 address, IPv6 /64) in a fixed-size table, and a global
- * one.  A full table evicts the stalest source, so memory stays bounded
- * under spoofed floods. */
+/* The per-source rate limit applied before any public-key work: a token
+ * bucket per source (IPv4 address, IPv6 /64) in a fixed-size table.  A
+ * full table evicts the stalest source, so memory stays bounded under
+ * spoofed floods.  What all sources together may spend is bounded by the
+ * verification budget and shared fairly by the queue (fairq.h). */
 #ifndef SK_RATELIMIT_H
 #define SK_RATELIMIT_H
 
@@ -13,13 +14,11 @@
 enum rl_verdict {
 	RL_OK = 0,
 	RL_SOURCE,	/* this source is over its rate */
-	RL_GLOBAL,	/* everyone together is over the global rate */
 };
 
 struct ratelimit;
 
-struct ratelimit *ratelimit_new(double src_rate, double src_burst,
-	    double global_rate, double global_burst);
+struct ratelimit *ratelimit_new(double src_rate, double src_burst);
 enum rl_verdict ratelimit_check(struct ratelimit *rl, int family,
 	    const uint8_t *addr, double now);
 void	ratelimit_free(struct ratelimit *rl);

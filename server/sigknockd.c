@@ -28,6 +28,11 @@
 #define KEYRING_SETTLE_MS	100	/* coalesce a burst of keyring writes */
 #define PRUNE_EVERY_S		60
 #define STATS_EVERY_S		3600
+/* Verification in slices of 2 ms between capture reads, at most half a
+ * core in all: under a flood of sealed datagrams the host stays usable
+ * and the capture buffer keeps being drained. */
+#define SERVE_SLICE_S		0.002
+#define VERIFY_SHARE		0.5
 
 static void
 usage(FILE *f)
@@ -224,7 +229,7 @@ on_packet(void *arg, const struct pkt_info *pi)
 {
 	struct daemon *d = arg;
 
-	knock_handle(&d->k, pi, time(NULL), mono_now());
+	knock_receive(&d->k, pi, mono_now());
 }
 
 static int
@@ -275,11 +280,15 @@ run(struct daemon *d)
 	struct signalfd_siginfo si;
 	double next_prune = mono_now() + PRUNE_EVERY_S;
 	double next_stats = mono_now() + STATS_EVERY_S;
+	double serve_in = -1;
 	time_t exp;
 	int timeout, n;
 
 	for (;;) {
 		double now_m = mono_now(), wake = next_prune;
+
+		if (serve_in >= 0 && now_m + serve_in < wake)
+			wake = now_m + serve_in;
 
 		exp = fw_next_expiry(d->k.fw);
 		if (exp != 0 && now_m + (double)(exp - time(NULL)) < wake)
@@ -330,6 +339,7 @@ run(struct daemon *d)
 			d->reload_at = 0;
 			load_keyring(d, 0);
 		}
+		serve_in = knock_serve(&d->k, SERVE_SLICE_S);
 		fw_expire(d->k.fw, time(NULL));
 		fw_commit(d->k.fw);
 		if (now_m >= next_prune) {
@@ -455,8 +465,10 @@ main(int argc, char **argv)
 	}
 	if (replay_open(d.cfg.state_dir, time(NULL), &d.k.rc) != 0)
 		goto out;
-	if ((d.k.rl = ratelimit_new(5, 10, 500, 1000)) == NULL)
+	if ((d.k.rl = ratelimit_new(5, 10)) == NULL ||
+	    (d.k.fq = fairq_new()) == NULL)
 		goto out;
+	d.k.verify_share = VERIFY_SHARE;
 	if (capture_open(d.cfg.interface, (uint16_t)d.cfg.port, &d.cap) != 0)
 		goto out;
 	fp.n_protected = access_open_ports(d.k.acl, fp.protected,
@@ -498,6 +510,7 @@ out:
 	capture_close(d.cap);
 	fw_close(d.k.fw);
 	ratelimit_free(d.k.rl);
+	fairq_free(d.k.fq);
 	replay_close(d.k.rc);
 	access_free(d.k.acl);
 	keyring_free(d.k.kr);

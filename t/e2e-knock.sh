@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 43
+plan 46
 e2e_setup
 
 # Stealth: capture everything the server sends to the client that would
@@ -139,6 +139,26 @@ sleep 3
 ok "a second knock extends the live grant past its first expiry" can_connect $SRV4 22
 ok "with a single grant in the kernel, not two" test "$(grant_rules)" -eq 1
 wait_for 5 no_grants
+
+# --- a flood that costs verifications, from 200 spoofed /24s ---
+# Each datagram names alice and carries a well-formed signature packet, so
+# the per-source limit does not hold it back; the fair queue must.
+in_cli "$TOOL" flood -s 200 $SRV4 62201 named 6 "$PUB" "$FPR_alice" > "$T/flood.out" &
+fpid=$!
+sleep 1
+n=$(count_log 'accepted ')
+knock -A tcp/22 --timeout 5
+ok "during a named flood from 200 spoofed /24s the user still gets in" wait_log "$n" 'accepted '
+wait "$fpid"
+n=$(count_log 'queue: ')
+kill -USR1 "$pid_daemon"
+wait_log "$n" 'queue: '
+stats=$(grep 'stats: received' "$LOG" | tail -n 1)
+ok "the flood cost verifications (bad signatures counted)" \
+	test "$(echo "$stats" | sed 's/.*bad signature \([0-9]*\).*/\1/')" -gt 0
+ok "and the rest was shed from the queue, not verified" \
+	test "$(echo "$stats" | sed 's/.*shed \([0-9]*\).*/\1/')" -gt 0
+wait_for 6 no_grants
 
 # --- SIGHUP and a restart keep live grants ---
 n=$(count_log 'accepted ')

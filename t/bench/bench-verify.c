@@ -289,7 +289,7 @@ main(int argc, char **argv)
 	if (wire_server_key_init(&k.key, sk) != 0 ||
 	    access_load(path, &k.acl) != 0 ||
 	    replay_open(tmp, time(NULL), &k.rc) != 0 ||
-	    (k.rl = ratelimit_new(1e9, 1e9, 1e9, 1e9)) == NULL)
+	    (k.rl = ratelimit_new(1e9, 1e9)) == NULL)
 		return 1;
 	memset(&pc, 0, sizeof(pc));
 	pc.k = &k;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "crypto.h"
+#include "endian.h"
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
@@ -754,25 +756,60 @@ flood_datagram(const char *kind, const struct sk_server_key *k,
 	return n;
 }
 
-/* flood HOST PORT garbage|sealed|named SECONDS [SERVERPUB [FPR]]: send
- * datagrams as fast as sendmmsg goes for SECONDS; prints how many. */
+/* Fill hdr with an IPv4 + UDP header from a random address in the i-th
+ * of n /24s of 172.16.0.0/12 (n <= 4096) to dst; the kernel fills in the
+ * IPv4 length, id and checksum (raw(7)); UDP checksum 0 means none. */
+static void
+spoof_header(uint8_t hdr[28], unsigned i, const struct sockaddr_in *dst,
+    size_t plen)
+{
+	uint8_t host;
+
+	crypto_random(&host, 1);
+	memset(hdr, 0, 28);
+	hdr[0] = 0x45;
+	hdr[8] = 64;			/* TTL */
+	hdr[9] = IPPROTO_UDP;
+	hdr[12] = 172;
+	hdr[13] = (uint8_t)(16 + (i >> 8));
+	hdr[14] = (uint8_t)i;
+	hdr[15] = (uint8_t)(1 + host % 254);
+	memcpy(hdr + 16, &dst->sin_addr, 4);
+	be16enc(hdr + 20, (uint16_t)(10000 + i));
+	memcpy(hdr + 22, &dst->sin_port, 2);
+	be16enc(hdr + 24, (uint16_t)(8 + plen));
+}
+
+/* flood [-s N] HOST PORT garbage|sealed|named SECONDS [SERVERPUB [FPR]]:
+ * send datagrams as fast as sendmmsg goes for SECONDS; prints how many.
+ * With -s N (IPv4, root) each datagram comes from a random address in
+ * one of N /24s of 172.16.0.0/12 in turn, through a raw socket. */
 static int
 cmd_flood(int argc, char **argv)
 {
 	static uint8_t pool[FLOOD_POOL][SK_DATAGRAM_MAX];
+	static uint8_t hdrs[FLOOD_BATCH][28];
 	static size_t plen[FLOOD_POOL];
 	struct mmsghdr msgs[FLOOD_BATCH];
-	struct iovec iov[FLOOD_BATCH];
+	struct iovec iov[FLOOD_BATCH][2];
 	struct sk_server_key k;
 	struct addrinfo *ai;
 	uint8_t fpr[PGP_FPR_LEN];
 	double t0, secs;
 	unsigned long long sent = 0;
+	unsigned spoof = 0, src = 0;
 	size_t i, next = 0;
 	int fd, r;
 
+	if (argc > 2 && strcmp(argv[1], "-s") == 0) {
+		spoof = (unsigned)atoi(argv[2]);
+		if (spoof < 1 || spoof > 4096)
+			die("-s takes 1 to 4096 prefixes", argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 5)
-		die("usage: flood HOST PORT garbage|sealed|named SECONDS "
+		die("usage: flood [-s N] HOST PORT garbage|sealed|named SECONDS "
 		    "[SERVERPUB [FPR]]", NULL);
 	secs = atof(argv[4]);
 	memset(&k, 0, sizeof(k));
@@ -788,17 +825,33 @@ cmd_flood(int argc, char **argv)
 		plen[i] = flood_datagram(argv[3], &k,
 		    strcmp(argv[3], "named") == 0 ? fpr : NULL, pool[i]);
 	ai = resolve(argv[1], argv[2], SOCK_DGRAM, 0);
-	if ((fd = socket(ai->ai_family, SOCK_DGRAM, 0)) < 0 ||
-	    connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+	if (spoof && ai->ai_family != AF_INET)
+		die("-s needs an IPv4 destination", argv[1]);
+	if (spoof)
+		fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	else
+		fd = socket(ai->ai_family, SOCK_DGRAM, 0);
+	if (fd < 0 || (!spoof && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0))
 		die("socket", strerror(errno));
 	memset(msgs, 0, sizeof(msgs));
 	t0 = now_ms();
 	while (now_ms() - t0 < secs * 1000) {
 		for (i = 0; i < FLOOD_BATCH; i++, next = (next + 1) % FLOOD_POOL) {
-			iov[i].iov_base = pool[next];
-			iov[i].iov_len = plen[next];
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
+			struct msghdr *m = &msgs[i].msg_hdr;
+
+			iov[i][spoof ? 1 : 0] = (struct iovec){ pool[next],
+			    plen[next] };
+			m->msg_iov = iov[i];
+			m->msg_iovlen = 1;
+			if (spoof) {
+				spoof_header(hdrs[i], src, (const struct
+				    sockaddr_in *)ai->ai_addr, plen[next]);
+				src = (src + 1) % spoof;
+				iov[i][0] = (struct iovec){ hdrs[i], 28 };
+				m->msg_iovlen = 2;
+				m->msg_name = ai->ai_addr;
+				m->msg_namelen = ai->ai_addrlen;
+			}
 		}
 		if ((r = sendmmsg(fd, msgs, FLOOD_BATCH, 0)) > 0)
 			sent += (unsigned long long)r;
@@ -814,7 +867,7 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
-	{ "flood", cmd_flood, "HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood" },
+	{ "flood", cmd_flood, "[-s N] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s)" },
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
 	{ "listen", cmd_listen, "ADDR PORT  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
