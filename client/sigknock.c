@@ -33,6 +33,9 @@ struct opts {
 	const char *access;
 	const char *signer;
 	const char *token;
+	const char *credential;
+	const char *fido_device;
+	const char *touch_timeout;
 	const char *timeout;
 	const char *address;	/* IP, or "source" */
 	const char *save_packet;
@@ -47,7 +50,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: sigknock [-n STANZA] [-A PROTO/PORT[,...]] [-a IP | -s] [-p PORT]\n"
-"                [--server-key KEY] [--signer FPR] [--token gpg]\n"
+"                [--server-key KEY] [--signer FPR] [--token gpg|fido2]\n"
+"                [--credential FILE] [--fido-device DEV] [--touch-timeout SECS]\n"
 "                [--timeout SECS] [--test] [--save-packet FILE] [-4|-6] [-v]\n"
 "                [SERVER]\n"
 "\n"
@@ -63,6 +67,12 @@ usage(FILE *f)
 "  --server-key KEY   the server's public key: base64, or a file holding it\n"
 "  --signer FPR       the signing key (default: your first usable one)\n"
 "  --token NAME       signing backend: %s (default gpg)\n"
+"  --credential FILE  fido2: the credential file from 'sigknock-token enroll'\n"
+"                     (default ~/" TOKEN_FIDO2_CREDENTIAL ")\n"
+"  --fido-device DEV  fido2: the security key, e.g. /dev/hidraw3 or\n"
+"                     unix:PATH (default: $" TOKEN_FIDO2_DEVICE_ENV ", else the one\n"
+"                     plugged in, or the one you touch)\n"
+"  --touch-timeout S  fido2: how long to wait for the touch (default %d)\n"
 "  --timeout SECS     how long to ask the port to stay open\n"
 "  --test             build and sign, show the request, send nothing\n"
 "  --save-packet FILE write the datagram to FILE\n"
@@ -71,7 +81,8 @@ usage(FILE *f)
 "  -v                 say what is happening\n"
 "  -h, -V             this help, the version\n"
 "\n"
-"See sigknock(1) and sigknockrc(5).\n", SK_DEFAULT_PORT, token_names());
+"See sigknock(1) and sigknockrc(5).\n", SK_DEFAULT_PORT, token_names(),
+	    TOKEN_FIDO2_TOUCH_S);
 }
 
 /* ~/.sigknockrc: fill what the command line left unset. */
@@ -95,6 +106,9 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "Access", offsetof(struct opts, access) },
 		{ "Signer", offsetof(struct opts, signer) },
 		{ "Token", offsetof(struct opts, token) },
+		{ "Credential", offsetof(struct opts, credential) },
+		{ "FidoDevice", offsetof(struct opts, fido_device) },
+		{ "TouchTimeout", offsetof(struct opts, touch_timeout) },
 		{ "Timeout", offsetof(struct opts, timeout) },
 		{ "Address", offsetof(struct opts, address) },
 	};
@@ -296,11 +310,14 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_SERVER_KEY = 256, OPT_SIGNER, OPT_TOKEN, OPT_TIMEOUT,
-	    OPT_TEST, OPT_SAVE, OPT_RC };
+	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
 		{ "token", required_argument, NULL, OPT_TOKEN },
+		{ "credential", required_argument, NULL, OPT_CRED },
+		{ "fido-device", required_argument, NULL, OPT_FIDO_DEV },
+		{ "touch-timeout", required_argument, NULL, OPT_TOUCH },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "test", no_argument, NULL, OPT_TEST },
 		{ "save-packet", required_argument, NULL, OPT_SAVE },
@@ -339,6 +356,9 @@ main(int argc, char **argv)
 		case OPT_SERVER_KEY: o.server_key = optarg; break;
 		case OPT_SIGNER: o.signer = optarg; break;
 		case OPT_TOKEN: o.token = optarg; break;
+		case OPT_CRED: o.credential = optarg; break;
+		case OPT_FIDO_DEV: o.fido_device = optarg; break;
+		case OPT_TOUCH: o.touch_timeout = optarg; break;
 		case OPT_TIMEOUT: o.timeout = optarg; break;
 		case OPT_TEST: o.test = 1; break;
 		case OPT_SAVE: o.save_packet = optarg; break;
@@ -369,6 +389,9 @@ main(int argc, char **argv)
 	if (o.port != NULL && (parse_uint("port", o.port, 65535, &v) != 0 ||
 	    v == 0))
 		return 2;
+	if (o.touch_timeout != NULL && (parse_uint("touch timeout",
+	    o.touch_timeout, 3600, &v) != 0 || v == 0))
+		return 2;
 	if (crypto_init() != 0)
 		return 1;
 	memset(&sk, 0, sizeof(sk));
@@ -385,6 +408,9 @@ main(int argc, char **argv)
 
 	memset(&to, 0, sizeof(to));
 	to.signer = o.signer;
+	to.credential = o.credential;
+	to.device = o.fido_device;
+	to.touch_timeout = o.touch_timeout != NULL ? atoi(o.touch_timeout) : 0;
 	to.verbose = o.verbose;
 	if (tops->open(&tok, &to, &rq.signer_type, rq.signer_id, &idlen) != 0)
 		goto out;

@@ -6,10 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "err.h"
+#include "fido2.h"
+#include "fido2users.h"
 #include "keyring.h"
 #include "log.h"
 #include "paths.h"
@@ -36,9 +41,11 @@ static const struct {
 	{ "init-server", cmd_init_server, "-o FILE",
 	  "make the server key pair; print its public key" },
 	{ "pubkey", cmd_pubkey, "FILE", "print the public key of a server key file" },
-	{ "add", cmd_add, "FILE...", "add users' OpenPGP public keys (- for stdin)" },
-	{ "revoke", cmd_revoke, "FPR|FILE",
-	  "lock a user out: disable the key, or import its revocation certificate" },
+	{ "add", cmd_add, "FILE...",
+	  "add users' OpenPGP public keys or FIDO2 enrollment records (- for stdin)" },
+	{ "revoke", cmd_revoke, "ID|FILE",
+	  "lock a user out: disable the OpenPGP key FPR, revoke the FIDO2\n"
+	  "                         credential (name or id), or import a revocation" },
 	{ "list", cmd_list, "", "list users, key types and states" },
 };
 
@@ -144,6 +151,152 @@ cmd_pubkey(int argc, char **argv)
 	return 0;
 }
 
+/* Does the input hold FIDO2 enrollment records (text whose first line
+ * that is not blank or a comment starts with "sigknock-fido2")? */
+static int
+is_fido2(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+		    p[i] == '\n'))
+			i++;
+		if (i < len && p[i] == '#') {
+			while (i < len && p[i] != '\n')
+				i++;
+			continue;
+		}
+		return len - i >= 14 && memcmp(p + i, "sigknock-fido2", 14) == 0;
+	}
+	return 0;
+}
+
+static void
+fido2_print(const char *verb, const struct fido2_record *r)
+{
+	uint8_t id[FIDO2_ID_LEN];
+	char sid[17];
+
+	fido2_signer_id(r, id);
+	fido2_short_id(id, sid);
+	printf("%s fido2:%s %s %s (rp %s)\n", verb, sid, fido2_alg_name(r->alg),
+	    r->name, r->rp);
+}
+
+static int
+add_fido2(const char *file, const uint8_t *data, size_t len)
+{
+	struct fido2_record *in, *all, *tmp;
+	struct fido2_parse_err e;
+	struct crypto_pubkey *pk;
+	size_t nin, nall, i, j;
+	int r = 1;
+
+	if (fido2_parse((const char *)data, len, &in, &nin, &e) != 0) {
+		log_err("%s:%u: %s; nothing added", file, e.line, e.why);
+		return 1;
+	}
+	for (i = 0; i < nin; i++) {
+		if (in[i].kind != FIDO2_ENROLLMENT) {
+			log_err("%s:%u: a credential file, the client's; add "
+			    "the enrollment record (FILE.pub) instead; nothing "
+			    "added", file, in[i].line);
+			free(in);
+			return 1;
+		}
+		if (in[i].revoked[0]) {
+			log_err("%s:%u: record is revoked; nothing added", file,
+			    in[i].line);
+			free(in);
+			return 1;
+		}
+		if (fido2_pubkey(&in[i], &pk) != 0) {
+			log_err("%s:%u: public-key is not a valid %s key; "
+			    "nothing added", file, in[i].line,
+			    fido2_alg_name(in[i].alg));
+			free(in);
+			return 1;
+		}
+		crypto_pubkey_free(pk);
+	}
+	if (mkdir(keyring, 0700) != 0 && errno != EEXIST) {
+		log_err("keyring %s: %s", keyring, strerror(errno));
+		free(in);
+		return 1;
+	}
+	if (fido2_users_read(keyring, &all, &nall) != 0) {
+		free(in);
+		return 1;
+	}
+	if ((tmp = realloc(all, (nall + nin) * sizeof(*all))) == NULL) {
+		log_err("out of memory");
+		goto out;
+	}
+	all = tmp;
+	for (i = 0; i < nin; i++) {
+		for (j = 0; j < nall; j++)
+			if (all[j].credlen == in[i].credlen &&
+			    memcmp(all[j].cred, in[i].cred, in[i].credlen) == 0)
+				break;
+		if (j < nall) {
+			log_err("%s:%u: credential of '%s' is already enrolled "
+			    "(as '%s'%s); nothing added", file, in[i].line,
+			    in[i].name, all[j].name, all[j].revoked[0] ?
+			    ", revoked" : "");
+			goto out;
+		}
+		all[nall++] = in[i];
+	}
+	if (fido2_users_write(keyring, all, nall) != 0)
+		goto out;
+	for (i = 0; i < nin; i++)
+		fido2_print("added", &in[i]);
+	r = 0;
+out:
+	free(all);
+	free(in);
+	return r;
+}
+
+/* Revoke the FIDO2 credentials named arg (enrollment name, or an id: the
+ * 16-hex short form or the whole 64).  1 when none matched. */
+static int
+revoke_fido2(const char *arg, int *matched)
+{
+	struct fido2_record *all;
+	uint8_t id[FIDO2_ID_LEN];
+	char hex[2 * FIDO2_ID_LEN + 1], now[32];
+	size_t n, i, k, alen = strlen(arg);
+	time_t t = time(NULL);
+	struct tm tm;
+	int r;
+
+	*matched = 0;
+	if (fido2_users_read(keyring, &all, &n) != 0)
+		return 1;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	for (i = 0; i < n; i++) {
+		fido2_signer_id(&all[i], id);
+		for (k = 0; k < FIDO2_ID_LEN; k++)
+			snprintf(hex + 2 * k, 3, "%02X", id[k]);
+		if (all[i].revoked[0] || !(strcmp(all[i].name, arg) == 0 ||
+		    ((alen == 16 || alen == 64) && strncasecmp(hex, arg,
+		    alen) == 0)))
+			continue;
+		snprintf(all[i].revoked, sizeof(all[i].revoked), "%s", now);
+		(*matched)++;
+	}
+	r = 0;
+	if (*matched > 0 && (r = fido2_users_write(keyring, all, n)) == 0)
+		for (i = 0; i < n; i++)
+			if (strcmp(all[i].revoked, now) == 0)
+				fido2_print("revoked", &all[i]);
+	free(all);
+	return r != 0;
+}
+
 static int
 cmd_add(int argc, char **argv)
 {
@@ -160,7 +313,11 @@ cmd_add(int argc, char **argv)
 			status = 1;
 			continue;
 		}
-		if (keyring_add_keys(keyring, data, len, print_info, verb_added) != 0) {
+		if (is_fido2(data, len)) {
+			if (add_fido2(argv[i], data, len) != 0)
+				status = 1;
+		} else if (keyring_add_keys(keyring, data, len, print_info,
+		    verb_added) != 0) {
 			log_err("%s: nothing added", argv[i]);
 			status = 1;
 		}
@@ -175,13 +332,21 @@ cmd_revoke(int argc, char **argv)
 	const char *arg;
 	uint8_t *data, fpr[PGP_FPR_LEN];
 	size_t len;
-	int r;
+	int r, matched;
 
 	if (argc != 2) {
-		log_err("usage: sigknock-keys revoke FPR|REVOCATION-FILE");
+		log_err("usage: sigknock-keys revoke FPR|FIDO2-NAME|FIDO2-ID|"
+		    "REVOCATION-FILE");
 		return 2;
 	}
 	arg = argv[1];
+	if (revoke_fido2(arg, &matched) != 0)
+		return 1;
+	if (matched > 0) {
+		fprintf(stderr, "sigknock-keys: %d FIDO2 credential%s can no "
+		    "longer knock\n", matched, matched == 1 ? "" : "s");
+		return 0;
+	}
 	if (pgp_fpr_parse(arg, fpr) == 0 && access(arg, F_OK) != 0) {
 		if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X'))
 			arg += 2;
@@ -209,6 +374,34 @@ list_line(void *arg, const struct keyring_info *ki)
 }
 
 static int
+list_fido2(void)
+{
+	struct fido2_record *all;
+	struct crypto_pubkey *pk;
+	uint8_t id[FIDO2_ID_LEN];
+	char sid[17], col[32];
+	size_t n, i;
+
+	if (fido2_users_read(keyring, &all, &n) != 0)
+		return 1;
+	for (i = 0; i < n; i++) {
+		const char *state = all[i].revoked[0] ? "revoked" : "valid";
+
+		if (!all[i].revoked[0] && fido2_pubkey(&all[i], &pk) != 0)
+			state = "invalid";
+		else if (!all[i].revoked[0])
+			crypto_pubkey_free(pk);
+		fido2_signer_id(&all[i], id);
+		fido2_short_id(id, sid);
+		snprintf(col, sizeof(col), "fido2:%s", sid);
+		printf("%-40s %-10s %-14s %s (rp %s)\n", col,
+		    fido2_alg_name(all[i].alg), state, all[i].name, all[i].rp);
+	}
+	free(all);
+	return 0;
+}
+
+static int
 cmd_list(int argc, char **argv)
 {
 	(void)argv;
@@ -223,7 +416,9 @@ cmd_list(int argc, char **argv)
 	}
 	printf("%-40s %-10s %-14s %s\n", "fingerprint", "algorithm", "state",
 	    "user");
-	return keyring_list(keyring, list_line, NULL) == 0 ? 0 : 1;
+	if (keyring_list(keyring, list_line, NULL) != 0)
+		return 1;
+	return list_fido2();
 }
 
 int

@@ -59,6 +59,7 @@ gcry_md_algo(enum sk_hash algo)
 	case SK_HASH_SHA256:	return GCRY_MD_SHA256;
 	case SK_HASH_SHA384:	return GCRY_MD_SHA384;
 	case SK_HASH_SHA512:	return GCRY_MD_SHA512;
+	case SK_HASH_PURE:	break;
 	}
 	return 0;
 }
@@ -71,6 +72,7 @@ hash_name(enum sk_hash algo)
 	case SK_HASH_SHA256:	return "sha256";
 	case SK_HASH_SHA384:	return "sha384";
 	case SK_HASH_SHA512:	return "sha512";
+	case SK_HASH_PURE:	break;
 	}
 	return NULL;
 }
@@ -83,6 +85,7 @@ crypto_hash_len(enum sk_hash algo)
 	case SK_HASH_SHA256:	return SK_SHA256_LEN;
 	case SK_HASH_SHA384:	return SK_SHA384_LEN;
 	case SK_HASH_SHA512:	return SK_SHA512_LEN;
+	case SK_HASH_PURE:	break;
 	}
 	return 0;
 }
@@ -514,6 +517,46 @@ out:
 	return ok;
 }
 
+/* The eight points of order dividing 8 (their canonical encodings; the
+ * x = 0 ones with the sign bit set do not decode).  A public key among
+ * them signs nothing meaningful, and libgcrypt 1.10.1 aborts the process
+ * verifying against the neutral element (found by fuzz-fido2-sig). */
+static int
+ed25519_small_order(const uint8_t q[static 32])
+{
+	static const uint8_t small[8][32] = {
+		{ 0x01 },
+		{ 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		  0xff, 0x7f },
+		{ 0x00 },
+		{ [31] = 0x80 },
+		{ 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c,
+		  0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa,
+		  0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+		  0x03, 0x7a },
+		{ 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c,
+		  0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa,
+		  0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+		  0x03, 0xfa },
+		{ 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3,
+		  0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05,
+		  0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+		  0xfc, 0x05 },
+		{ 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3,
+		  0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05,
+		  0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+		  0xfc, 0x85 },
+	};
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		if (memcmp(q, small[i], 32) == 0)
+			return 1;
+	return 0;
+}
+
 /* Refuse public points that are not on the curve, at load time. */
 static int
 point_on_curve(gcry_sexp_t key)
@@ -546,7 +589,8 @@ crypto_pubkey_ec(struct crypto_pubkey **out, enum sk_pk_alg alg,
 			q++;
 			qlen--;
 		}
-		if (qlen != 32 || !ed25519_point_ok(q))
+		if (qlen != 32 || !ed25519_point_ok(q) ||
+		    ed25519_small_order(q))
 			return SK_ERR_BAD_FIELD;
 		e = gcry_sexp_build(&s, NULL,
 		    "(public-key(ecc(curve Ed25519)(flags eddsa)(q%b)))",
@@ -603,6 +647,13 @@ data_sexp(gcry_sexp_t *out, const struct crypto_pubkey *k, enum sk_hash hash,
 	size_t olen;
 
 	*out = NULL;
+	if (hash == SK_HASH_PURE) {
+		if (k->alg != SK_PK_EDDSA || dlen > SK_PURE_MAX)
+			return SK_ERR_INVALID_ARG;
+		return gcry_sexp_build(out, NULL,
+		    "(data(flags eddsa)(hash-algo sha512)(value %b))",
+		    (int)dlen, digest) == 0 ? 0 : SK_ERR_CRYPTO;
+	}
 	if (hash_name(hash) == NULL || dlen != crypto_hash_len(hash))
 		return SK_ERR_INVALID_ARG;
 	switch (k->alg) {
@@ -857,6 +908,69 @@ out:
 	gcry_sexp_release(sig);
 	gcry_sexp_release(data);
 	return r;
+}
+
+/* Saved form: alg, curve, u16 length and canonical S-expression of the
+ * private key, the same of the public key. */
+int
+crypto_privkey_save(const struct crypto_privkey *k, uint8_t *buf, size_t cap,
+    size_t *len)
+{
+	size_t n1, n2;
+
+	*len = 0;
+	/* With a buffer, gcry_sexp_sprint returns the bytes written, or 0
+	 * when they do not fit. */
+	if (cap < 6)
+		return SK_ERR_NO_SPACE;
+	buf[0] = (uint8_t)k->pub.alg;
+	buf[1] = (uint8_t)k->pub.curve;
+	n1 = gcry_sexp_sprint(k->priv, GCRYSEXP_FMT_CANON, buf + 4, cap - 6);
+	if (n1 == 0 || n1 > 0xffff)
+		goto fail;
+	buf[2] = (uint8_t)(n1 >> 8);
+	buf[3] = (uint8_t)n1;
+	n2 = gcry_sexp_sprint(k->pub.sexp, GCRYSEXP_FMT_CANON, buf + 6 + n1,
+	    cap - 6 - n1);
+	if (n2 == 0 || n2 > 0xffff)
+		goto fail;
+	buf[4 + n1] = (uint8_t)(n2 >> 8);
+	buf[5 + n1] = (uint8_t)n2;
+	*len = 6 + n1 + n2;
+	return 0;
+fail:
+	sk_wipe(buf, cap);
+	return SK_ERR_NO_SPACE;
+}
+
+int
+crypto_privkey_load(struct crypto_privkey **out, const uint8_t *buf,
+    size_t len)
+{
+	struct crypto_privkey *k;
+	size_t n1, n2;
+
+	*out = NULL;
+	if (len < 6)
+		return SK_ERR_TRUNCATED;
+	n1 = (size_t)buf[2] << 8 | buf[3];
+	if (len < 6 + n1)
+		return SK_ERR_TRUNCATED;
+	n2 = (size_t)buf[4 + n1] << 8 | buf[5 + n1];
+	if (len != 6 + n1 + n2)
+		return SK_ERR_BAD_FIELD;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return SK_ERR_ALLOC;
+	k->pub.alg = (enum sk_pk_alg)buf[0];
+	k->pub.curve = (enum sk_curve)buf[1];
+	if (gcry_sexp_new(&k->priv, buf + 4, n1, 0) != 0 ||
+	    gcry_sexp_new(&k->pub.sexp, buf + 6 + n1, n2, 0) != 0 ||
+	    (k->pub.bits = gcry_pk_get_nbits(k->pub.sexp)) == 0) {
+		crypto_privkey_free(k);
+		return SK_ERR_BAD_FIELD;
+	}
+	*out = k;
+	return 0;
 }
 
 void

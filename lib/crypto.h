@@ -14,6 +14,7 @@
 #define SK_SHA384_LEN		48
 #define SK_SHA512_LEN		64
 #define SK_HASH_MAX_LEN		64
+#define SK_PURE_MAX		2048	/* longest message for SK_HASH_PURE */
 #define SK_AEAD_KEY_LEN		32
 #define SK_AEAD_NONCE_LEN	12
 #define SK_AEAD_TAG_LEN		16
@@ -30,6 +31,9 @@ enum sk_hash {
 	SK_HASH_SHA256,
 	SK_HASH_SHA384,
 	SK_HASH_SHA512,
+	/* Not a hash: EdDSA over the message itself, as FIDO2 signs
+	 * authenticatorData || clientDataHash.  EdDSA only. */
+	SK_HASH_PURE,
 };
 size_t	crypto_hash_len(enum sk_hash algo);
 
@@ -131,6 +135,12 @@ int	crypto_pubkey_export(const struct crypto_pubkey *k, uint8_t *a,
 int	crypto_privkey_sign(const struct crypto_privkey *k, enum sk_hash hash,
 	    const uint8_t *digest, size_t digestlen, uint8_t *s1, size_t *s1len,
 	    uint8_t *s2, size_t *s2len, size_t cap);
+/* A private key as bytes (libgcrypt's canonical S-expressions) and back,
+ * for token emulators' state files.  The bytes are secret. */
+int	crypto_privkey_save(const struct crypto_privkey *k, uint8_t *buf,
+	    size_t cap, size_t *len);
+int	crypto_privkey_load(struct crypto_privkey **out, const uint8_t *buf,
+	    size_t len);
 void	crypto_privkey_free(struct crypto_privkey *k);
 
 #endif

@@ -30,6 +30,9 @@ sk_strerror(int code)
 	case SK_ERR_BAD_SIGNATURE:	return "bad signature";
 	case SK_ERR_UNKNOWN_SIGNER:	return "unknown signer";
 	case SK_ERR_KEY_EXPIRED:	return "signer key expired";
+	case SK_ERR_FIDO2_RP:		return "assertion made for another relying party";
+	case SK_ERR_FIDO2_PRESENCE:	return "security key was not touched (user-presence flag clear)";
+	case SK_ERR_FIDO2_COUNTER:	return "sign counter did not increase (cloned security key?)";
 	case SK_ERR_SIGNER_MISMATCH:	return "signature issuer does not match the request's signer";
 	case SK_ERR_GPGME:		return "GnuPG error";
 	case SK_ERR_IO:			return "I/O error";

@@ -32,8 +32,11 @@ enum sk_err {
 	SK_ERR_GPGME = -25,		/* GnuPG/GPGME failure (details logged) */
 	SK_ERR_IO = -26,		/* system call failed (errno logged) */
 	SK_ERR_CRYPTO = -27,		/* libgcrypt failure */
+	SK_ERR_FIDO2_RP = -28,		/* assertion made for another RP id */
+	SK_ERR_FIDO2_PRESENCE = -29,	/* user-presence flag not set */
+	SK_ERR_FIDO2_COUNTER = -30,	/* sign counter did not increase */
 };
-#define SK_ERR_LAST SK_ERR_CRYPTO
+#define SK_ERR_LAST SK_ERR_FIDO2_COUNTER
 
 /* A static, lowercase description of code; never NULL. */
 const char *sk_strerror(int code);

@@ -10,6 +10,7 @@
 
 #include "access.h"
 #include "err.h"
+#include "fido2.h"
 #include "log.h"
 
 struct loader {
@@ -159,14 +160,15 @@ line(void *arg, const struct conf_line *l)
 				u->any = 1;
 			else if (pgp_fpr_parse(items[i], u->fpr) == 0)
 				u->is_fpr = 1;
-			else if (strchr(items[i], '@') != NULL &&
+			else if ((strchr(items[i], '@') != NULL ||
+			    fido2_name_ok(items[i])) &&
 			    strlen(items[i]) < sizeof(u->email))
 				snprintf(u->email, sizeof(u->email), "%s",
 				    items[i]);
 			else
 				return conf_error(l, "'%s' is neither an e-mail "
-				    "address, a 40-digit fingerprint nor *",
-				    items[i]);
+				    "address, a 40-digit fingerprint, a FIDO2 "
+				    "enrollment name nor *", items[i]);
 			r->n_users++;
 		}
 		ld->has_users = 1;
@@ -242,18 +244,19 @@ access_free(struct access *a)
 }
 
 static int
-user_matches(const struct access_user *u, const struct keyring_entry *who)
+user_matches(const struct access_user *u, const struct access_who *who)
 {
 	if (u->any)
 		return 1;
 	if (u->is_fpr)
-		return memcmp(u->fpr, who->fpr, PGP_FPR_LEN) == 0 ||
-		    memcmp(u->fpr, who->primary_fpr, PGP_FPR_LEN) == 0;
-	return strcasecmp(u->email, who->uid) == 0;
+		return who->fpr != NULL && who->primary_fpr != NULL &&
+		    (memcmp(u->fpr, who->fpr, PGP_FPR_LEN) == 0 ||
+		    memcmp(u->fpr, who->primary_fpr, PGP_FPR_LEN) == 0);
+	return strcasecmp(u->email, who->name) == 0;
 }
 
 const struct access_rule *
-access_match(const struct access *a, const struct keyring_entry *who,
+access_match(const struct access *a, const struct access_who *who,
     int family, const uint8_t *src)
 {
 	size_t i, j;

@@ -58,10 +58,19 @@ struct access {
 int	access_load(const char *path, struct access **out);
 void	access_free(struct access *a);
 
+/* Who signed a request, for matching Users: an OpenPGP key (by
+ * fingerprint, or its primary UID's e-mail as name) or a FIDO2
+ * credential (by its enrollment name; no fingerprints). */
+struct access_who {
+	const char	*name;
+	const uint8_t	*fpr;		/* the signing (sub)key, or NULL */
+	const uint8_t	*primary_fpr;	/* or NULL */
+};
+
 /* The first rule whose Users names the signer and whose Source holds the
  * datagram's source address; NULL when none does. */
 const struct access_rule *access_match(const struct access *a,
-	    const struct keyring_entry *who, int family, const uint8_t *src);
+	    const struct access_who *who, int family, const uint8_t *src);
 
 /* 1 when every entry of want is in the rule's Open list. */
 int	access_allows(const struct access_rule *r, const struct sk_access *want,

@@ -44,7 +44,7 @@ fmt_addr(int family, const uint8_t *a, char *out, size_t len)
 /* What to open, after policy: ports, address, timeout. */
 static int
 decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
-    const struct keyring_entry *who, const struct pkt_info *pi,
+    const struct access_who *who, const struct pkt_info *pi,
     const struct access_rule **rule, const struct sk_access **ports,
     size_t *nports, struct fw_rule *base)
 {
@@ -91,6 +91,50 @@ decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
 	return 0;
 }
 
+/* Steps 8-9 for signer type 2: the credential, its assertion (rpIdHash,
+ * user presence, signature), then its sign counter. */
+static int
+check_fido2(struct knock *k, struct knock_who *c, const struct sk_request *rq,
+    const uint8_t *msg, size_t mlen, struct access_who *aw)
+{
+	const struct fido2_user *u;
+	struct fido2_assertion as;
+	uint32_t last;
+	char sid[17] = "?";
+	int r;
+
+	if (rq->signer_id_len == FIDO2_ID_LEN)
+		fido2_short_id(rq->signer_id, sid);
+	snprintf(c->who, sizeof(c->who), "fido2:%s", sid);
+	if ((u = fido2_users_lookup(k->fu, rq->signer_id,
+	    rq->signer_id_len)) == NULL) {
+		REFUSE(k, c, unknown_signer, "unknown FIDO2 credential");
+		return -1;
+	}
+	snprintf(c->who, sizeof(c->who), "%s (fido2:%s)", u->rec.name, sid);
+	if ((r = fido2_verify(u->pk, u->rec.alg, u->rec.rp, rq->sig,
+	    rq->sig_len, msg, mlen, &as)) != 0) {
+		REFUSE(k, c, bad_signature, "%s", sk_strerror(r));
+		return -1;
+	}
+	if (k->fc == NULL ||
+	    (r = fido2_counters_check(k->fc, u->id, as.counter, &last)) != 0) {
+		if (r == SK_ERR_FIDO2_COUNTER) {
+			/* Only the key's holder can sign: never rate-limited. */
+			k->st.bad_signature++;
+			log_warn("refused from %s by %s: sign counter %u is not "
+			    "above %u, the last seen: possibly a cloned "
+			    "security key", c->src, c->who, as.counter, last);
+		} else {
+			REFUSE(k, c, grant_failed, "cannot record the sign "
+			    "counter");
+		}
+		return -1;
+	}
+	*aw = (struct access_who){ u->rec.name, NULL, NULL };
+	return 0;
+}
+
 /* Steps 1-3: size, mac1, per-source rate.  Garbage is only counted; its
  * address is formatted only for debug logs. */
 static int
@@ -133,6 +177,7 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX];
 	struct sk_request rq;
 	const struct keyring_entry *who;
+	struct access_who aw;
 	const struct sk_access *ports;
 	struct knock_who *c = &d->c;
 	char fpr[PGP_FPR_HEX_LEN + 1];
@@ -178,6 +223,11 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 		goto out;
 	}
 	/* 8. signer, 9. signature. */
+	if (rq.signer_type == SK_SIGNER_FIDO2) {
+		if (check_fido2(k, c, &rq, msg, mlen, &aw) != 0)
+			goto out;
+		goto policy;
+	}
 	if (rq.signer_type != SK_SIGNER_OPENPGP) {
 		REFUSE(k, c, unknown_signer, "signer type %u is not accepted "
 		    "by this server", rq.signer_type);
@@ -198,8 +248,10 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	}
 	pgp_fpr_format(who->fpr, fpr);
 	snprintf(c->who, sizeof(c->who), "%s (%s)", who->uid, fpr);
+	aw = (struct access_who){ who->uid, who->fpr, who->primary_fpr };
+policy:
 	/* 10. policy. */
-	if (decide(k, c, &rq, who, pi, &d->rule, &ports, &d->nports,
+	if (decide(k, c, &rq, &aw, pi, &d->rule, &ports, &d->nports,
 	    &d->fr) != 0)
 		goto out;
 	memcpy(d->ports, ports, d->nports * sizeof(d->ports[0]));

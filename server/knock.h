@@ -10,6 +10,8 @@
 
 #include "access.h"
 #include "fairq.h"
+#include "fido2ctr.h"
+#include "fido2users.h"
 #include "fw.h"
 #include "keyring.h"
 #include "log.h"
@@ -48,6 +50,8 @@ struct knock {
 	struct sk_server_key	 key;
 	struct crypto_hmac	*mac1;	/* keyed with key.mac1_key, or NULL */
 	struct keyring		*kr;
+	struct fido2_users	*fu;	/* FIDO2 users, or NULL */
+	struct fido2_counters	*fc;	/* their sign counters (StateDir) */
 	struct access		*acl;
 	struct replay		*rc;
 	struct ratelimit	*rl;

@@ -69,7 +69,7 @@ static void
 keyring_stamp(const char *dir, char *out, size_t len)
 {
 	static const char *files[] = { "pubring.kbx", "pubring.gpg",
-	    "trustdb.gpg" };
+	    "trustdb.gpg", FIDO2_USERS_FILE };
 	char path[PATH_MAX];
 	struct stat st;
 	size_t i, off = 0;
@@ -101,6 +101,7 @@ static int
 load_keyring(struct daemon *d, int force)
 {
 	struct keyring *kr;
+	struct fido2_users *fu;
 	char stamp[512];
 	int r;
 
@@ -112,12 +113,22 @@ load_keyring(struct daemon *d, int force)
 		    d->cfg.keyring, d->k.kr ? d->k.kr->n : 0);
 		return r;
 	}
+	if ((r = fido2_users_load(d->cfg.keyring, &fu)) != 0) {
+		log_err("keyring %s: FIDO2 users not reloaded, keeping %zu "
+		    "keys and %zu FIDO2 credentials", d->cfg.keyring,
+		    d->k.kr ? d->k.kr->n : 0, d->k.fu ? d->k.fu->n : 0);
+		keyring_free(kr);
+		return r;
+	}
 	keyring_free(d->k.kr);
 	d->k.kr = kr;
+	fido2_users_free(d->k.fu);
+	d->k.fu = fu;
 	/* Listing may have touched the trustdb: stamp after it. */
 	keyring_stamp(d->cfg.keyring, d->stamp, sizeof(d->stamp));
-	log_info("keyring %s: %zu signing key%s", d->cfg.keyring, kr->n,
-	    kr->n == 1 ? "" : "s");
+	log_info("keyring %s: %zu signing key%s, %zu FIDO2 credential%s",
+	    d->cfg.keyring, kr->n, kr->n == 1 ? "" : "s", fu->n,
+	    fu->n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -463,7 +474,8 @@ main(int argc, char **argv)
 		log_err("StateDir %s: %s", d.cfg.state_dir, strerror(errno));
 		goto out;
 	}
-	if (replay_open(d.cfg.state_dir, time(NULL), &d.k.rc) != 0)
+	if (replay_open(d.cfg.state_dir, time(NULL), &d.k.rc) != 0 ||
+	    fido2_counters_open(d.cfg.state_dir, &d.k.fc) != 0)
 		goto out;
 	if ((d.k.rl = ratelimit_new(5, 10)) == NULL ||
 	    (d.k.fq = fairq_new()) == NULL)
@@ -497,8 +509,9 @@ main(int argc, char **argv)
 	if (write_pidfile(d.cfg.pid_file) != 0)
 		goto out;
 	log_notice("listening on %s (%s) udp/%ld; firewall %s; %zu signing "
-	    "key%s; %zu replay entr%s", d.cfg.interface, capture_linktype(d.cap),
-	    d.cfg.port, fw_name(d.k.fw), d.k.kr->n, d.k.kr->n == 1 ? "" : "s",
+	    "key%s, %zu FIDO2 credential%s; %zu replay entr%s", d.cfg.interface,
+	    capture_linktype(d.cap), d.cfg.port, fw_name(d.k.fw), d.k.kr->n,
+	    d.k.kr->n == 1 ? "" : "s", d.k.fu->n, d.k.fu->n == 1 ? "" : "s",
 	    replay_count(d.k.rc), replay_count(d.k.rc) == 1 ? "y" : "ies");
 	status = run(&d);
 	unlink(d.cfg.pid_file);
@@ -514,6 +527,8 @@ out:
 	replay_close(d.k.rc);
 	access_free(d.k.acl);
 	keyring_free(d.k.kr);
+	fido2_users_free(d.k.fu);
+	fido2_counters_free(d.k.fc);
 	crypto_hmac_free(d.k.mac1);
 	wire_server_key_wipe(&d.k.key);
 	config_free(&d.cfg);

@@ -37,7 +37,7 @@ e2e_setup() {
 	done
 	cat > "$T/access.conf" <<EOT
 [admins]
-Users      alice@example.com, dave@example.com, erin@example.com, frank@example.com
+Users      alice@example.com, dave@example.com, erin@example.com, frank@example.com${E2E_USERS_EXTRA:+, $E2E_USERS_EXTRA}
 Open       ${E2E_OPEN:-tcp/22, tcp/443}
 Default    tcp/22
 Timeout    ${E2E_TIMEOUT:-3}

@@ -6,6 +6,7 @@
 
 static const struct token_ops *const tokens[] = {
 	&token_gpg_ops,
+	&token_fido2_ops,
 };
 
 const struct token_ops *
@@ -22,5 +23,5 @@ token_find(const char *name)
 const char *
 token_names(void)
 {
-	return "gpg";
+	return "gpg, fido2";
 }

@@ -9,8 +9,17 @@
 
 struct token_opts {
 	const char	*signer;	/* fingerprint or user id; NULL = default key */
+	const char	*credential;	/* fido2: credential file; NULL = default */
+	const char	*device;	/* fido2: device spec; NULL = find it */
+	int		 touch_timeout;	/* fido2: seconds; 0 = default */
 	int		 verbose;
 };
+
+/* fido2: the default credential file (under $HOME), the environment
+ * variable naming a device, the default touch timeout in seconds. */
+#define TOKEN_FIDO2_CREDENTIAL	".sigknock/fido2-credential"
+#define TOKEN_FIDO2_DEVICE_ENV	"SIGKNOCK_FIDO_DEVICE"
+#define TOKEN_FIDO2_TOUCH_S	30
 
 struct token;
 
@@ -26,6 +35,16 @@ struct token_ops {
 };
 
 extern const struct token_ops token_gpg_ops;
+extern const struct token_ops token_fido2_ops;
+
+/* For sigknock-token: read a credential file (errors logged), and make
+ * one assertion over msg into a signature field (PROTOCOL.md 4.2),
+ * checked against the credential's public key. */
+struct fido2_record;
+int	token_fido2_load(const char *path, struct fido2_record *out);
+int	token_fido2_assert(const struct fido2_record *cred, const char *device,
+	    int timeout_s, const uint8_t *msg, size_t len, uint8_t *field,
+	    size_t cap, size_t *fieldlen);
 
 /* The backend called name, or NULL; token_names() lists them. */
 const struct token_ops *token_find(const char *name);

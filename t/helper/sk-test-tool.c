@@ -587,6 +587,34 @@ cmd_flip(int argc, char **argv)
 	return 0;
 }
 
+/* reseal SERVERKEY IN OUT: open the datagram IN with the server's private
+ * key, flip the last bit of its inner request (inside the signature), and
+ * seal it again to the same server: a tampered signature that passes
+ * mac1 and HPKE and reaches the signature check. */
+static int
+cmd_reseal(int argc, char **argv)
+{
+	struct sk_server_key k;
+	uint8_t inner[SK_INNER_MAX], out[SK_DATAGRAM_MAX], *dg;
+	size_t len, ilen, olen;
+
+	if (argc != 4)
+		die("usage: reseal SERVERKEY IN OUT", NULL);
+	if (serverkey_load(argv[1], &k) != 0)
+		die("cannot load the server key", argv[1]);
+	dg = read_file(argv[2], &len);
+	if (datagram_open(&k, dg, len, inner, sizeof(inner), &ilen) != 0 ||
+	    ilen == 0)
+		die("cannot open", argv[2]);
+	inner[ilen - 1] ^= 1;
+	if (datagram_seal(&k, inner, ilen, NULL, out, sizeof(out), &olen) != 0)
+		die("cannot seal", NULL);
+	write_file(argv[3], out, olen);
+	wire_server_key_wipe(&k);
+	free(dg);
+	return 0;
+}
+
 static double
 now_ms(void)
 {
@@ -867,6 +895,7 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
+	{ "reseal", cmd_reseal, "SERVERKEY IN OUT  flip the last bit of the signed request and seal it again" },
 	{ "flood", cmd_flood, "[-s N] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s)" },
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
 	{ "listen", cmd_listen, "ADDR PORT  TCP service for the namespace tests" },

@@ -1,0 +1,40 @@
+/* FIDO2 users, kept beside the GnuPG keyring in one text file of
+ * enrollment records (fido2.h), FIDO2_USERS_FILE.  sigknock-keys edits
+ * it (add, revoke); sigknockd loads the records that are not revoked,
+ * and reloads them when the file changes. */
+#ifndef SK_FIDO2USERS_H
+#define SK_FIDO2USERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "fido2.h"
+
+#define FIDO2_USERS_FILE	"sigknock-fido2"
+
+struct fido2_user {
+	uint8_t			 id[FIDO2_ID_LEN];	/* sorted by this */
+	struct fido2_record	 rec;
+	struct crypto_pubkey	*pk;
+};
+
+struct fido2_users {
+	size_t			 n;
+	struct fido2_user	*u;
+};
+
+/* Read every record of dir's file (none when it does not exist); errors
+ * are logged with file and line. */
+int	fido2_users_read(const char *dir, struct fido2_record **recs,
+	    size_t *n);
+/* Replace the file with these records, atomically. */
+int	fido2_users_write(const char *dir, const struct fido2_record *recs,
+	    size_t n);
+/* The usable users: records not revoked, with their keys. */
+int	fido2_users_load(const char *dir, struct fido2_users **out);
+const struct fido2_user *fido2_users_lookup(const struct fido2_users *fu,
+	    const uint8_t *id, size_t len);
+void	fido2_users_free(struct fido2_users *fu);
+
+#endif
