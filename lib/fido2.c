@@ -446,6 +446,23 @@ check_sig(const struct crypto_pubkey *pk, enum fido2_alg alg,
 	    r, rlen, s, slen);
 }
 
+/* Decode the field and read flags and counter from authData. */
+static int
+decode(const uint8_t *field, size_t fieldlen, const uint8_t **ad,
+    size_t *adlen, const uint8_t **sig, size_t *siglen,
+    struct fido2_assertion *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = fido2_sig_decode(field, fieldlen, ad, adlen, sig,
+	    siglen)) != 0)
+		return rc;
+	out->flags = (*ad)[32];
+	out->counter = be32dec(*ad + 33);
+	return 0;
+}
+
 int
 fido2_check_sig(const struct crypto_pubkey *pk, enum fido2_alg alg,
     const uint8_t *field, size_t fieldlen, const uint8_t *msg, size_t msglen,
@@ -455,12 +472,9 @@ fido2_check_sig(const struct crypto_pubkey *pk, enum fido2_alg alg,
 	size_t adlen, siglen;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if ((rc = fido2_sig_decode(field, fieldlen, &ad, &adlen, &sig,
-	    &siglen)) != 0)
+	if ((rc = decode(field, fieldlen, &ad, &adlen, &sig, &siglen,
+	    out)) != 0)
 		return rc;
-	out->flags = ad[32];
-	out->counter = be32dec(ad + 33);
 	return check_sig(pk, alg, ad, adlen, sig, siglen, msg, msglen);
 }
 
@@ -474,16 +488,13 @@ fido2_verify(const struct crypto_pubkey *pk, enum fido2_alg alg,
 	size_t adlen, siglen;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if ((rc = fido2_sig_decode(field, fieldlen, &ad, &adlen, &sig,
-	    &siglen)) != 0)
+	if ((rc = decode(field, fieldlen, &ad, &adlen, &sig, &siglen,
+	    out)) != 0)
 		return rc;
 	if ((rc = crypto_sha256(rp, strlen(rp), rp_hash)) != 0)
 		return rc;
 	if (memcmp(ad, rp_hash, 32) != 0)
 		return SK_ERR_FIDO2_RP;
-	out->flags = ad[32];
-	out->counter = be32dec(ad + 33);
 	if (!(out->flags & FIDO2_FLAG_UP))
 		return SK_ERR_FIDO2_PRESENCE;
 	return check_sig(pk, alg, ad, adlen, sig, siglen, msg, msglen);
