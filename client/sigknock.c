@@ -36,6 +36,8 @@ struct opts {
 	const char *credential;
 	const char *fido_device;
 	const char *touch_timeout;
+	char	*owned[32];	/* values copied from ~/.sigknockrc */
+	size_t	 n_owned;
 	const char *timeout;
 	const char *address;	/* IP, or "source" */
 	const char *save_packet;
@@ -129,9 +131,25 @@ rc_line(void *arg, const struct conf_line *l)
 	if (!rc->in_want)
 		return 0;
 	field = (const char **)(void *)((char *)rc->o + keys[i].off);
-	if (*field == NULL && (*field = strdup(l->value)) == NULL)
+	if (*field != NULL)
+		return 0;
+	if (rc->o->n_owned == sizeof(rc->o->owned) / sizeof(rc->o->owned[0]) ||
+	    (rc->o->owned[rc->o->n_owned] = strdup(l->value)) == NULL)
 		return SK_ERR_ALLOC;
+	*field = rc->o->owned[rc->o->n_owned++];
 	return 0;
+}
+
+static struct opts *opts_owner;
+
+/* Every return from main leaves through here. */
+static void
+opts_at_exit(void)
+{
+	if (opts_owner == NULL)
+		return;
+	while (opts_owner->n_owned > 0)
+		free(opts_owner->owned[--opts_owner->n_owned]);
 }
 
 /* The stanza -n NAME, else one named like SERVER; then [default]. */
@@ -326,7 +344,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o;
+	static struct opts o;	/* static: opts_at_exit frees its strings */
 	struct sk_server_key sk;
 	struct sk_request rq;
 	const struct token_ops *tops;
@@ -341,6 +359,8 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.family = AF_UNSPEC;
+	opts_owner = &o;
+	atexit(opts_at_exit);
 	sk_log_init("sigknock", 1, LOG_NOTICE);
 	while ((c = getopt_long(argc, argv, "n:A:a:sp:46vhV", longopts,
 	    NULL)) != -1) {

@@ -133,7 +133,8 @@ fido2_users_load(const char *dir, struct fido2_users **out)
 		fu->n++;
 	}
 	free(recs);
-	qsort(fu->u, fu->n, sizeof(*fu->u), cmp_user);
+	if (fu->n > 1)
+		qsort(fu->u, fu->n, sizeof(*fu->u), cmp_user);
 	*out = fu;
 	return 0;
 }
