@@ -36,6 +36,8 @@ struct opts {
 	const char *credential;
 	const char *fido_device;
 	const char *touch_timeout;
+	const char *reader;
+	const char *pin_fd;
 	char	*owned[32];	/* values copied from ~/.sigknockrc */
 	size_t	 n_owned;
 	const char *timeout;
@@ -52,7 +54,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: sigknock [-n STANZA] [-A PROTO/PORT[,...]] [-a IP | -s] [-p PORT]\n"
-"                [--server-key KEY] [--signer FPR] [--token gpg|fido2]\n"
+"                [--server-key KEY] [--signer FPR] [--token gpg|card|fido2]\n"
+"                [--reader NAME] [--pin-fd N]\n"
 "                [--credential FILE] [--fido-device DEV] [--touch-timeout SECS]\n"
 "                [--timeout SECS] [--test] [--save-packet FILE] [-4|-6] [-v]\n"
 "                [SERVER]\n"
@@ -69,6 +72,10 @@ usage(FILE *f)
 "  --server-key KEY   the server's public key: base64, or a file holding it\n"
 "  --signer FPR       the signing key (default: your first usable one)\n"
 "  --token NAME       signing backend: %s (default gpg)\n"
+"  --reader NAME      card: the PC/SC reader (a prefix of its name; default:\n"
+"                     the first holding an OpenPGP card)\n"
+"  --pin-fd N         gpg, card: read the PIN from file descriptor N\n"
+"                     (default: pinentry for gpg, the terminal for card)\n"
 "  --credential FILE  fido2: the credential file from 'sigknock-token enroll'\n"
 "                     (default ~/" TOKEN_FIDO2_CREDENTIAL ")\n"
 "  --fido-device DEV  fido2: the security key, e.g. /dev/hidraw3 or\n"
@@ -111,6 +118,7 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "Credential", offsetof(struct opts, credential) },
 		{ "FidoDevice", offsetof(struct opts, fido_device) },
 		{ "TouchTimeout", offsetof(struct opts, touch_timeout) },
+		{ "Reader", offsetof(struct opts, reader) },
 		{ "Timeout", offsetof(struct opts, timeout) },
 		{ "Address", offsetof(struct opts, address) },
 	};
@@ -328,7 +336,8 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_SERVER_KEY = 256, OPT_SIGNER, OPT_TOKEN, OPT_TIMEOUT,
-	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH };
+	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
+	    OPT_READER, OPT_PIN_FD };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -336,6 +345,8 @@ main(int argc, char **argv)
 		{ "credential", required_argument, NULL, OPT_CRED },
 		{ "fido-device", required_argument, NULL, OPT_FIDO_DEV },
 		{ "touch-timeout", required_argument, NULL, OPT_TOUCH },
+		{ "reader", required_argument, NULL, OPT_READER },
+		{ "pin-fd", required_argument, NULL, OPT_PIN_FD },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "test", no_argument, NULL, OPT_TEST },
 		{ "save-packet", required_argument, NULL, OPT_SAVE },
@@ -379,6 +390,8 @@ main(int argc, char **argv)
 		case OPT_CRED: o.credential = optarg; break;
 		case OPT_FIDO_DEV: o.fido_device = optarg; break;
 		case OPT_TOUCH: o.touch_timeout = optarg; break;
+		case OPT_READER: o.reader = optarg; break;
+		case OPT_PIN_FD: o.pin_fd = optarg; break;
 		case OPT_TIMEOUT: o.timeout = optarg; break;
 		case OPT_TEST: o.test = 1; break;
 		case OPT_SAVE: o.save_packet = optarg; break;
@@ -409,6 +422,8 @@ main(int argc, char **argv)
 	if (o.port != NULL && (parse_uint("port", o.port, 65535, &v) != 0 ||
 	    v == 0))
 		return 2;
+	if (o.pin_fd != NULL && parse_uint("pin fd", o.pin_fd, 1023, &v) != 0)
+		return 2;
 	if (o.touch_timeout != NULL && (parse_uint("touch timeout",
 	    o.touch_timeout, 3600, &v) != 0 || v == 0))
 		return 2;
@@ -431,6 +446,8 @@ main(int argc, char **argv)
 	to.credential = o.credential;
 	to.device = o.fido_device;
 	to.touch_timeout = o.touch_timeout != NULL ? atoi(o.touch_timeout) : 0;
+	to.reader = o.reader;
+	to.pin_fd = o.pin_fd != NULL ? atoi(o.pin_fd) : -1;
 	to.verbose = o.verbose;
 	if (tops->open(&tok, &to, &rq.signer_type, rq.signer_id, &idlen) != 0)
 		goto out;

@@ -32,6 +32,11 @@ sk_strerror(int code)
 	case SK_ERR_KEY_EXPIRED:	return "signer key expired";
 	case SK_ERR_FIDO2_RP:		return "assertion made for another relying party";
 	case SK_ERR_FIDO2_PRESENCE:	return "security key was not touched (user-presence flag clear)";
+	case SK_ERR_CARD:		return "smart card error";
+	case SK_ERR_CARD_BUSY:		return "card held by another program";
+	case SK_ERR_PIN:		return "wrong PIN";
+	case SK_ERR_PIN_BLOCKED:	return "PIN blocked";
+	case SK_ERR_TOUCH:		return "no touch in time";
 	case SK_ERR_FIDO2_COUNTER:	return "sign counter did not increase (cloned security key?)";
 	case SK_ERR_SIGNER_MISMATCH:	return "signature issuer does not match the request's signer";
 	case SK_ERR_GPGME:		return "GnuPG error";

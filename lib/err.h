@@ -35,8 +35,13 @@ enum sk_err {
 	SK_ERR_FIDO2_RP = -28,		/* assertion made for another RP id */
 	SK_ERR_FIDO2_PRESENCE = -29,	/* user-presence flag not set */
 	SK_ERR_FIDO2_COUNTER = -30,	/* sign counter did not increase */
+	SK_ERR_CARD = -31,		/* smart card or reader failure (logged) */
+	SK_ERR_CARD_BUSY = -32,		/* card held by another program */
+	SK_ERR_PIN = -33,		/* wrong PIN */
+	SK_ERR_PIN_BLOCKED = -34,	/* PIN blocked: no tries left */
+	SK_ERR_TOUCH = -35,		/* no touch in time, or refused */
 };
-#define SK_ERR_LAST SK_ERR_FIDO2_COUNTER
+#define SK_ERR_LAST SK_ERR_TOUCH
 
 /* A static, lowercase description of code; never NULL. */
 const char *sk_strerror(int code);

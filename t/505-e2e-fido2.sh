@@ -47,7 +47,7 @@ ok "enroll an EdDSA credential from a key that gives no attestation" \
 ok "enroll refuses to replace a credential file" sh -c "! '$B/sigknock-token' --fido-device '$DEV' enroll --name x -o '$T/es.cred' 2>/dev/null"
 token list > "$T/o" 2>&1
 ok "sigknock-token list shows the authenticator" grep -q "fido.sock: FIDO2 authenticator" "$T/o"
-ok "sigknock-token test signs and verifies" sh -c "'$B/sigknock-token' --fido-device '$DEV' test --credential '$T/ed.cred' | grep -q 'signed and verified'"
+ok "sigknock-token test signs and verifies" sh -c "'$B/sigknock-token' --fido-device '$DEV' test --token fido2 --credential '$T/ed.cred' | grep -q 'signed and checked'"
 
 # --- the admin adds the enrollment records ---
 printf 'sigknock-fido2 enrollment v1\nname bad\nrp sigknock\nalg rsa\n' > "$T/bad.pub"

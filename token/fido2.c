@@ -25,8 +25,9 @@ struct token {
 	int			 timeout_s;
 };
 
-int
-token_fido2_load(const char *path, struct fido2_record *out)
+/* Read a credential file (errors logged). */
+static int
+load(const char *path, struct fido2_record *out)
 {
 	struct fido2_record *recs;
 	struct fido2_parse_err e;
@@ -78,7 +79,7 @@ fido2_open(struct token **out, const struct token_opts *o,
 	else
 		snprintf(t->path, sizeof(t->path), "%s/" TOKEN_FIDO2_CREDENTIAL,
 		    home ? home : ".");
-	if (token_fido2_load(t->path, &t->cred) != 0) {
+	if (load(t->path, &t->cred) != 0) {
 		free(t);
 		return SK_ERR_IO;
 	}
@@ -96,8 +97,10 @@ fido2_open(struct token **out, const struct token_opts *o,
 	return 0;
 }
 
-int
-token_fido2_assert(const struct fido2_record *cred, const char *device,
+/* One assertion over msg into a signature field (PROTOCOL.md 4.2),
+ * checked against the credential's public key. */
+static int
+assert_once(const struct fido2_record *cred, const char *device,
     int timeout_s, const uint8_t *msg, size_t len, uint8_t *field,
     size_t cap, size_t *fieldlen)
 {
@@ -171,7 +174,7 @@ static int
 fido2_sign(struct token *t, const uint8_t *msg, size_t len, uint8_t *sig,
     size_t cap, size_t *siglen)
 {
-	return token_fido2_assert(&t->cred, t->device, t->timeout_s, msg, len,
+	return assert_once(&t->cred, t->device, t->timeout_s, msg, len,
 	    sig, cap, siglen);
 }
 

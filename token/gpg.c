@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pgp.h"
 #include "token.h"
+#include "wipe.h"
 #include "wire.h"
 
 struct token {
@@ -20,7 +21,31 @@ struct token {
 	gpgme_key_t	 key;
 	uint8_t		 fpr[PGP_FPR_LEN];
 	char		 fpr_hex[2 * PGP_FPR_LEN + 1];
+	int		 pin_fd;
+	char		 pin[TOKEN_PIN_MAX];
 };
+
+/* With --pin-fd: gpg-agent asks through loopback; the PIN (or passphrase)
+ * is read from the descriptor once.  A second request means the first
+ * was wrong: give up instead of looping. */
+static gpgme_error_t
+pin_cb(void *hook, const char *uid_hint, const char *info, int prev_was_bad,
+    int fd)
+{
+	struct token *t = hook;
+
+	(void)uid_hint;
+	(void)info;
+	if (prev_was_bad)
+		return gpg_error(GPG_ERR_BAD_PIN);
+	if (t->pin[0] == '\0' && token_read_pin(t->pin_fd, "", t->pin,
+	    sizeof(t->pin)) != 0)
+		return gpg_error(GPG_ERR_CANCELED);
+	if (gpgme_io_writen(fd, t->pin, strlen(t->pin)) != 0 ||
+	    gpgme_io_writen(fd, "\n", 1) != 0)
+		return gpg_error(GPG_ERR_CANCELED);
+	return 0;
+}
 
 /* One line for the user about a GnuPG failure. */
 static int
@@ -82,6 +107,17 @@ gpg_open(struct token **out, const struct token_opts *o, uint8_t *type,
 		goto fail;
 	}
 	gpgme_set_armor(t->ctx, 0);
+	t->pin_fd = o->pin_fd;
+	if (o->pin_fd >= 0) {
+		if ((err = gpgme_set_pinentry_mode(t->ctx,
+		    GPGME_PINENTRY_MODE_LOOPBACK)) != 0) {
+			r = gpg_error_msg("cannot use --pin-fd (is "
+			    "allow-loopback-pinentry off in gpg-agent.conf?)",
+			    err);
+			goto fail;
+		}
+		gpgme_set_passphrase_cb(t->ctx, pin_cb, t);
+	}
 	if ((err = gpgme_op_keylist_start(t->ctx, o->signer, 1)) != 0) {
 		r = gpg_error_msg("cannot list secret keys", err);
 		goto fail;
@@ -202,6 +238,7 @@ gpg_close(struct token *t)
 		return;
 	gpgme_key_unref(t->key);
 	gpgme_release(t->ctx);
+	sk_wipe(t->pin, sizeof(t->pin));
 	free(t);
 }
 

@@ -1,9 +1,9 @@
-/* sigknock-token: security keys for sigknock.
+/* sigknock-token: OpenPGP cards and FIDO2 security keys for sigknock.
  *
- *   sigknock-token [--fido-device DEV] list
- *   sigknock-token [--fido-device DEV] enroll [--alg es256|eddsa]
- *	[--rp ID] [--name NAME] [--touch-timeout S] -o FILE
- *   sigknock-token [--fido-device DEV] test [--credential FILE]
+ *   sigknock-token list
+ *   sigknock-token status [--reader NAME]
+ *   sigknock-token enroll [--alg es256|eddsa] [--rp ID] [--name NAME] -o FILE
+ *   sigknock-token test [--token card|gpg|fido2] [--keyring DIR] ...
  */
 #include "config.h"
 
@@ -21,6 +21,10 @@
 #include "err.h"
 #include "fido2.h"
 #include "fido2dev.h"
+#include "fido2users.h"
+#include "keyring.h"
+#include "opcard.h"
+#include "pgp.h"
 #include "log.h"
 #include "token.h"
 #include "wipe.h"
@@ -32,18 +36,27 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: sigknock-token [--fido-device DEV] list\n"
-"       sigknock-token [--fido-device DEV] enroll [--alg es256|eddsa]\n"
-"                      [--rp ID] [--name NAME] [--touch-timeout S] -o FILE\n"
-"       sigknock-token [--fido-device DEV] test [--credential FILE]\n"
-"                      [--touch-timeout S]\n"
+"usage: sigknock-token list\n"
+"       sigknock-token status [--reader NAME]\n"
+"       sigknock-token enroll [--alg es256|eddsa] [--rp ID] [--name NAME]\n"
+"                      [--fido-device DEV] [--touch-timeout S] -o FILE\n"
+"       sigknock-token test [--token card|gpg|fido2] [--keyring DIR]\n"
+"                      [--reader NAME] [--pin-fd N] [--signer FPR]\n"
+"                      [--credential FILE] [--fido-device DEV]\n"
 "\n"
-"  list     the FIDO2 security keys this machine sees\n"
+"  list     the smart-card readers with their OpenPGP cards (serial,\n"
+"           maker, signature key, algorithm, counter, touch policy), and\n"
+"           the FIDO2 security keys\n"
+"  status   one OpenPGP card in full\n"
 "  enroll   make a FIDO2 credential (touch the key): writes FILE, the\n"
 "           credential file for sigknock(1), and FILE.pub, the enrollment\n"
 "           record for the server's 'sigknock-keys add'\n"
-"  test     sign a test message with the credential and check it\n"
+"  test     sign a test message with a token (default: card) and verify\n"
+"           it as a server with the keyring DIR would (without --keyring:\n"
+"           against the token's own public key); shows the time taken\n"
 "\n"
+"  --reader NAME      a PC/SC reader (a prefix of its name)\n"
+"  --pin-fd N         read the card PIN from file descriptor N\n"
 "  --fido-device DEV  /dev/hidrawN or unix:PATH (default: $"
 	    TOKEN_FIDO2_DEVICE_ENV ",\n"
 "                     else the one plugged in, or the one you touch)\n"
@@ -78,6 +91,67 @@ write_new(const char *path, const char *text, mode_t mode)
 	return 0;
 }
 
+static const char *
+uif_name(int uif)
+{
+	switch (uif) {
+	case 0: return "off";
+	case 1: return "on";
+	case 2: return "fixed";
+	}
+	return "none";
+}
+
+static void
+list_reader(void *arg, const char *reader, const struct opcard_info *ci)
+{
+	char fpr[PGP_FPR_HEX_LEN + 1];
+
+	(void)arg;
+	if (ci == NULL) {
+		printf("%s: no OpenPGP card\n", reader);
+		return;
+	}
+	pgp_fpr_format(ci->sig_fpr, fpr);
+	printf("%s: OpenPGP card %s (%s), signature key %s (%s), counter %u, "
+	    "touch %s\n", reader, ci->serial, ci->manufacturer,
+	    ci->has_sig_key ? fpr : "none", ci->sig_algo, ci->counter,
+	    uif_name(ci->uif));
+}
+
+static int
+cmd_status(const char *reader)
+{
+	struct opcard *c;
+	struct opcard_info ci;
+	char fpr[PGP_FPR_HEX_LEN + 1], when[32];
+	time_t t;
+	struct tm tm;
+	int i;
+
+	if (opcard_open(reader, &c, &ci) != 0)
+		return 1;
+	opcard_close(c);
+	pgp_fpr_format(ci.sig_fpr, fpr);
+	t = (time_t)ci.sig_created;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("reader ............: %s\napplication ID ....: ", ci.reader);
+	for (i = 0; i < 16; i++)
+		printf("%02X", ci.aid[i]);
+	printf("\nversion ...........: %u.%u\nmanufacturer ......: %s\n"
+	    "serial ............: %s\ncardholder ........: %s\n"
+	    "signature key .....: %s\n  algorithm .......: %s\n"
+	    "  created .........: %s\nsignature counter .: %u\n"
+	    "touch policy ......: %s\nPIN tries left ....: %d (admin PIN: "
+	    "%d)\nPIN per signature .: %s\n", ci.version >> 8,
+	    ci.version & 0xff, ci.manufacturer, ci.serial, ci.name,
+	    ci.has_sig_key ? fpr : "none", ci.sig_algo,
+	    ci.has_sig_key ? when : "-", ci.counter, uif_name(ci.uif),
+	    ci.pw1_tries, ci.pw3_tries, ci.pw1_per_signature ? "yes" : "no");
+	return 0;
+}
+
 static int
 cmd_list(const char *device)
 {
@@ -85,11 +159,13 @@ cmd_list(const char *device)
 	fido_dev_t *dev;
 	size_t n = 0, i;
 
+	if (opcard_list(list_reader, NULL) != 0)
+		printf("(no smart-card readers to list)\n");
 	fido_init(FIDO_DISABLE_U2F_FALLBACK);
 	if ((device = fido2dev_choose(device, NULL)) != NULL) {
 		if (fido2dev_open(device, 5, &dev) != 0)
 			return 1;
-		printf("%s: FIDO2 %s\n", device, fido_dev_is_fido2(dev) ?
+		printf("fido2 %s: FIDO2 %s\n", device, fido_dev_is_fido2(dev) ?
 		    "authenticator" : "device (U2F only)");
 		fido2dev_close(dev);
 		return 0;
@@ -101,7 +177,7 @@ cmd_list(const char *device)
 	for (i = 0; i < n; i++) {
 		const fido_dev_info_t *di = fido_dev_info_ptr(list, i);
 
-		printf("%s: %s %s (%04x:%04x)\n", fido_dev_info_path(di),
+		printf("fido2 %s: %s %s (%04x:%04x)\n", fido_dev_info_path(di),
 		    fido_dev_info_manufacturer_string(di),
 		    fido_dev_info_product_string(di),
 		    (unsigned)fido_dev_info_vendor(di),
@@ -240,32 +316,73 @@ out:
 	return status;
 }
 
+/* Verify sig over msg as a server with keyring dir would. */
 static int
-cmd_test(const char *device, const char *path, int timeout_s)
+verify_as_server(const char *dir, uint8_t type, const uint8_t *id,
+    size_t idlen, const uint8_t *sig, size_t siglen, const uint8_t *msg,
+    size_t mlen, char *who, size_t whocap)
 {
-	struct fido2_record cred;
-	struct timespec t0, t1;
-	uint8_t msg[64], field[SK_SIG_MAX];
-	char def[4096];
-	const char *home = getenv("HOME");
-	size_t len;
+	const struct keyring_entry *e;
+	const struct fido2_user *u;
+	struct fido2_users *fu;
+	struct fido2_assertion as;
+	struct keyring *kr;
+	int r;
 
-	if (path == NULL) {
-		snprintf(def, sizeof(def), "%s/" TOKEN_FIDO2_CREDENTIAL,
-		    home ? home : ".");
-		path = def;
+	if (type == SK_SIGNER_FIDO2) {
+		if ((r = fido2_users_load(dir, &fu)) != 0)
+			return r;
+		if ((u = fido2_users_lookup(fu, id, idlen)) == NULL)
+			r = SK_ERR_UNKNOWN_SIGNER;
+		else if ((r = fido2_verify(u->pk, u->rec.alg, u->rec.rp, sig,
+		    siglen, msg, mlen, &as)) == 0)
+			snprintf(who, whocap, "%s", u->rec.name);
+		fido2_users_free(fu);
+		return r;
 	}
-	if (token_fido2_load(path, &cred) != 0)
-		return 1;
+	if ((r = keyring_load(dir, &kr)) != 0)
+		return r;
+	if ((r = keyring_verify(kr, id, idlen, sig, siglen, msg, mlen,
+	    time(NULL), 60, &e)) == 0)
+		snprintf(who, whocap, "%s", e->uid);
+	keyring_free(kr);
+	return r;
+}
+
+static int
+cmd_test(const char *token, const char *keyring, struct token_opts *o)
+{
+	const struct token_ops *ops;
+	struct token *t = NULL;
+	struct timespec t0, t1;
+	uint8_t msg[64], sig[SK_SIG_MAX], id[64], type;
+	char who[KEYRING_UID_MAX] = "";
+	size_t idlen, siglen;
+	int r;
+
+	if ((ops = token_find(token)) == NULL) {
+		log_err("unknown token '%s' (%s)", token, token_names());
+		return 2;
+	}
 	memcpy(msg, "sigknock-token test", 19);
 	crypto_random(msg + 19, sizeof(msg) - 19);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (token_fido2_assert(&cred, device, timeout_s, msg, sizeof(msg),
-	    field, sizeof(field), &len) != 0)
+	if (ops->open(&t, o, &type, id, &idlen) != 0)
+		return 1;
+	r = ops->sign(t, msg, sizeof(msg), sig, sizeof(sig), &siglen);
+	ops->close(t);
+	if (r != 0)
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("'%s' (%s, rp %s): signed and verified in %.0f ms (touch "
-	    "included)\n", cred.name, fido2_alg_name(cred.alg), cred.rp,
+	if (keyring != NULL && (r = verify_as_server(keyring, type, id, idlen,
+	    sig, siglen, msg, sizeof(msg), who, sizeof(who))) != 0) {
+		log_err("signed, but the keyring %s does not accept it: %s",
+		    keyring, sk_strerror(r));
+		return 1;
+	}
+	printf("%s: signed%s%s%s in %.0f ms (PIN and touch included)\n",
+	    token, keyring ? ", verified as " : " and checked", keyring ? who :
+	    "", keyring ? " by the keyring" : "",
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
@@ -274,7 +391,8 @@ cmd_test(const char *device, const char *path, int timeout_s)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_DEV = 256, OPT_ALG, OPT_RP, OPT_NAME, OPT_CRED, OPT_TOUCH };
+	enum { OPT_DEV = 256, OPT_ALG, OPT_RP, OPT_NAME, OPT_CRED, OPT_TOUCH,
+	    OPT_READER, OPT_PIN_FD, OPT_TOKEN, OPT_KEYRING, OPT_SIGNER };
 	static const struct option longopts[] = {
 		{ "fido-device", required_argument, NULL, OPT_DEV },
 		{ "alg", required_argument, NULL, OPT_ALG },
@@ -282,13 +400,23 @@ main(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "credential", required_argument, NULL, OPT_CRED },
 		{ "touch-timeout", required_argument, NULL, OPT_TOUCH },
+		{ "reader", required_argument, NULL, OPT_READER },
+		{ "pin-fd", required_argument, NULL, OPT_PIN_FD },
+		{ "token", required_argument, NULL, OPT_TOKEN },
+		{ "keyring", required_argument, NULL, OPT_KEYRING },
+		{ "signer", required_argument, NULL, OPT_SIGNER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = NULL, *alg = "es256", *rp = DEFAULT_RP;
 	const char *name = getenv("USER"), *out = NULL, *cred = NULL, *cmd;
+	const char *token = "card", *keyring = NULL;
+	struct token_opts to;
 	int c, timeout_s = TOKEN_FIDO2_TOUCH_S;
+
+	memset(&to, 0, sizeof(to));
+	to.pin_fd = -1;
 
 	sk_log_init("sigknock-token", 1, LOG_NOTICE);
 	/* Options may come before or after the command. */
@@ -299,6 +427,17 @@ main(int argc, char **argv)
 		case OPT_RP: rp = optarg; break;
 		case OPT_NAME: name = optarg; break;
 		case OPT_CRED: cred = optarg; break;
+		case OPT_READER: to.reader = optarg; break;
+		case OPT_TOKEN: token = optarg; break;
+		case OPT_KEYRING: keyring = optarg; break;
+		case OPT_SIGNER: to.signer = optarg; break;
+		case OPT_PIN_FD:
+			if ((to.pin_fd = atoi(optarg)) < 0 || optarg[0] < '0' ||
+			    optarg[0] > '9') {
+				log_err("--pin-fd takes a file descriptor number");
+				return 2;
+			}
+			break;
 		case OPT_TOUCH:
 			if ((timeout_s = atoi(optarg)) <= 0 || timeout_s > 3600) {
 				log_err("--touch-timeout takes 1 to 3600 seconds");
@@ -320,8 +459,14 @@ main(int argc, char **argv)
 		return 1;
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list(device);
-	if (strcmp(cmd, "test") == 0)
-		return cmd_test(device, cred, timeout_s);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(to.reader);
+	if (strcmp(cmd, "test") == 0) {
+		to.credential = cred;
+		to.device = device;
+		to.touch_timeout = timeout_s;
+		return cmd_test(token, keyring, &to);
+	}
 	if (strcmp(cmd, "enroll") == 0) {
 		if (out == NULL) {
 			log_err("enroll needs -o FILE (the credential file to "
@@ -334,6 +479,6 @@ main(int argc, char **argv)
 		}
 		return cmd_enroll(device, alg, rp, name, out, timeout_s);
 	}
-	log_err("unknown command '%s' (list, enroll, test)", cmd);
+	log_err("unknown command '%s' (list, status, enroll, test)", cmd);
 	return 2;
 }

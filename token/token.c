@@ -6,6 +6,7 @@
 
 static const struct token_ops *const tokens[] = {
 	&token_gpg_ops,
+	&token_card_ops,
 	&token_fido2_ops,
 };
 
@@ -23,5 +24,5 @@ token_find(const char *name)
 const char *
 token_names(void)
 {
-	return "gpg, fido2";
+	return "gpg, card, fido2";
 }

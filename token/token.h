@@ -12,8 +12,17 @@ struct token_opts {
 	const char	*credential;	/* fido2: credential file; NULL = default */
 	const char	*device;	/* fido2: device spec; NULL = find it */
 	int		 touch_timeout;	/* fido2: seconds; 0 = default */
+	const char	*reader;	/* card: PC/SC reader name prefix */
+	int		 pin_fd;	/* gpg, card: read the PIN here; -1 = ask */
 	int		 verbose;
 };
+
+#define TOKEN_PIN_MAX	128
+
+/* A PIN from fd (one line); when fd is -1, from a pinentry program
+ * ($SIGKNOCK_PINENTRY, else pinentry on PATH; prompt is its description),
+ * else from the terminal with echo off.  The caller wipes pin. */
+int	token_read_pin(int fd, const char *prompt, char *pin, size_t cap);
 
 /* fido2: the default credential file (under $HOME), the environment
  * variable naming a device, the default touch timeout in seconds. */
@@ -36,15 +45,8 @@ struct token_ops {
 
 extern const struct token_ops token_gpg_ops;
 extern const struct token_ops token_fido2_ops;
+extern const struct token_ops token_card_ops;
 
-/* For sigknock-token: read a credential file (errors logged), and make
- * one assertion over msg into a signature field (PROTOCOL.md 4.2),
- * checked against the credential's public key. */
-struct fido2_record;
-int	token_fido2_load(const char *path, struct fido2_record *out);
-int	token_fido2_assert(const struct fido2_record *cred, const char *device,
-	    int timeout_s, const uint8_t *msg, size_t len, uint8_t *field,
-	    size_t cap, size_t *fieldlen);
 
 /* The backend called name, or NULL; token_names() lists them. */
 const struct token_ops *token_find(const char *name);

@@ -587,6 +587,24 @@ cmd_flip(int argc, char **argv)
 	return 0;
 }
 
+/* Open the datagram in file path with the server key in keyfile: the
+ * inner request in inner (SK_INNER_MAX), *ilen; the key stays in *k. */
+static void
+open_datagram(const char *keyfile, const char *path, struct sk_server_key *k,
+    uint8_t *inner, size_t *ilen)
+{
+	uint8_t *dg;
+	size_t len;
+
+	if (serverkey_load(keyfile, k) != 0)
+		die("cannot load the server key", keyfile);
+	dg = read_file(path, &len);
+	if (datagram_open(k, dg, len, inner, SK_INNER_MAX, ilen) != 0 ||
+	    *ilen == 0)
+		die("cannot open", path);
+	free(dg);
+}
+
 /* reseal SERVERKEY IN OUT: open the datagram IN with the server's private
  * key, flip the last bit of its inner request (inside the signature), and
  * seal it again to the same server: a tampered signature that passes
@@ -595,23 +613,41 @@ static int
 cmd_reseal(int argc, char **argv)
 {
 	struct sk_server_key k;
-	uint8_t inner[SK_INNER_MAX], out[SK_DATAGRAM_MAX], *dg;
-	size_t len, ilen, olen;
+	uint8_t inner[SK_INNER_MAX], out[SK_DATAGRAM_MAX];
+	size_t ilen, olen;
 
 	if (argc != 4)
 		die("usage: reseal SERVERKEY IN OUT", NULL);
-	if (serverkey_load(argv[1], &k) != 0)
-		die("cannot load the server key", argv[1]);
-	dg = read_file(argv[2], &len);
-	if (datagram_open(&k, dg, len, inner, sizeof(inner), &ilen) != 0 ||
-	    ilen == 0)
-		die("cannot open", argv[2]);
+	open_datagram(argv[1], argv[2], &k, inner, &ilen);
 	inner[ilen - 1] ^= 1;
 	if (datagram_seal(&k, inner, ilen, NULL, out, sizeof(out), &olen) != 0)
 		die("cannot seal", NULL);
 	write_file(argv[3], out, olen);
 	wire_server_key_wipe(&k);
-	free(dg);
+	return 0;
+}
+
+/* unseal SERVERKEY IN MSG SIG: open the datagram IN with the server's
+ * private key and write the signed message and the signature field, for
+ * checking the signature with another verifier (gpg). */
+static int
+cmd_unseal(int argc, char **argv)
+{
+	struct sk_server_key k;
+	struct sk_request rq;
+	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX];
+	size_t ilen, mlen;
+
+	if (argc != 5)
+		die("usage: unseal SERVERKEY IN MSG SIG", NULL);
+	open_datagram(argv[1], argv[2], &k, inner, &ilen);
+	if (request_decode(inner, ilen, &rq) != 0 ||
+	    request_signed_message(inner, rq.signed_len, msg, sizeof(msg),
+	    &mlen) != 0)
+		die("cannot decode", argv[2]);
+	write_file(argv[3], msg, mlen);
+	write_file(argv[4], rq.sig, rq.sig_len);
+	wire_server_key_wipe(&k);
 	return 0;
 }
 
@@ -895,6 +931,7 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
+	{ "unseal", cmd_unseal, "SERVERKEY IN MSG SIG  write a datagram's signed message and signature" },
 	{ "reseal", cmd_reseal, "SERVERKEY IN OUT  flip the last bit of the signed request and seal it again" },
 	{ "flood", cmd_flood, "[-s N] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s)" },
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },

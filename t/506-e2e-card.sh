@@ -1,0 +1,152 @@
+#!/bin/sh
+# OpenPGP cards end to end (root, network namespaces, nftables): real
+# pcscd (vpcd driver), scdaemon, gpg-agent and GPGME; the card chip is the
+# in-tree emulator.  Ed25519 and RSA-2048 card keys knock through the gpg
+# token (GPGME, gpg-agent, scdaemon) and through the direct PC/SC card
+# token; gpg verifies what the card token signs; wrong PIN, no card,
+# touch refused, a card held by scdaemon; sigknock-token list and status.
+. "$srcdir/t/tap.sh"
+. "$srcdir/t/lib-gpg.sh"
+. "$srcdir/t/lib-netns.sh"
+. "$srcdir/t/lib-e2e.sh"
+. "$srcdir/t/lib-card.sh"
+require_netns
+require_card
+require_cmd nft
+FW=nftables
+E2E_USERS_EXTRA="edcard@example.com, rsacard@example.com"
+
+plan 37
+e2e_setup
+card_pcscd || bail "private pcscd did not start"
+ED="Virtual PCD 00 00" RSA="Virtual PCD 00 01"
+printf '123456\n' > "$T/pin"
+printf '654321\n' > "$T/badpin"
+TOKEN=$B/sigknock-token
+
+# --- provisioning: keys made in software, moved to the cards ---
+ok "an Ed25519 card is inserted" card_insert ed 40001 --serial CAFE0001
+card_gpg_home "$T/edu" "$ED"
+f=$(gpg_genkey "edcard <edcard@example.com>" ed25519 sign) || bail "edcard key"
+FPR_ed=$f
+gpg --export edcard@example.com > "$T/edcard.pgp"
+ok "keytocard puts the Ed25519 key on the card (not left in software)" card_keytocard "$FPR_ed" CAFE0001
+ok "an RSA-2048 card is inserted in the second reader" card_insert rsa 40002 --serial CAFE0002 --rsa
+card_gpg_home "$T/rsau" "$RSA"
+f=$(gpg_genkey "rsacard <rsacard@example.com>" rsa2048 sign) || bail "rsacard key"
+FPR_rsa=$f
+gpg --export rsacard@example.com > "$T/rsacard.pgp"
+ok "keytocard puts the RSA-2048 key on the card" card_keytocard "$FPR_rsa" CAFE0002
+GNUPGHOME=$T/users
+"$B/sigknock-keys" -k "$T/keyring" add "$T/edcard.pgp" "$T/rsacard.pgp" >/dev/null 2>&1
+ok "sigknockd starts" daemon_start
+
+# --- sigknock-token list and status ---
+"$TOKEN" list > "$T/list" 2>&1
+ok "list: the Ed25519 card with serial, key, algorithm, counter, touch" \
+	grep -q "^$ED: OpenPGP card CAFE0001 (test card), signature key $FPR_ed (ed25519), counter 0, touch off" "$T/list"
+ok "list: the RSA card" grep -q "^$RSA: OpenPGP card CAFE0002 (test card), signature key $FPR_rsa (rsa2048)" "$T/list"
+"$TOKEN" status --reader "$RSA" > "$T/status" 2>&1
+ok "status: one card in full" sh -c "grep -q 'serial ............: CAFE0002' '$T/status' &&
+	grep -q 'signature key .....: $FPR_rsa' '$T/status' && grep -q 'algorithm .......: rsa2048' '$T/status' &&
+	grep -q 'touch policy ......: off' '$T/status' && grep -q 'PIN tries left ....: 3' '$T/status'"
+
+counter() { "$TOKEN" status --reader "$1" 2>/dev/null | sed -n 's/^signature counter .: //p'; }
+tries() { "$TOKEN" status --reader "$1" 2>/dev/null | sed -n 's/^PIN tries left ....: \([0-9]*\).*/\1/p'; }
+
+# --- knocks through GnuPG (gpg-agent, scdaemon), PIN by --pin-fd ---
+for k in ed rsa; do
+	eval "home=\$T/${k}u fpr=\$FPR_$k reader=\$$(echo $k | tr a-z A-Z)"
+	n=$(count_log "accepted ${k}card@example.com")
+	c0=$(counter "$reader")
+	GNUPGHOME=$home in_cli "$B/sigknock" --server-key "$PUB" --pin-fd 3 \
+		-A tcp/22 $SRV4 3<"$T/pin" >/dev/null 2>&1
+	ok "gpg token, $k card key: the knock is accepted" wait_log "$n" "accepted ${k}card@example.com"
+	ok "gpg token, $k card key: the card signed (counter $c0 -> $((c0 + 1)))" test "$(counter "$reader")" -eq $((c0 + 1))
+	wait_for 6 no_grants
+	GNUPGHOME=$home gpgconf --kill all
+done
+
+# --- knocks straight over PC/SC: no GnuPG on the client ---
+for k in ed rsa; do
+	eval "reader=\$$(echo $k | tr a-z A-Z)"
+	n=$(count_log "accepted ${k}card@example.com")
+	c0=$(counter "$reader")
+	in_cli env GNUPGHOME=/nonexistent "$B/sigknock" --token card --reader "$reader" \
+		--server-key "$PUB" --pin-fd 3 -A tcp/22 --save-packet "$T/$k.pkt" $SRV4 3<"$T/pin" >/dev/null 2>&1
+	ok "card token, $k: the knock is accepted" wait_log "$n" "accepted ${k}card@example.com"
+	ok "card token, $k: the port opens" wait_for 2 can_connect $SRV4 22
+	ok "card token, $k: the card signed (counter $c0 -> $((c0 + 1)))" test "$(counter "$reader")" -eq $((c0 + 1))
+	"$TOOL" unseal "$T/server.key" "$T/$k.pkt" "$T/$k.msg" "$T/$k.sig"
+	ok "card token, $k: gpg verifies the same signature" \
+		sh -c "gpg --homedir '$T/keyring' --verify '$T/$k.sig' '$T/$k.msg' 2>&1 | grep -q 'Good signature'"
+	wait_for 6 no_grants
+done
+
+# --- the PIN from a pinentry (Assuan), as GnuPG asks it ---
+cat > "$T/pinentry" <<EOT
+#!/bin/sh
+echo "OK a pinentry for the test"
+while read -r cmd rest; do
+	case \$cmd in
+	SETDESC) echo "\$rest" >> "$T/pinentry.log"; echo OK ;;
+	GETPIN) echo "D 12%33456"; echo OK ;;
+	BYE) echo OK; exit 0 ;;
+	*) echo OK ;;
+	esac
+done
+EOT
+chmod +x "$T/pinentry"
+n=$(count_log 'accepted edcard@example.com')
+in_cli env SIGKNOCK_PINENTRY="$T/pinentry" "$B/sigknock" --token card --reader "$ED" \
+	--server-key "$PUB" -A tcp/22 $SRV4 </dev/null >/dev/null 2>&1
+ok "card token, PIN from pinentry (percent-encoded): accepted" wait_log "$n" 'accepted edcard@example.com'
+ok "the pinentry was told which card and how many tries are left" \
+	grep -q "PIN for card CAFE0001 (3 tries left)" "$T/pinentry.log"
+wait_for 6 no_grants
+
+# --- errors ---
+c0=$(counter "$ED")
+n=$(count_log 'refused from\|accepted ')
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 \
+	-A tcp/22 $SRV4 3<"$T/badpin" > "$T/o" 2>&1
+ok "wrong PIN: a clear error with the tries left" grep -q "wrong PIN for card CAFE0001 (2 tries left)" "$T/o"
+is "$(tries "$ED")" 2 "the card's retry counter went down"
+is "$(counter "$ED")" "$c0" "nothing was signed"
+sleep 0.5
+is "$(count_log 'refused from\|accepted ')" "$n" "and no datagram was sent"
+GNUPGHOME=$T/edu in_cli "$B/sigknock" --server-key "$PUB" --pin-fd 3 -A tcp/22 $SRV4 3<"$T/badpin" > "$T/o" 2>&1
+ok "wrong PIN through gpg: a clear error" grep -q "wrong passphrase or PIN" "$T/o"
+GNUPGHOME=$T/edu gpgconf --kill all
+is "$(tries "$ED")" 1 "(the card's retry counter went down again)"
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 --test $SRV4 3<"$T/pin" >/dev/null 2>&1
+is "$(tries "$ED")" 3 "the right PIN resets it"
+
+# Held exclusively by an scdaemon that lacks pcsc-shared.
+gpg_home "$T/excl"
+printf 'disable-ccid\nreader-port %s\n' "$RSA" > "$T/excl/scdaemon.conf"
+GNUPGHOME=$T/excl gpg --card-status >/dev/null 2>&1
+in_cli "$B/sigknock" --token card --reader "$RSA" --server-key "$PUB" --pin-fd 3 --test $SRV4 3<"$T/pin" > "$T/o" 2>&1
+ok "a card held by scdaemon: says so, and how to share it" grep -q "pcsc-shared" "$T/o"
+GNUPGHOME=$T/excl gpgconf --kill all
+
+# Touch: the signature key's touch policy on.
+card_remove ed
+ok "the card is gone from list" sh -c "! '$TOKEN' list 2>/dev/null | grep -q CAFE0001"
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 --test $SRV4 3<"$T/pin" > "$T/o" 2>&1
+ok "no card: a clear error" grep -q "no card in the reader\|no OpenPGP card" "$T/o"
+card_insert ed 40001 --serial CAFE0001 --uif on --touch-delay 300
+ok "list shows the touch policy" sh -c "'$TOKEN' list | grep -q 'CAFE0001.*touch on'"
+n=$(count_log 'accepted edcard@example.com')
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 \
+	-A tcp/22 $SRV4 3<"$T/pin" > "$T/o" 2>&1
+ok "touch on: the client asks for the touch" grep -q "Touch your security key" "$T/o"
+ok "and the knock is accepted" wait_log "$n" 'accepted edcard@example.com'
+wait_for 6 no_grants
+card_remove ed
+card_insert ed 40001 --serial CAFE0001 --touch-delay 300 --touch-deny
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 \
+	-A tcp/22 $SRV4 3<"$T/pin" > "$T/o" 2>&1
+ok "touch refused: a clear error" grep -q "no touch in time" "$T/o"
+ok "sigknock-token test verifies as the server's keyring would" sh -c \
+	"'$TOKEN' test --reader '$RSA' --pin-fd 3 --keyring '$T/keyring' 3<'$T/pin' | grep -q 'verified as rsacard@example.com by the keyring'"
