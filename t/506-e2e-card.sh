@@ -14,9 +14,9 @@ require_netns
 require_card
 require_cmd nft
 FW=nftables
-E2E_USERS_EXTRA="edcard@example.com, rsacard@example.com"
+E2E_USERS_EXTRA="edcard@example.com, rsacard@example.com, gencard@example.com"
 
-plan 37
+plan 42
 e2e_setup
 card_pcscd || bail "private pcscd did not start"
 ED="Virtual PCD 00 00" RSA="Virtual PCD 00 01"
@@ -31,12 +31,14 @@ f=$(gpg_genkey "edcard <edcard@example.com>" ed25519 sign) || bail "edcard key"
 FPR_ed=$f
 gpg --export edcard@example.com > "$T/edcard.pgp"
 ok "keytocard puts the Ed25519 key on the card (not left in software)" card_keytocard "$FPR_ed" CAFE0001
-ok "an RSA-2048 card is inserted in the second reader" card_insert rsa 40002 --serial CAFE0002 --rsa
+ok "an RSA-2048 card (chaining, no extended APDUs) is inserted in the second reader" \
+	card_insert rsa 40002 --serial CAFE0002 --rsa --chaining-only
 card_gpg_home "$T/rsau" "$RSA"
 f=$(gpg_genkey "rsacard <rsacard@example.com>" rsa2048 sign) || bail "rsacard key"
 FPR_rsa=$f
 gpg --export rsacard@example.com > "$T/rsacard.pgp"
 ok "keytocard puts the RSA-2048 key on the card" card_keytocard "$FPR_rsa" CAFE0002
+ok "(its 282-byte key template came by command chaining)" grep -q "chained command DB of" "$T/card.log"
 GNUPGHOME=$T/users
 "$B/sigknock-keys" -k "$T/keyring" add "$T/edcard.pgp" "$T/rsacard.pgp" >/dev/null 2>&1
 ok "sigknockd starts" daemon_start
@@ -150,3 +152,31 @@ in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 
 ok "touch refused: a clear error" grep -q "no touch in time" "$T/o"
 ok "sigknock-token test verifies as the server's keyring would" sh -c \
 	"'$TOKEN' test --reader '$RSA' --pin-fd 3 --keyring '$T/keyring' 3<'$T/pin' | grep -q 'verified as rsacard@example.com by the keyring'"
+
+# --- on-card key generation (GENERATE ASYMMETRIC KEY PAIR), PIN change ---
+card_remove ed
+card_insert gen 40001 --serial CAFE0003 --pins 12345678:12345678
+printf '12345678\n' > "$T/genpin"
+card_gpg_home "$T/genu" "$ED"
+printf 'pinentry-mode loopback\n' > "$T/genu/gpg.conf"	# generate refuses --batch
+printf 'admin\ngenerate\nn\n0\ny\ngencard\ngencard@example.com\n\nO\nquit\n' |
+	gpg --no-tty --pinentry-mode loopback --passphrase 12345678 --command-fd 0 \
+	--status-fd 1 --card-edit > "$T/gen.out" 2>&1
+ok "gpg generates keys on the card" sh -c "gpg -K --with-colons gencard@example.com 2>/dev/null |
+	awk -F: '/^sec/ { print \$15; exit }' | grep -qx D276000124010304FFFFCAFE00030000"
+gpg --export gencard@example.com > "$T/gencard.pgp"
+GNUPGHOME=$T/genu gpgconf --kill all
+"$B/sigknock-keys" -k "$T/keyring" add "$T/gencard.pgp" >/dev/null 2>&1
+sleep 1
+n=$(count_log 'accepted gencard@example.com')
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 \
+	-A tcp/22 $SRV4 3<"$T/genpin" >/dev/null 2>&1
+ok "a key generated on the card knocks" wait_log "$n" 'accepted gencard@example.com'
+printf 'admin\npasswd\n1\nq\nquit\n' | GNUPGHOME=$T/genu gpg --no-tty --pinentry-mode loopback \
+	--passphrase 12345678 --command-fd 0 --status-fd 1 --card-edit > "$T/pw.out" 2>&1
+ok "gpg changes the PIN (CHANGE REFERENCE DATA)" grep -q "SC_OP_SUCCESS" "$T/pw.out"
+GNUPGHOME=$T/genu gpgconf --kill all
+printf 'admin\npasswd\n1\nq\nquit\n' | GNUPGHOME=$T/genu gpg --no-tty --pinentry-mode loopback \
+	--passphrase 99999999 --command-fd 0 --status-fd 1 --card-edit > "$T/pw.out" 2>&1
+is "$(tries "$ED")" 2 "a PIN change with the wrong PIN costs a try"
+GNUPGHOME=$T/genu gpgconf --kill all

@@ -7,6 +7,7 @@
  *
  *   sk-card-emu --vpcd HOST:PORT --state FILE [--touch-delay MS]
  *	[--touch-deny] [--serial HEX8] [--rsa] [--uif on|off]
+ *	[--pins PW1:PW3] [--chaining-only]
  *
  * Implements SELECT; GET DATA for every object `gpg --card-status` reads;
  * VERIFY for PW1 (81, 82) and PW3 with retry counters; CHANGE REFERENCE
@@ -19,7 +20,10 @@
  * pressed.  The whole card lives in the state file (private keys too: a
  * test artifact).  New cards have PW1 123456 and PW3 12345678, and
  * Ed25519 key attributes, or with --rsa RSA-2048 ones (as a YubiKey
- * comes; GnuPG 2.2 changes ECC attributes itself, not ECC to RSA).
+ * comes; GnuPG 2.2 changes ECC attributes itself, not ECC to RSA);
+ * --pins sets a new card's PINs (on-card generation through gpg's
+ * loopback pinentry needs PW1 = PW3); --chaining-only advertises command
+ * chaining but not extended APDUs, so that long commands come chained.
  */
 #include "config.h"
 
@@ -50,7 +54,9 @@ static const uint8_t ATR[] = {
 	0x3b, 0x8a, 0x01, 0x00, 0x31, 0xc5, 0x73, 0xc0, 0x01, 0xc0, 0x05,
 	0x90, 0x00, 0x98,
 };
-static const uint8_t HIST[] = {
+/* Historical bytes: compact TLV 73, third byte 0x80 = command chaining,
+ * 0x40 = extended Lc/Le (--chaining-only clears it). */
+static uint8_t HIST[] = {
 	0x00, 0x31, 0xc5, 0x73, 0xc0, 0x01, 0xc0, 0x05, 0x90, 0x00,
 };
 /* key import, PW1 status changeable, algorithm attributes changeable;
@@ -78,6 +84,7 @@ struct key {
 static struct {
 	const char	*state;
 	int		 touch_ms, touch_deny, rsa, uif;
+	const char	*pins;
 	uint8_t		 serial[4];
 	/* persisted */
 	char		 pw1[128], pw3[128];
@@ -179,6 +186,11 @@ state_default(void)
 
 	strcpy(C.pw1, "123456");
 	strcpy(C.pw3, "12345678");
+	if (C.pins != NULL && strchr(C.pins, ':') != NULL) {
+		snprintf(C.pw1, sizeof(C.pw1), "%.*s",
+		    (int)(strchr(C.pins, ':') - C.pins), C.pins);
+		snprintf(C.pw3, sizeof(C.pw3), "%s", strchr(C.pins, ':') + 1);
+	}
 	C.tries1 = C.tries3 = 3;
 	for (i = 0; i < 3; i++) {
 		const uint8_t *a = C.rsa ? ATTR_RSA2048 : i == DEC ?
@@ -419,7 +431,8 @@ get_do(unsigned tag, struct out *o)
 			static const uint8_t ext[] = { 0x02, 0x02, 0x08, 0x00,
 			    0x02, 0x02, 0x08, 0x00 };
 
-			tlv(&in, 0x7f66, ext, sizeof(ext));
+			if (HIST[6] & 0x40)
+				tlv(&in, 0x7f66, ext, sizeof(ext));
 		}
 		{
 			uint8_t dd[512];
@@ -1034,6 +1047,8 @@ apdu(const uint8_t *a, size_t len, uint8_t *r)
 		lc += C.chainlen;
 		data = C.chain;
 		C.chainlen = 0;
+		fprintf(stderr, "sk-card-emu: chained command %02X of %zu "
+		    "bytes\n", ins, lc);
 	}
 	sw = command(ins, p1, p2, data, lc, &o);
 	C.resplen = o.n;
@@ -1104,6 +1119,10 @@ main(int argc, char **argv)
 			C.touch_deny = 1;
 		else if (strcmp(argv[i], "--rsa") == 0)
 			C.rsa = 1;
+		else if (strcmp(argv[i], "--pins") == 0 && i + 1 < argc)
+			C.pins = argv[++i];
+		else if (strcmp(argv[i], "--chaining-only") == 0)
+			HIST[6] = 0x80;
 		else if (strcmp(argv[i], "--uif") == 0 && i + 1 < argc)
 			C.uif = strcmp(argv[++i], "on") == 0 ? 1 : 2;
 		else if (strcmp(argv[i], "--serial") == 0 && i + 1 < argc) {
@@ -1116,7 +1135,8 @@ main(int argc, char **argv)
 		} else
 			die("usage: sk-card-emu --vpcd HOST:PORT --state FILE "
 			    "[--touch-delay MS] [--touch-deny] [--serial HEX8] "
-			    "[--rsa] [--uif on|off]",
+			    "[--rsa] [--uif on|off] [--pins PW1:PW3] "
+			    "[--chaining-only]",
 			    NULL);
 	}
 	if (vpcd == NULL || C.state == NULL)
