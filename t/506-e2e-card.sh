@@ -16,7 +16,7 @@ require_cmd nft
 FW=nftables
 E2E_USERS_EXTRA="edcard@example.com, rsacard@example.com, gencard@example.com"
 
-plan 42
+plan 43
 e2e_setup
 card_pcscd || bail "private pcscd did not start"
 ED="Virtual PCD 00 00" RSA="Virtual PCD 00 01"
@@ -150,6 +150,21 @@ card_insert ed 40001 --serial CAFE0001 --touch-delay 300 --touch-deny
 in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 \
 	-A tcp/22 $SRV4 3<"$T/pin" > "$T/o" 2>&1
 ok "touch refused: a clear error" grep -q "no touch in time" "$T/o"
+card_remove ed
+card_insert ed 40001 --serial CAFE0001 --uif on --touch-delay 3000
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 \
+	--test $SRV4 3<"$T/pin" > "$T/o" 2>&1 &
+knock_pid=$!
+sleep 1.5
+# Pulled out, not card_remove: listing would wait for the client's
+# transaction to end.
+kill "$pid_card_ed"
+wait "$knock_pid"
+wait_for 5 card_count_is 1
+sed 's/^/# client: /' "$T/o"
+ok "the card pulled out while it waits for the touch: says so" \
+	grep -q "no answer: no card in the reader, or it was removed" "$T/o"
+card_insert ed 40001 --serial CAFE0001
 ok "sigknock-token test verifies as the server's keyring would" sh -c \
 	"'$TOKEN' test --reader '$RSA' --pin-fd 3 --keyring '$T/keyring' 3<'$T/pin' | grep -q 'verified as rsacard@example.com by the keyring'"
 

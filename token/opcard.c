@@ -73,7 +73,10 @@ xfer(struct opcard *c, const uint8_t *apdu, size_t len, uint8_t *resp,
 			return SK_ERR_CARD;
 		}
 		if (n < 2) {
-			log_err("card: a response without a status word");
+			/* What the vpcd driver, and some readers, give when
+			 * the card goes away in the middle of a command. */
+			log_err("card: no answer: no card in the reader, or it "
+			    "was removed");
 			return SK_ERR_CARD;
 		}
 		*sw = (unsigned)buf[n - 2] << 8 | buf[n - 1];
