@@ -16,7 +16,7 @@ require_cmd nft
 FW=nftables
 E2E_USERS_EXTRA="edcard@example.com, rsacard@example.com, gencard@example.com"
 
-plan 43
+plan 47
 e2e_setup
 card_pcscd || bail "private pcscd did not start"
 ED="Virtual PCD 00 00" RSA="Virtual PCD 00 01"
@@ -145,6 +145,12 @@ in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 
 ok "touch on: the client asks for the touch" grep -q "Touch your security key" "$T/o"
 ok "and the knock is accepted" wait_log "$n" 'accepted edcard@example.com'
 wait_for 6 no_grants
+n=$(count_log 'accepted edcard@example.com')
+GNUPGHOME=$T/edu in_cli "$B/sigknock" --server-key "$PUB" --pin-fd 3 -A tcp/22 $SRV4 3<"$T/pin" > "$T/o" 2>&1
+ok "touch on, through gpg: the client asks for the touch too" grep -q "Touch your security key" "$T/o"
+ok "(and that knock is accepted)" wait_log "$n" 'accepted edcard@example.com'
+GNUPGHOME=$T/edu gpgconf --kill all
+wait_for 6 no_grants
 card_remove ed
 card_insert ed 40001 --serial CAFE0001 --touch-delay 300 --touch-deny
 in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 \
@@ -195,3 +201,9 @@ printf 'admin\npasswd\n1\nq\nquit\n' | GNUPGHOME=$T/genu gpg --no-tty --pinentry
 	--passphrase 99999999 --command-fd 0 --status-fd 1 --card-edit > "$T/pw.out" 2>&1
 is "$(tries "$ED")" 2 "a PIN change with the wrong PIN costs a try"
 GNUPGHOME=$T/genu gpgconf --kill all
+printf '00000000\n' > "$T/badgenpin"
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 --test $SRV4 3<"$T/badgenpin" >/dev/null 2>&1
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 --test $SRV4 3<"$T/badgenpin" > "$T/o" 2>&1
+ok "the last wrong PIN blocks it, and the client says how to unblock" grep -q "now blocked; unblock it with the admin PIN" "$T/o"
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 --test $SRV4 3<"$T/genpin" > "$T/o" 2>&1
+ok "a blocked PIN: even the right one is not tried" grep -q "PIN is blocked" "$T/o"

@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "opcard.h"
 #include "pgp.h"
 #include "token.h"
 #include "wipe.h"
@@ -23,6 +24,7 @@ struct token {
 	char		 fpr_hex[2 * PGP_FPR_LEN + 1];
 	int		 pin_fd;
 	char		 pin[TOKEN_PIN_MAX];
+	char		 card[40];	/* AID of the card holding the key, or "" */
 };
 
 /* With --pin-fd: gpg-agent asks through loopback; the PIN (or passphrase)
@@ -160,6 +162,8 @@ gpg_open(struct token **out, const struct token_opts *o, uint8_t *type,
 		goto fail;
 	}
 	snprintf(t->fpr_hex, sizeof(t->fpr_hex), "%s", best->fpr);
+	if (best->is_cardkey && best->card_number != NULL)
+		snprintf(t->card, sizeof(t->card), "%s", best->card_number);
 	if (pgp_fpr_parse(best->fpr, t->fpr) != 0) {
 		r = SK_ERR_PGP_UNSUPPORTED;
 		goto fail;
@@ -198,6 +202,10 @@ gpg_sign(struct token *t, const uint8_t *msg, size_t len, uint8_t *sig,
 		r = gpg_error_msg("cannot prepare signing", err);
 		goto out;
 	}
+	/* GnuPG 2.2 does not tell when the card waits for a touch: ask the
+	 * card (over PC/SC, shared with scdaemon) for its touch policy. */
+	if (t->card[0] != '\0' && opcard_touch_policy(t->card) > 0)
+		fprintf(stderr, "Touch your security key...\n");
 	if ((err = gpgme_op_sign(t->ctx, in, out, GPGME_SIG_MODE_DETACH)) != 0) {
 		r = gpg_error_msg("signing failed", err);
 		goto out;

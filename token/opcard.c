@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <PCSC/winscard.h>
 #include <PCSC/wintypes.h>
@@ -255,6 +256,7 @@ read_info(struct opcard *c, struct opcard_info *ci)
 	return 0;
 }
 
+/* quiet: 0 logs every failure, 1 only a sharing violation, 2 none. */
 static int
 connect_reader(struct opcard *c, const char *reader, int quiet)
 {
@@ -266,7 +268,7 @@ connect_reader(struct opcard *c, const char *reader, int quiet)
 	rv = SCardConnect(c->ctx, reader, SCARD_SHARE_SHARED,
 	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &c->h, &c->proto);
 	if (rv != SCARD_S_SUCCESS) {
-		if (!quiet || rv == SCARD_E_SHARING_VIOLATION)
+		if (quiet == 0 || (quiet == 1 && rv == SCARD_E_SHARING_VIOLATION))
 			log_err("reader '%s': %s", reader, pcsc_why(rv));
 		return rv == SCARD_E_SHARING_VIOLATION ? SK_ERR_CARD_BUSY :
 		    SK_ERR_CARD;
@@ -284,19 +286,21 @@ connect_reader(struct opcard *c, const char *reader, int quiet)
 
 /* The readers, as a list of NUL-terminated names. */
 static int
-readers(struct opcard *c, char **list, DWORD *len)
+readers(struct opcard *c, char **list, DWORD *len, int quiet)
 {
 	LONG rv;
 
 	if ((rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL,
 	    &c->ctx)) != SCARD_S_SUCCESS) {
-		log_err("PC/SC: %s", pcsc_why(rv));
+		if (!quiet)
+			log_err("PC/SC: %s", pcsc_why(rv));
 		return SK_ERR_CARD;
 	}
 	*len = SCARD_AUTOALLOCATE;
 	if ((rv = SCardListReaders(c->ctx, NULL, (LPSTR)list, len)) !=
 	    SCARD_S_SUCCESS) {
-		log_err("PC/SC: %s", pcsc_why(rv));
+		if (!quiet)
+			log_err("PC/SC: %s", pcsc_why(rv));
 		SCardReleaseContext(c->ctx);
 		return SK_ERR_CARD;
 	}
@@ -304,7 +308,7 @@ readers(struct opcard *c, char **list, DWORD *len)
 }
 
 int
-opcard_list(opcard_reader_cb cb, void *arg)
+opcard_list(opcard_reader_cb cb, void *arg, int quiet)
 {
 	struct opcard c;
 	struct opcard_info ci;
@@ -313,12 +317,12 @@ opcard_list(opcard_reader_cb cb, void *arg)
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	if ((rc = readers(&c, &list, &len)) != 0)
+	if ((rc = readers(&c, &list, &len, quiet)) != 0)
 		return rc;
 	for (r = list; *r != '\0'; r += strlen(r) + 1) {
 		memset(&ci, 0, sizeof(ci));
 		snprintf(ci.reader, sizeof(ci.reader), "%s", r);
-		if (connect_reader(&c, r, 1) != 0) {
+		if (connect_reader(&c, r, quiet ? 2 : 1) != 0) {
 			cb(arg, r, NULL);
 			continue;
 		}
@@ -342,7 +346,7 @@ opcard_open(const char *want, struct opcard **out, struct opcard_info *ci)
 	memset(ci, 0, sizeof(*ci));
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return SK_ERR_ALLOC;
-	if (readers(c, &list, &len) != 0) {
+	if (readers(c, &list, &len, 0) != 0) {
 		free(c);
 		return SK_ERR_CARD;
 	}
@@ -376,6 +380,38 @@ opcard_open(const char *want, struct opcard **out, struct opcard_info *ci)
 	}
 	*out = c;
 	return 0;
+}
+
+struct uif_query {
+	const char	*aid_hex;
+	int		 uif;
+};
+
+static void
+uif_of(void *arg, const char *reader, const struct opcard_info *ci)
+{
+	struct uif_query *q = arg;
+	char hex[33];
+	int i;
+
+	(void)reader;
+	if (ci == NULL)
+		return;
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02X", ci->aid[i]);
+	if (strcasecmp(hex, q->aid_hex) == 0)
+		q->uif = ci->uif;
+}
+
+int
+opcard_touch_policy(const char *aid_hex)
+{
+	struct uif_query q = { aid_hex, -1 };
+
+	if (aid_hex == NULL || strlen(aid_hex) != 32)
+		return -1;
+	(void)opcard_list(uif_of, &q, 1);
+	return q.uif;
 }
 
 void

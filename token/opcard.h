@@ -35,8 +35,13 @@ struct opcard_info {
 typedef void (*opcard_reader_cb)(void *arg, const char *reader,
 	    const struct opcard_info *ci);	/* ci NULL: no OpenPGP card */
 
-/* Every reader, with the OpenPGP card in it if any. */
-int	opcard_list(opcard_reader_cb cb, void *arg);
+/* Every reader, with the OpenPGP card in it if any.  quiet: PC/SC
+ * failures (no pcscd, no reader) are not logged. */
+int	opcard_list(opcard_reader_cb cb, void *arg, int quiet);
+/* The signature key's touch policy (UIF: 0 off, 1 on, 2 fixed) of the
+ * card whose application id is aid_hex (32 hex digits, as GnuPG gives
+ * it); -1 when that card cannot be seen or has none.  Quiet. */
+int	opcard_touch_policy(const char *aid_hex);
 /* Connect (shared) to the OpenPGP card in reader (NULL: the first reader
  * holding one) and read its information. */
 int	opcard_open(const char *reader, struct opcard **out,

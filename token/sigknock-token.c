@@ -159,7 +159,7 @@ cmd_list(const char *device)
 	fido_dev_t *dev;
 	size_t n = 0, i;
 
-	if (opcard_list(list_reader, NULL) != 0)
+	if (opcard_list(list_reader, NULL, 0) != 0)
 		printf("(no smart-card readers to list)\n");
 	fido_init(FIDO_DISABLE_U2F_FALLBACK);
 	if ((device = fido2dev_choose(device, NULL)) != NULL) {
