@@ -14,9 +14,9 @@ require_netns
 require_card
 require_cmd nft
 FW=nftables
-E2E_USERS_EXTRA="edcard@example.com, rsacard@example.com, gencard@example.com"
+E2E_USERS_EXTRA="edcard@example.com, rsacard@example.com, gencard@example.com, p256card@example.com"
 
-plan 47
+plan 50
 e2e_setup
 card_pcscd || bail "private pcscd did not start"
 ED="Virtual PCD 00 00" RSA="Virtual PCD 00 01"
@@ -207,3 +207,23 @@ in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 
 ok "the last wrong PIN blocks it, and the client says how to unblock" grep -q "now blocked; unblock it with the admin PIN" "$T/o"
 in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 --test $SRV4 3<"$T/genpin" > "$T/o" 2>&1
 ok "a blocked PIN: even the right one is not tried" grep -q "PIN is blocked" "$T/o"
+
+# --- ECDSA P-256: gpg changes the card's key attributes, then imports ---
+card_remove gen
+card_insert p256 40001 --serial CAFE0004
+card_gpg_home "$T/pu" "$ED"
+f=$(gpg_genkey "p256card <p256card@example.com>" nistp256 sign) || bail "p256card key"
+gpg --export p256card@example.com > "$T/p256card.pgp"
+ok "keytocard puts a P-256 key on the card" card_keytocard "$f" CAFE0004
+GNUPGHOME=$T/pu gpgconf --kill all
+"$B/sigknock-keys" -k "$T/keyring" add "$T/p256card.pgp" >/dev/null 2>&1
+sleep 1
+n=$(count_log 'accepted p256card@example.com')
+in_cli "$B/sigknock" --token card --reader "$ED" --server-key "$PUB" --pin-fd 3 \
+	-A tcp/22 $SRV4 3<"$T/pin" >/dev/null 2>&1
+ok "card token, P-256: the knock is accepted" wait_log "$n" 'accepted p256card@example.com'
+wait_for 6 no_grants
+n=$(count_log 'accepted p256card@example.com')
+GNUPGHOME=$T/pu in_cli "$B/sigknock" --server-key "$PUB" --pin-fd 3 -A tcp/22 $SRV4 3<"$T/pin" >/dev/null 2>&1
+ok "gpg token, P-256 card key: the knock is accepted" wait_log "$n" 'accepted p256card@example.com'
+GNUPGHOME=$T/pu gpgconf --kill all

@@ -11,7 +11,8 @@
  *
  * Implements SELECT; GET DATA for every object `gpg --card-status` reads;
  * VERIFY for PW1 (81, 82) and PW3 with retry counters; CHANGE REFERENCE
- * DATA; PSO:COMPUTE DIGITAL SIGNATURE with Ed25519 and RSA-2048;
+ * DATA; PSO:COMPUTE DIGITAL SIGNATURE with Ed25519, ECDSA P-256 and
+ * RSA-2048;
  * GENERATE ASYMMETRIC KEY PAIR (generate, read); PUT DATA, including key
  * import (DB 3FFF); GET RESPONSE, command chaining and extended APDUs;
  * the signature counter; the touch policy objects (UIF, D6-D8): with the
@@ -71,6 +72,9 @@ static const uint8_t ATTR_CV25519[] = {
 	0x12, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01,
 };
 static const uint8_t ATTR_RSA2048[] = { 0x01, 0x08, 0x00, 0x00, 0x20, 0x00 };
+static const uint8_t ATTR_P256[] = {		/* ECDSA, OID 1.2.840.10045.3.1.7 */
+	0x13, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+};
 
 struct key {
 	uint8_t		 attr[16];
@@ -491,6 +495,53 @@ is_rsa(const struct key *k)
 	return k->attrlen >= 1 && k->attr[0] == 0x01;
 }
 
+static int
+is_p256(const struct key *k)
+{
+	return k->attrlen >= sizeof(ATTR_P256) &&
+	    memcmp(k->attr + 1, ATTR_P256 + 1, sizeof(ATTR_P256) - 1) == 0;
+}
+
+/* P-256 from the private scalar: q = d G computed here. */
+static gcry_sexp_t
+p256_from_d(const uint8_t *d, size_t dl)
+{
+	gcry_ctx_t ctx;
+	gcry_mpi_t dm, x, y;
+	gcry_mpi_point_t g, q;
+	gcry_sexp_t s;
+	uint8_t pt[65] = { 0x04 };
+	size_t n;
+
+	if (gcry_mpi_ec_new(&ctx, NULL, "NIST P-256") != 0 ||
+	    gcry_mpi_scan(&dm, GCRYMPI_FMT_USG, d, dl, NULL) != 0)
+		die("p256 import", NULL);
+	g = gcry_mpi_ec_get_point("g", ctx, 1);
+	q = gcry_mpi_point_new(0);
+	x = gcry_mpi_new(0);
+	y = gcry_mpi_new(0);
+	gcry_mpi_ec_mul(q, dm, g, ctx);
+	if (gcry_mpi_ec_get_affine(x, y, q, ctx) != 0)
+		die("p256 import: d is not a valid scalar", NULL);
+	gcry_mpi_print(GCRYMPI_FMT_USG, pt + 1, 32, &n, x);
+	if (n < 32) {
+		memmove(pt + 1 + 32 - n, pt + 1, n);
+		memset(pt + 1, 0, 32 - n);
+	}
+	gcry_mpi_print(GCRYMPI_FMT_USG, pt + 33, 32, &n, y);
+	if (n < 32) {
+		memmove(pt + 33 + 32 - n, pt + 33, n);
+		memset(pt + 33, 0, 32 - n);
+	}
+	if (gcry_sexp_build(&s, NULL, "(private-key(ecc(curve nistp256)"
+	    "(q%b)(d%m)))", 65, pt, dm) != 0)
+		die("sexp", NULL);
+	gcry_mpi_release(dm); gcry_mpi_release(x); gcry_mpi_release(y);
+	gcry_mpi_point_release(g); gcry_mpi_point_release(q);
+	gcry_ctx_release(ctx);
+	return s;
+}
+
 static void
 key_clear(struct key *k)
 {
@@ -536,7 +587,7 @@ public_do(const struct key *k, struct out *o)
 			d++;
 			n--;
 		}
-		tlv(&in, 0x86, d, n);
+		tlv(&in, 0x86, d, n);		/* P-256: 04 || x || y */
 		gcry_sexp_release(t);
 	}
 	tlv(o, 0x7f49, in.b, in.n);
@@ -657,6 +708,10 @@ import_key(const uint8_t *p, size_t len)
 		if (e == NULL || pp == NULL || qq == NULL)
 			return 0x6a80;
 		k->sk = rsa_from_epq(e, el, pp, pl, qq, ql);
+	} else if (is_p256(k)) {
+		if (d == NULL || dl == 0 || dl > 32)
+			return 0x6a80;
+		k->sk = p256_from_d(d, dl);
 	} else {
 		if (d == NULL || dl != 32)
 			return 0x6a80;
@@ -673,6 +728,7 @@ generate(int slot)
 	gcry_sexp_t parms, kp;
 
 	const char *spec = is_rsa(k) ? "(genkey(rsa(nbits 4:2048)))" :
+	    is_p256(k) ? "(genkey(ecc(curve 10:NIST P-256)))" :
 	    k->attr[0] == 0x12 ? "(genkey(ecc(curve Curve25519)(flags "
 	    "djb-tweak comp)))" : "(genkey(ecc(curve Ed25519)(flags eddsa)))";
 
@@ -730,8 +786,16 @@ sign(const uint8_t *data, size_t len, struct out *o)
 		put(o, em, sizeof(em));
 		gcry_sexp_release(t);
 	} else {
-		if (gcry_sexp_build(&d, NULL, "(data(flags eddsa)(hash-algo "
-		    "sha512)(value%b))", (int)len, data) != 0 ||
+		if (is_p256(k)) {
+			if (len > 32)		/* the digest's leftmost bits */
+				len = 32;
+			if (gcry_mpi_scan(&m, GCRYMPI_FMT_USG, data, len, NULL) ||
+			    gcry_sexp_build(&d, NULL, "(data(flags raw)(value%m))",
+			    m) != 0 || gcry_pk_sign(&s, d, k->sk) != 0)
+				die("ecdsa sign", NULL);
+			gcry_mpi_release(m);
+		} else if (gcry_sexp_build(&d, NULL, "(data(flags eddsa)"
+		    "(hash-algo sha512)(value%b))", (int)len, data) != 0 ||
 		    gcry_pk_sign(&s, d, k->sk) != 0)
 			die("eddsa sign", NULL);
 		t = gcry_sexp_find_token(s, "r", 0);
@@ -842,7 +906,9 @@ put_data(unsigned tag, const uint8_t *d, size_t len)
 		if (len == 0 || len > sizeof(C.k[i].attr))
 			return 0x6a80;
 		/* RSA-2048 or the 25519 curves only. */
-		if (!((len >= 5 && memcmp(d, ATTR_RSA2048, 3) == 0)
+		if (!((len >= 5 && memcmp(d, ATTR_RSA2048, 3) == 0) ||
+		    (len >= sizeof(ATTR_P256) &&
+		    memcmp(d + 1, ATTR_P256 + 1, sizeof(ATTR_P256) - 1) == 0)
 		    || (len >= sizeof(ATTR_ED25519) - 1 &&
 		    memcmp(d + 1, ATTR_ED25519 + 1, 9) == 0) ||
 		    (len >= sizeof(ATTR_CV25519) - 1 &&
