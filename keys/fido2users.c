@@ -16,21 +16,18 @@
 #define FILE_MAX	(FIDO2_RECORDS_MAX * 2048)
 
 int
-fido2_users_read(const char *dir, struct fido2_record **recs, size_t *n)
+fido2_read_file(const char *path, struct fido2_record **recs, size_t *n)
 {
 	struct fido2_parse_err e;
-	char path[PATH_MAX], *buf;
 	struct stat st;
+	char *buf;
 	size_t len;
 	FILE *f;
 	int r;
 
 	*recs = NULL;
 	*n = 0;
-	snprintf(path, sizeof(path), "%s/" FIDO2_USERS_FILE, dir);
 	if ((f = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT)
-			return 0;
 		log_err("%s: %s", path, strerror(errno));
 		return SK_ERR_IO;
 	}
@@ -44,12 +41,25 @@ fido2_users_read(const char *dir, struct fido2_record **recs, size_t *n)
 	fclose(f);
 	if (len == 0) {
 		free(buf);
-		return 0;		/* every user removed */
+		return 0;		/* empty: no records */
 	}
 	if ((r = fido2_parse(buf, len, recs, n, &e)) != 0)
 		log_err("%s:%u: %s", path, e.line, e.why);
 	free(buf);
 	return r;
+}
+
+int
+fido2_users_read(const char *dir, struct fido2_record **recs, size_t *n)
+{
+	char path[PATH_MAX];
+
+	*recs = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/" FIDO2_USERS_FILE, dir);
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;		/* no FIDO2 user yet */
+	return fido2_read_file(path, recs, n);
 }
 
 int
@@ -124,6 +134,7 @@ fido2_users_load(const char *dir, struct fido2_users **out)
 			continue;
 		u->rec = recs[i];
 		if (fido2_signer_id(&u->rec, u->id) != 0 ||
+		    crypto_sha256(u->rec.rp, strlen(u->rec.rp), u->rp_hash) ||
 		    fido2_pubkey(&u->rec, &u->pk) != 0) {
 			log_err("%s/" FIDO2_USERS_FILE ":%u: '%s': not a valid "
 			    "%s public key; left out", dir, recs[i].line,

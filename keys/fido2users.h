@@ -15,6 +15,7 @@
 
 struct fido2_user {
 	uint8_t			 id[FIDO2_ID_LEN];	/* sorted by this */
+	uint8_t			 rp_hash[32];		/* SHA-256(rec.rp) */
 	struct fido2_record	 rec;
 	struct crypto_pubkey	*pk;
 };
@@ -24,8 +25,11 @@ struct fido2_users {
 	struct fido2_user	*u;
 };
 
-/* Read every record of dir's file (none when it does not exist); errors
- * are logged with file and line. */
+/* Every record of the file path (an empty file has none); errors are
+ * logged with file and line. */
+int	fido2_read_file(const char *path, struct fido2_record **recs,
+	    size_t *n);
+/* Every record of dir's FIDO2_USERS_FILE (none when it does not exist). */
 int	fido2_users_read(const char *dir, struct fido2_record **recs,
 	    size_t *n);
 /* Replace the file with these records, atomically. */

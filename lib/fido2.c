@@ -480,18 +480,15 @@ fido2_check_sig(const struct crypto_pubkey *pk, enum fido2_alg alg,
 
 int
 fido2_verify(const struct crypto_pubkey *pk, enum fido2_alg alg,
-    const char *rp, const uint8_t *field, size_t fieldlen,
+    const uint8_t rp_hash[32], const uint8_t *field, size_t fieldlen,
     const uint8_t *msg, size_t msglen, struct fido2_assertion *out)
 {
-	uint8_t rp_hash[32];
 	const uint8_t *ad, *sig;
 	size_t adlen, siglen;
 	int rc;
 
 	if ((rc = decode(field, fieldlen, &ad, &adlen, &sig, &siglen,
 	    out)) != 0)
-		return rc;
-	if ((rc = crypto_sha256(rp, strlen(rp), rp_hash)) != 0)
 		return rc;
 	if (memcmp(ad, rp_hash, 32) != 0)
 		return SK_ERR_FIDO2_RP;

@@ -112,11 +112,12 @@ int	fido2_check_sig(const struct crypto_pubkey *pk, enum fido2_alg alg,
 	    size_t msglen, struct fido2_assertion *out);
 
 /* Verify the signature field over msg for a credential with public key
- * pk, algorithm alg and RP id rp: rpIdHash, the user-presence flag, then
+ * pk, algorithm alg and rp_hash, the SHA-256 of its RP id (computed once,
+ * when the credential is loaded): rpIdHash, the user-presence flag, then
  * the signature over authData || SHA-256(msg).  SK_ERR_FIDO2_RP,
  * SK_ERR_FIDO2_PRESENCE, SK_ERR_BAD_SIGNATURE or a parse error. */
 int	fido2_verify(const struct crypto_pubkey *pk, enum fido2_alg alg,
-	    const char *rp, const uint8_t *field, size_t fieldlen,
+	    const uint8_t rp_hash[32], const uint8_t *field, size_t fieldlen,
 	    const uint8_t *msg, size_t msglen, struct fido2_assertion *out);
 
 #endif

@@ -48,7 +48,7 @@ struct fairq {
 	uint32_t	bylen[2][FQ_PER_PREFIX + 1];	/* per class */
 	struct prefix	p[FQ_ENTRIES];
 	struct item	it[FQ_ENTRIES];
-	struct item	out;		/* the datagram fairq_pop returned */
+	uint8_t		out[SK_DATAGRAM_MAX];	/* what fairq_pop returned */
 	struct penalty	pen[PEN_SLOTS];
 };
 
@@ -304,6 +304,7 @@ int
 fairq_pop(struct fairq *q, struct pkt_info *pi, double *at)
 {
 	uint32_t pix, i, next;
+	struct item *it;
 	uint8_t cls;
 
 	/* Three turns in four go to prefixes without a recent penalty. */
@@ -315,17 +316,19 @@ fairq_pop(struct fairq *q, struct pkt_info *pi, double *at)
 	/* Still busy: step past it; released: prefix_release moved on. */
 	if (q->ring[cls] == pix)
 		q->ring[cls] = next;
-	q->out = q->it[i];
-	item_free(q, i);
+	/* The datagram's bytes move to q->out: the item is free again. */
+	it = &q->it[i];
 	memset(pi, 0, sizeof(*pi));
-	pi->family = q->out.family;
-	memcpy(pi->src, q->out.src, 16);
-	memcpy(pi->dst, q->out.dst, 16);
-	pi->sport = q->out.sport;
-	pi->dport = q->out.dport;
-	pi->payload = q->out.data;
-	pi->len = q->out.len;
-	*at = q->out.at;
+	pi->family = it->family;
+	memcpy(pi->src, it->src, 16);
+	memcpy(pi->dst, it->dst, 16);
+	pi->sport = it->sport;
+	pi->dport = it->dport;
+	memcpy(q->out, it->data, it->len);
+	pi->payload = q->out;
+	pi->len = it->len;
+	*at = it->at;
+	item_free(q, i);
 	return 1;
 }
 

@@ -112,7 +112,7 @@ check_fido2(struct knock *k, struct knock_who *c, const struct sk_request *rq,
 		return -1;
 	}
 	snprintf(c->who, sizeof(c->who), "%s (fido2:%s)", u->rec.name, sid);
-	if ((r = fido2_verify(u->pk, u->rec.alg, u->rec.rp, rq->sig,
+	if ((r = fido2_verify(u->pk, u->rec.alg, u->rp_hash, rq->sig,
 	    rq->sig_len, msg, mlen, &as)) != 0) {
 		REFUSE(k, c, bad_signature, "%s", sk_strerror(r));
 		return -1;
@@ -364,6 +364,7 @@ knock_serve(struct knock *k, double slice)
 	struct knock_who c = { "", "" };
 	struct pkt_info pi;
 	double start = mono_clock(), t0, t1, at;
+	time_t now;
 
 	/* The budget refills at verify_share seconds per second, up to
 	 * KNOCK_BUDGET_MAX; each datagram is charged what it took. */
@@ -390,8 +391,9 @@ knock_serve(struct knock *k, double slice)
 		/* A refusal past mac1 came from someone who knows our public
 		 * key but did not produce a valid knock: that prefix waits
 		 * behind the others for a while (fairq.h). */
-		if (check_sealed(k, &pi, time(NULL), &d) == 0)
-			knock_grant(k, &d, time(NULL));
+		now = time(NULL);
+		if (check_sealed(k, &pi, now, &d) == 0)
+			knock_grant(k, &d, now);
 		else
 			fairq_penalize(k->fq, &pi, t0);
 		t1 = mono_clock();

@@ -5,14 +5,17 @@
  * (PROTOCOL.md section 4.2). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "err.h"
 #include "fido2.h"
 #include "fido2dev.h"
+#include "fido2users.h"
 #include "log.h"
 #include "token.h"
 #include "wipe.h"
@@ -30,29 +33,17 @@ static int
 load(const char *path, struct fido2_record *out)
 {
 	struct fido2_record *recs;
-	struct fido2_parse_err e;
-	size_t n, len = 0;
-	char buf[16384];
-	FILE *f;
+	size_t n;
 	int r;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		log_err("credential file %s: %m (make one with 'sigknock-token "
-		    "enroll -o %s')", path, path);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		log_err("credential file %s: %s (make one with "
+		    "'sigknock-token enroll -o %s')", path, strerror(ENOENT),
+		    path);
 		return SK_ERR_IO;
 	}
-	len = fread(buf, 1, sizeof(buf), f);
-	r = ferror(f) || !feof(f);
-	fclose(f);
-	if (r) {
-		log_err("%s: cannot read it, or over %zu bytes", path,
-		    sizeof(buf) - 1);
-		return SK_ERR_IO;
-	}
-	if ((r = fido2_parse(buf, len, &recs, &n, &e)) != 0) {
-		log_err("%s:%u: %s", path, e.line, e.why);
+	if ((r = fido2_read_file(path, &recs, &n)) != 0)
 		return r;
-	}
 	if (n != 1 || recs[0].kind != FIDO2_CREDENTIAL) {
 		log_err("%s: not a credential file (one 'sigknock-fido2 "
 		    "credential v1' record)", path);

@@ -334,7 +334,7 @@ verify_as_server(const char *dir, uint8_t type, const uint8_t *id,
 			return r;
 		if ((u = fido2_users_lookup(fu, id, idlen)) == NULL)
 			r = SK_ERR_UNKNOWN_SIGNER;
-		else if ((r = fido2_verify(u->pk, u->rec.alg, u->rec.rp, sig,
+		else if ((r = fido2_verify(u->pk, u->rec.alg, u->rp_hash, sig,
 		    siglen, msg, mlen, &as)) == 0)
 			snprintf(who, whocap, "%s", u->rec.name);
 		fido2_users_free(fu);

@@ -24,6 +24,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 {
 	static struct crypto_pubkey *es, *ed;
+	static uint8_t rp[32];
 	static const uint8_t msg[] = "sigknock v1 request";
 	struct fido2_assertion a;
 	const uint8_t *ad, *sig;
@@ -43,12 +44,13 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 		    sizeof(P256_G)) != 0 || crypto_pubkey_ec(&ed, SK_PK_EDDSA,
 		    SK_CURVE_ED25519, edpk, sizeof(edpk)) != 0)
 			abort();
+		crypto_sha256("sigknock", 8, rp);
 	}
 	if (fido2_sig_decode(p, len, &ad, &adlen, &sig, &siglen) == 0)
 		(void)fido2_der_decode(sig, siglen, r, &rl, s, &sl);
-	(void)fido2_verify(es, FIDO2_ES256, "sigknock", p, len, msg,
+	(void)fido2_verify(es, FIDO2_ES256, rp, p, len, msg,
 	    sizeof(msg), &a);
-	(void)fido2_verify(ed, FIDO2_EDDSA, "sigknock", p, len, msg,
+	(void)fido2_verify(ed, FIDO2_EDDSA, rp, p, len, msg,
 	    sizeof(msg), &a);
 	return 0;
 }

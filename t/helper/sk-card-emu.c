@@ -43,6 +43,7 @@
 #include <gcrypt.h>
 
 #include "endian.h"
+#include "hexio.h"
 
 #define RESP_MAX	4096
 #define CHAIN_MAX	4096
@@ -121,23 +122,8 @@ static void
 put_hex(FILE *f, const char *name, const uint8_t *p, size_t n)
 {
 	fprintf(f, "%s ", name);
-	while (n-- > 0)
-		fprintf(f, "%02x", *p++);
+	hexio_put(f, p, n);
 	fputc('\n', f);
-}
-
-static size_t
-get_hex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (s[0] && s[1] && s[0] != '\n' && n < cap &&
-	    sscanf(s, "%2x", &v) == 1) {
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
 }
 
 static void
@@ -248,28 +234,28 @@ state_load(void)
 		else if (strcmp(key, "sex") == 0)
 			C.sex = (uint8_t)atoi(v);
 		else if (strcmp(key, "name") == 0)
-			C.namelen = get_hex(v, C.name, sizeof(C.name));
+			C.namelen = hexio_get(v, C.name, sizeof(C.name));
 		else if (strcmp(key, "login") == 0)
-			C.loginlen = get_hex(v, C.login, sizeof(C.login));
+			C.loginlen = hexio_get(v, C.login, sizeof(C.login));
 		else if (strcmp(key, "url") == 0)
-			C.urllen = get_hex(v, C.url, sizeof(C.url));
+			C.urllen = hexio_get(v, C.url, sizeof(C.url));
 		else if (strcmp(key, "lang") == 0)
-			C.langlen = get_hex(v, C.lang, sizeof(C.lang));
+			C.langlen = hexio_get(v, C.lang, sizeof(C.lang));
 		else if (sscanf(key, "attr%zu", &i) == 1 && i < 3)
-			C.k[i].attrlen = get_hex(v, C.k[i].attr, 16);
+			C.k[i].attrlen = hexio_get(v, C.k[i].attr, 16);
 		else if (sscanf(key, "fpr%zu", &i) == 1 && i < 3)
-			get_hex(v, C.k[i].fpr, 20);
+			hexio_get(v, C.k[i].fpr, 20);
 		else if (sscanf(key, "cafpr%zu", &i) == 1 && i < 3)
-			get_hex(v, C.k[i].cafpr, 20);
+			hexio_get(v, C.k[i].cafpr, 20);
 		else if (sscanf(key, "time%zu", &i) == 1 && i < 3)
-			get_hex(v, C.k[i].time, 4);
+			hexio_get(v, C.k[i].time, 4);
 		else if (sscanf(key, "uif%zu", &i) == 1 && i < 3)
-			get_hex(v, C.k[i].uif, 2);
+			hexio_get(v, C.k[i].uif, 2);
 		else if (sscanf(key, "status%zu", &i) == 1 && i < 3 &&
 		    sscanf(v, "%u", &u) == 1)
 			C.k[i].status = (uint8_t)u;
 		else if (sscanf(key, "sk%zu", &i) == 1 && i < 3) {
-			n = get_hex(v, buf, sizeof(buf));
+			n = hexio_get(v, buf, sizeof(buf));
 			if (gcry_sexp_new(&C.k[i].sk, buf, n, 1) != 0)
 				die(C.state, "bad key");
 		}

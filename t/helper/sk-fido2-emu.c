@@ -38,6 +38,7 @@
 #include "crypto.h"
 #include "endian.h"
 #include "fido2.h"
+#include "hexio.h"
 #include "wipe.h"
 
 #define REPORT		64
@@ -99,28 +100,12 @@ die(const char *what, const char *why)
 
 /* ---- state file: "counter N" and "cred ID RPHASH ALG KEY" (hex) ---- */
 
-static void
-hex(const uint8_t *p, size_t n, FILE *f)
-{
-	while (n-- > 0)
-		fprintf(f, "%02x", *p++);
-}
-
+/* A whole hex field of exactly want bytes. */
 static int
-unhexs(const char *s, uint8_t *out, size_t cap, size_t *n)
+unhex_field(const char *s, uint8_t *out, size_t want)
 {
-	size_t len = strlen(s), i;
-	unsigned v;
-
-	if (len % 2 != 0 || len / 2 > cap)
-		return -1;
-	for (i = 0; i < len / 2; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	*n = len / 2;
-	return 0;
+	return hexio_get(s, out, want) == want && strlen(s) == 2 * want ?
+	    0 : -1;
 }
 
 static void
@@ -140,11 +125,11 @@ state_save(void)
 		    &klen) != 0)
 			die("cannot save a key", NULL);
 		fprintf(f, "cred ");
-		hex(E.creds[i].id, CRED_ID_LEN, f);
+		hexio_put(f, E.creds[i].id, CRED_ID_LEN);
 		fputc(' ', f);
-		hex(E.creds[i].rp_hash, 32, f);
+		hexio_put(f, E.creds[i].rp_hash, 32);
 		fprintf(f, " %d ", (int)E.creds[i].alg);
-		hex(key, klen, f);
+		hexio_put(f, key, klen);
 		fputc('\n', f);
 		sk_wipe(key, sizeof(key));
 	}
@@ -158,7 +143,7 @@ state_load(void)
 	static char line[8192];
 	char a[128], b[128], k[8000];
 	uint8_t key[4000];
-	size_t n, klen;
+	size_t klen;
 	int alg;
 	FILE *f;
 
@@ -174,9 +159,9 @@ state_load(void)
 			continue;
 		if (E.ncreds == CREDS_MAX || sscanf(line, "cred %127s %127s %d "
 		    "%7999s", a, b, &alg, k) != 4 ||
-		    unhexs(a, c->id, CRED_ID_LEN, &n) != 0 || n != CRED_ID_LEN ||
-		    unhexs(b, c->rp_hash, 32, &n) != 0 || n != 32 ||
-		    unhexs(k, key, sizeof(key), &klen) != 0 ||
+		    unhex_field(a, c->id, CRED_ID_LEN) != 0 ||
+		    unhex_field(b, c->rp_hash, 32) != 0 ||
+		    (klen = hexio_get(k, key, sizeof(key))) * 2 != strlen(k) ||
 		    crypto_privkey_load(&c->key, key, klen) != 0)
 			die(E.state, "bad line");
 		c->alg = (enum fido2_alg)alg;
