@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "conf.h"
+#include "target.h"
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
@@ -42,6 +44,7 @@ struct opts {
 	size_t	 n_owned;
 	const char *timeout;
 	const char *address;	/* IP, or "source" */
+	const char *stun;	/* STUN servers, comma separated */
 	const char *save_packet;
 	const char *rc;
 	int	 test;
@@ -54,7 +57,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: sigknock [-n STANZA] [-A PROTO/PORT[,...]] [-a IP | -s] [-p PORT]\n"
-"                [--server-key KEY] [--signer FPR] [--token gpg|card|fido2]\n"
+"                [--stun HOST[:PORT]] [--server-key KEY] [--signer FPR]\n"
+"                [--token gpg|card|fido2] [--rc FILE]\n"
 "                [--reader NAME] [--pin-fd N]\n"
 "                [--credential FILE] [--fido-device DEV] [--touch-timeout SECS]\n"
 "                [--timeout SECS] [--test] [--save-packet FILE] [-4|-6] [-v]\n"
@@ -65,9 +69,13 @@ usage(FILE *f)
 "  -n STANZA          use the [STANZA] section of ~/.sigknockrc\n"
 "  -A LIST            what to open, e.g. tcp/22,tcp/443 (default: the\n"
 "                     server's Default for you)\n"
-"  -a IP              open for this address\n"
-"  -s                 open for the address the server sees the knock from\n"
-"                     (the default)\n"
+"  -a IP              open for this address (the server must allow it)\n"
+"  -s                 source mode: bind no address; the server opens the\n"
+"                     one the knock comes from (it must allow that; anyone\n"
+"                     on the path can use such a knock first)\n"
+"  --stun LIST        STUN servers (HOST[:PORT], comma separated) that tell\n"
+"                     your public address behind a NAT (default: none; the\n"
+"                     request binds your own address toward the server)\n"
 "  -p PORT            the server's knock port (default %d)\n"
 "  --server-key KEY   the server's public key: base64, or a file holding it\n"
 "  --signer FPR       the signing key (default: your first usable one)\n"
@@ -121,6 +129,7 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "Reader", offsetof(struct opts, reader) },
 		{ "Timeout", offsetof(struct opts, timeout) },
 		{ "Address", offsetof(struct opts, address) },
+		{ "Stun", offsetof(struct opts, stun) },
 	};
 	struct rc *rc = arg;
 	const char **field;
@@ -226,17 +235,6 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
 	crypto_random(rq->nonce, sizeof(rq->nonce));
 	memcpy(rq->server_digest, sk->digest, SK_DIGEST_LEN);
 	rq->addr_family = SK_ADDR_SOURCE;
-	if (o->address != NULL && strcasecmp(o->address, "source") != 0) {
-		if (inet_pton(AF_INET, o->address, rq->addr) == 1)
-			rq->addr_family = SK_ADDR_IPV4;
-		else if (inet_pton(AF_INET6, o->address, rq->addr) == 1)
-			rq->addr_family = SK_ADDR_IPV6;
-		else {
-			log_err("address to open '%s' is not an IPv4 or IPv6 "
-			    "address", o->address);
-			return -1;
-		}
-	}
 	if (o->timeout != NULL) {
 		if (parse_uint("timeout", o->timeout, 65535, &v) != 0)
 			return -1;
@@ -291,45 +289,59 @@ show(const struct sk_request *rq, const uint8_t *dg, size_t len)
 		    i % 16 == 15 || i + 1 == len ? "\n" : " ");
 }
 
+/* Which address the request binds (PROTOCOL.md section 3.2): -a, none
+ * with -s, else the address the server will see: our own toward it, or
+ * behind a NAT the one a STUN server sees.  Decided before the token is
+ * asked for anything, so that a knock that cannot work costs no PIN and
+ * no touch. */
 static int
-send_datagram(const struct opts *o, const uint8_t *dg, size_t len)
+bind_address(const struct opts *o, const struct knock_target *t,
+    struct sk_request *rq)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	int fd = -1, e, r = -1;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = o->family;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	if ((e = getaddrinfo(o->server, o->port ? o->port : "62201", &hints,
-	    &res)) != 0) {
-		log_err("cannot resolve %s: %s", o->server, gai_strerror(e));
+	if (o->address != NULL && strcasecmp(o->address, "source") == 0) {
+		rq->addr_family = SK_ADDR_SOURCE;
+		return 0;
+	}
+	if (o->address != NULL) {
+		if (inet_pton(AF_INET, o->address, rq->addr) == 1)
+			rq->addr_family = SK_ADDR_IPV4;
+		else if (inet_pton(AF_INET6, o->address, rq->addr) == 1)
+			rq->addr_family = SK_ADDR_IPV6;
+		else {
+			log_err("address to open '%s' is not an IPv4 or IPv6 "
+			    "address", o->address);
+			return -1;
+		}
+		return 0;
+	}
+	if (t == NULL) {
+		/* --test without a server: nothing to bind to. */
+		rq->addr_family = SK_ADDR_SOURCE;
+		return 0;
+	}
+	rq->addr_family = t->family == AF_INET ? SK_ADDR_IPV4 : SK_ADDR_IPV6;
+	if (o->stun != NULL)
+		return stun_query(o->stun, t->family, o->verbose, rq->addr) == 0 ?
+		    0 : -1;
+	memcpy(rq->addr, t->local, 16);
+	if (sk_addr_is_private(t->family, t->local) &&
+	    !sk_addr_is_private(t->family, t->server)) {
+		log_err("your address %s is private and the server's %s is "
+		    "public: a NAT on the way would make the server refuse the "
+		    "knock; set Stun in ~/.sigknockrc (or --stun HOST), give "
+		    "your public address with -a, or use -s if the server "
+		    "allows source mode", sk_addr_str(t->family, t->local, a,
+		    sizeof(a)), sk_addr_str(t->family, t->server, b,
+		    sizeof(b)));
 		return -1;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol)) < 0)
-			continue;
-		if (sendto(fd, dg, len, 0, ai->ai_addr, ai->ai_addrlen) ==
-		    (ssize_t)len) {
-			r = 0;
-			if (o->verbose) {
-				char host[NI_MAXHOST], serv[NI_MAXSERV];
-
-				getnameinfo(ai->ai_addr, ai->ai_addrlen, host,
-				    sizeof(host), serv, sizeof(serv),
-				    NI_NUMERICHOST | NI_NUMERICSERV);
-				log_info("sent %zu bytes to %s port %s", len, host,
-				    serv);
-			}
-			close(fd);
-			break;
-		}
-		log_err("cannot send to %s: %s", o->server, strerror(errno));
-		close(fd);
-	}
-	freeaddrinfo(res);
-	return r;
+	if (o->verbose)
+		log_info("binding the request to %s, our address toward %s",
+		    sk_addr_str(t->family, t->local, a, sizeof(a)),
+		    t->server_str);
+	return 0;
 }
 
 int
@@ -337,7 +349,7 @@ main(int argc, char **argv)
 {
 	enum { OPT_SERVER_KEY = 256, OPT_SIGNER, OPT_TOKEN, OPT_TIMEOUT,
 	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
-	    OPT_READER, OPT_PIN_FD };
+	    OPT_READER, OPT_PIN_FD, OPT_STUN };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -351,6 +363,7 @@ main(int argc, char **argv)
 		{ "test", no_argument, NULL, OPT_TEST },
 		{ "save-packet", required_argument, NULL, OPT_SAVE },
 		{ "rc", required_argument, NULL, OPT_RC },
+		{ "stun", required_argument, NULL, OPT_STUN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -361,6 +374,7 @@ main(int argc, char **argv)
 	const struct token_ops *tops;
 	struct token *tok = NULL;
 	struct token_opts to;
+	struct knock_target t = { -1, 0, { 0 }, { 0 }, "" };
 	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX], sig[SK_SIG_MAX];
 	uint8_t dg[SK_DATAGRAM_MAX];
 	size_t ulen, ilen, mlen, siglen, dlen, idlen;
@@ -396,6 +410,7 @@ main(int argc, char **argv)
 		case OPT_TEST: o.test = 1; break;
 		case OPT_SAVE: o.save_packet = optarg; break;
 		case OPT_RC: o.rc = optarg; break;
+		case OPT_STUN: o.stun = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -440,6 +455,12 @@ main(int argc, char **argv)
 	}
 	if (build_request(&o, &sk, &rq) != 0)
 		return 2;
+	/* Where to, and which address to bind: before any PIN or touch. */
+	if (o.server != NULL && target_open(o.server, o.port ? o.port :
+	    "62201", o.family, &t) != 0)
+		goto out;
+	if (bind_address(&o, o.server != NULL ? &t : NULL, &rq) != 0)
+		goto out;
 
 	memset(&to, 0, sizeof(to));
 	to.signer = o.signer;
@@ -478,10 +499,17 @@ main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if (send_datagram(&o, dg, dlen) != 0)
+	if (send(t.fd, dg, dlen, 0) != (ssize_t)dlen) {
+		log_err("cannot send to %s (%s): %s", o.server, t.server_str,
+		    strerror(errno));
 		goto out;
+	}
+	if (o.verbose)
+		log_info("sent %zu bytes to %s port %s", dlen, t.server_str,
+		    o.port ? o.port : "62201");
 	status = 0;
 out:
+	target_close(&t);
 	if (tok != NULL)
 		tops->close(tok);
 	wire_server_key_wipe(&sk);

@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "fido2users.h"
+#include "fileio.h"
 #include "log.h"
 
 #define FILE_MAX	(FIDO2_RECORDS_MAX * 2048)
@@ -65,12 +66,11 @@ fido2_users_read(const char *dir, struct fido2_record **recs, size_t *n)
 int
 fido2_users_write(const char *dir, const struct fido2_record *recs, size_t n)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], *buf;
+	char path[PATH_MAX], *buf;
 	size_t i, off = 0, cap = (n + 1) * 2048;
-	int fd, r = SK_ERR_IO;
+	int r = SK_ERR_NO_SPACE;
 
 	snprintf(path, sizeof(path), "%s/" FIDO2_USERS_FILE, dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((buf = malloc(cap)) == NULL)
 		return SK_ERR_ALLOC;
 	buf[0] = '\0';
@@ -82,22 +82,7 @@ fido2_users_write(const char *dir, const struct fido2_record *recs, size_t n)
 			buf[off] = '\0';
 		}
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto err;
-	if (write(fd, buf, off) != (ssize_t)off || fsync(fd) != 0) {
-		close(fd);
-		unlink(tmp);
-		goto err;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		unlink(tmp);
-		goto err;
-	}
-	r = 0;
-	goto out;
-err:
-	log_err("%s: %s", path, strerror(errno));
+	r = file_write_atomic(path, buf, off, 0644);
 out:
 	free(buf);
 	return r;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include <gpgme.h>
 
 #include "err.h"
+#include "fido2users.h"
+#include "fileio.h"
 #include "keyring.h"
 #include "log.h"
 
@@ -21,6 +24,7 @@ struct candidate {
 	uint8_t		fpr[PGP_FPR_LEN];
 	uint8_t		primary_fpr[PGP_FPR_LEN];
 	time_t		expires;
+	long long	created;
 	char		uid[KEYRING_UID_MAX];
 	int		found;
 };
@@ -96,6 +100,7 @@ collect(struct load *ld, gpgme_key_t key)
 		memcpy(c->primary_fpr, primary, PGP_FPR_LEN);
 		c->expires = earliest((time_t)key->subkeys->expires,
 		    (time_t)sk->expires);
+		c->created = (long long)key->subkeys->timestamp;
 		primary_uid(key, c->uid, sizeof(c->uid));
 		ld->nc++;
 	}
@@ -114,10 +119,19 @@ take_key(void *arg, int result, struct pgp_key *k)
 	if (k->version != 4 || c == NULL || c->found)
 		return 0;
 	if (result != 0 || k->pk == NULL) {
+		struct keyring_refusal *f = &ld->kr->refused[ld->kr->n_refused];
+
+		c->found = 1;
+		keyring_algo_name(k->algo, k->bits, name, sizeof(name));
 		log_warn("keyring: signing key %02X%02X...%02X%02X (%s, %s) "
 		    "left out: %s", k->fpr[0], k->fpr[1], k->fpr[18], k->fpr[19],
-		    c->uid, keyring_algo_name(k->algo, k->bits, name,
-		    sizeof(name)), sk_strerror(result));
+		    c->uid, name, sk_strerror(result));
+		memcpy(f->fpr, c->fpr, PGP_FPR_LEN);
+		memcpy(f->primary_fpr, c->primary_fpr, PGP_FPR_LEN);
+		memcpy(f->uid, c->uid, sizeof(f->uid));
+		snprintf(f->algo, sizeof(f->algo), "%s", name);
+		f->err = result != 0 ? result : SK_ERR_PGP_UNSUPPORTED;
+		ld->kr->n_refused++;
 		return 0;
 	}
 	c->found = 1;
@@ -126,6 +140,7 @@ take_key(void *arg, int result, struct pgp_key *k)
 	memcpy(e->primary_fpr, c->primary_fpr, PGP_FPR_LEN);
 	memcpy(e->uid, c->uid, sizeof(e->uid));
 	e->expires = c->expires;
+	e->created = c->created;
 	e->algo = k->algo;
 	e->bits = k->bits;
 	e->pk = k->pk;
@@ -190,7 +205,8 @@ keyring_load(const char *homedir, struct keyring **out)
 		goto out;
 	if (nkeys > 0) {
 		if ((ld.kr->entries = calloc(ld.nc, sizeof(*ld.kr->entries))) ==
-		    NULL)
+		    NULL || (ld.kr->refused = calloc(ld.nc,
+		    sizeof(*ld.kr->refused))) == NULL)
 			goto out;
 		if ((err = gpgme_data_new(&data)) != 0 ||
 		    (err = gpgme_op_export_keys(ctx, keys,
@@ -234,7 +250,123 @@ keyring_free(struct keyring *kr)
 	for (i = 0; i < kr->n; i++)
 		crypto_pubkey_free(kr->entries[i].pk);
 	free(kr->entries);
+	free(kr->refused);
 	free(kr);
+}
+
+int
+keyring_has_primary(const struct keyring *kr, const uint8_t fpr[PGP_FPR_LEN])
+{
+	size_t i;
+
+	for (i = 0; kr != NULL && i < kr->n; i++)
+		if (memcmp(kr->entries[i].primary_fpr, fpr, PGP_FPR_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+int
+keyring_check_perms(const char *homedir)
+{
+	static const char *files[] = { "gpg.conf", "gpg-agent.conf",
+	    "common.conf", "dirmngr.conf", "pubring.kbx", "pubring.gpg",
+	    "trustdb.gpg", USERS_FILE, FIDO2_USERS_FILE };
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int r;
+
+	if (stat(homedir, &st) != 0) {
+		log_err("keyring %s: %s", homedir, strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_err("keyring %s is not a directory", homedir);
+		return SK_ERR_IO;
+	}
+	if ((r = file_check_private_st(homedir, &st, "keyring")) != 0)
+		return r;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", homedir, files[i]);
+		r = file_check_private(path, "keyring file");
+		if (r != 0 && !(r == SK_ERR_IO && errno == ENOENT))
+			return r;
+	}
+	return 0;
+}
+
+int
+keyring_apply_users(const char *homedir, struct keyring *kr,
+    struct fido2_users *fu, int record)
+{
+	struct users u;
+	struct users_key *keys = NULL;
+	struct fido2_record *recs = NULL;
+	uint8_t id[FIDO2_ID_LEN];
+	size_t nkeys = 0, nrecs = 0, i, j;
+	int *named = NULL, lock = -1, r;
+
+	if (record && (lock = users_lock(homedir)) < 0)
+		return lock;
+	if ((r = users_read(homedir, &u)) != 0)
+		goto out;
+	if ((r = fido2_users_read(homedir, &recs, &nrecs)) != 0)
+		goto out;
+	r = SK_ERR_ALLOC;
+	if ((keys = calloc((kr ? kr->n : 0) + 1, sizeof(*keys))) == NULL ||
+	    (named = calloc(nrecs + 1, sizeof(*named))) == NULL)
+		goto out;
+	/* One users_key per primary key: entries sorted by signing key. */
+	for (i = 0; kr != NULL && i < kr->n; i++) {
+		for (j = 0; j < nkeys; j++)
+			if (memcmp(keys[j].fpr, kr->entries[i].primary_fpr,
+			    PGP_FPR_LEN) == 0)
+				break;
+		if (j < nkeys)
+			continue;
+		memcpy(keys[nkeys].fpr, kr->entries[i].primary_fpr,
+		    PGP_FPR_LEN);
+		keys[nkeys].created = kr->entries[i].created;
+		keys[nkeys].uid = kr->entries[i].uid;
+		nkeys++;
+	}
+	if ((r = users_resolve(&u, keys, nkeys, recs, nrecs, named, 1)) != 0)
+		goto out;
+	if (record && u.dirty && (r = users_write(homedir, &u)) != 0)
+		goto out;
+	/* Names into the entries; the ledger's revocations out of kr. */
+	for (i = 0, j = 0; kr != NULL && i < kr->n; i++) {
+		struct keyring_entry *e = &kr->entries[i];
+		const struct users_key *k = NULL;
+		size_t m;
+
+		for (m = 0; m < nkeys && k == NULL; m++)
+			if (memcmp(keys[m].fpr, e->primary_fpr, PGP_FPR_LEN) == 0)
+				k = &keys[m];
+		if (k != NULL && k->revoked) {
+			crypto_pubkey_free(e->pk);
+			continue;
+		}
+		snprintf(e->name, sizeof(e->name), "%s", k != NULL && k->name ?
+		    k->name : "");
+		kr->entries[j++] = *e;
+	}
+	if (kr != NULL)
+		kr->n = j;
+	for (i = 0; fu != NULL && i < fu->n; i++)
+		for (j = 0; j < nrecs; j++)
+			if (fido2_signer_id(&recs[j], id) == 0 &&
+			    memcmp(id, fu->u[i].id, FIDO2_ID_LEN) == 0 &&
+			    !named[j])
+				fu->u[i].rec.name[0] = '\0';
+	r = 0;
+out:
+	users_clear(&u);
+	free(keys);
+	free(recs);
+	free(named);
+	users_unlock(lock);
+	return r;
 }
 
 const struct keyring_entry *
@@ -340,6 +472,7 @@ key_info(gpgme_key_t key, struct keyring_info *ki)
 	memset(ki, 0, sizeof(*ki));
 	snprintf(ki->fpr, sizeof(ki->fpr), "%s", key->subkeys && key->subkeys->fpr ?
 	    key->subkeys->fpr : "");
+	ki->created = key->subkeys ? (long long)key->subkeys->timestamp : 0;
 	primary_uid(key, ki->uid, sizeof(ki->uid));
 	for (sk = key->subkeys; sk != NULL; sk = sk->next)
 		if (sk->can_sign && !sk->revoked && !sk->expired &&
@@ -419,22 +552,57 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 
 #define KEYRING_ADD_MAX	64	/* keys per sigknock-keys add input */
 
+const char *
+keyring_refusal(const struct keyring *kr, const struct keyring_info *ki,
+    char *buf, size_t len)
+{
+	uint8_t fpr[PGP_FPR_LEN];
+	size_t i;
+
+	if (strcmp(ki->state, "valid") != 0) {
+		snprintf(buf, len, "%s", strcmp(ki->state, "no-signing-key") ==
+		    0 ? "no usable signing key" : ki->state);
+		return buf;
+	}
+	if (pgp_fpr_parse(ki->fpr, fpr) != 0) {
+		snprintf(buf, len, "unreadable fingerprint");
+		return buf;
+	}
+	if (keyring_has_primary(kr, fpr))
+		return NULL;
+	for (i = 0; kr != NULL && i < kr->n_refused; i++)
+		if (memcmp(kr->refused[i].primary_fpr, fpr, PGP_FPR_LEN) == 0) {
+			snprintf(buf, len, "%s: %s", kr->refused[i].algo,
+			    sk_strerror(kr->refused[i].err));
+			return buf;
+		}
+	snprintf(buf, len, "no signing key sigknock accepts");
+	return buf;
+}
+
 struct check {
-	int	bad;
-	size_t	n;
-	char	(*fprs)[PGP_FPR_HEX_LEN + 1];
+	int			 bad;
+	size_t			 n;
+	char			 (*fprs)[PGP_FPR_HEX_LEN + 1];
+	const struct keyring	*kr;
+	int			 (*vet)(void *, const struct keyring_info *);
+	void			*arg;
 };
 
 static void
 check_key(void *arg, const struct keyring_info *ki)
 {
 	struct check *c = arg;
+	char why[128];
 
-	if (strcmp(ki->state, "valid") != 0) {
-		log_err("key %s (%s): %s: it cannot sign knocks, refused", ki->fpr,
-		    ki->uid[0] ? ki->uid : "no user id",
-		    strcmp(ki->state, "no-signing-key") == 0 ?
-		    "no usable signing key" : ki->state);
+	if (keyring_refusal(c->kr, ki, why, sizeof(why)) != NULL) {
+		log_err("key %s (%s): %s: sigknockd would not accept it, "
+		    "refused", ki->fpr, ki->uid[0] ? ki->uid : "no user id",
+		    why);
+		c->bad++;
+		return;
+	}
+	if (c->vet != NULL && c->vet(c->arg, ki) != 0) {
 		c->bad++;
 		return;
 	}
@@ -444,7 +612,8 @@ check_key(void *arg, const struct keyring_info *ki)
 
 int
 keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
-    keyring_info_cb cb, void *arg)
+    int (*vet)(void *, const struct keyring_info *), keyring_info_cb cb,
+    void *arg)
 {
 	char tmpl[] = "/tmp/sigknock-import.XXXXXX";
 	char fprs[KEYRING_ADD_MAX][PGP_FPR_HEX_LEN + 1];
@@ -452,7 +621,8 @@ keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
 	gpgme_data_t in = NULL, ex = NULL;
 	gpgme_import_result_t ir;
 	gpgme_error_t err;
-	struct check c = { 0, 0, fprs };
+	struct keyring *kr = NULL;
+	struct check c = { 0, 0, fprs, NULL, vet, arg };
 	size_t n, i;
 	int r;
 
@@ -462,8 +632,8 @@ keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
 		log_err("cannot make a temporary keyring: %s", strerror(errno));
 		return SK_ERR_IO;
 	}
-	/* Vet the keys in a scratch keyring first: nothing reaches the real
-	 * one unless every key in the input can sign. */
+	/* Vet the keys in a scratch keyring first, by the daemon's own
+	 * rules: nothing reaches the real one unless every key passes. */
 	if ((r = new_ctx(tmpl, &tctx)) != 0)
 		goto out;
 	r = SK_ERR_GPGME;
@@ -473,6 +643,9 @@ keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
 		goto out;
 	}
 	ir = gpgme_op_import_result(tctx);
+	if ((r = keyring_load(tmpl, &kr)) != 0)
+		goto out;
+	c.kr = kr;
 	if ((r = list_keys(tctx, NULL, check_key, &c, &n)) != 0)
 		goto out;
 	if (n == 0) {
@@ -505,6 +678,7 @@ keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
 			goto out;
 	r = 0;
 out:
+	keyring_free(kr);
 	gpgme_data_release(in);
 	gpgme_data_release(ex);
 	gpgme_release(tctx);
@@ -555,77 +729,6 @@ keyring_import_revocation(const char *homedir, const uint8_t *data, size_t len,
 	r = 0;
 out:
 	gpgme_data_release(in);
-	gpgme_release(ctx);
-	return r;
-}
-
-struct interact {
-	int	step;
-};
-
-/* Answer gpg --edit-key's prompts: "disable", then "save". */
-static gpgme_error_t
-disable_cb(void *opaque, const char *keyword, const char *args, int fd)
-{
-	struct interact *in = opaque;
-	const char *line = NULL;
-
-	if (keyword == NULL || fd < 0)
-		return 0;
-	if (strcmp(keyword, "GET_LINE") == 0 && args != NULL &&
-	    strcmp(args, "keyedit.prompt") == 0)
-		line = in->step++ == 0 ? "disable\n" : "save\n";
-	else if (strcmp(keyword, "GET_BOOL") == 0)
-		line = "y\n";
-	else if (strcmp(keyword, "GET_LINE") == 0)
-		line = "\n";
-	if (line != NULL && gpgme_io_writen(fd, line, strlen(line)) != 0)
-		return gpgme_error_from_syserror();
-	return 0;
-}
-
-int
-keyring_disable(const char *homedir, const char *fpr, keyring_info_cb cb,
-    void *arg)
-{
-	gpgme_ctx_t ctx = NULL;
-	gpgme_data_t out = NULL;
-	gpgme_key_t key = NULL;
-	gpgme_error_t err;
-	struct interact in = { 0 };
-	struct keyring_info ki;
-	int r;
-
-	if ((r = new_ctx(homedir, &ctx)) != 0)
-		return r;
-	if ((err = gpgme_get_key(ctx, fpr, &key, 0)) != 0) {
-		log_err("no key %s in %s: %s", fpr, homedir, gpgme_strerror(err));
-		r = SK_ERR_UNKNOWN_SIGNER;
-		goto out;
-	}
-	if ((err = gpgme_data_new(&out)) ||
-	    (err = gpgme_op_interact(ctx, key, 0, disable_cb, &in, out))) {
-		r = gpgme_fail("cannot disable the key", err);
-		goto out;
-	}
-	gpgme_key_unref(key);
-	key = NULL;
-	if ((err = gpgme_get_key(ctx, fpr, &key, 0)) != 0) {
-		r = gpgme_fail("key vanished", err);
-		goto out;
-	}
-	key_info(key, &ki);
-	if (!key->disabled) {
-		log_err("GnuPG did not disable %s", fpr);
-		r = SK_ERR_GPGME;
-		goto out;
-	}
-	if (cb != NULL)
-		cb(arg, &ki);
-	r = 0;
-out:
-	gpgme_key_unref(key);
-	gpgme_data_release(out);
 	gpgme_release(ctx);
 	return r;
 }

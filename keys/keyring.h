@@ -11,6 +11,9 @@
 
 #include "crypto.h"
 #include "pgp.h"
+#include "users.h"
+
+struct fido2_users;
 
 #define KEYRING_UID_MAX	256
 
@@ -20,20 +23,54 @@ struct keyring_entry {
 	uint8_t		 algo;			/* enum pgp_pk_algo */
 	unsigned	 bits;
 	time_t		 expires;		/* 0 = never; checked at use */
-	char		 uid[KEYRING_UID_MAX];	/* primary UID's e-mail */
+	long long	 created;		/* the primary key's */
+	char		 uid[KEYRING_UID_MAX];	/* primary UID's e-mail, now */
+	char		 name[USERS_NAME_MAX + 1];	/* fixed name, or "" */
 	struct crypto_pubkey *pk;
+};
+
+/* A signing key GnuPG calls usable that sigknock refuses, and why. */
+struct keyring_refusal {
+	uint8_t		 fpr[PGP_FPR_LEN];
+	uint8_t		 primary_fpr[PGP_FPR_LEN];
+	char		 uid[KEYRING_UID_MAX];
+	char		 algo[32];
+	int		 err;			/* SK_ERR_* */
 };
 
 struct keyring {
 	size_t		 n;
 	struct keyring_entry *entries;		/* sorted by fpr */
+	size_t		 n_refused;
+	struct keyring_refusal *refused;
 };
 
 /* Load every usable signing key of the GnuPG home directory `homedir`
  * (NULL: GnuPG's default).  Keys that are revoked, expired, disabled or
- * invalid, and subkeys that are, or cannot sign, are left out. */
+ * invalid, and subkeys that are, or cannot sign, are left out; so are
+ * signing keys sigknock does not accept (pgp.h: algorithms, sizes, small-
+ * order points), listed in refused.  These are the one set of acceptance
+ * rules: the daemon, sigknock-keys add and list, and sigknock-token test
+ * all load keys through here. */
 int	keyring_load(const char *homedir, struct keyring **out);
 void	keyring_free(struct keyring *kr);
+/* Does the primary key fpr have a usable signing key in kr? */
+int	keyring_has_primary(const struct keyring *kr,
+	    const uint8_t fpr[PGP_FPR_LEN]);
+
+/* The keyring directory's safety: the directory, GnuPG's configuration
+ * files in it, the keyring files, the user ledger and the FIDO2 records
+ * owned by root (or us) and writable by no one else.  Errors name the
+ * chown/chmod to run. */
+int	keyring_check_perms(const char *homedir);
+
+/* Apply the user ledger (users.h) to kr and the FIDO2 users fu (either may
+ * be NULL): every entry gets its fixed name, a credential whose name
+ * another holds loses it, keys the ledger revoked are dropped from kr.
+ * With record, keys seen for the first time are written to the ledger
+ * (under its lock); without, nothing is written (sigknockd -t). */
+int	keyring_apply_users(const char *homedir, struct keyring *kr,
+	    struct fido2_users *fu, int record);
 
 const struct keyring_entry *keyring_lookup(const struct keyring *kr,
 	    const uint8_t *fpr, size_t len);
@@ -55,6 +92,7 @@ struct keyring_info {
 	char		 sign_fpr[2 * PGP_FPR_LEN + 1];	/* usable signing (sub)key, or "" */
 	char		 uid[KEYRING_UID_MAX];
 	char		 algo[32];			/* of the signing key */
+	long long	 created;			/* the primary key's */
 	const char	*state;	/* valid, revoked, expired, disabled, invalid, no-signing-key */
 };
 typedef void (*keyring_info_cb)(void *arg, const struct keyring_info *ki);
@@ -64,16 +102,21 @@ int	keyring_ensure_dir(const char *homedir);
 /* Every key in the keyring with its state. */
 int	keyring_list(const char *homedir, keyring_info_cb cb, void *arg);
 /* Import OpenPGP public keys (armored or binary).  Every key must have a
- * usable signing key, or nothing is imported; cb sees each added key. */
+ * signing key the daemon accepts (keyring_load's rules: GnuPG's validity,
+ * then sigknock's algorithms and sizes), or nothing is imported and the
+ * reason is logged.  vet, when not NULL, sees each key before anything is
+ * imported and may refuse it (non-zero: nothing imported); cb sees each
+ * added key. */
 int	keyring_add_keys(const char *homedir, const uint8_t *data, size_t len,
+	    int (*vet)(void *arg, const struct keyring_info *ki),
 	    keyring_info_cb cb, void *arg);
+/* Why keyring_load refuses the key with primary fingerprint fpr (hex):
+ * GnuPG's state, or sigknock's reason; NULL when it accepts it. */
+const char *keyring_refusal(const struct keyring *kr,
+	    const struct keyring_info *ki, char *buf, size_t len);
 /* Import a revocation certificate; cb sees the key it revoked. */
 int	keyring_import_revocation(const char *homedir, const uint8_t *data,
 	    size_t len, keyring_info_cb cb, void *arg);
-/* Mark the key holding fingerprint fpr (primary or subkey, hex) disabled. */
-int	keyring_disable(const char *homedir, const char *fpr,
-	    keyring_info_cb cb, void *arg);
-
 /* Human name of an OpenPGP public-key algorithm with size, e.g.
  * "ed25519", "rsa3072", "nistp256". */
 const char *keyring_algo_name(uint8_t algo, unsigned bits, char *buf,

@@ -9,9 +9,11 @@
 #include <sys/socket.h>
 
 #include "access.h"
+#include "addr.h"
 #include "err.h"
 #include "fido2.h"
 #include "log.h"
+#include "users.h"
 
 struct loader {
 	struct access		*a;
@@ -64,6 +66,27 @@ cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
 		return 1;
 	mask = (uint8_t)(0xff << (8 - rest));
 	return (c->addr[full] & mask) == (addr[full] & mask);
+}
+
+/* "fido2:" and then 16 or 64 hex digits. */
+static int
+parse_fido2_id(const char *hex, struct access_user *u)
+{
+	size_t n = strlen(hex), i;
+	unsigned v;
+
+	if (n != 16 && n != 64)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		u->fido2_id[i] = (uint8_t)v;
+	}
+	u->fido2_idlen = n / 2;
+	u->is_fido2 = 1;
+	return 0;
 }
 
 static int
@@ -160,15 +183,20 @@ line(void *arg, const struct conf_line *l)
 				u->any = 1;
 			else if (pgp_fpr_parse(items[i], u->fpr) == 0)
 				u->is_fpr = 1;
-			else if ((strchr(items[i], '@') != NULL ||
-			    fido2_name_ok(items[i])) &&
-			    strlen(items[i]) < sizeof(u->email))
-				snprintf(u->email, sizeof(u->email), "%s",
+			else if (strncasecmp(items[i], "fido2:", 6) == 0) {
+				if (parse_fido2_id(items[i] + 6, u) != 0)
+					return conf_error(l, "'%s': fido2: takes "
+					    "the 16 or 64 hex digits of a "
+					    "credential id, as 'sigknock-keys "
+					    "list' shows them", items[i]);
+			} else if (users_name_ok(items[i]))
+				snprintf(u->name, sizeof(u->name), "%s",
 				    items[i]);
 			else
-				return conf_error(l, "'%s' is neither an e-mail "
-				    "address, a 40-digit fingerprint, a FIDO2 "
-				    "enrollment name nor *", items[i]);
+				return conf_error(l, "'%s' is neither a user's "
+				    "name (as 'sigknock-keys list' shows it), a "
+				    "40-digit fingerprint, fido2:ID nor *",
+				    items[i]);
 			r->n_users++;
 		}
 		ld->has_users = 1;
@@ -200,6 +228,20 @@ line(void *arg, const struct conf_line *l)
 			return 0;
 		for (i = 0; i < k; i++)
 			if (cidr_parse(items[i], &r->sources[r->n_sources++]))
+				return conf_error(l, "'%s' is not an address or "
+				    "CIDR block", items[i]);
+	} else if (strcasecmp(l->key, "AllowSourceMode") == 0) {
+		if (conf_bool(l, &r->allow_source_mode) != 0)
+			return SK_ERR_BAD_FIELD;
+	} else if (strcasecmp(l->key, "AllowAddresses") == 0) {
+		if ((k = conf_split(buf, items, ACCESS_SOURCES_MAX)) <= 0)
+			return conf_error(l, "between 1 and %d CIDR blocks, or "
+			    "none", ACCESS_SOURCES_MAX);
+		r->n_allow = 0;
+		if (k == 1 && strcasecmp(items[0], "none") == 0)
+			return 0;
+		for (i = 0; i < k; i++)
+			if (cidr_parse(items[i], &r->allow[r->n_allow++]))
 				return conf_error(l, "'%s' is not an address or "
 				    "CIDR block", items[i]);
 	} else
@@ -252,16 +294,64 @@ user_matches(const struct access_user *u, const struct access_who *who)
 		return who->fpr != NULL && who->primary_fpr != NULL &&
 		    (memcmp(u->fpr, who->fpr, PGP_FPR_LEN) == 0 ||
 		    memcmp(u->fpr, who->primary_fpr, PGP_FPR_LEN) == 0);
-	return strcasecmp(u->email, who->name) == 0;
+	if (u->is_fido2)
+		return who->fido2_id != NULL &&
+		    memcmp(u->fido2_id, who->fido2_id, u->fido2_idlen) == 0;
+	return who->name != NULL && strcasecmp(u->name, who->name) == 0;
+}
+
+static int
+in_list(const struct cidr *c, size_t n, int family, const uint8_t *addr)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_contains(&c[i], family, addr))
+			return 1;
+	return 0;
+}
+
+/* NULL when the rule admits these addresses, else why not. */
+static const char *
+addr_refusal(const struct access_rule *r, const struct access_addr *ad,
+    char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	int of = ad->bound_family ? ad->bound_family : ad->src_family;
+	const uint8_t *open = ad->bound_family ? ad->bound : ad->src;
+
+	if (r->n_sources > 0 && !in_list(r->sources, r->n_sources,
+	    ad->src_family, ad->src))
+		return "the sender is outside Source";
+	if (r->n_sources > 0 && !in_list(r->sources, r->n_sources, of, open)) {
+		snprintf(buf, len, "the address to open, %s, is outside Source",
+		    sk_addr_str(of, open, a, sizeof(a)));
+		return buf;
+	}
+	if (ad->bound_family == 0)
+		return r->allow_source_mode ? NULL : "the request binds no "
+		    "address (source mode) and AllowSourceMode is no";
+	if (ad->bound_family == ad->src_family && memcmp(ad->bound, ad->src,
+	    sk_addr_len(ad->src_family)) == 0)
+		return NULL;
+	if (in_list(r->allow, r->n_allow, ad->bound_family, ad->bound))
+		return NULL;
+	snprintf(buf, len, "the request binds %s, not the sender's address, "
+	    "and AllowAddresses does not hold it", sk_addr_str(ad->bound_family,
+	    ad->bound, a, sizeof(a)));
+	return buf;
 }
 
 const struct access_rule *
 access_match(const struct access *a, const struct access_who *who,
-    int family, const uint8_t *src)
+    const struct access_addr *ad, char *why, size_t whylen)
 {
+	char buf[256];
+	const char *no;
 	size_t i, j;
-	int ok;
+	int ok, named = 0;
 
+	snprintf(why, whylen, "no stanza names this user");
 	for (i = 0; i < a->n; i++) {
 		const struct access_rule *r = &a->rules[i];
 
@@ -269,10 +359,10 @@ access_match(const struct access *a, const struct access_who *who,
 			ok = user_matches(&r->users[j], who);
 		if (!ok)
 			continue;
-		for (ok = r->n_sources == 0, j = 0; j < r->n_sources && !ok; j++)
-			ok = cidr_contains(&r->sources[j], family, src);
-		if (ok)
+		if ((no = addr_refusal(r, ad, buf, sizeof(buf))) == NULL)
 			return r;
+		if (!named++)
+			snprintf(why, whylen, "[%s]: %s", r->name, no);
 	}
 	return NULL;
 }

@@ -6,7 +6,10 @@
  *     Default    tcp/22
  *     Timeout    30
  *     MaxTimeout 300
- *     Source     any                # or a CIDR list
+ *     Source     any                # or a CIDR list: the sender and the
+ *                                    # address opened must both be in it
+ *     AllowSourceMode no             # yes: requests bound to no address
+ *     AllowAddresses  none           # or CIDRs others may be opened in
  */
 #ifndef SK_ACCESS_H
 #define SK_ACCESS_H
@@ -24,9 +27,12 @@
 
 struct access_user {
 	int		any;
-	int		is_fpr;
+	int		is_fpr;		/* an OpenPGP fingerprint */
+	int		is_fido2;	/* fido2:ID, 16 or 64 hex digits */
 	uint8_t		fpr[PGP_FPR_LEN];
-	char		email[KEYRING_UID_MAX];
+	uint8_t		fido2_id[32];
+	size_t		fido2_idlen;
+	char		name[KEYRING_UID_MAX];
 };
 
 struct cidr {
@@ -48,6 +54,9 @@ struct access_rule {
 	unsigned	   max_timeout;
 	size_t		   n_sources;		/* 0 = any */
 	struct cidr	   sources[ACCESS_SOURCES_MAX];
+	int		   allow_source_mode;
+	size_t		   n_allow;		/* 0 = none */
+	struct cidr	   allow[ACCESS_SOURCES_MAX];
 };
 
 struct access {
@@ -59,18 +68,32 @@ int	access_load(const char *path, struct access **out);
 void	access_free(struct access *a);
 
 /* Who signed a request, for matching Users: an OpenPGP key (by
- * fingerprint, or its primary UID's e-mail as name) or a FIDO2
- * credential (by its enrollment name; no fingerprints). */
+ * fingerprint, or the name the admin fixed for it, users.h) or a FIDO2
+ * credential (by its enrollment name, or fido2:ID). */
 struct access_who {
-	const char	*name;
+	const char	*name;		/* NULL: the key has no name */
 	const uint8_t	*fpr;		/* the signing (sub)key, or NULL */
 	const uint8_t	*primary_fpr;	/* or NULL */
+	const uint8_t	*fido2_id;	/* SHA-256 of the credential, or NULL */
 };
 
-/* The first rule whose Users names the signer and whose Source holds the
- * datagram's source address; NULL when none does. */
+/* Where a request came from and what it asks to open: the datagram's
+ * source, and the address the signed request binds (bound_family 0:
+ * none, "open for the source", which only AllowSourceMode admits). */
+struct access_addr {
+	int		 src_family;
+	const uint8_t	*src;
+	int		 bound_family;
+	const uint8_t	*bound;
+};
+
+/* The first rule whose Users names the signer, whose Source holds both
+ * the datagram's source and the address to open, and whose address rules
+ * (AllowSourceMode, AllowAddresses) admit the request.  NULL when none
+ * does, with why saying what the first rule naming the user lacked. */
 const struct access_rule *access_match(const struct access *a,
-	    const struct access_who *who, int family, const uint8_t *src);
+	    const struct access_who *who, const struct access_addr *ad,
+	    char *why, size_t whylen);
 
 /* 1 when every entry of want is in the rule's Open list. */
 int	access_allows(const struct access_rule *r, const struct sk_access *want,

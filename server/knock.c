@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "crypto.h"
 #include "err.h"
 #include "knock.h"
@@ -34,14 +35,9 @@ refuse(struct knock *k, const struct knock_who *c, const char *fmt, ...)
 	    c->who[0] ? " by " : "", c->who, msg);
 }
 
-static void
-fmt_addr(int family, const uint8_t *a, char *out, size_t len)
-{
-	if (inet_ntop(family, a, out, (socklen_t)len) == NULL)
-		snprintf(out, len, "?");
-}
-
-/* What to open, after policy: ports, address, timeout. */
+/* What to open, after policy: ports, address, timeout.  The address is
+ * the one the request signed; without one (source mode), the datagram's
+ * source, which anyone on the path can forge or race. */
 static int
 decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
     const struct access_who *who, const struct pkt_info *pi,
@@ -49,10 +45,44 @@ decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
     size_t *nports, struct fw_rule *base)
 {
 	const struct access_rule *r;
+	struct access_addr ad;
+	char why[320], a[INET6_ADDRSTRLEN];
+	const char *never;
+	int own;
 
-	if ((r = access_match(k->acl, who, pi->family, pi->src)) == NULL) {
-		REFUSE(k, c, policy, "no access stanza for this user from "
-		    "this source");
+	memset(base, 0, sizeof(*base));
+	switch (rq->addr_family) {
+	case SK_ADDR_SOURCE:
+		base->family = pi->family;
+		memcpy(base->addr, pi->src, 16);
+		break;
+	case SK_ADDR_IPV4:
+		base->family = AF_INET;
+		memcpy(base->addr, rq->addr, 4);
+		break;
+	default:
+		base->family = AF_INET6;
+		memcpy(base->addr, rq->addr, 16);
+		break;
+	}
+	sk_addr_str(base->family, base->addr, a, sizeof(a));
+	if ((never = sk_addr_never_open(base->family, base->addr)) != NULL) {
+		REFUSE(k, c, policy, "will never open %s: %s", a, never);
+		return -1;
+	}
+	if ((own = sk_addr_is_own(base->family, base->addr)) != 0) {
+		REFUSE(k, c, policy, "will never open %s: %s", a, own > 0 ?
+		    "an address of this server" : "cannot list this server's "
+		    "addresses");
+		return -1;
+	}
+	ad.src_family = pi->family;
+	ad.src = pi->src;
+	ad.bound_family = rq->addr_family == SK_ADDR_SOURCE ? 0 :
+	    base->family;
+	ad.bound = base->addr;
+	if ((r = access_match(k->acl, who, &ad, why, sizeof(why))) == NULL) {
+		REFUSE(k, c, policy, "%s", why);
 		return -1;
 	}
 	if (rq->n_access == 0) {
@@ -71,21 +101,6 @@ decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
 	} else {
 		*ports = rq->access;
 		*nports = rq->n_access;
-	}
-	memset(base, 0, sizeof(*base));
-	switch (rq->addr_family) {
-	case SK_ADDR_SOURCE:
-		base->family = pi->family;
-		memcpy(base->addr, pi->src, 16);
-		break;
-	case SK_ADDR_IPV4:
-		base->family = AF_INET;
-		memcpy(base->addr, rq->addr, 4);
-		break;
-	default:
-		base->family = AF_INET6;
-		memcpy(base->addr, rq->addr, 16);
-		break;
 	}
 	*rule = r;
 	return 0;
@@ -111,7 +126,9 @@ check_fido2(struct knock *k, struct knock_who *c, const struct sk_request *rq,
 		REFUSE(k, c, unknown_signer, "unknown FIDO2 credential");
 		return -1;
 	}
-	snprintf(c->who, sizeof(c->who), "%s (fido2:%s)", u->rec.name, sid);
+	if (u->rec.name[0] != '\0')
+		snprintf(c->who, sizeof(c->who), "%s (fido2:%s)", u->rec.name,
+		    sid);
 	if ((r = fido2_verify(u->pk, u->rec.alg, u->rp_hash, rq->sig,
 	    rq->sig_len, msg, mlen, &as)) != 0) {
 		REFUSE(k, c, bad_signature, "%s", sk_strerror(r));
@@ -131,7 +148,8 @@ check_fido2(struct knock *k, struct knock_who *c, const struct sk_request *rq,
 		}
 		return -1;
 	}
-	*aw = (struct access_who){ u->rec.name, NULL, NULL };
+	*aw = (struct access_who){ u->rec.name[0] ? u->rec.name : NULL, NULL,
+	    NULL, u->id };
 	return 0;
 }
 
@@ -145,7 +163,7 @@ admit(struct knock *k, const struct pkt_info *pi, double mono)
 	if (pi->len < SK_DATAGRAM_MIN || pi->len > SK_DATAGRAM_MAX) {
 		k->st.bad_size++;
 		if (sk_log_level() >= LOG_DEBUG) {
-			fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+			sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
 			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
 			    "%zu bytes is not a knock", c.src, pi->len);
 		}
@@ -155,14 +173,14 @@ admit(struct knock *k, const struct pkt_info *pi, double mono)
 	    pi->len) : datagram_check(&k->key, pi->payload, pi->len)) != 0) {
 		k->st.bad_mac++;
 		if (sk_log_level() >= LOG_DEBUG) {
-			fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+			sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
 			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
 			    "mac1 mismatch (not sealed to this server)", c.src);
 		}
 		return -1;
 	}
 	if (ratelimit_check(k->rl, pi->family, pi->src, mono) != RL_OK) {
-		fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
 		REFUSE(k, &c, rate_source, "over the per-source rate limit");
 		return -1;
 	}
@@ -186,7 +204,7 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	int r, status = -1;
 
 	memset(d, 0, sizeof(*d));
-	fmt_addr(pi->family, pi->src, c->src, sizeof(c->src));
+	sk_addr_str(pi->family, pi->src, c->src, sizeof(c->src));
 	/* 4. HPKE open, 5. strict decode. */
 	if ((r = datagram_open(&k->key, pi->payload, pi->len, inner,
 	    sizeof(inner), &ilen)) != 0) {
@@ -247,8 +265,12 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 		goto out;
 	}
 	pgp_fpr_format(who->fpr, fpr);
-	snprintf(c->who, sizeof(c->who), "%s (%s)", who->uid, fpr);
-	aw = (struct access_who){ who->uid, who->fpr, who->primary_fpr };
+	if (who->name[0] != '\0')
+		snprintf(c->who, sizeof(c->who), "%s (%s)", who->name, fpr);
+	else
+		snprintf(c->who, sizeof(c->who), "%s (no name)", fpr);
+	aw = (struct access_who){ who->name[0] ? who->name : NULL, who->fpr,
+	    who->primary_fpr, NULL };
 policy:
 	/* 10. policy. */
 	if (decide(k, c, &rq, &aw, pi, &d->rule, &ports, &d->nports,
@@ -305,7 +327,7 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 		if (fw_grant(k->fw, &fr) != 0)
 			failed = 1;
 	}
-	fmt_addr(fr.family, fr.addr, addr, sizeof(addr));
+	sk_addr_str(fr.family, fr.addr, addr, sizeof(addr));
 	if (failed) {
 		k->st.grant_failed++;
 		log_err("accepted %s from %s but the firewall refused a grant "
@@ -340,7 +362,7 @@ knock_receive(struct knock *k, const struct pkt_info *pi, double mono)
 		break;
 	case FQ_PREFIX_FULL:
 	case FQ_FULL:
-		fmt_addr(pi->family, pi->src, c.src, sizeof(c.src));
+		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
 		REFUSE(k, &c, shed, "verification queue full (%zu waiting "
 		    "from %zu prefixes)", fairq_len(k->fq),
 		    fairq_prefixes(k->fq));
@@ -382,7 +404,7 @@ knock_serve(struct knock *k, double slice)
 		if (!fairq_pop(k->fq, &pi, &at))
 			break;
 		if (t0 - at > (double)k->cfg->max_packet_age) {
-			fmt_addr(pi.family, pi.src, c.src, sizeof(c.src));
+			sk_addr_str(pi.family, pi.src, c.src, sizeof(c.src));
 			REFUSE(k, &c, shed, "waited %.0f s in the verification "
 			    "queue", t0 - at);
 			t1 = t0;

@@ -69,7 +69,7 @@ static void
 keyring_stamp(const char *dir, char *out, size_t len)
 {
 	static const char *files[] = { "pubring.kbx", "pubring.gpg",
-	    "trustdb.gpg", FIDO2_USERS_FILE };
+	    "trustdb.gpg", FIDO2_USERS_FILE, USERS_FILE };
 	char path[PATH_MAX];
 	struct stat st;
 	size_t i, off = 0;
@@ -93,8 +93,9 @@ struct daemon {
 	int			 sfd;
 	int			 ifd;
 	int			 iwd;
-	char			 stamp[512];
+	char			 stamp[640];
 	double			 reload_at;	/* monotonic; 0 = none */
+	int			 check_only;	/* -t: write nothing */
 };
 
 static int
@@ -102,12 +103,17 @@ load_keyring(struct daemon *d, int force)
 {
 	struct keyring *kr;
 	struct fido2_users *fu;
-	char stamp[512];
+	char stamp[640];
 	int r;
 
 	keyring_stamp(d->cfg.keyring, stamp, sizeof(stamp));
 	if (!force && strcmp(stamp, d->stamp) == 0)
 		return 0;
+	if ((r = keyring_check_perms(d->cfg.keyring)) != 0) {
+		log_err("keyring %s: not %sloaded", d->cfg.keyring,
+		    d->k.kr ? "re" : "");
+		return r;
+	}
 	if ((r = keyring_load(d->cfg.keyring, &kr)) != 0) {
 		log_err("keyring %s: not reloaded, keeping %zu keys",
 		    d->cfg.keyring, d->k.kr ? d->k.kr->n : 0);
@@ -118,6 +124,15 @@ load_keyring(struct daemon *d, int force)
 		    "keys and %zu FIDO2 credentials", d->cfg.keyring,
 		    d->k.kr ? d->k.kr->n : 0, d->k.fu ? d->k.fu->n : 0);
 		keyring_free(kr);
+		return r;
+	}
+	/* Names fixed by the admin (or at first sight), and revocations. */
+	if ((r = keyring_apply_users(d->cfg.keyring, kr, fu,
+	    !d->check_only)) != 0) {
+		log_err("keyring %s: user ledger not read, keeping %zu keys",
+		    d->cfg.keyring, d->k.kr ? d->k.kr->n : 0);
+		keyring_free(kr);
+		fido2_users_free(fu);
 		return r;
 	}
 	keyring_free(d->k.kr);
@@ -410,7 +425,7 @@ main(int argc, char **argv)
 		case 'f': foreground = 1; break;
 		case 'd': debug = foreground = to_stderr = 1; break;
 		case 'e': to_stderr = 1; break;
-		case 't': test = 1; break;
+		case 't': test = d.check_only = 1; break;
 		case 'T': print = 1; break;
 		case 'F': flush = 1; break;
 		case 'h': usage(stdout); return 0;

@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 30
+plan 39
 
 test_tmpdir
 T=$tap_tmp
@@ -75,14 +75,52 @@ ok "access: Timeout over MaxTimeout" t_err "[a]: Timeout 400 is over MaxTimeout 
 acc "[a]" "Open tcp/22"
 ok "access: a stanza without Users" t_err "$T/access.conf:1: [a]: needs both Users and Open"
 acc "[a]" "Users al!ce" "Open tcp/22"
-ok "access: a user that is neither e-mail, fingerprint nor FIDO2 name" t_err "'al!ce' is neither an e-mail address, a 40-digit fingerprint, a FIDO2 enrollment name nor *"
+ok "access: a user that is neither a name, a fingerprint, fido2:ID nor *" t_err "'al!ce' is neither a user's name (as 'sigknock-keys list' shows it), a 40-digit fingerprint, fido2:ID nor *"
+acc "[a]" "Users fido2:12345" "Open tcp/22"
+ok "access: fido2: takes 16 or 64 hex digits" t_err "'fido2:12345': fido2: takes the 16 or 64 hex digits"
+acc "[a]" "Users *" "Open tcp/22" "AllowSourceMode maybe"
+ok "access: AllowSourceMode takes yes or no" t_err "$T/access.conf:4: AllowSourceMode: 'maybe' is neither yes nor no"
+acc "[a]" "Users *" "Open tcp/22" "AllowAddresses 10.0.0.0/8, home"
+ok "access: AllowAddresses takes CIDR blocks" t_err "$T/access.conf:4: AllowAddresses: 'home' is not an address or CIDR block"
 acc "[a]" "Users *" "Open icmp/1"
 ok "access: a bad PROTO/PORT" t_err "'icmp/1' is not PROTO/PORT"
 acc "[a]" "Users *" "Open tcp/22" "Source 10.0.0.0/33"
 ok "access: a bad CIDR block" t_err "'10.0.0.0/33' is not an address or CIDR block"
-acc "[a]" "Users alice@example.com, 0x$fpr, *" "Open tcp/22" "Source any"
+acc "[a]" "Users alice@example.com, 0x$fpr, fido2:0123456789ABCDEF, *" "Open tcp/22" "Source any" \
+	"AllowSourceMode yes" "AllowAddresses 10.0.0.0/8, fd00::/8" "[b]" "Users *" "Open tcp/22" "AllowAddresses none"
 conf
-ok "access: e-mail, 0x-fingerprint, * and Source any pass" "$B/sigknockd" -t -c "$T/c.conf"
+ok "access: names, 0x-fingerprints, fido2:ID, *, Source any, AllowSourceMode, AllowAddresses pass" "$B/sigknockd" -t -c "$T/c.conf"
+
+# The keyring decides who may knock: nobody but root may change it.
+chmod 0770 "$T/keyring"
+ok "keyring: a group-writable keyring directory is refused, with the chmod" \
+	t_err "keyring $T/keyring: writable by group or others (mode 0770): refusing it; run: chmod go-w $T/keyring"
+chmod 0700 "$T/keyring"
+echo "keyserver hkps://example.invalid" > "$T/keyring/gpg.conf"
+chmod 0666 "$T/keyring/gpg.conf"
+ok "keyring: a planted gpg.conf writable by others is refused" \
+	t_err "keyring file $T/keyring/gpg.conf: writable by group or others (mode 0666)"
+rm -f "$T/keyring/gpg.conf"
+printf '\n' > "$T/keyring/sigknock-fido2"
+chmod 0664 "$T/keyring/sigknock-fido2"
+ok "keyring: a group-writable FIDO2 record file is refused" \
+	t_err "keyring file $T/keyring/sigknock-fido2: writable by group or others"
+rm -f "$T/keyring/sigknock-fido2"
+if [ "$(id -u)" -eq 0 ]; then
+	chown 1234 "$T/keyring"
+	ok "keyring: a keyring directory owned by another user is refused, with the chown" \
+		t_err "owned by uid 1234, not by root: refusing it; run: chown root $T/keyring"
+	chown 0 "$T/keyring"
+else
+	skip "keyring: ownership needs root to chown"
+fi
+dora=$(gpg_genkey 'Dora <dora@example.com>' ed25519 sign) || bail "keygen 3"
+gpg --export dora@example.com | gpg --homedir "$T/keyring" --batch --quiet --import 2>/dev/null
+cp "$T/keyring/sigknock-users" "$T/ledger.before"
+"$B/sigknockd" -t -c "$T/c.conf" > "$T/out" 2>&1
+ok "-t checks a keyring with a key imported by plain gpg" test $? -eq 0
+ok "-t writes nothing into the keyring directory (no first-seen name recorded)" \
+	cmp -s "$T/ledger.before" "$T/keyring/sigknock-users"
 
 # sigknock-keys
 ok "keys: add prints fingerprint, algorithm and user" grep -q "^added $fpr ed25519 alice@example.com" "$T/add.out"
@@ -96,7 +134,7 @@ pub=$(cat "$T/server.pub")
 ok "client: --test builds and signs without sending" "$B/sigknock" --test --server-key "$pub" -A tcp/22
 "$B/sigknock" --server-key "not-a-key" example.invalid > "$T/o" 2>&1
 ok "client: a malformed server key is one clear line" grep -q "is neither a 44-character base64 public key nor a file" "$T/o"
-"$B/sigknock" --server-key "$pub" --signer nobody@example.com example.invalid > "$T/o" 2>&1
+"$B/sigknock" --server-key "$pub" --signer nobody@example.com --test > "$T/o" 2>&1
 ok "client: no such signer is one clear line" grep -q "no usable secret signing key matching 'nobody@example.com'" "$T/o"
 "$B/sigknock" --server-key "$pub" no-such-host.invalid > "$T/o" 2>&1
 ok "client: a name that does not resolve is one clear line" grep -q "cannot resolve no-such-host.invalid" "$T/o"

@@ -58,7 +58,7 @@ ok "a malformed enrollment record is refused, naming file and line" \
 ok "a credential file is refused with the hint to add FILE.pub" grep -q "add the enrollment record" "$T/o"
 ok "sigknock-keys add takes both records" sh -c \
 	"'$B/sigknock-keys' -k '$T/keyring' add '$T/es.cred.pub' '$T/ed.cred.pub' | grep -c '^added fido2:' | grep -qx 2"
-ok "sigknock-keys list shows them" sh -c "'$B/sigknock-keys' -k '$T/keyring' list | grep -q 'eddsa .*valid .*key-eddsa (rp sigknock)'"
+ok "sigknock-keys list shows them" sh -c "'$B/sigknock-keys' -k '$T/keyring' list | grep -q 'eddsa .*valid .*key-eddsa .*(rp sigknock)'"
 ok "sigknockd starts with 2 FIDO2 credentials" daemon_start
 ok "(it says so)" grep -q "2 FIDO2 credentials" "$LOG"
 

@@ -7,8 +7,32 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 46
+plan 65
+E2E_ACCESS_EXTRA='
+[office]
+Users      gina@example.com
+Open       tcp/22
+Timeout    3
+MaxTimeout 5
+Source     10.77.1.0/24
+
+[helpdesk]
+Users          hank@example.com
+Open           tcp/22
+Timeout        3
+MaxTimeout     5
+AllowAddresses 10.77.2.0/24
+AllowSourceMode yes'
 e2e_setup
+netns_add_eve || bail "cannot add the eve namespace"
+# gina: only from the office (Source); hank: may open for the other
+# network and in source mode; ivan: in no stanza.
+for u in gina hank ivan; do
+	f=$(GNUPGHOME=$T/users gpg_genkey "$u <$u@example.com>" ed25519 sign) || bail "key $u"
+	eval "FPR_$u=$f"
+	GNUPGHOME=$T/users gpg --export "$u@example.com" > "$T/$u.pgp"
+	"$B/sigknock-keys" -k "$T/keyring" add "$T/$u.pgp" >/dev/null 2>&1 || bail "add $u"
+done
 
 # Stealth: capture everything the server sends to the client that would
 # betray it: ICMP, UDP, or a TCP reset.
@@ -25,7 +49,7 @@ ok "and to the other host" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OT
 # --- a knock opens the port for the client only, then closes ---
 n=$(count_log 'accepted ')
 t0=$(date +%s)
-ok "the client knocks (default: open for the packet's source)" knock -A tcp/22 --save-packet "$T/first.pkt"
+ok "the client knocks (default: binds its own address)" knock -A tcp/22 --save-packet "$T/first.pkt"
 ok "the daemon logs the grant" wait_log "$n" 'accepted alice@example.com'
 ok "the port opens for the client" wait_for 2 can_connect $SRV4 22
 ok "the other host stays locked out" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
@@ -55,11 +79,54 @@ ok "tcp/443 opened as asked" wait_for 2 can_connect $SRV4 443
 n=$(count_log 'is not in Open')
 knock -A tcp/23
 ok "a port outside Open is refused" wait_log "$n" 'tcp/23 is not in Open'
-n=$(count_log 'accepted ')
+# --- address binding: only the address the request signed ---
+n=$(count_log "binds $OTH4, not the sender's address")
 knock -a $OTH4 -A tcp/22
-wait_log "$n" 'accepted '
+ok "-a for another address is refused by default" \
+	wait_log "$n" "binds $OTH4, not the sender's address"
+ok "... and the other host stays locked out" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
+n=$(count_log 'AllowSourceMode is no')
+knock -s -A tcp/22
+ok "source mode (-s) is refused by default" wait_log "$n" 'AllowSourceMode is no'
+n=$(count_log 'accepted hank@example.com')
+knock --signer "$FPR_hank" -a $OTH4 -A tcp/22
+ok "a stanza's AllowAddresses lets -a open another address" wait_log "$n" 'accepted hank@example.com'
 ok "-a opens for the address named (the other host)" wait_for 2 other_can_connect $SRV4_OTH 22
 ok "... and not for the client" closed $SRV4 22
+n=$(count_log 'accepted hank@example.com')
+knock --signer "$FPR_hank" -s -A tcp/22
+ok "AllowSourceMode yes admits source mode" wait_log "$n" 'accepted hank@example.com'
+ok "... which opens the sender's address" wait_for 2 can_connect $SRV4 22
+wait_for 6 no_grants
+
+# Interception: eve, on the client's segment, sends alice's datagram
+# first, from her own address (the bytes a sniffer there sees).
+knock -A tcp/22 --test --save-packet "$T/alice.pkt" >/dev/null
+n=$(count_log "binds $CLI4, not the sender's address")
+in_eve "$TOOL" udp-send $SRV4 62201 "$T/alice.pkt"
+ok "a datagram intercepted and sent first from another host is refused" \
+	wait_log "$n" "binds $CLI4, not the sender's address"
+ok "... and opens nothing for that host" sh -c "! ip netns exec $NS_EVE $TOOL connect $SRV4 22 400"
+n=$(count_log 'accepted alice')
+in_cli "$TOOL" udp-send $SRV4 62201 "$T/alice.pkt"
+ok "alice's own copy still gets in" wait_log "$n" 'accepted alice'
+ok "... for alice" wait_for 2 can_connect $SRV4 22
+
+# Source names the opened address too: gina may knock from the office
+# only; she signs her home address (the other host's) and sends the
+# datagram from a forged office source through a raw socket.
+GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" --signer "$FPR_gina" \
+	-a $OTH4 -A tcp/22 --test --save-packet "$T/gina.pkt" $SRV4 >/dev/null
+n=$(count_log "$OTH4, is outside Source")
+in_cli "$TOOL" udp-spoof 10.77.1.9 $SRV4 62201 "$T/gina.pkt"
+ok "a forged office source does not open a home address outside Source" \
+	wait_log "$n" "$OTH4, is outside Source"
+ok "... which stays locked out" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
+n=$(count_log 'accepted gina@example.com')
+knock --signer "$FPR_gina" -A tcp/22
+ok "gina from the office gets in" wait_log "$n" 'accepted gina@example.com'
+wait_for 6 no_grants
+
 n=$(count_log 'from fd77:1::2')
 GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" -6 -A tcp/22 $SRV6
 ok "an IPv6 knock is accepted" wait_log "$n" 'from fd77:1::2'
@@ -88,6 +155,7 @@ ok "every one of the $len bytes flipped in turn: sent" flips
 sleep 0.5
 is "$n" "$(count_log 'accepted ')" "no tampered datagram is accepted"
 ok "the daemon is still running" daemon_alive
+n=$(count_log 'accepted alice')
 ok "the daemon still accepts a valid knock afterwards" knock -A tcp/443
 ok "... and logs it" wait_log "$n" 'accepted alice'
 
@@ -105,11 +173,64 @@ n=$(count_log "by $FPR_erin: unknown signer")
 knock --signer "$FPR_erin" -A tcp/22
 ok "after sigknock-keys revoke FPR, that user is refused within 1 s" \
 	wait_log "$n" "by $FPR_erin: unknown signer"
+# A revocation sticks: a re-import of the key, and a copy of the keyring
+# without GnuPG's trustdb, bring nothing back; unrevoke does.
+gpg --homedir "$T/keyring" --batch --quiet --import "$T/erin.pgp" 2>/dev/null
+sleep 1
+n=$(count_log "by $FPR_erin: unknown signer")
+knock --signer "$FPR_erin" -A tcp/22
+ok "a revoked key re-imported with gpg stays refused" \
+	wait_log "$n" "by $FPR_erin: unknown signer"
+cp -a "$T/keyring" "$T/keyring2"
+rm -f "$T/keyring2/trustdb.gpg"
+sed -i "s|^Keyring .*|Keyring $T/keyring2|" "$T/sigknockd.conf"
+n=$(count_log 'live grant')
+kill -HUP "$pid_daemon"
+wait_log "$n" 'live grant'
+n=$(count_log "by $FPR_erin: unknown signer")
+knock --signer "$FPR_erin" -A tcp/22
+ok "... and in a copy of the keyring without its trustdb" \
+	wait_log "$n" "by $FPR_erin: unknown signer"
+sed -i "s|^Keyring .*|Keyring $T/keyring|" "$T/sigknockd.conf"
+n=$(count_log 'live grant')
+kill -HUP "$pid_daemon"
+wait_log "$n" 'live grant'
+"$B/sigknock-keys" -k "$T/keyring" unrevoke "$FPR_erin" >/dev/null 2>&1
+sleep 1
+n=$(count_log 'accepted erin@example.com')
+knock --signer "$FPR_erin" -A tcp/22
+ok "sigknock-keys unrevoke lets the user in again within 1 s" \
+	wait_log "$n" 'accepted erin@example.com'
+
 "$B/sigknock-keys" -k "$T/keyring" add "$T/frank.pgp" >/dev/null 2>&1
 sleep 1
 n=$(count_log 'accepted frank')
 knock --signer "$FPR_frank" -A tcp/22
 ok "a newly added user can knock within 1 s" wait_log "$n" 'accepted frank@example.com'
+
+# Identities the key holder cannot choose: ivan (in no stanza) gives his
+# key gina's e-mail as its only user ID; the admin imports his "updated
+# key" with gpg.  His name stays ivan@example.com.
+GNUPGHOME=$T/users gpg --batch --quiet --quick-add-uid "$FPR_ivan" "Ivan <gina@example.com>" 2>/dev/null
+GNUPGHOME=$T/users gpg --batch --quiet --quick-revoke-uid "$FPR_ivan" "ivan <ivan@example.com>" 2>/dev/null
+GNUPGHOME=$T/users gpg --export "$FPR_ivan" > "$T/ivan2.pgp"
+gpg --homedir "$T/keyring" --batch --quiet --import "$T/ivan2.pgp" 2>/dev/null
+sleep 1
+n=$(count_log "refused from $CLI4 by ivan@example.com")
+knock --signer "$FPR_ivan" -A tcp/22
+ok "a key whose user ID now claims another user's e-mail keeps its own name" \
+	wait_log "$n" "refused from $CLI4 by ivan@example.com ($FPR_ivan): no stanza names this user"
+# mallory: a new key imported with plain gpg whose e-mail alice holds.
+f=$(GNUPGHOME=$T/users gpg_genkey "Mallory <alice@example.com>" ed25519 sign) || bail "key mallory"
+GNUPGHOME=$T/users gpg --export "$f" > "$T/mallory.pgp"
+n=$(count_log "is held by another user")
+gpg --homedir "$T/keyring" --batch --quiet --import "$T/mallory.pgp" 2>/dev/null
+ok "the daemon warns when a new key claims a name someone holds" \
+	wait_log "$n" "key $f: its user ID's e-mail 'alice@example.com' is held by another user"
+n=$(count_log "by $f (no name): no stanza names this user")
+knock --signer "$f" -A tcp/22
+ok "... and that key gets no name, so alice's stanza does not apply" \
+	wait_log "$n" "by $f (no name): no stanza names this user"
 
 # --- garbage, then the stealth verdict ---
 in_cli "$TOOL" udp-send $SRV4 62201 random:300x200

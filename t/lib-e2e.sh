@@ -8,7 +8,9 @@ TOOL="$B/t/helper/sk-test-tool"
 e2e_setup() {
 	test_tmpdir
 	T=$tap_tmp
-	netns_setup || bail "cannot create namespaces"
+	# E2E_TOPOLOGY names a function that builds other namespaces and sets
+	# NS_SRV, NS_CLI, SRV4 (t/507-e2e-nat.sh); the default is lib-netns'.
+	${E2E_TOPOLOGY:-netns_setup} || bail "cannot create namespaces"
 	# With libiptc the admin keeps the default deny for the protected
 	# ports, in the legacy tables libiptc writes; the nftables backend
 	# owns its gate (drop for every Open port) itself.
@@ -43,6 +45,7 @@ Default    tcp/22
 Timeout    ${E2E_TIMEOUT:-3}
 MaxTimeout 5
 Source     any
+${E2E_ACCESS_EXTRA:-}
 EOT
 	cat > "$T/sigknockd.conf" <<EOT
 # end-to-end test configuration

@@ -5,10 +5,16 @@
 #   client 10.77.1.2 fd77:1::2 --- 10.77.1.1 fd77:1::1  server
 #   other  10.77.2.2 fd77:2::2 --- 10.77.2.1 fd77:2::1  server
 #
+# and, with netns_add_eve, a fourth host on the client's segment (a
+# macvlan of the client's link, as on shared Wi-Fi):
+#
+#   eve    10.77.1.3 --- (the client's segment) --- 10.77.1.1  server
+#
 # $NS_SRV, $NS_CLI, $NS_OTH hold the namespace names (unique per run).
 
 SRV4=10.77.1.1  CLI4=10.77.1.2  SRV4_OTH=10.77.2.1  OTH4=10.77.2.2
 SRV6=fd77:1::1  CLI6=fd77:1::2  SRV6_OTH=fd77:2::1  OTH6=fd77:2::2
+EVE4=10.77.1.3
 
 netns_setup() {
 	_ns_tag=${1:-sk$$}
@@ -34,7 +40,19 @@ netns_setup() {
 	ip -n "$NS_OTH" link set sks up
 }
 
+netns_add_eve() {
+	NS_EVE=${_ns_tag}eve
+	ip netns add "$NS_EVE" || return 1
+	test_cleanup "ip netns delete $NS_EVE"
+	ip -n "$NS_EVE" link set lo up
+	ip -n "$NS_CLI" link add link sks name eve0 type macvlan mode bridge || return 1
+	ip -n "$NS_CLI" link set eve0 netns "$NS_EVE" || return 1
+	ip -n "$NS_EVE" addr add $EVE4/24 dev eve0
+	ip -n "$NS_EVE" link set eve0 up
+}
+
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
+in_eve() { ip netns exec "$NS_EVE" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
 in_oth() { ip netns exec "$NS_OTH" "$@"; }
 

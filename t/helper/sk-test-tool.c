@@ -2,6 +2,7 @@
  * pattern).  Run without arguments for the list of commands. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -567,6 +568,45 @@ cmd_udp_send(int argc, char **argv)
 	return 0;
 }
 
+/* udp-spoof SRC DST PORT FILE: send FILE's bytes as one UDP datagram
+ * from the forged IPv4 source SRC, through a raw socket (root). */
+static int
+cmd_udp_spoof(int argc, char **argv)
+{
+	struct sockaddr_in dst;
+	uint8_t pkt[28 + SK_DATAGRAM_MAX], *buf;
+	size_t len;
+	int fd;
+
+	if (argc != 5)
+		die("usage: udp-spoof SRC DST PORT FILE", NULL);
+	buf = read_file(argv[4], &len);
+	if (len > SK_DATAGRAM_MAX)
+		die("datagram too long", argv[4]);
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons((uint16_t)atoi(argv[3]));
+	memset(pkt, 0, 28);
+	if (inet_pton(AF_INET, argv[1], pkt + 12) != 1 ||
+	    inet_pton(AF_INET, argv[2], &dst.sin_addr) != 1)
+		die("SRC and DST are IPv4 addresses", NULL);
+	pkt[0] = 0x45;
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_UDP;
+	memcpy(pkt + 16, &dst.sin_addr, 4);
+	be16enc(pkt + 20, 40000);
+	memcpy(pkt + 22, &dst.sin_port, 2);
+	be16enc(pkt + 24, (uint16_t)(8 + len));
+	memcpy(pkt + 28, buf, len);
+	if ((fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW)) < 0 ||
+	    sendto(fd, pkt, 28 + len, 0, (struct sockaddr *)&dst,
+	    sizeof(dst)) != (ssize_t)(28 + len))
+		die("raw send", strerror(errno));
+	close(fd);
+	free(buf);
+	return 0;
+}
+
 /* flip FILE OFFSET OUT: copy FILE to OUT with bit 0 of byte OFFSET
  * flipped. */
 static int
@@ -938,6 +978,7 @@ static const struct {
 	{ "listen", cmd_listen, "ADDR PORT  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
 	{ "udp-send", cmd_udp_send, "HOST PORT FILE|random:N[xCOUNT]  send datagrams" },
+	{ "udp-spoof", cmd_udp_spoof, "SRC DST PORT FILE  send a datagram from a forged IPv4 source" },
 	{ "flip", cmd_flip, "FILE OFFSET OUT  copy with one bit flipped" },
 	{ "keyring-list", cmd_keyring_list, "HOMEDIR  list usable signing keys" },
 	{ "pgp-verify", cmd_pgp_verify, "HOMEDIR SIG DATA [NOW]  verify a detached signature" },

@@ -1,0 +1,33 @@
+/* Address rules shared by the client and the server: which addresses a
+ * knock may never open, and which are private (behind a NAT, as seen from
+ * a public server).  Addresses are raw bytes: 4 for AF_INET, 16 for
+ * AF_INET6. */
+#ifndef SK_ADDR_H
+#define SK_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Why the address may never be opened ("loopback", "multicast", ...), or
+ * NULL when it may.  Unspecified, loopback, multicast, the limited
+ * broadcast, reserved IPv4 (0/8, 240/4), link-local, and IPv6 addresses
+ * that carry an IPv4 one (mapped ::ffff:0:0/96, compatible ::/96). */
+const char *sk_addr_never_open(int family, const uint8_t *addr);
+
+/* 1 for addresses that are not reachable from the Internet: RFC 1918,
+ * shared (100.64/10), loopback, link-local, unique local (fc00::/7). */
+int	sk_addr_is_private(int family, const uint8_t *addr);
+
+/* 1 when the address is one of this host's own (or the broadcast address
+ * of one of its networks), 0 when not, -1 when the interfaces cannot be
+ * listed. */
+int	sk_addr_is_own(int family, const uint8_t *addr);
+
+/* Byte length of an address of this family; 0 for any other. */
+size_t	sk_addr_len(int family);
+
+/* inet_ntop that never fails: "?" for an unknown family. */
+const char *sk_addr_str(int family, const uint8_t *addr, char *out,
+	    size_t len);
+
+#endif

@@ -1,0 +1,125 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "log.h"
+
+int
+file_read_all(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t k;
+	int fd, r = SK_ERR_IO, e;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT)
+			log_err("%s: %s", path, strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		log_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		log_err("%s: not a regular file of at most %zu bytes", path, max);
+		r = SK_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		r = SK_ERR_ALLOC;
+		goto out;
+	}
+	while (n < (size_t)st.st_size && (k = read(fd, buf + n,
+	    (size_t)st.st_size - n)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			log_err("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	r = 0;
+out:
+	e = errno;
+	free(buf);
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
+file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		log_err("%s: path too long", path);
+		return SK_ERR_IO;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, mode)) < 0) {
+		log_err("%s: %s", tmp, strerror(errno));
+		return SK_ERR_IO;
+	}
+	if ((len > 0 && write(fd, buf, len) != (ssize_t)len) ||
+	    fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+		log_err("%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return SK_ERR_IO;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		log_err("%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return SK_ERR_IO;
+	}
+	return 0;
+}
+
+int
+file_check_private_st(const char *path, const struct stat *st,
+    const char *what)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		log_err("%s %s: owned by uid %u, not by root: refusing it; run: "
+		    "chown root %s", what, path, (unsigned)st->st_uid, path);
+		return SK_ERR_BAD_FIELD;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		log_err("%s %s: writable by group or others (mode %04o): "
+		    "refusing it; run: chmod go-w %s", what, path,
+		    (unsigned)(st->st_mode & 07777), path);
+		return SK_ERR_BAD_FIELD;
+	}
+	return 0;
+}
+
+int
+file_check_private(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return SK_ERR_IO;
+	return file_check_private_st(path, &st, what);
+}

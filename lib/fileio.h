@@ -1,0 +1,27 @@
+/* Small files read whole and replaced atomically, and the ownership and
+ * mode rules for files whose contents decide who may knock. */
+#ifndef SK_FILEIO_H
+#define SK_FILEIO_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+/* Read path whole (at most max bytes) into a NUL-terminated malloc'd
+ * buffer.  SK_ERR_IO with errno kept when it cannot be opened (ENOENT
+ * for a missing file); errors other than ENOENT are logged. */
+int	file_read_all(const char *path, size_t max, char **out, size_t *len);
+
+/* Replace path with buf[0..len) atomically (a temporary file beside it,
+ * fsync, rename) with the given mode.  Errors are logged. */
+int	file_write_atomic(const char *path, const void *buf, size_t len,
+	    mode_t mode);
+
+/* A file or directory that decides who may knock must be owned by root or
+ * by us, and not writable by group or others.  0, or SK_ERR_BAD_FIELD with
+ * a log line naming what and the chown/chmod to run.  A missing path is
+ * SK_ERR_IO (errno kept, not logged). */
+int	file_check_private(const char *path, const char *what);
+int	file_check_private_st(const char *path, const struct stat *st,
+	    const char *what);
+
+#endif

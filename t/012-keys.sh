@@ -1,0 +1,99 @@
+#!/bin/sh
+# sigknock-keys and the user ledger: one set of acceptance rules with the
+# daemon; names fixed by the admin, unique across OpenPGP keys and FIDO2
+# records; revoke and list by name, e-mail, fingerprint, key id, fido2:ID.
+. "$srcdir/t/tap.sh"
+. "$srcdir/t/lib-gpg.sh"
+require_cmd gpg
+B=$top_builddir
+K="$B/sigknock-keys"
+plan 29
+
+test_tmpdir
+T=$tap_tmp
+KR=$T/keyring
+gpg_home "$T/user"
+alice=$(gpg_genkey 'Alice <alice@example.com>' ed25519 sign) || bail "keygen"
+bob=$(gpg_genkey 'Bob <bob@example.com>' nistp256 sign) || bail "keygen"
+weak=$(gpg_genkey 'Weak <weak@example.com>' rsa1024 sign) || bail "keygen"
+mal=$(gpg_genkey 'Mallory <alice@example.com>' ed25519 sign) || bail "keygen"
+z1=$(gpg_genkey 'Zed One <shared@example.com>' ed25519 sign) || bail "keygen"
+z2=$(gpg_genkey 'Zed Two <shared@example.com>' ed25519 sign) || bail "keygen"
+for k in alice bob weak mal z1 z2; do
+	eval "gpg --export \$$k" > "$T/$k.pgp"
+done
+# FIDO2 enrollment records; the public keys are RFC 8032's test vectors.
+fido() {	# fido FILE NAME PUBKEY CREDENTIAL
+	printf 'sigknock-fido2 enrollment v1\nname %s\nrp sigknock\nalg eddsa\ncredential %s\npublic-key %s\n' \
+		"$2" "$4" "$3" > "$1"
+}
+fido "$T/f1.pub" alice@example.com 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= Y3JlZC1vbmU=
+fido "$T/f2.pub" bob-key PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw= Y3JlZC10d28=
+
+# add: the daemon's rules, and names
+"$K" -k "$KR" add "$T/alice.pgp" > "$T/o" 2>&1
+ok "add names a key by its e-mail" grep -q "^added $alice ed25519 alice@example.com$" "$T/o"
+"$K" -k "$KR" add "$T/weak.pgp" > "$T/o" 2>&1
+ok "add refuses an RSA-1024 key, as the daemon would" test $? -eq 1
+ok "... naming the reason" grep -q "key $weak (weak@example.com): rsa1024: key refused as too weak: sigknockd would not accept it" "$T/o"
+ok "... and imports nothing" sh -c "! gpg --homedir '$KR' --list-keys '$weak' >/dev/null 2>&1"
+"$K" -k "$KR" add "$T/mal.pgp" > "$T/o" 2>&1
+ok "a second key with a held e-mail is added without a name" grep -q "^added $mal ed25519 (no name: known by fingerprint)" "$T/o"
+ok "... with a warning naming the holder" grep -q "the name 'alice@example.com' belongs to $alice" "$T/o"
+"$K" -k "$KR" add --name alice@example.com "$T/mal.pgp" > "$T/o" 2>&1
+ok "add --name refuses a name a live key holds" grep -q "the name 'alice@example.com' belongs to $alice; revoke that user first" "$T/o"
+"$K" -k "$KR" add --name robert "$T/bob.pgp" > "$T/o" 2>&1
+ok "add --name NAME: the admin's choice" grep -q "^added $bob nistp256 robert$" "$T/o"
+"$K" -k "$KR" add --name zed1 "$T/z1.pgp" >/dev/null 2>&1
+"$K" -k "$KR" add --name zed2 "$T/z2.pgp" >/dev/null 2>&1
+"$K" -k "$KR" list > "$T/list" 2>&1
+ok "list shows fingerprint, algorithm, state, name and user id" \
+	grep -q "^$alice ed25519 *valid *alice@example.com *alice@example.com$" "$T/list"
+ok "list shows a key without a name as -" grep -q "^$mal ed25519 *valid *- *alice@example.com$" "$T/list"
+ok "the ledger records who is who" grep -q "^$bob robert active .* add$" "$KR/sigknock-users"
+
+# FIDO2 records share the name space
+"$K" -k "$KR" add "$T/f1.pub" > "$T/o" 2>&1
+ok "a FIDO2 record whose name an OpenPGP key holds is refused" \
+	grep -q "f1.pub:1: the name 'alice@example.com' belongs to $alice; add the record with --name OTHER-NAME" "$T/o"
+"$K" -k "$KR" add --name alice-key "$T/f1.pub" > "$T/o" 2>&1
+ok "... and added with --name" grep -q "^added fido2:.* eddsa alice-key (rp sigknock)" "$T/o"
+"$K" -k "$KR" add "$T/f2.pub" >/dev/null 2>&1
+ok "a FIDO2 record with a free name is added" sh -c "'$K' -k '$KR' list | grep -q 'eddsa .*valid .*bob-key'"
+fido "$T/f3.pub" robert PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw= Y3JlZC10aHJlZQ==
+"$K" -k "$KR" add "$T/f3.pub" > "$T/o" 2>&1
+ok "a FIDO2 record may not take an admin-given OpenPGP name either" grep -q "the name 'robert' belongs to $bob" "$T/o"
+
+# revoke and unrevoke by every form list shows
+"$K" -k "$KR" revoke alice@example.com > "$T/o" 2>&1
+ok "revoke by name" grep -q "^revoked $alice (alice@example.com)" "$T/o"
+ok "... says how to undo it" grep -q "'sigknock-keys unrevoke alice@example.com' undoes it" "$T/o"
+ok "list shows the key revoked" sh -c "'$K' -k '$KR' list '$alice' | grep -q '^$alice ed25519 *revoked'"
+ok "the revocation is in the ledger" grep -q "^$alice alice@example.com revoked .* revoke$" "$KR/sigknock-users"
+"$K" -k "$KR" unrevoke "0x$alice" > "$T/o" 2>&1
+ok "unrevoke by 0x-fingerprint" grep -q "^unrevoked $alice" "$T/o"
+long=$(echo "$bob" | cut -c25-40)
+"$K" -k "$KR" revoke "$long" > "$T/o" 2>&1
+ok "revoke by long key id" grep -q "^revoked $bob (robert)" "$T/o"
+"$K" -k "$KR" revoke shared@example.com > "$T/o" 2>&1
+ok "an ambiguous e-mail is an error" test $? -eq 1
+ok "... naming the candidates" sh -c "grep -q \"'shared@example.com' is ambiguous\" '$T/o' && grep -q '$z1 (zed1)' '$T/o' && grep -q '$z2 (zed2)' '$T/o'"
+"$K" -k "$KR" revoke bob-key > "$T/o" 2>&1
+ok "revoke a FIDO2 record by name" grep -q "^revoked fido2:.* (bob-key)" "$T/o"
+"$K" -k "$KR" revoke nobody@example.com > "$T/o" 2>&1
+ok "revoke of an unknown user says so" grep -q "no user 'nobody@example.com'" "$T/o"
+
+# name: the admin gives a nameless key a name
+"$K" -k "$KR" name "$mal" mallory > "$T/o" 2>&1
+ok "name gives a key a name" sh -c "'$K' -k '$KR' list mallory | grep -q '^$mal .* mallory '"
+"$K" -k "$KR" name "$mal" bob-key > "$T/o" 2>&1
+ok "name refuses a name a FIDO2 record holds" grep -q "the name 'bob-key' belongs to FIDO2 record 'bob-key'" "$T/o"
+
+# the ledger is parsed strictly
+printf '%s\n' "# hand edit" "$alice alice@example.com maybe 2026-11-30T12:00:00Z add" > "$T/bad"
+cp "$T/bad" "$KR/sigknock-users"
+"$K" -k "$KR" list > "$T/o" 2>&1
+ok "a bad ledger line names file and line" grep -q "$KR/sigknock-users:2: state 'maybe' is neither active nor revoked" "$T/o"
+chmod 0666 "$KR/sigknock-users"
+"$K" -k "$KR" list > "$T/o" 2>&1
+ok "a ledger writable by others is refused" grep -q "user ledger $KR/sigknock-users: writable by group or others" "$T/o"
