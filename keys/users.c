@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "err.h"
 #include "fileio.h"
 #include "log.h"
@@ -33,16 +34,10 @@ is_hex(const char *s, size_t n)
 int
 users_name_ok(const char *s)
 {
-	size_t i;
+	size_t n = strlen(s);
 
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    strchr("._@+-", s[i]) != NULL))
-			return 0;
-	if (i == 0 || i > USERS_NAME_MAX || strcmp(s, "-") == 0)
-		return 0;
-	return !(i == 2 * PGP_FPR_LEN && is_hex(s, i));
+	return conf_name_ok(s, USERS_NAME_MAX) && strcmp(s, "-") != 0 &&
+	    !(n == 2 * PGP_FPR_LEN && is_hex(s, n));
 }
 
 static int

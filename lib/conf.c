@@ -188,6 +188,19 @@ conf_split(char *value, char **items, int max)
 }
 
 int
+conf_name_ok(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    strchr("._@+-", s[i]) != NULL))
+			return 0;
+	return i > 0 && i <= max;
+}
+
+int
 conf_parse_access(const char *s, uint8_t *proto, uint16_t *port)
 {
 	const char *slash = strchr(s, '/');

@@ -45,6 +45,10 @@ int	conf_bool(const struct conf_line *l, int *out);
  * more than max items. */
 int	conf_split(char *value, char **items, int max);
 
+/* A user's name as access files write it unquoted: 1 to max of A-Z a-z
+ * 0-9 . _ @ + - (FIDO2 enrollment names, the user ledger's names). */
+int	conf_name_ok(const char *s, size_t max);
+
 /* "tcp/22" or "udp/53" */
 int	conf_parse_access(const char *s, uint8_t *proto, uint16_t *port);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "conf.h"
 #include "endian.h"
 #include "err.h"
 #include "fido2.h"
@@ -37,14 +38,7 @@ fido2_alg_parse(const char *s, enum fido2_alg *alg)
 int
 fido2_name_ok(const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    strchr("._@+-", s[i]) != NULL))
-			return 0;
-	return i > 0 && i <= FIDO2_NAME_MAX;
+	return conf_name_ok(s, FIDO2_NAME_MAX);
 }
 
 /* RP ids and device specs: printable ASCII without spaces. */

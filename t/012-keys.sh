@@ -7,7 +7,7 @@
 require_cmd gpg
 B=$top_builddir
 K="$B/sigknock-keys"
-plan 29
+plan 31
 
 test_tmpdir
 T=$tap_tmp
@@ -88,6 +88,15 @@ ok "revoke of an unknown user says so" grep -q "no user 'nobody@example.com'" "$
 ok "name gives a key a name" sh -c "'$K' -k '$KR' list mallory | grep -q '^$mal .* mallory '"
 "$K" -k "$KR" name "$mal" bob-key > "$T/o" 2>&1
 ok "name refuses a name a FIDO2 record holds" grep -q "the name 'bob-key' belongs to FIDO2 record 'bob-key'" "$T/o"
+
+# list warns about a key imported with plain gpg whose e-mail is held
+w=$(gpg_genkey 'Wanda <robert@example.com>' ed25519 sign) || bail "keygen"
+"$K" -k "$KR" name robert robert@example.com > /dev/null 2>&1
+gpg --export "$w" | gpg --homedir "$KR" --batch --quiet --import 2>/dev/null
+"$K" -k "$KR" list > "$T/o" 2>&1
+ok "list warns when a key imported with gpg claims a held name" \
+	grep -q "key $w: its user ID's e-mail 'robert@example.com' is held by another user" "$T/o"
+ok "... and shows it without a name" grep -q "^$w ed25519 *valid *- *robert@example.com" "$T/o"
 
 # the ledger is parsed strictly
 printf '%s\n' "# hand edit" "$alice alice@example.com maybe 2026-11-30T12:00:00Z add" > "$T/bad"

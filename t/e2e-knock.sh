@@ -7,7 +7,8 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 65
+plan 67
+E2E_USERS_EXTRA=jack@example.com
 E2E_ACCESS_EXTRA='
 [office]
 Users      gina@example.com
@@ -207,6 +208,16 @@ sleep 1
 n=$(count_log 'accepted frank')
 knock --signer "$FPR_frank" -A tcp/22
 ok "a newly added user can knock within 1 s" wait_log "$n" 'accepted frank@example.com'
+# jack: imported with plain gpg, named by the daemon at first sight.
+f=$(GNUPGHOME=$T/users gpg_genkey "jack <jack@example.com>" ed25519 sign) || bail "key jack"
+GNUPGHOME=$T/users gpg --export "$f" | gpg --homedir "$T/keyring" --batch --quiet --import 2>/dev/null
+sleep 1
+n=$(count_log 'accepted jack')
+knock --signer "$f" -A tcp/22
+ok "a key imported with plain gpg --import can knock under its e-mail" \
+	wait_log "$n" 'accepted jack@example.com'
+ok "... which the ledger records as first seen" \
+	grep -q "^$f jack@example.com active .* first-seen$" "$T/keyring/sigknock-users"
 
 # Identities the key holder cannot choose: ivan (in no stanza) gives his
 # key gina's e-mail as its only user ID; the admin imports his "updated

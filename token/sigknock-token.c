@@ -329,22 +329,28 @@ verify_as_server(const char *dir, uint8_t type, const uint8_t *id,
 	struct keyring *kr;
 	int r;
 
+	/* The daemon's loaders and its ledger (names, revocations); as
+	 * with sigknockd -t, nothing is written. */
 	if (type == SK_SIGNER_FIDO2) {
 		if ((r = fido2_users_load(dir, &fu)) != 0)
 			return r;
-		if ((u = fido2_users_lookup(fu, id, idlen)) == NULL)
+		if ((r = keyring_apply_users(dir, NULL, fu, 0)) == 0 &&
+		    (u = fido2_users_lookup(fu, id, idlen)) == NULL)
 			r = SK_ERR_UNKNOWN_SIGNER;
-		else if ((r = fido2_verify(u->pk, u->rec.alg, u->rp_hash, sig,
-		    siglen, msg, mlen, &as)) == 0)
-			snprintf(who, whocap, "%s", u->rec.name);
+		else if (r == 0 && (r = fido2_verify(u->pk, u->rec.alg,
+		    u->rp_hash, sig, siglen, msg, mlen, &as)) == 0)
+			snprintf(who, whocap, "%s", u->rec.name[0] ?
+			    u->rec.name : "(no name)");
 		fido2_users_free(fu);
 		return r;
 	}
 	if ((r = keyring_load(dir, &kr)) != 0)
 		return r;
-	if ((r = keyring_verify(kr, id, idlen, sig, siglen, msg, mlen,
+	if ((r = keyring_apply_users(dir, kr, NULL, 0)) == 0 &&
+	    (r = keyring_verify(kr, id, idlen, sig, siglen, msg, mlen,
 	    time(NULL), 60, &e)) == 0)
-		snprintf(who, whocap, "%s", e->uid);
+		snprintf(who, whocap, "%s", e->name[0] ? e->name :
+		    "(no name: known by fingerprint)");
 	keyring_free(kr);
 	return r;
 }
