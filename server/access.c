@@ -201,10 +201,20 @@ line(void *arg, const struct conf_line *l)
 		}
 		ld->has_users = 1;
 	} else if (strcasecmp(l->key, "Open") == 0) {
+		struct sk_access all[ACCESS_OPEN_UNION_MAX + 1];
+
 		if ((e = parse_ports(l, r->open, &r->n_open,
 		    ACCESS_PORTS_MAX)) != 0)
 			return e;
 		ld->has_open = 1;
+		/* Every one of them is closed by the daemon's gate: no more
+		 * than it can hold, or some would stay open to everyone. */
+		if (access_open_ports(ld->a, all, ACCESS_OPEN_UNION_MAX + 1) >
+		    ACCESS_OPEN_UNION_MAX)
+			return conf_error(l, "the stanzas name more than %d "
+			    "different ports in Open; the firewall gate holds "
+			    "at most %d", ACCESS_OPEN_UNION_MAX,
+			    ACCESS_OPEN_UNION_MAX);
 	} else if (strcasecmp(l->key, "Default") == 0) {
 		if ((e = parse_ports(l, r->def, &r->n_default,
 		    SK_ACCESS_MAX)) != 0)

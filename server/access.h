@@ -24,6 +24,7 @@
 #define ACCESS_USERS_MAX	64
 #define ACCESS_PORTS_MAX	64	/* in Open; Default, like a request, 16 */
 #define ACCESS_SOURCES_MAX	32
+#define ACCESS_OPEN_UNION_MAX	256	/* different ports in all Open lines */
 
 struct access_user {
 	int		any;

@@ -28,8 +28,10 @@ chain_cb(const struct nlmsghdr *nlh, void *data)
 
 	if ((c = nftnl_chain_alloc()) == NULL)
 		return MNL_CB_ERROR;
+	/* Our own table, left from an earlier run, is not the host's. */
 	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
-	    nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), "sigknock") != 0) {
 		family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
 		if (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_LOCAL_IN &&
 		    (family == NFPROTO_IPV4 || family == NFPROTO_IPV6 ||

@@ -1,17 +1,23 @@
 /* Firewall backend "iptables": libiptc (libip4tc, libip6tc), the legacy
  * x_tables.  Our chain SIGKNOCK in table filter, jumped to from the head of
- * INPUT, holds one ACCEPT per grant:
+ * INPUT, is the whole gate, as the nftables table is:
+ *
  *     -s ADDR/32|128 -p tcp|udp --dport PORT -m time --datestop UNTIL -j ACCEPT
+ *     ...                                           (one per grant)
+ *     -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+ *     -p tcp|udp --dport PORT -j DROP               (one per protected port)
+ *     -p udp --dport KNOCKPORT -j DROP              (the knock port silent)
+ *
  * so the kernel stops matching a grant at its expiry even if the daemon
- * is dead, and a final "-p udp --dport KNOCKPORT -j DROP" that keeps the
- * knock port silent (no ICMP port unreachable; capture sees the datagram
- * before netfilter does).  Pending changes are applied in one commit per
- * loop turn, with the xtables lock held from init to commit.  This is the
- * only file that includes <libiptc/libiptc.h>. */
+ * is dead, flows already open outlive it, and no deny is left to the
+ * admin.  Pending changes are applied in one commit per loop turn, with
+ * the xtables lock held from init to commit (taken with a bounded wait).
+ * This is the only file that includes <libiptc/libiptc.h>. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -20,6 +26,8 @@
 
 #include <libiptc/libiptc.h>
 #include <libiptc/libip6tc.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter/xt_time.h>
 
@@ -29,15 +37,17 @@
 
 #define ENTRY_MAX	512
 #define COMMIT_TRIES	5
+#define LOCK_WAIT_MS	2000	/* then give up; the caller retries */
 
 static const xt_chainlabel CHAIN = "SIGKNOCK";
 static const xt_chainlabel INPUT = "INPUT";
 
-enum kind { K_GRANT, K_DROP, K_JUMP };
+enum kind { K_GRANT, K_DROP, K_JUMP, K_EST, K_PROT };
 
 struct iptc {
 	uint16_t	 knock_port;
 	int		 v6;		/* ip6tables usable */
+	struct fw_params p;		/* the gate we keep */
 };
 
 /* ---- the two families behind one set of calls ---- */
@@ -182,8 +192,11 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 {
 	size_t off = hdr_size(af), toff;
 	struct xt_standard_target *t;
-	uint8_t proto = k == K_GRANT ? r->proto : k == K_DROP ? 17 : 0;
-	uint16_t port = k == K_GRANT ? r->port : knock_port;
+	uint8_t proto = k == K_GRANT || k == K_PROT ? r->proto :
+	    k == K_DROP ? 17 : 0;
+	uint16_t port = k == K_GRANT || k == K_PROT ? r->port : knock_port;
+	const char *target = k == K_GRANT ? "ACCEPT" : k == K_JUMP ? CHAIN :
+	    k == K_EST ? "RETURN" : "DROP";
 
 	memset(buf, 0, ENTRY_MAX);
 	if (af == AF_INET) {
@@ -222,6 +235,19 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
 		    XT_ALIGN(sizeof(struct xt_udp));
 	}
+	if (k == K_EST) {
+		struct xt_entry_match *m = (struct xt_entry_match *)(buf + off);
+		struct xt_conntrack_mtinfo3 *ct = (struct xt_conntrack_mtinfo3 *)
+		    add_match(buf + off, "conntrack",
+		    sizeof(struct xt_conntrack_mtinfo3));
+
+		m->u.user.revision = 3;
+		ct->match_flags = XT_CONNTRACK_STATE;
+		ct->state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) |
+		    XT_CONNTRACK_STATE_BIT(IP_CT_RELATED);
+		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
+		    XT_ALIGN(sizeof(struct xt_conntrack_mtinfo3));
+	}
 	if (k == K_GRANT) {
 		struct xt_time_info *ti = (struct xt_time_info *)add_match(
 		    buf + off, "time", sizeof(struct xt_time_info));
@@ -240,7 +266,7 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 	t = (struct xt_standard_target *)(buf + off);
 	t->target.u.user.target_size = XT_ALIGN(sizeof(*t));
 	snprintf(t->target.u.user.name, sizeof(t->target.u.user.name), "%s",
-	    k == K_GRANT ? "ACCEPT" : k == K_DROP ? "DROP" : CHAIN);
+	    target);
 	off += XT_ALIGN(sizeof(*t));
 	set_offsets(af, buf, toff, off);
 	return off;
@@ -308,7 +334,7 @@ static int
 lock_take(void)
 {
 	const char *path = getenv("XTABLES_LOCKFILE");
-	int fd;
+	int fd, waited;
 
 	if (path == NULL)
 		path = "/run/xtables.lock";
@@ -317,13 +343,23 @@ lock_take(void)
 		    strerror(errno));
 		return -1;
 	}
-	while (flock(fd, LOCK_EX) != 0)
-		if (errno != EINTR) {
+	/* Bounded: a stuck iptables must not freeze the daemon's loop. */
+	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 10) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
 			log_err("firewall: cannot take the xtables lock: %s",
 			    strerror(errno));
 			close(fd);
 			return -1;
 		}
+		if (waited >= LOCK_WAIT_MS) {
+			log_err("firewall: the xtables lock %s is held by another "
+			    "program for over %d ms; giving up for now", path,
+			    LOCK_WAIT_MS);
+			close(fd);
+			return -1;
+		}
+		poll(NULL, 0, 10);
+	}
 	return fd;
 }
 
@@ -334,14 +370,56 @@ lock_release(int fd)
 		close(fd);	/* releases the flock */
 }
 
-/* ---- start-up: chain, jump, knock-port drop, adopt or remove grants ---- */
+/* ---- start-up: chain, jump, the gate, adopt or remove grants ---- */
+
+static void
+adopt_none(void *arg, const struct fw_rule *r)
+{
+	(void)arg;
+	(void)r;
+}
+
+/* Append the gate after the grants: established flows return to INPUT,
+ * protected ports and the knock port are dropped. */
+static int
+append_gate(struct iptc *st, int af, struct xtc_handle *h)
+{
+	uint8_t buf[ENTRY_MAX];
+	struct fw_rule r;
+	size_t i;
+
+	build(af, K_EST, NULL, 0, buf);
+	if (!h_append(af, buf, h))
+		return -1;
+	for (i = 0; i < st->p.n_protected; i++) {
+		memset(&r, 0, sizeof(r));
+		r.proto = st->p.protected[i].proto;
+		r.port = st->p.protected[i].port;
+		build(af, K_PROT, &r, 0, buf);
+		if (!h_append(af, buf, h))
+			return -1;
+	}
+	build(af, K_DROP, NULL, st->knock_port, buf);
+	return h_append(af, buf, h) ? 0 : -1;
+}
 
 static int
-setup_family(struct iptc *st, int af, time_t now, fw_adopt_cb adopt, void *arg)
+is_grant(const struct parsed *p)
+{
+	return p->has_time && p->has_port && p->full_mask &&
+	    (p->proto == 6 || p->proto == 17);
+}
+
+/* Make our chain hold the live grants (adopted; with keep 0, none) and
+ * the gate, jumped to from the head of INPUT; remove expired grants and
+ * anything else. */
+static int
+setup_family(struct iptc *st, int af, time_t now, int keep, fw_adopt_cb adopt,
+    void *arg)
 {
 	struct xtc_handle *h = NULL;
 	uint8_t buf[ENTRY_MAX];
-	unsigned num, dels[1024], ndel = 0, jumps = 0, drops = 0;
+	unsigned num, dels[4096], ndel = 0, head = 0;
 	const void *e;
 	const char *t;
 	struct parsed p;
@@ -349,7 +427,7 @@ setup_family(struct iptc *st, int af, time_t now, fw_adopt_cb adopt, void *arg)
 	int tries, ok = 0;
 
 	for (tries = 0; tries < COMMIT_TRIES && !ok; tries++) {
-		ndel = jumps = drops = 0;
+		ndel = head = 0;
 		if ((h = h_init(af)) == NULL) {
 			log_err("firewall: %s table filter: %s",
 			    af == AF_INET ? "iptables" : "ip6tables",
@@ -362,49 +440,44 @@ setup_family(struct iptc *st, int af, time_t now, fw_adopt_cb adopt, void *arg)
 		for (num = 0, e = h_first(af, INPUT, h); e != NULL;
 		    e = h_next(af, e, h), num++)
 			if ((t = h_target(af, e, h)) != NULL &&
-			    strcmp(t, CHAIN) == 0)
-				jumps++;
-		if (jumps == 0) {
+			    strcmp(t, CHAIN) == 0) {
+				if (num == 0)
+					head = 1;
+				else if (ndel < sizeof(dels) / sizeof(dels[0]))
+					dels[ndel++] = num;
+			}
+		while (ndel > 0)
+			if (!h_delete_num(af, INPUT, dels[--ndel], h))
+				goto fail;
+		if (!head) {
 			build(af, K_JUMP, NULL, 0, buf);
 			if (!h_insert(af, INPUT, buf, 0, h))
 				goto fail;
 		}
-		/* Our rules: grants (with a time match) and the knock drop. */
+		/* Live grants stay; expired ones and the old gate go. */
 		for (num = 0, e = h_first(af, CHAIN, h); e != NULL;
 		    e = h_next(af, e, h), num++) {
-			t = h_target(af, e, h);
 			parse_entry(af, e, &p);
-			if (p.has_time && p.has_port && p.full_mask &&
-			    (p.proto == 6 || p.proto == 17)) {
-				if ((time_t)p.date_stop <= now) {
-					if (ndel < sizeof(dels) / sizeof(dels[0]))
-						dels[ndel++] = num;
-					continue;
-				}
+			if (keep && is_grant(&p) && (time_t)p.date_stop > now) {
 				memset(&r, 0, sizeof(r));
 				r.family = af;
 				memcpy(r.addr, p.src, af == AF_INET ? 4 : 16);
 				r.proto = p.proto;
 				r.port = p.dport;
 				r.until = (time_t)p.date_stop;
-				if (tries == 0 || !ok)
+				if (tries == 0)
 					adopt(arg, &r);
-			} else if (t != NULL && strcmp(t, "DROP") == 0 &&
-			    p.proto == 17 && p.has_port) {
-				if (p.dport == st->knock_port && drops == 0)
-					drops++;
-				else if (ndel < sizeof(dels) / sizeof(dels[0]))
-					dels[ndel++] = num;	/* old port */
+				continue;
 			}
+			if (ndel == sizeof(dels) / sizeof(dels[0]))
+				goto fail;
+			dels[ndel++] = num;
 		}
 		while (ndel > 0)
 			if (!h_delete_num(af, CHAIN, dels[--ndel], h))
 				goto fail;
-		if (drops == 0) {
-			build(af, K_DROP, NULL, st->knock_port, buf);
-			if (!h_append(af, buf, h))
-				goto fail;
-		}
+		if (append_gate(st, af, h) != 0)
+			goto fail;
 		if (h_commit(af, h)) {
 			ok = 1;
 			break;
@@ -424,6 +497,69 @@ fail:
 	return SK_ERR_IO;
 }
 
+/* Is the gate whole: the jump at the head of INPUT, and after the grants
+ * exactly the gate's rules?  Reads the table; takes no lock. */
+static int
+intact_family(struct iptc *st, int af)
+{
+	struct xtc_handle *h;
+	const void *e;
+	const char *t;
+	struct parsed p;
+	size_t gate = 0;
+	int ok;
+
+	if ((h = h_init(af)) == NULL)
+		return -1;
+	e = h_first(af, INPUT, h);
+	ok = h_is_chain(af, h) && e != NULL &&
+	    (t = h_target(af, e, h)) != NULL && strcmp(t, CHAIN) == 0;
+	for (e = ok ? h_first(af, CHAIN, h) : NULL; e != NULL;
+	    e = h_next(af, e, h)) {
+		parse_entry(af, e, &p);
+		if (!is_grant(&p))
+			gate++;
+	}
+	h_free(af, h);
+	return ok && gate == 2 + st->p.n_protected;
+}
+
+static int
+fwi_intact(void *vst)
+{
+	struct iptc *st = vst;
+	int r;
+
+	if ((r = intact_family(st, AF_INET)) != 1)
+		return r;
+	return st->v6 ? intact_family(st, AF_INET6) : 1;
+}
+
+/* The gate again, keeping grants (protected ports changed) or not
+ * (someone flushed or restored the tables: the caller adds every live
+ * grant again). */
+static int
+regate(struct iptc *st, const struct fw_params *p, int keep)
+{
+	int lock, r;
+
+	st->p = *p;
+	if ((lock = lock_take()) < 0)
+		return SK_ERR_IO;
+	r = setup_family(st, AF_INET, time(NULL), keep, adopt_none, NULL);
+	if (r == 0 && st->v6)
+		r = setup_family(st, AF_INET6, time(NULL), keep, adopt_none,
+		    NULL);
+	lock_release(lock);
+	return r;
+}
+
+static int
+fwi_rebuild(void *vst, const struct fw_params *p)
+{
+	return regate(vst, p, 0);
+}
+
 static int
 fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
     void *arg)
@@ -435,16 +571,18 @@ fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return SK_ERR_ALLOC;
 	st->knock_port = p->knock_port;
+	st->p = *p;
 	if ((lock = lock_take()) < 0) {
 		free(st);
 		return SK_ERR_IO;
 	}
-	r = setup_family(st, AF_INET, now, adopt, arg);
+	r = setup_family(st, AF_INET, now, 1, adopt, arg);
 	if (r == 0) {
-		st->v6 = setup_family(st, AF_INET6, now, adopt, arg) == 0;
+		st->v6 = setup_family(st, AF_INET6, now, 1, adopt, arg) == 0;
 		if (!st->v6)
 			log_warn("firewall: ip6tables is not usable: IPv6 grants "
-			    "will fail");
+			    "will fail, and IPv6 protected ports are not closed "
+			    "by sigknockd");
 	}
 	lock_release(lock);
 	if (r != 0) {
@@ -452,7 +590,8 @@ fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 		return r;
 	}
 	log_info("firewall: iptables (libiptc, legacy tables): chain %s, "
-	    "knock port udp/%u kept silent", CHAIN, st->knock_port);
+	    "%zu protected port%s, knock port udp/%u kept silent", CHAIN,
+	    p->n_protected, p->n_protected == 1 ? "" : "s", st->knock_port);
 	*out = st;
 	return 0;
 }
@@ -533,9 +672,53 @@ fwi_close(void *vst)
 	free(vst);
 }
 
+int
+fw_host_legacy_rules(void)
+{
+	static const char *builtin[] = { "INPUT", "FORWARD", "OUTPUT" };
+	struct xt_counters cnt;
+	struct xtc_handle *h;
+	const char *c, *t, *pol;
+	const void *e;
+	size_t i;
+	int found = 0;
+
+	/* Only once something created the legacy table; iptc_init would
+	 * create it. */
+	if (fw_host_uses_legacy() != 1)
+		return 0;
+	if ((h = iptc_init("filter")) == NULL)
+		return -1;
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]) && !found; i++) {
+		pol = iptc_get_policy(builtin[i], &cnt, h);
+		if (pol != NULL && strcmp(pol, "ACCEPT") != 0)
+			found = 1;
+		for (e = iptc_first_rule(builtin[i], h); e != NULL && !found;
+		    e = iptc_next_rule(e, h))
+			if ((t = iptc_get_target(e, h)) == NULL ||
+			    strcmp(t, CHAIN) != 0)
+				found = 1;
+	}
+	for (c = iptc_first_chain(h); c != NULL && !found;
+	    c = iptc_next_chain(h))
+		if (!iptc_builtin(c, h) && strcmp(c, CHAIN) != 0)
+			found = 1;
+	iptc_free(h);
+	return found;
+}
+
+static int
+fwi_protect(void *vst, const struct fw_params *p)
+{
+	return regate(vst, p, 1);
+}
+
 const struct fw_backend fw_backend_iptc = {
 	.name = "iptables",
 	.open = fwi_open,
+	.protect = fwi_protect,
+	.intact = fwi_intact,
+	.rebuild = fwi_rebuild,
 	.apply = fwi_apply,
 	.close = fwi_close,
 };

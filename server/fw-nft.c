@@ -38,8 +38,10 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "fw.h"
 #include "log.h"
 
@@ -61,6 +63,7 @@
 
 struct nft {
 	struct mnl_socket *nl;
+	struct mnl_socket *mon;		/* ruleset notifications, or NULL */
 	uint32_t	 portid;
 	uint32_t	 seq;
 	uint16_t	 knock_port;
@@ -495,6 +498,51 @@ adopt_set(struct nft *st, const char *name, int family, time_t now,
 	return n < 0 ? -errno : r;
 }
 
+/* The gate as an nft file: an admin who includes it in nftables.conf
+ * right after "flush ruleset" keeps the ports closed through a reload of
+ * nftables.service (the daemon adds the grants again within a second). */
+static void
+write_snippet(const struct nft *st, const struct fw_params *p)
+{
+	char buf[8192 + FW_PROTECTED_MAX * 24];
+	size_t off = 0, i;
+
+	if (p->snippet == NULL)
+		return;
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+	    "# Written by sigknockd: its gate, for nftables.conf.  Include it "
+	    "after\n# \"flush ruleset\" so that a reload never opens the "
+	    "protected ports:\n#   include \"%s\"\n# Rewritten when the access "
+	    "file changes; do not edit.\n"
+	    "table inet " TABLE " {\n"
+	    "\tset " SET_PROT " {\n\t\ttype inet_proto . inet_service\n",
+	    p->snippet);
+	for (i = 0; i < p->n_protected; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    "%s%s . %u%s", i == 0 ? "\t\telements = { " : ", ",
+		    p->protected[i].proto == 6 ? "tcp" : "udp",
+		    p->protected[i].port, i + 1 == p->n_protected ? " }\n" : "");
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+	    "\t}\n"
+	    "\tset " SET_G4 " {\n\t\ttype ipv4_addr . inet_proto . "
+	    "inet_service\n\t\tflags timeout\n\t}\n"
+	    "\tset " SET_G6 " {\n\t\ttype ipv6_addr . inet_proto . "
+	    "inet_service\n\t\tflags timeout\n\t}\n"
+	    "\tchain " CHAIN " {\n"
+	    "\t\ttype filter hook input priority filter - 10; policy accept;\n"
+	    "\t\tudp dport %u drop\n"
+	    "\t\tmeta l4proto . th dport @" SET_PROT " ct state "
+	    "established,related accept\n"
+	    "\t\tip saddr . meta l4proto . th dport @" SET_G4 " accept\n"
+	    "\t\tip6 saddr . meta l4proto . th dport @" SET_G6 " accept\n"
+	    "\t\tmeta l4proto . th dport @" SET_PROT " drop\n"
+	    "\t}\n}\n", st->knock_port);
+	if (off >= sizeof(buf) ||
+	    file_write_atomic(p->snippet, buf, off, 0644) != 0)
+		log_warn("firewall: nftables: cannot write the gate snippet %s",
+		    p->snippet);
+}
+
 static int
 fwn_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
     void *arg)
@@ -529,6 +577,18 @@ fwn_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 	}
 	adopt_set(st, SET_G4, AF_INET, now, adopt, arg);
 	adopt_set(st, SET_G6, AF_INET6, now, adopt, arg);
+	/* Ruleset notifications: a flush by someone else is seen at once
+	 * (the daemon also checks every second). */
+	if ((st->mon = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(st->mon, 1 << (NFNLGRP_NFTABLES - 1),
+	    MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("firewall: nftables: no ruleset notifications (%s); "
+		    "checking the table every second only", strerror(errno));
+		if (st->mon != NULL)
+			mnl_socket_close(st->mon);
+		st->mon = NULL;
+	}
+	write_snippet(st, p);
 	log_info("firewall: nftables: table inet %s, %zu protected port%s, "
 	    "knock port udp/%u kept silent", TABLE, p->n_protected,
 	    p->n_protected == 1 ? "" : "s", st->knock_port);
@@ -556,6 +616,7 @@ fwn_protect(void *vst, const struct fw_params *p)
 		    strerror(-e));
 		return SK_ERR_IO;
 	}
+	write_snippet(st, p);
 	return 0;
 }
 
@@ -629,6 +690,131 @@ fwn_apply(void *vst, const struct fw_op *ops, size_t n)
 	return r;
 }
 
+/* How many rules our chain holds: -ENOENT when the table or chain is
+ * gone.  One dump of a five-rule chain. */
+static int
+count_rules(struct nft *st)
+{
+	char rbuf[65536];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *h;
+	ssize_t n;
+	uint32_t seq = st->seq++;
+	int len, count = 0;
+
+	memset(rbuf, 0, 4096);
+	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETRULE, NFPROTO_INET,
+	    NLM_F_DUMP, seq);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
+	nftnl_rule_nlmsg_build_payload(h, r);
+	nftnl_rule_free(r);
+	if (mnl_socket_sendto(st->nl, h, h->nlmsg_len) < 0)
+		return -errno;
+	while ((n = mnl_socket_recvfrom(st->nl, rbuf, sizeof(rbuf))) > 0) {
+		const struct nlmsghdr *m;
+
+		len = (int)n;
+		for (m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, len);
+		    m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_seq != seq)
+				continue;	/* a late answer to something else */
+			if (m->nlmsg_type == NLMSG_DONE)
+				return count;
+			if (m->nlmsg_type == NLMSG_ERROR)
+				return ((const struct nlmsgerr *)
+				    mnl_nlmsg_get_payload(m))->error;
+			if ((m->nlmsg_type & 0xff) == NFT_MSG_NEWRULE)
+				count++;
+		}
+	}
+	return n < 0 ? -errno : count;
+}
+
+/* The chain holds exactly the five rules build_table makes. */
+static int
+fwn_intact(void *vst)
+{
+	int n = count_rules(vst);
+
+	if (n == -ENOENT)
+		return 0;
+	return n < 0 ? -1 : n == 5;
+}
+
+static int
+fwn_rebuild(void *vst, const struct fw_params *p)
+{
+	struct nft *st = vst;
+	int e;
+
+	st->knock_port = p->knock_port;
+	if ((e = build_table(st, p, 1)) != 0) {
+		log_err("firewall: nftables: cannot set up table inet %s: %s",
+		    TABLE, strerror(e < 0 ? -e : e));
+		return SK_ERR_IO;
+	}
+	write_snippet(st, p);
+	return 0;
+}
+
+static void
+count_one(void *arg, const struct fw_rule *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+}
+
+static int
+fwn_grants(void *vst)
+{
+	struct nft *st = vst;
+	time_t now = time(NULL);
+	int n = 0;
+
+	if (adopt_set(st, SET_G4, AF_INET, now, count_one, &n) != 0 ||
+	    adopt_set(st, SET_G6, AF_INET6, now, count_one, &n) != 0)
+		return -1;
+	return n;
+}
+
+static int
+fwn_watch_fd(void *vst)
+{
+	struct nft *st = vst;
+
+	return st->mon != NULL ? mnl_socket_get_fd(st->mon) : -1;
+}
+
+/* Drain the notifications: 1 when one came from another program (ours
+ * carry our port id), or some were lost. */
+static int
+fwn_watch_event(void *vst)
+{
+	struct nft *st = vst;
+	char rbuf[16384];
+	const struct nlmsghdr *m;
+	ssize_t n;
+	int len, foreign = 0;
+
+	while ((n = recv(mnl_socket_get_fd(st->mon), rbuf, sizeof(rbuf),
+	    MSG_DONTWAIT)) != 0) {
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				foreign = 1;
+			if (errno == EINTR || errno == ENOBUFS)
+				continue;
+			break;
+		}
+		len = (int)n;
+		for (m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, len);
+		    m = mnl_nlmsg_next(m, &len))
+			if (m->nlmsg_pid != st->portid)
+				foreign = 1;
+	}
+	return foreign;
+}
+
 static void
 fwn_close(void *vst)
 {
@@ -636,6 +822,8 @@ fwn_close(void *vst)
 
 	if (st == NULL)
 		return;
+	if (st->mon != NULL)
+		mnl_socket_close(st->mon);
 	mnl_socket_close(st->nl);
 	free(st->buf);
 	free(st);
@@ -646,6 +834,11 @@ const struct fw_backend fw_backend_nft = {
 	.kernel_expiry = 1,
 	.open = fwn_open,
 	.protect = fwn_protect,
+	.intact = fwn_intact,
+	.rebuild = fwn_rebuild,
+	.grants = fwn_grants,
+	.watch_fd = fwn_watch_fd,
+	.watch_event = fwn_watch_event,
 	.apply = fwn_apply,
 	.close = fwn_close,
 };

@@ -25,6 +25,7 @@ struct fw {
 	size_t			 nslots;	/* a power of two */
 	size_t			 dead;
 	uint32_t		*slots;
+	struct fw_params	 p;		/* the gate, for fw_heal */
 };
 
 static int
@@ -185,18 +186,23 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
     struct fw **out)
 {
 	struct fw *fw;
-	int nft, r;
+	int nft, legacy, r;
 
 	*out = NULL;
 	if ((fw = calloc(1, sizeof(*fw))) == NULL)
 		return SK_ERR_ALLOC;
+	fw->p = *p;
+	/* Both backends own their gate, so either choice keeps the
+	 * protected ports closed; auto follows what the host filters with,
+	 * ignoring our own leftovers and empty legacy tables. */
 	nft = fw_host_uses_nftables();
+	legacy = fw_host_legacy_rules();
 	if (kind == FW_AUTO) {
 		if (nft == 1) {
 			kind = FW_NFTABLES;
 			log_info("firewall: auto chose nftables: this host filters "
 			    "INPUT with nftables or iptables-nft");
-		} else if (fw_host_uses_legacy() == 1) {
+		} else if (legacy == 1) {
 			kind = FW_IPTABLES;
 			log_info("firewall: auto chose iptables (libiptc): this "
 			    "host filters with iptables-legacy");
@@ -212,10 +218,11 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 		break;
 	case FW_NFTABLES:
 		fw->be = &fw_backend_nft;
-		if (fw_host_uses_legacy() == 1)
+		if (legacy == 1)
 			log_warn("firewall: this host also has iptables-legacy "
-			    "tables; a drop there still closes what nftables "
-			    "opens");
+			    "rules; a drop or reject there still closes what "
+			    "nftables opens for a knock (iptables-legacy -S "
+			    "shows them)");
 		break;
 	case FW_IPTABLES:
 	default:
@@ -224,9 +231,9 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 			log_warn("firewall: this host filters INPUT with "
 			    "nftables or iptables-nft; libiptc writes the legacy "
 			    "tables, and an ACCEPT there does not override a drop "
-			    "in nftables: allow the protected ports in your "
-			    "nftables rules, use Firewall nftables, or grants will "
-			    "open nothing");
+			    "or reject in nftables (nft list ruleset shows them): "
+			    "allow the protected ports there, or use Firewall "
+			    "nftables, or grants will open nothing");
 		break;
 	}
 	if ((r = fw->be->open(&fw->st, p, now, adopt, fw)) != 0) {
@@ -278,7 +285,80 @@ fw_revoke(struct fw *fw, const struct fw_rule *r)
 int
 fw_protect(struct fw *fw, const struct fw_params *p)
 {
+	fw->p = *p;
 	return fw->be->protect != NULL ? fw->be->protect(fw->st, p) : 0;
+}
+
+/* Re-add every live grant (fw_heal). */
+static int
+readd(struct fw *fw)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < fw->n; i++)
+		if ((r = queue(fw, 0, &fw->rules[i])) != 0)
+			return r;
+	return fw_commit(fw);
+}
+
+int
+fw_heal(struct fw *fw, time_t now, int deep)
+{
+	size_t i, live = 0;
+	int r;
+
+	if (fw->be->intact == NULL)
+		return 0;
+	if ((r = fw->be->intact(fw->st)) == 1) {
+		if (!deep || fw->be->grants == NULL)
+			return 0;
+		for (i = 0; i < fw->n; i++)
+			live += fw->rules[i].until > now + 1;
+		if ((r = fw->be->grants(fw->st)) < 0 || (size_t)r >= live)
+			return 0;
+		log_warn("firewall: %s: the kernel holds %d of %zu live grants "
+		    "(the table was replaced): adding them again",
+		    fw->be->name, r, live);
+		fw_expire(fw, now);
+		if ((r = readd(fw)) != 0)
+			return r;
+		return 1;
+	}
+	if (r < 0)
+		log_warn("firewall: %s: cannot read the ruleset to check the "
+		    "gate; building it again", fw->be->name);
+	else
+		log_warn("firewall: %s: the gate was removed from the ruleset "
+		    "(a flush or a reload by another program): building it "
+		    "again with %zu live grant%s", fw->be->name, fw->n,
+		    fw->n == 1 ? "" : "s");
+	fw_expire(fw, now);
+	fw->nops = 0;	/* whatever was pending went with the old gate */
+	if ((r = fw->be->rebuild(fw->st, &fw->p)) != 0) {
+		log_err("firewall: %s: cannot build the gate again", fw->be->name);
+		return r;
+	}
+	if ((r = readd(fw)) != 0) {
+		log_err("firewall: %s: the gate is back, but the live grants "
+		    "could not be added again", fw->be->name);
+		return r;
+	}
+	log_notice("firewall: %s: gate rebuilt, %zu live grant%s restored",
+	    fw->be->name, fw->n, fw->n == 1 ? "" : "s");
+	return 1;
+}
+
+int
+fw_watch_fd(const struct fw *fw)
+{
+	return fw->be->watch_fd != NULL ? fw->be->watch_fd(fw->st) : -1;
+}
+
+int
+fw_watch_event(struct fw *fw)
+{
+	return fw->be->watch_event != NULL ? fw->be->watch_event(fw->st) : 0;
 }
 
 int

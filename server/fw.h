@@ -20,14 +20,17 @@ struct fw_rule {
 	time_t		until;		/* wall-clock expiry (UTC seconds) */
 };
 
-#define FW_PROTECTED_MAX	256
+#define FW_PROTECTED_MAX	256	/* = ACCESS_OPEN_UNION_MAX */
 
 struct fw_params {
 	uint16_t	knock_port;	/* kept silent: dropped by our rules */
-	/* The ports the gate closes (nftables: every Open port of the
-	 * access file); the iptables backend leaves the deny to the admin. */
+	/* The ports the gate closes: every Open port of the access file,
+	 * in both backends. */
 	size_t		n_protected;
 	struct sk_access protected[FW_PROTECTED_MAX];
+	/* nftables: where to write the gate as an nft include file, for
+	 * the admin's nftables.conf (NULL: nowhere). */
+	const char	*snippet;
 };
 
 /* A change for the kernel: add or delete one grant. */
@@ -46,6 +49,20 @@ struct fw_backend {
 		    fw_adopt_cb adopt, void *arg);
 	/* Optional: the protected ports changed (SIGHUP). */
 	int	(*protect)(void *st, const struct fw_params *p);
+	/* Optional: 1 when our objects and the gate are whole, 0 when
+	 * someone removed them (a flushed ruleset, a restore), -1 when it
+	 * cannot tell.  Cheap: called every second. */
+	int	(*intact)(void *st);
+	/* Optional: build the gate again from scratch, without grants (the
+	 * generic layer adds every live grant again). */
+	int	(*rebuild)(void *st, const struct fw_params *p);
+	/* Optional: how many grants the kernel holds, or -1. */
+	int	(*grants)(void *st);
+	/* Optional: a descriptor that becomes readable when the ruleset
+	 * changes, and how to drain it (1: something changed that is not
+	 * ours, check now). */
+	int	(*watch_fd)(void *st);
+	int	(*watch_event)(void *st);
 	/* Apply ops, in order, as one batch (one kernel transaction where
 	 * the backend has them).  Deleting a grant that is already gone is
 	 * no error. */
@@ -75,6 +92,18 @@ int	fw_expire(struct fw *fw, time_t now);
 int	fw_flush(struct fw *fw);
 /* Apply what is pending in one batch. */
 int	fw_commit(struct fw *fw);
+/* Check that the gate is whole and, when someone removed it (nft flush
+ * ruleset, a reload of nftables.service, iptables-restore), build it
+ * again and re-add every live grant with its remaining time.  With deep
+ * (after a ruleset change), also re-add the grants when the kernel holds
+ * fewer than are live (the table was replaced by one from the include
+ * snippet).  1 when it repaired, 0 when all was well, negative on
+ * failure (logged). */
+int	fw_heal(struct fw *fw, time_t now, int deep);
+/* The backend's ruleset-change descriptor, or -1; fw_watch_event drains
+ * it and returns 1 when fw_heal should run now. */
+int	fw_watch_fd(const struct fw *fw);
+int	fw_watch_event(struct fw *fw);
 /* The earliest expiry among live grants, or 0 when none. */
 time_t	fw_next_expiry(const struct fw *fw);
 size_t	fw_count(const struct fw *fw);
@@ -82,10 +111,14 @@ const char *fw_name(const struct fw *fw);
 void	fw_close(struct fw *fw);
 
 /* 1 when the host filters INPUT through nf_tables (nftables or
- * iptables-nft): then rules in the legacy tables cannot open anything a
- * drop there closes.  0 when not, -1 when it cannot tell. */
+ * iptables-nft) in a table that is not ours: then rules in the legacy
+ * tables cannot open anything a drop there closes.  0 when not, -1 when
+ * it cannot tell. */
 int	fw_host_uses_nftables(void);
-/* 1 when a legacy x_tables filter table exists (iptables-legacy in use). */
+/* 1 when a legacy x_tables filter table exists. */
 int	fw_host_uses_legacy(void);
+/* 1 when that table holds a rule, a chain or a policy that is not ours
+ * (iptables-legacy in use); an empty table, or only our chain, is 0. */
+int	fw_host_legacy_rules(void);
 
 #endif

@@ -327,11 +327,15 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 		if (fw_grant(k->fw, &fr) != 0)
 			failed = 1;
 	}
+	/* "accepted" only once the kernel holds the grant. */
+	if (!failed && fw_commit(k->fw) != 0)
+		failed = 1;
 	sk_addr_str(fr.family, fr.addr, addr, sizeof(addr));
 	if (failed) {
 		k->st.grant_failed++;
-		log_err("accepted %s from %s but the firewall refused a grant "
-		    "for %s", d->c.who, d->c.src, addr);
+		log_err("not granted to %s from %s: the firewall could not add "
+		    "the grant for %s (see the line before)", d->c.who,
+		    d->c.src, addr);
 		return;
 	}
 	k->st.granted++;

@@ -32,6 +32,8 @@
  * core in all: under a flood of sealed datagrams the host stays usable
  * and the capture buffer keeps being drained. */
 #define SERVE_SLICE_S		0.002
+#define TICK_S			1.0	/* gate check, and other backstops */
+#define GATE_SNIPPET		"nftables-gate.nft"
 #define VERIFY_SHARE		0.5
 
 static void
@@ -94,6 +96,7 @@ struct daemon {
 	int			 ifd;
 	int			 iwd;
 	char			 stamp[640];
+	char			 snippet[PATH_MAX];	/* StateDir/GATE_SNIPPET */
 	double			 reload_at;	/* monotonic; 0 = none */
 	int			 check_only;	/* -t: write nothing */
 };
@@ -145,6 +148,20 @@ load_keyring(struct daemon *d, int force)
 	    d->cfg.keyring, kr->n, kr->n == 1 ? "" : "s", fu->n,
 	    fu->n == 1 ? "" : "s");
 	return 0;
+}
+
+/* What the firewall gate closes: every Open port, and the knock port. */
+static void
+gate_params(struct daemon *d, const struct access *acl, struct fw_params *fp)
+{
+	memset(fp, 0, sizeof(*fp));
+	fp->knock_port = (uint16_t)d->cfg.port;
+	if (acl != NULL)
+		fp->n_protected = access_open_ports(acl, fp->protected,
+		    FW_PROTECTED_MAX);
+	snprintf(d->snippet, sizeof(d->snippet), "%s/" GATE_SNIPPET,
+	    d->cfg.state_dir);
+	fp->snippet = d->snippet;
 }
 
 static int
@@ -232,10 +249,7 @@ reload(struct daemon *d)
 	{
 		struct fw_params fp;
 
-		memset(&fp, 0, sizeof(fp));
-		fp.knock_port = (uint16_t)d->cfg.port;
-		fp.n_protected = access_open_ports(d->k.acl, fp.protected,
-		    FW_PROTECTED_MAX);
+		gate_params(d, d->k.acl, &fp);
 		fw_protect(d->k.fw, &fp);
 	}
 	if (strcmp(cfg.keyring, d->cfg.keyring) != 0) {
@@ -302,17 +316,20 @@ drain_inotify(int fd)
 static int
 run(struct daemon *d)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	struct signalfd_siginfo si;
 	double next_prune = mono_now() + PRUNE_EVERY_S;
 	double next_stats = mono_now() + STATS_EVERY_S;
+	double next_tick = mono_now() + TICK_S;
 	double serve_in = -1;
 	time_t exp;
-	int timeout, n;
+	int timeout, n, heal = 0;
 
 	for (;;) {
 		double now_m = mono_now(), wake = next_prune;
 
+		if (next_tick < wake)
+			wake = next_tick;
 		if (serve_in >= 0 && now_m + serve_in < wake)
 			wake = now_m + serve_in;
 
@@ -326,7 +343,9 @@ run(struct daemon *d)
 		pfd[0] = (struct pollfd){ .fd = capture_fd(d->cap), .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = d->ifd, .events = POLLIN };
-		if ((n = poll(pfd, 3, timeout)) < 0 && errno != EINTR) {
+		pfd[3] = (struct pollfd){ .fd = fw_watch_fd(d->k.fw),
+		    .events = POLLIN };
+		if ((n = poll(pfd, 4, timeout)) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			return 1;
 		}
@@ -338,6 +357,8 @@ run(struct daemon *d)
 		if (n > 0 && (pfd[0].revents & POLLIN) &&
 		    capture_dispatch(d->cap, on_packet, d, &d->k.st.malformed) < 0)
 			return 1;
+		if (n > 0 && (pfd[3].revents & POLLIN) && fw_watch_event(d->k.fw))
+			heal = 2;	/* someone changed the ruleset: look closely */
 		if (n > 0 && (pfd[2].revents & POLLIN) && drain_inotify(d->ifd) &&
 		    d->reload_at == 0)
 			d->reload_at = mono_now() + KEYRING_SETTLE_MS / 1000.0;
@@ -361,6 +382,15 @@ run(struct daemon *d)
 			}
 		}
 		now_m = mono_now();
+		if (now_m >= next_tick) {
+			/* Every second: is the gate still there? */
+			heal = heal ? heal : 1;
+			next_tick = now_m + TICK_S;
+		}
+		if (heal) {
+			fw_heal(d->k.fw, time(NULL), heal == 2);
+			heal = 0;
+		}
 		if (d->reload_at != 0 && now_m >= d->reload_at) {
 			d->reload_at = 0;
 			load_keyring(d, 0);
@@ -457,16 +487,12 @@ main(int argc, char **argv)
 	d.k.cfg = &d.cfg;
 	d.k.log_refusals = (struct sk_ratelimit)SK_RATELIMIT_INIT(10, 20);
 	d.k.log_garbage = (struct sk_ratelimit)SK_RATELIMIT_INIT(1, 5);
-	memset(&fp, 0, sizeof(fp));
-	fp.knock_port = (uint16_t)d.cfg.port;
 	if (flush) {
-		struct access *acl;
+		struct access *acl = NULL;
 
-		if (access_load(d.cfg.access_file, &acl) == 0) {
-			fp.n_protected = access_open_ports(acl, fp.protected,
-			    FW_PROTECTED_MAX);
-			access_free(acl);
-		}
+		access_load(d.cfg.access_file, &acl);
+		gate_params(&d, acl, &fp);
+		access_free(acl);
 		if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)
 			return 1;
 		log_notice("removing %zu grant%s", fw_count(d.k.fw),
@@ -498,8 +524,7 @@ main(int argc, char **argv)
 	d.k.verify_share = VERIFY_SHARE;
 	if (capture_open(d.cfg.interface, (uint16_t)d.cfg.port, &d.cap) != 0)
 		goto out;
-	fp.n_protected = access_open_ports(d.k.acl, fp.protected,
-	    FW_PROTECTED_MAX);
+	gate_params(&d, d.k.acl, &fp);
 	if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)
 		goto out;
 	if (watch_keyring(&d) != 0)

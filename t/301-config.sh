@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 39
+plan 40
 
 test_tmpdir
 T=$tap_tmp
@@ -82,6 +82,12 @@ acc "[a]" "Users *" "Open tcp/22" "AllowSourceMode maybe"
 ok "access: AllowSourceMode takes yes or no" t_err "$T/access.conf:4: AllowSourceMode: 'maybe' is neither yes nor no"
 acc "[a]" "Users *" "Open tcp/22" "AllowAddresses 10.0.0.0/8, home"
 ok "access: AllowAddresses takes CIDR blocks" t_err "$T/access.conf:4: AllowAddresses: 'home' is not an address or CIDR block"
+ports() { i=$1; while [ $i -lt $(($1 + 60)) ]; do printf 'tcp/%d,' $i; i=$((i + 1)); done; }
+acc "[a]" "Users *" "Open $(ports 1000)" "[b]" "Users *" "Open $(ports 2000)" \
+	"[c]" "Users *" "Open $(ports 3000)" "[d]" "Users *" "Open $(ports 4000)" \
+	"[e]" "Users *" "Open $(ports 5000)"
+ok "access: more Open ports than the gate holds (300) is an error naming file, line and limit" \
+	t_err "$T/access.conf:15: Open: the stanzas name more than 256 different ports in Open; the firewall gate holds at most 256"
 acc "[a]" "Users *" "Open icmp/1"
 ok "access: a bad PROTO/PORT" t_err "'icmp/1' is not PROTO/PORT"
 acc "[a]" "Users *" "Open tcp/22" "Source 10.0.0.0/33"

@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 67
+plan 76
 E2E_USERS_EXTRA=jack@example.com
 E2E_ACCESS_EXTRA='
 [office]
@@ -290,6 +290,82 @@ ok "the flood cost verifications (bad signatures counted)" \
 	test "$(echo "$stats" | sed 's/.*bad signature \([0-9]*\).*/\1/')" -gt 0
 ok "and the rest was shed from the queue, not verified" \
 	test "$(echo "$stats" | sed 's/.*shed \([0-9]*\).*/\1/')" -gt 0
+wait_for 6 no_grants
+
+# --- the gate comes back after someone else's reload, with the grant ---
+knock_silent() {	# the knock port drop is in the gate
+	if [ "$FW" = nftables ]; then
+		in_srv nft list chain inet sigknock input | grep -q 'udp dport 62201 drop'
+	else
+		in_srv iptables-legacy -S SIGKNOCK | grep -q -- '--dport 62201 -j DROP'
+	fi
+}
+stranger_locked_out() { ! other_can_connect $SRV4_OTH 22; }
+wipe_ruleset() {
+	if [ "$FW" = nftables ]; then
+		in_srv nft flush ruleset
+	else
+		printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' |
+			in_srv iptables-legacy-restore
+	fi
+}
+n=$(count_log 'accepted alice')
+knock -A tcp/22 --timeout 5
+wait_log "$n" 'accepted alice'
+wait_for 2 can_connect $SRV4 22
+n=$(count_log 'gate rebuilt')
+wipe_ruleset
+if [ "$FW" = nftables ]; then w="nft flush ruleset"; else w="iptables-restore of an empty ruleset"; fi
+sleep 1.1
+ok "within 1 s of $w the protected port is closed to strangers again" stranger_locked_out
+ok "... the daemon logs that it rebuilt its gate" wait_log "$n" 'gate rebuilt, 1 live grant restored'
+ok "... the grant is back for its holder" can_connect $SRV4 22
+ok "... and the knock port is silent again" knock_silent
+if [ "$FW" = nftables ]; then
+	# Debian's stock /etc/nftables.conf, as systemctl reload nftables
+	# loads it: it starts with flush ruleset.
+	cat > "$T/nftables.conf" <<'NFT'
+#!/usr/sbin/nft -f
+
+flush ruleset
+
+table inet filter {
+	chain input {
+		type filter hook input priority filter;
+	}
+	chain forward {
+		type filter hook forward priority filter;
+	}
+	chain output {
+		type filter hook output priority filter;
+	}
+}
+NFT
+	n=$(count_log 'gate rebuilt')
+	in_srv nft -f "$T/nftables.conf"
+	sleep 1.1
+	ok "nft -f of Debian's stock nftables.conf: closed to strangers within 1 s" stranger_locked_out
+	ok "... gate rebuilt" wait_log "$n" 'gate rebuilt'
+	# With the gate snippet included after flush ruleset, a reload never
+	# opens the port at all, and the grant comes back.
+	printf 'include "%s"\n' "$T/state/nftables-gate.nft" >> "$T/nftables.conf"
+	n=$(count_log 'accepted alice')
+	knock -A tcp/22 --timeout 5
+	wait_log "$n" 'accepted alice'
+	n=$(count_log 'adding them again')
+	in_srv nft -f "$T/nftables.conf"
+	ok "with the gate snippet included, the reload leaves strangers locked out at once" \
+		stranger_locked_out
+	ok "... and the daemon adds the live grant again" wait_log "$n" 'adding them again'
+	ok "... for its holder" wait_for 2 can_connect $SRV4 22
+else
+	n=$(count_log 'gate rebuilt')
+	in_srv iptables-legacy -D INPUT -j SIGKNOCK
+	sleep 1.1
+	ok "a deleted jump to our chain: closed to strangers within 1 s" stranger_locked_out
+	ok "... gate rebuilt" wait_log "$n" 'gate rebuilt'
+	for i in 1 2 3; do skip "the nftables include snippet: nftables only"; done
+fi
 wait_for 6 no_grants
 
 # --- SIGHUP and a restart keep live grants ---

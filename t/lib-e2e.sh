@@ -11,14 +11,8 @@ e2e_setup() {
 	# E2E_TOPOLOGY names a function that builds other namespaces and sets
 	# NS_SRV, NS_CLI, SRV4 (t/507-e2e-nat.sh); the default is lib-netns'.
 	${E2E_TOPOLOGY:-netns_setup} || bail "cannot create namespaces"
-	# With libiptc the admin keeps the default deny for the protected
-	# ports, in the legacy tables libiptc writes; the nftables backend
-	# owns its gate (drop for every Open port) itself.
-	if [ "$FW" = iptables ]; then
-		in_srv iptables-legacy -A INPUT -p tcp --dport 22 -j DROP
-		in_srv iptables-legacy -A INPUT -p tcp --dport 443 -j DROP
-		in_srv ip6tables-legacy -A INPUT -p tcp --dport 22 -j DROP
-	fi
+	# Both backends own their gate (a drop for every Open port): the
+	# server has no rule of its own.
 	# "::" takes IPv4 (mapped) and IPv6 on port 22.
 	bg_start svc22 "$NS_SRV" "$TOOL" listen :: 22
 	bg_start svc443 "$NS_SRV" "$TOOL" listen 0.0.0.0 443
