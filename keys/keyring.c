@@ -51,6 +51,8 @@ earliest(time_t a, time_t b)
 	return a < b ? a : b;
 }
 
+/* The primary user ID's e-mail (else the whole user ID), escaped: the key
+ * holder chose it, and it goes into log lines and listings (log.h). */
 static void
 primary_uid(gpgme_key_t key, char *out, size_t len)
 {
@@ -60,8 +62,8 @@ primary_uid(gpgme_key_t key, char *out, size_t len)
 	for (u = key->uids; u != NULL; u = u->next) {
 		if (u->revoked || u->invalid)
 			continue;
-		snprintf(out, len, "%s", u->email && *u->email ? u->email :
-		    (u->uid ? u->uid : ""));
+		sk_log_escape(u->email && *u->email ? u->email :
+		    (u->uid ? u->uid : ""), out, len);
 		return;
 	}
 }

@@ -95,3 +95,32 @@ sk_log_rl(struct sk_ratelimit *rl, int prio, const char *fmt, ...)
 	va_end(ap);
 	return 1;
 }
+
+const char *
+sk_log_escape(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	const unsigned char *p;
+
+	if (outlen == 0)
+		return out;
+	for (p = (const unsigned char *)in; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char)*p;
+		} else if (*p == '\\') {
+			if (o + 2 >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else {
+			if (o + 4 >= outlen)
+				break;
+			snprintf(out + o, 5, "\\x%02x", *p);
+			o += 4;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -12,6 +12,11 @@
 /* to_stderr: 1 = stderr ("ident: message"), 0 = syslog(LOG_DAEMON).
  * level: the least important priority still logged (LOG_INFO default). */
 void	sk_log_init(const char *ident, int to_stderr, int level);
+/* A string someone else chose (a user ID), made safe to log: printable
+ * ASCII stays, a backslash doubles, anything else becomes \xHH, so no
+ * control character can forge a log line.  Returns out. */
+#define SK_LOG_ESCAPE_MAX	1024
+const char *sk_log_escape(const char *in, char *out, size_t outlen);
 void	sk_log_set_level(int level);
 int	sk_log_level(void);
 void	sk_log(int prio, const char *fmt, ...)

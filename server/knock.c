@@ -313,9 +313,10 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 	int failed = 0;
 
 	/* Record before granting: a crash after the grant must not let the
-	 * same datagram in again. */
+	 * same datagram in again.  Kept for the largest window any reload
+	 * could set, not the current one (MaxPacketAge may be raised). */
 	if (replay_add(k->rc, d->digest, (time_t)d->timestamp +
-	    k->cfg->max_packet_age + 1) != 0) {
+	    MAX_PACKET_AGE_MAX + 1) != 0) {
 		REFUSE(k, &d->c, grant_failed, "cannot record it in the replay "
 		    "cache");
 		return;

@@ -89,7 +89,7 @@ line(void *arg, const struct conf_line *l)
 	case K_PIDFILE:
 		return set_str(l, &c->pid_file, 1);
 	case K_MAXPACKETAGE:
-		if (conf_uint(l, 1, 3600, &v) != 0)
+		if (conf_uint(l, 1, MAX_PACKET_AGE_MAX, &v) != 0)
 			return SK_ERR_BAD_FIELD;
 		if (c->max_packet_age < 0)
 			c->max_packet_age = (long)v;

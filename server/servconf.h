@@ -13,6 +13,10 @@ enum fw_kind {
 	FW_LOG,
 };
 
+/* MaxPacketAge's upper bound: replay entries are kept this long past a
+ * request's timestamp, so that no reload can ever accept one again. */
+#define MAX_PACKET_AGE_MAX	3600
+
 struct server_config {
 	char		*interface;
 	long		 port;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -65,19 +66,23 @@ mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Stat signature of the keyring files: a reload that changed nothing
- * (GnuPG touching its trustdb while we list keys) does not loop. */
+/* Stat signature of the keyring: the directory the path leads to now (a
+ * symlink swapped by configuration management leads elsewhere), then its
+ * files; without the trustdb, which GnuPG touches while we list keys. */
 static void
-keyring_stamp(const char *dir, char *out, size_t len)
+keyring_stamp(const char *dir, int with_trustdb, char *out, size_t len)
 {
 	static const char *files[] = { "pubring.kbx", "pubring.gpg",
-	    "trustdb.gpg", FIDO2_USERS_FILE, USERS_FILE };
+	    FIDO2_USERS_FILE, USERS_FILE, "trustdb.gpg" };
 	char path[PATH_MAX];
 	struct stat st;
-	size_t i, off = 0;
+	size_t i, off = 0, n = sizeof(files) / sizeof(files[0]);
 
 	out[0] = '\0';
-	for (i = 0; i < sizeof(files) / sizeof(files[0]) && off < len; i++) {
+	if (stat(dir, &st) == 0)
+		off += (size_t)snprintf(out, len, "%lu:%lu;",
+		    (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+	for (i = 0; i < n - !with_trustdb && off < len; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (stat(path, &st) != 0)
 			continue;
@@ -96,38 +101,63 @@ struct daemon {
 	int			 ifd;
 	int			 iwd;
 	char			 stamp[640];
+	char			 conf_stamp[256];	/* config and access file */
+	double			 retry_s;	/* keyring reload backoff */
 	char			 snippet[PATH_MAX];	/* StateDir/GATE_SNIPPET */
 	double			 reload_at;	/* monotonic; 0 = none */
 	int			 check_only;	/* -t: write nothing */
+	int			 pidfd;		/* locked PidFile, or -1 */
 };
+
+static int watch_keyring(struct daemon *d);
+
+/* A failed reload is tried again, after 1, 2, 4 ... 30 seconds. */
+static int
+reload_failed(struct daemon *d, int r)
+{
+	if (d->check_only)
+		return r;
+	d->retry_s = d->retry_s == 0 ? 1 : d->retry_s * 2 > 30 ? 30 :
+	    d->retry_s * 2;
+	d->reload_at = mono_now() + d->retry_s;
+	log_warn("keyring %s: trying again in %.0f s", d->cfg.keyring,
+	    d->retry_s);
+	return r;
+}
 
 static int
 load_keyring(struct daemon *d, int force)
 {
 	struct keyring *kr;
 	struct fido2_users *fu;
-	char stamp[640];
+	char stamp[640], before[640], after[640];
 	int r;
 
-	keyring_stamp(d->cfg.keyring, stamp, sizeof(stamp));
+	keyring_stamp(d->cfg.keyring, 1, stamp, sizeof(stamp));
 	if (!force && strcmp(stamp, d->stamp) == 0)
 		return 0;
+	/* The path leads to another directory: watch that one. */
+	if (d->ifd >= 0 && strncmp(stamp, d->stamp, strcspn(stamp, ";")) != 0)
+		watch_keyring(d);
+	/* Stamp before reading: a change that lands while we read is seen
+	 * by comparing with the stamp after, and read again. */
+	keyring_stamp(d->cfg.keyring, 0, before, sizeof(before));
 	if ((r = keyring_check_perms(d->cfg.keyring)) != 0) {
 		log_err("keyring %s: not %sloaded", d->cfg.keyring,
 		    d->k.kr ? "re" : "");
-		return r;
+		return reload_failed(d, r);
 	}
 	if ((r = keyring_load(d->cfg.keyring, &kr)) != 0) {
 		log_err("keyring %s: not reloaded, keeping %zu keys",
 		    d->cfg.keyring, d->k.kr ? d->k.kr->n : 0);
-		return r;
+		return reload_failed(d, r);
 	}
 	if ((r = fido2_users_load(d->cfg.keyring, &fu)) != 0) {
 		log_err("keyring %s: FIDO2 users not reloaded, keeping %zu "
 		    "keys and %zu FIDO2 credentials", d->cfg.keyring,
 		    d->k.kr ? d->k.kr->n : 0, d->k.fu ? d->k.fu->n : 0);
 		keyring_free(kr);
-		return r;
+		return reload_failed(d, r);
 	}
 	/* Names fixed by the admin (or at first sight), and revocations. */
 	if ((r = keyring_apply_users(d->cfg.keyring, kr, fu,
@@ -136,18 +166,45 @@ load_keyring(struct daemon *d, int force)
 		    d->cfg.keyring, d->k.kr ? d->k.kr->n : 0);
 		keyring_free(kr);
 		fido2_users_free(fu);
-		return r;
+		return reload_failed(d, r);
 	}
 	keyring_free(d->k.kr);
 	d->k.kr = kr;
 	fido2_users_free(d->k.fu);
 	d->k.fu = fu;
-	/* Listing may have touched the trustdb: stamp after it. */
-	keyring_stamp(d->cfg.keyring, d->stamp, sizeof(d->stamp));
+	d->retry_s = 0;
+	keyring_stamp(d->cfg.keyring, 1, d->stamp, sizeof(d->stamp));
+	keyring_stamp(d->cfg.keyring, 0, after, sizeof(after));
+	if (strcmp(before, after) != 0 && !d->check_only) {
+		log_info("keyring %s changed while it was read: reading it "
+		    "again", d->cfg.keyring);
+		d->stamp[0] = '\0';
+		d->reload_at = mono_now() + KEYRING_SETTLE_MS / 1000.0;
+	}
 	log_info("keyring %s: %zu signing key%s, %zu FIDO2 credential%s",
 	    d->cfg.keyring, kr->n, kr->n == 1 ? "" : "s", fu->n,
 	    fu->n == 1 ? "" : "s");
 	return 0;
+}
+
+/* Stat signature of the configuration and access files (followed
+ * through symlinks). */
+static void
+conf_stamp(const struct daemon *d, char *out, size_t len)
+{
+	const char *files[2] = { d->config_path, d->cfg.access_file };
+	struct stat st;
+	size_t i, off = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < 2 && off < len; i++)
+		if (stat(files[i], &st) == 0)
+			off += (size_t)snprintf(out + off, len - off,
+			    "%lu:%lld:%lld.%09ld;", (unsigned long)st.st_ino,
+			    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			    st.st_mtim.tv_nsec);
+		else
+			off += (size_t)snprintf(out + off, len - off, "-;");
 }
 
 /* What the firewall gate closes: every Open port, and the knock port. */
@@ -175,7 +232,8 @@ watch_keyring(struct daemon *d)
 	if (d->iwd >= 0)
 		inotify_rm_watch(d->ifd, d->iwd);
 	if ((d->iwd = inotify_add_watch(d->ifd, d->cfg.keyring, IN_CLOSE_WRITE |
-	    IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MOVED_FROM)) < 0) {
+	    IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MOVED_FROM |
+	    IN_DELETE_SELF | IN_MOVE_SELF)) < 0) {
 		log_err("cannot watch the keyring %s: %s", d->cfg.keyring,
 		    strerror(errno));
 		return SK_ERR_IO;
@@ -202,14 +260,16 @@ load_all(struct daemon *d)
 }
 
 static void
-reload(struct daemon *d)
+reload(struct daemon *d, const char *why)
 {
 	struct server_config cfg;
 	struct access *acl;
 	struct sk_server_key key;
 	struct crypto_hmac *mac1;
 
-	log_notice("SIGHUP: reloading %s", d->config_path);
+	log_notice("%s: reloading %s", why, d->config_path);
+	/* A bad edit is not read again until the files change again. */
+	conf_stamp(d, d->conf_stamp, sizeof(d->conf_stamp));
 	if (config_load(d->config_path, &cfg) != 0) {
 		log_err("configuration not reloaded: keeping the running one");
 		return;
@@ -272,22 +332,44 @@ on_packet(void *arg, const struct pkt_info *pi)
 	knock_receive(&d->k, pi, mono_now());
 }
 
+/* One daemon per PID file: an exclusive lock held for the daemon's life
+ * (it passes to the daemonized child with the open file).  A second
+ * start fails without touching the firewall, the state or the file. */
 static int
-write_pidfile(const char *path)
+pidfile_lock(const char *path)
+{
+	char buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0644)) < 0) {
+		log_err("pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) > 0)
+			buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_err("another sigknockd (pid %s) is running with PidFile %s; "
+		    "not starting", buf[0] ? buf : "?", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+pidfile_write(int fd, const char *path)
 {
 	char buf[32];
-	int fd, n;
+	int n;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
 		log_err("pid file %s: %s", path, strerror(errno));
 		return SK_ERR_IO;
 	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		close(fd);
-		return SK_ERR_IO;
-	}
-	close(fd);
 	return 0;
 }
 
@@ -366,7 +448,7 @@ run(struct daemon *d)
 		    read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			switch (si.ssi_signo) {
 			case SIGHUP:
-				reload(d);
+				reload(d, "SIGHUP");
 				break;
 			case SIGUSR1:
 				log_stats(d);
@@ -383,9 +465,18 @@ run(struct daemon *d)
 		}
 		now_m = mono_now();
 		if (now_m >= next_tick) {
-			/* Every second: is the gate still there? */
+			char cs[sizeof(d->conf_stamp)];
+
+			/* Every second: is the gate still there?  Did the
+			 * configuration, the access file or the keyring change
+			 * without a word from inotify (a symlink swapped)? */
 			heal = heal ? heal : 1;
 			next_tick = now_m + TICK_S;
+			conf_stamp(d, cs, sizeof(cs));
+			if (strcmp(cs, d->conf_stamp) != 0)
+				reload(d, "configuration or access file changed");
+			else if (d->reload_at == 0)
+				load_keyring(d, 0);
 		}
 		if (heal) {
 			fw_heal(d->k.fw, time(NULL), heal == 2);
@@ -448,7 +539,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = SK_CONFIG_FILE;
-	d.sfd = d.ifd = d.iwd = -1;
+	d.sfd = d.ifd = d.iwd = d.pidfd = -1;
 	while ((c = getopt(argc, argv, "c:fdetTFhV")) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;
@@ -511,6 +602,8 @@ main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
+	if ((d.pidfd = pidfile_lock(d.cfg.pid_file)) < 0)
+		goto out;
 	if (mkdir(d.cfg.state_dir, 0700) != 0 && errno != EEXIST) {
 		log_err("StateDir %s: %s", d.cfg.state_dir, strerror(errno));
 		goto out;
@@ -529,6 +622,7 @@ main(int argc, char **argv)
 		goto out;
 	if (watch_keyring(&d) != 0)
 		goto out;
+	conf_stamp(&d, d.conf_stamp, sizeof(d.conf_stamp));
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
@@ -546,7 +640,7 @@ main(int argc, char **argv)
 	}
 	if (!to_stderr)
 		sk_log_init("sigknockd", 0, debug ? LOG_DEBUG : LOG_INFO);
-	if (write_pidfile(d.cfg.pid_file) != 0)
+	if (pidfile_write(d.pidfd, d.cfg.pid_file) != 0)
 		goto out;
 	log_notice("listening on %s (%s) udp/%ld; firewall %s; %zu signing "
 	    "key%s, %zu FIDO2 credential%s; %zu replay entr%s", d.cfg.interface,
@@ -554,8 +648,11 @@ main(int argc, char **argv)
 	    d.k.kr->n == 1 ? "" : "s", d.k.fu->n, d.k.fu->n == 1 ? "" : "s",
 	    replay_count(d.k.rc), replay_count(d.k.rc) == 1 ? "y" : "ies");
 	status = run(&d);
-	unlink(d.cfg.pid_file);
 out:
+	if (d.pidfd >= 0) {
+		unlink(d.cfg.pid_file);		/* ours: we hold its lock */
+		close(d.pidfd);
+	}
 	if (d.sfd >= 0)
 		close(d.sfd);
 	if (d.ifd >= 0)

@@ -7,8 +7,8 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 76
-E2E_USERS_EXTRA=jack@example.com
+plan 88
+E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
 Users      gina@example.com
@@ -71,6 +71,19 @@ while [ "$(date +%s)" -le $((t0 + 11)) ]; do sleep 0.2; done
 n=$(count_log 'behind the server clock')
 in_cli "$TOOL" udp-send $SRV4 62201 "$T/first.pkt"
 ok "a datagram older than MaxPacketAge is refused" wait_log "$n" 'behind the server clock'
+# Raising MaxPacketAge must not let the old datagram in again.
+sed -i 's/^MaxPacketAge .*/MaxPacketAge 60/' "$T/sigknockd.conf"
+n=$(count_log 'live grant')
+kill -HUP "$pid_daemon"
+wait_log "$n" 'live grant'
+n=$(count_log 'replayed request')
+in_cli "$TOOL" udp-send $SRV4 62201 "$T/first.pkt"
+ok "after a reload raises MaxPacketAge, the old datagram is still a replay" \
+	wait_log "$n" 'replayed request'
+sed -i 's/^MaxPacketAge .*/MaxPacketAge 10/' "$T/sigknockd.conf"
+n=$(count_log 'live grant')
+kill -HUP "$pid_daemon"
+wait_log "$n" 'live grant'
 
 # --- policy ---
 n=$(count_log 'capped to MaxTimeout')
@@ -238,6 +251,13 @@ n=$(count_log "is held by another user")
 gpg --homedir "$T/keyring" --batch --quiet --import "$T/mallory.pgp" 2>/dev/null
 ok "the daemon warns when a new key claims a name someone holds" \
 	wait_log "$n" "key $f: its user ID's e-mail 'alice@example.com' is held by another user"
+# A user ID with a control character cannot forge a log line.
+f2=$(GNUPGHOME=$T/users gpg_genkey "$(printf 'Evil\rsigknockd: accepted root')" ed25519 sign) || bail "key evil"
+GNUPGHOME=$T/users gpg --export "$f2" | gpg --homedir "$T/keyring" --batch --quiet --import 2>/dev/null
+n2=$(count_log 'Evil\\x0dsigknockd: accepted root')
+ok "a user ID with a control character is logged escaped" \
+	wait_log "$n2" 'Evil\\x0dsigknockd: accepted root'
+ok "... and no raw carriage return reaches the log" sh -c "! grep -q \"\$(printf '\\r')\" '$LOG'"
 n=$(count_log "by $f (no name): no stanza names this user")
 knock --signer "$f" -A tcp/22
 ok "... and that key gets no name, so alice's stanza does not apply" \
@@ -367,6 +387,59 @@ else
 	for i in 1 2 3; do skip "the nftables include snippet: nftables only"; done
 fi
 wait_for 6 no_grants
+
+# --- policy reload without SIGHUP ---
+sed -i 's|^Open       tcp/22, tcp/443$|Open       tcp/22, tcp/443, tcp/8443|' "$T/access.conf"
+n=$(count_log 'access file changed: reloading')
+ok "an access-file edit is picked up without SIGHUP" \
+	wait_log "$n" 'configuration or access file changed: reloading'
+n=$(count_log 'open tcp/8443')
+knock -A tcp/8443
+ok "... and applies (a port it added opens)" wait_log "$n" 'open tcp/8443'
+
+# --- a keyring deployed by symlink swap, as configuration management does ---
+cp -a "$T/keyring" "$T/kr.a"
+cp -a "$T/keyring" "$T/kr.b"
+ln -s kr.a "$T/kr"
+f=$(GNUPGHOME=$T/users gpg_genkey "kim <kim@example.com>" ed25519 sign) || bail "key kim"
+FPR_kim=$f
+GNUPGHOME=$T/users gpg --export "$f" > "$T/kim.pgp"
+"$B/sigknock-keys" -k "$T/kr.b" add "$T/kim.pgp" >/dev/null 2>&1
+n=$(count_log "keyring $T/kr:")
+sed -i "s|^Keyring .*|Keyring $T/kr|" "$T/sigknockd.conf"
+wait_log "$n" "keyring $T/kr:"
+swap() { ln -sfn "$1" "$T/kr.tmp" && mv -T "$T/kr.tmp" "$T/kr"; }
+kim_knocks() {	# kim_knocks PATTERN: a knock by kim logs PATTERN
+	_n=$(count_log "$1")
+	knock --signer "$FPR_kim" -A tcp/22
+	wait_log "$_n" "$1"
+}
+swap kr.b
+sleep 1.5
+ok "a symlink swap of the keyring is seen (a user only the new one has gets in)" \
+	kim_knocks 'accepted kim@example.com'
+swap kr.a
+sleep 1.5
+ok "... and the next swap too" kim_knocks "by $FPR_kim: unknown signer"
+swap kr.b
+sleep 1.5
+ok "... and the one after" kim_knocks 'accepted kim@example.com'
+# A revocation that lands while the keyring is being read is not lost.
+gpg --homedir "$T/kr.b" --batch --quiet --import "$T/ivan2.pgp" 2>/dev/null
+"$B/sigknock-keys" -k "$T/kr.b" revoke "$FPR_kim" >/dev/null 2>&1
+sleep 1.5
+ok "a revocation right behind another keyring change takes effect" \
+	kim_knocks "by $FPR_kim: unknown signer"
+sed -i "s|^Keyring .*|Keyring $T/keyring|" "$T/sigknockd.conf"
+n=$(count_log "keyring $T/keyring:")
+wait_log "$n" "keyring $T/keyring:"
+
+# --- one daemon per PID file ---
+in_srv "$B/sigknockd" -c "$T/sigknockd.conf" -e > "$T/second.out" 2>&1
+ok "a second sigknockd with the same PidFile refuses to start" test $? -ne 0
+ok "... saying which one runs" grep -q "another sigknockd (pid $pid_daemon) is running with PidFile $T/sigknockd.pid; not starting" "$T/second.out"
+ok "... and leaves the running daemon and its PID file alone" \
+	sh -c "kill -0 $pid_daemon && grep -qx $pid_daemon '$T/sigknockd.pid'"
 
 # --- SIGHUP and a restart keep live grants ---
 n=$(count_log 'accepted ')
