@@ -850,7 +850,8 @@ cmd_revoke(int argc, char **argv)
 	}
 	r = set_revoked(&d, c, 1);
 	if (r == 0)
-		fprintf(stderr, "sigknock-keys: that user can no longer knock; "
+		fprintf(stderr, "sigknock-keys: that user can no longer knock, "
+		    "and a running sigknockd closes their live grants; "
 		    "'sigknock-keys unrevoke %s' undoes it\n", argv[1]);
 	dir_close(&d);
 	return r;

@@ -423,6 +423,12 @@ fw_count(const struct fw *fw)
 	return fw->n;
 }
 
+const struct fw_rule *
+fw_rules(const struct fw *fw)
+{
+	return fw->rules;
+}
+
 const char *
 fw_name(const struct fw *fw)
 {

@@ -107,6 +107,8 @@ int	fw_watch_event(struct fw *fw);
 /* The earliest expiry among live grants, or 0 when none. */
 time_t	fw_next_expiry(const struct fw *fw);
 size_t	fw_count(const struct fw *fw);
+/* The live grants, fw_count of them (valid until the next change). */
+const struct fw_rule *fw_rules(const struct fw *fw);
 const char *fw_name(const struct fw *fw);
 void	fw_close(struct fw *fw);
 

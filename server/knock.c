@@ -153,6 +153,20 @@ check_fido2(struct knock *k, struct knock_who *c, const struct sk_request *rq,
 	return 0;
 }
 
+/* Who signed, for the grant's record. */
+static void
+owner_of(struct grant *o, const struct access_who *aw, int signer)
+{
+	o->signer = signer;
+	if (signer == GRANT_FIDO2)
+		memcpy(o->id, aw->fido2_id, 32);
+	else {
+		memcpy(o->id, aw->fpr, PGP_FPR_LEN);
+		memcpy(o->primary, aw->primary_fpr, PGP_FPR_LEN);
+	}
+	snprintf(o->name, sizeof(o->name), "%s", aw->name ? aw->name : "");
+}
+
 /* Steps 1-3: size, mac1, per-source rate.  Garbage is only counted; its
  * address is formatted only for debug logs. */
 static int
@@ -277,6 +291,16 @@ policy:
 	    &d->fr) != 0)
 		goto out;
 	memcpy(d->ports, ports, d->nports * sizeof(d->ports[0]));
+	owner_of(&d->owner, &aw, rq.signer_type == SK_SIGNER_FIDO2 ?
+	    GRANT_FIDO2 : GRANT_OPENPGP);
+	snprintf(d->owner.stanza, sizeof(d->owner.stanza), "%s", d->rule->name);
+	d->owner.family = d->fr.family;
+	memcpy(d->owner.addr, d->fr.addr, 16);
+	d->owner.src_family = pi->family;
+	memcpy(d->owner.src, pi->src, 16);
+	d->owner.bound = rq.addr_family != SK_ADDR_SOURCE;
+	d->owner.nports = d->nports;
+	memcpy(d->owner.ports, d->ports, d->nports * sizeof(d->ports[0]));
 	d->timeout = rq.timeout == 0 ? d->rule->timeout : rq.timeout;
 	if (d->timeout > d->rule->max_timeout) {
 		log_info("%s asked for %u s; capped to MaxTimeout %u of [%s]",
@@ -340,6 +364,12 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 		return;
 	}
 	k->st.granted++;
+	if (k->granted != NULL) {
+		struct grant g = d->owner;
+
+		g.until = fr.until;
+		k->granted(k->granted_arg, &g);
+	}
 	gmtime_r(&fr.until, &tm);
 	strftime(until, sizeof(until), "%H:%M:%SZ", &tm);
 	for (i = 0; i < d->nports && off < sizeof(list); i++)
@@ -449,4 +479,40 @@ knock_log_stats(const struct knock *k)
 	    s->unknown_signer, s->bad_signature, s->policy, s->grant_failed);
 	log_notice("queue: %zu waiting from %zu prefixes; longest wait %.1f ms",
 	    fairq_len(k->fq), fairq_prefixes(k->fq), k->st.wait_max * 1e3);
+}
+
+const char *
+knock_still_allowed(const struct knock *k, const struct grant *g, time_t now)
+{
+	const struct keyring_entry *e;
+	const struct fido2_user *u;
+	const struct access_rule *r;
+	struct access_who who;
+	struct access_addr ad;
+	char why[320];
+
+	memset(&who, 0, sizeof(who));
+	if (g->signer == GRANT_FIDO2) {
+		if ((u = fido2_users_lookup(k->fu, g->id, 32)) == NULL)
+			return "the FIDO2 credential was revoked or removed";
+		who.name = u->rec.name[0] ? u->rec.name : NULL;
+		who.fido2_id = u->id;
+	} else {
+		if ((e = keyring_lookup(k->kr, g->id, PGP_FPR_LEN)) == NULL)
+			return "the key was revoked or removed";
+		if (e->expires != 0 && now >= e->expires)
+			return "the key expired";
+		who.name = e->name[0] ? e->name : NULL;
+		who.fpr = e->fpr;
+		who.primary_fpr = e->primary_fpr;
+	}
+	ad.src_family = g->src_family;
+	ad.src = g->src;
+	ad.bound_family = g->bound ? g->family : 0;
+	ad.bound = g->addr;
+	if ((r = access_match(k->acl, &who, &ad, why, sizeof(why))) == NULL)
+		return "no stanza of the access file allows it any more";
+	if (!access_allows(r, g->ports, g->nports))
+		return "a port is no longer in the stanza's Open";
+	return NULL;
 }

@@ -13,6 +13,7 @@
 #include "fido2ctr.h"
 #include "fido2users.h"
 #include "fw.h"
+#include "grants.h"
 #include "keyring.h"
 #include "log.h"
 #include "packet.h"
@@ -62,6 +63,9 @@ struct knock {
 	struct knock_stats	 st;
 	struct sk_ratelimit	 log_refusals;	/* after mac1: someone who knows pkS */
 	struct sk_ratelimit	 log_garbage;	/* size and mac1 drops (debug) */
+	/* Called once a grant is in the kernel, with its record. */
+	void			(*granted)(void *arg, const struct grant *g);
+	void			*granted_arg;
 };
 
 /* Who and from where, for log lines. */
@@ -80,6 +84,7 @@ struct knock_decision {
 	unsigned		  timeout;	/* after the MaxTimeout cap */
 	uint8_t			  digest[32];	/* of the signed message */
 	uint64_t		  timestamp;
+	struct grant		  owner;	/* who, from where, under what */
 };
 
 /* Steps 1-10 of PROTOCOL.md section 5 on one datagram: 0 and *d filled
@@ -100,5 +105,12 @@ void	knock_receive(struct knock *k, const struct pkt_info *pi,
 	    double mono);
 double	knock_serve(struct knock *k, double slice);
 void	knock_log_stats(const struct knock *k);
+
+/* Does the owner of grant g still have the authority for it now: key or
+ * credential present, not revoked, not expired, and a stanza of the
+ * current access file admitting it, its address and its ports?  NULL
+ * when so, else why not. */
+const char *knock_still_allowed(const struct knock *k, const struct grant *g,
+	    time_t now);
 
 #endif

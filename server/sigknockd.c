@@ -19,7 +19,9 @@
 
 #include "capture.h"
 #include "crypto.h"
+#include "addr.h"
 #include "err.h"
+#include "fileio.h"
 #include "knock.h"
 #include "log.h"
 #include "paths.h"
@@ -35,6 +37,7 @@
 #define SERVE_SLICE_S		0.002
 #define TICK_S			1.0	/* gate check, and other backstops */
 #define GATE_SNIPPET		"nftables-gate.nft"
+#define CLOSE_FILE		"close-requests"	/* sigknockd -R */
 #define VERIFY_SHARE		0.5
 
 static void
@@ -42,6 +45,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: sigknockd [-c FILE] [-f] [-d] [-e] [-t] [-T] [-F]\n"
+"       sigknockd [-c FILE] -G [-j] | -R USER\n"
 "\n"
 "  -c FILE   configuration file (default %s)\n"
 "  -f        stay in the foreground\n"
@@ -50,10 +54,14 @@ usage(FILE *f)
 "  -t        check the configuration, keys and access file, then exit\n"
 "  -T        print the effective configuration, then exit\n"
 "  -F        remove every grant sigknockd holds in the firewall, then exit\n"
+"  -G        list the live grants with their owners (-j: as JSON)\n"
+"  -R USER   close USER's live grants in the running daemon (a name,\n"
+"            fingerprint, long key id or fido2:ID); the key stays valid\n"
 "  -h, -V    this help, the version\n"
 "\n"
-"Signals: SIGHUP reloads the configuration, access file and keyring\n"
-"(live grants stay); SIGUSR1 logs counters; SIGTERM exits.\n"
+"Configuration, access file and keyring changes are picked up within a\n"
+"second.  Signals: SIGHUP reloads now (live grants stay); SIGUSR1 logs\n"
+"counters; SIGUSR2 reads -R requests; SIGTERM exits.\n"
 "See sigknockd(8) and sigknockd.conf(5).\n", SK_CONFIG_FILE);
 }
 
@@ -106,10 +114,12 @@ struct daemon {
 	char			 snippet[PATH_MAX];	/* StateDir/GATE_SNIPPET */
 	double			 reload_at;	/* monotonic; 0 = none */
 	int			 check_only;	/* -t: write nothing */
+	struct grants		 owners;	/* who holds each grant */
 	int			 pidfd;		/* locked PidFile, or -1 */
 };
 
 static int watch_keyring(struct daemon *d);
+static void owners_recheck(struct daemon *d, time_t now);
 
 /* A failed reload is tried again, after 1, 2, 4 ... 30 seconds. */
 static int
@@ -184,6 +194,7 @@ load_keyring(struct daemon *d, int force)
 	log_info("keyring %s: %zu signing key%s, %zu FIDO2 credential%s",
 	    d->cfg.keyring, kr->n, kr->n == 1 ? "" : "s", fu->n,
 	    fu->n == 1 ? "" : "s");
+	owners_recheck(d, time(NULL));
 	return 0;
 }
 
@@ -219,6 +230,138 @@ gate_params(struct daemon *d, const struct access *acl, struct fw_params *fp)
 	snprintf(d->snippet, sizeof(d->snippet), "%s/" GATE_SNIPPET,
 	    d->cfg.state_dir);
 	fp->snippet = d->snippet;
+}
+
+/* ---- grant owners (grants.h) ---- */
+
+static void
+owners_save(struct daemon *d)
+{
+	if (grants_save(d->cfg.state_dir, &d->owners) != 0)
+		log_err("cannot record grant owners in %s/" GRANTS_FILE,
+		    d->cfg.state_dir);
+}
+
+static void
+on_granted(void *arg, const struct grant *g)
+{
+	struct daemon *d = arg;
+
+	if (grants_add(&d->owners, g) != 0)
+		log_err("out of memory recording a grant's owner");
+	owners_save(d);
+}
+
+/* Close record i: each of its ports unless another owner holds it too. */
+static void
+owners_close(struct daemon *d, size_t i, const char *why)
+{
+	const struct grant *x = &d->owners.g[i];
+	struct fw_rule r;
+	char who[160], a[INET6_ADDRSTRLEN];
+	size_t j;
+
+	for (j = 0; j < x->nports; j++) {
+		if (grants_covered(&d->owners, i, x->family, x->addr,
+		    x->ports[j].proto, x->ports[j].port, time(NULL)))
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.family = x->family;
+		memcpy(r.addr, x->addr, 16);
+		r.proto = x->ports[j].proto;
+		r.port = x->ports[j].port;
+		fw_revoke(d->k.fw, &r);
+	}
+	log_notice("closed the grant of %s for %s: %s", grants_owner(x, who,
+	    sizeof(who)), sk_addr_str(x->family, x->addr, a, sizeof(a)), why);
+	grants_remove(&d->owners, i);
+}
+
+/* Close every grant whose owner lost the authority for it. */
+static void
+owners_recheck(struct daemon *d, time_t now)
+{
+	const char *why;
+	size_t i = 0;
+	int any = 0;
+
+	if (d->k.fw == NULL)
+		return;
+	while (i < d->owners.n)
+		if (d->owners.g[i].until > now &&
+		    (why = knock_still_allowed(&d->k, &d->owners.g[i], now)) !=
+		    NULL) {
+			owners_close(d, i, why);
+			any = 1;
+		} else
+			i++;
+	if (any) {
+		fw_commit(d->k.fw);
+		owners_save(d);
+	}
+}
+
+/* At start: owners of the grants the kernel still holds; a grant with
+ * no owner on record is closed (every grant has an owner). */
+static void
+owners_adopt(struct daemon *d, time_t now)
+{
+	const struct fw_rule *r;
+	char a[INET6_ADDRSTRLEN];
+	size_t i, n;
+	int any = 0;
+
+	if (grants_load(d->cfg.state_dir, &d->owners) != 0)
+		log_warn("grant owners not read: live grants have no owner");
+	grants_expire(&d->owners, now);
+	for (i = fw_count(d->k.fw); i-- > 0;) {
+		r = &fw_rules(d->k.fw)[i];
+		if (grants_covered(&d->owners, SIZE_MAX, r->family, r->addr,
+		    r->proto, r->port, now))
+			continue;
+		log_notice("closed a grant with no owner on record: %s/%u for %s",
+		    r->proto == 6 ? "tcp" : "udp", r->port, sk_addr_str(r->family,
+		    r->addr, a, sizeof(a)));
+		fw_revoke(d->k.fw, r);
+		any = 1;
+	}
+	if (any)
+		fw_commit(d->k.fw);
+	n = d->owners.n;
+	owners_recheck(d, now);
+	if (n > 0)
+		log_info("%zu grant owner%s adopted", d->owners.n,
+		    d->owners.n == 1 ? "" : "s");
+	owners_save(d);
+}
+
+/* sigknockd -R USER left requests in StateDir: close those grants. */
+static void
+owners_close_requested(struct daemon *d)
+{
+	char path[PATH_MAX], *buf, *line, *save = NULL;
+	size_t len, i, closed;
+
+	snprintf(path, sizeof(path), "%s/" CLOSE_FILE, d->cfg.state_dir);
+	if (file_read_all(path, 64 * 1024, &buf, &len) != 0)
+		return;
+	unlink(path);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		for (closed = 0, i = 0; i < d->owners.n;)
+			if (grants_owner_is(&d->owners.g[i], line)) {
+				owners_close(d, i, "closed on request "
+				    "(sigknockd -R)");
+				closed++;
+			} else
+				i++;
+		if (closed == 0)
+			log_notice("close request for '%s': no live grant of that "
+			    "user", line);
+	}
+	free(buf);
+	fw_commit(d->k.fw);
+	owners_save(d);
 }
 
 static int
@@ -320,6 +463,7 @@ reload(struct daemon *d, const char *why)
 	}
 	config_free(&cfg);
 	load_keyring(d, 1);
+	owners_recheck(d, time(NULL));
 	log_notice("reloaded; %zu live grant%s kept", fw_count(d->k.fw),
 	    fw_count(d->k.fw) == 1 ? "" : "s");
 }
@@ -453,6 +597,9 @@ run(struct daemon *d)
 			case SIGUSR1:
 				log_stats(d);
 				break;
+			case SIGUSR2:
+				owners_close_requested(d);
+				break;
 			case SIGTERM:
 			case SIGINT:
 				log_notice("exiting on signal %u; %zu live grant%s "
@@ -477,6 +624,7 @@ run(struct daemon *d)
 				reload(d, "configuration or access file changed");
 			else if (d->reload_at == 0)
 				load_keyring(d, 0);
+			owners_recheck(d, time(NULL));	/* keys that expired */
 		}
 		if (heal) {
 			fw_heal(d->k.fw, time(NULL), heal == 2);
@@ -489,6 +637,8 @@ run(struct daemon *d)
 		serve_in = knock_serve(&d->k, SERVE_SLICE_S);
 		fw_expire(d->k.fw, time(NULL));
 		fw_commit(d->k.fw);
+		if (grants_expire(&d->owners, time(NULL)))
+			owners_save(d);
 		if (now_m >= next_prune) {
 			replay_prune(d->k.rc, time(NULL));
 			next_prune = now_m + PRUNE_EVERY_S;
@@ -498,6 +648,92 @@ run(struct daemon *d)
 			next_stats = now_m + STATS_EVERY_S;
 		}
 	}
+}
+
+/* sigknockd -G [-j]: the live grants and their owners, as the running
+ * daemon recorded them. */
+static int
+list_grants(const struct server_config *cfg, int json)
+{
+	struct grants g;
+
+	if (grants_load(cfg->state_dir, &g) != 0)
+		return 1;
+	grants_print(&g, time(NULL), json, stdout);
+	grants_clear(&g);
+	return 0;
+}
+
+static int
+count_owned(const struct server_config *cfg, const char *user, time_t now)
+{
+	struct grants g;
+	size_t i;
+	int n = 0;
+
+	if (grants_load(cfg->state_dir, &g) != 0)
+		return -1;
+	for (i = 0; i < g.n; i++)
+		n += g.g[i].until > now && grants_owner_is(&g.g[i], user);
+	grants_clear(&g);
+	return n;
+}
+
+/* sigknockd -R USER: ask the running daemon (PidFile, SIGUSR2) to close
+ * USER's live grants, and wait until it has. */
+static int
+close_grants(const struct server_config *cfg, const char *user)
+{
+	char path[PATH_MAX], buf[32] = "";
+	struct stat st;
+	ssize_t n;
+	long pid;
+	int fd, i, left;
+
+	if (strchr(user, '\n') != NULL || *user == '\0') {
+		log_err("-R takes a user's name, fingerprint, long key id or "
+		    "fido2:ID");
+		return 2;
+	}
+	if ((left = count_owned(cfg, user, time(NULL))) <= 0) {
+		if (left == 0)
+			fprintf(stderr, "sigknockd: %s holds no live grant\n",
+			    user);
+		return left == 0 ? 0 : 1;
+	}
+	if ((fd = open(cfg->pid_file, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0 ||
+	    (pid = strtol(buf, NULL, 10)) <= 1 || kill((pid_t)pid, 0) != 0) {
+		log_err("no running sigknockd (PidFile %s)", cfg->pid_file);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), "%s/" CLOSE_FILE, cfg->state_dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) < 0 || dprintf(fd, "%s\n", user) < 0) {
+		log_err("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	if (kill((pid_t)pid, SIGUSR2) != 0) {
+		log_err("cannot signal sigknockd (pid %ld): %s", pid,
+		    strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < 50 && stat(path, &st) == 0; i++)
+		poll(NULL, 0, 100);
+	left = count_owned(cfg, user, time(NULL));
+	if (left != 0) {
+		log_err("%s still holds %d live grant%s", user, left,
+		    left == 1 ? "" : "s");
+		return 1;
+	}
+	fprintf(stderr, "sigknockd: closed the live grants of %s\n", user);
+	return 0;
 }
 
 static int
@@ -535,12 +771,13 @@ main(int argc, char **argv)
 	struct fw_params fp;
 	sigset_t mask;
 	int c, foreground = 0, debug = 0, to_stderr = 0, test = 0, print = 0;
-	int flush = 0, status = 1;
+	int flush = 0, status = 1, list = 0, json = 0;
+	const char *close_user = NULL;
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = SK_CONFIG_FILE;
 	d.sfd = d.ifd = d.iwd = d.pidfd = -1;
-	while ((c = getopt(argc, argv, "c:fdetTFhV")) != -1) {
+	while ((c = getopt(argc, argv, "c:fdetTFGjR:hV")) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;
 		case 'f': foreground = 1; break;
@@ -549,6 +786,9 @@ main(int argc, char **argv)
 		case 't': test = d.check_only = 1; break;
 		case 'T': print = 1; break;
 		case 'F': flush = 1; break;
+		case 'G': list = 1; break;
+		case 'j': json = 1; break;
+		case 'R': close_user = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknockd %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -567,6 +807,12 @@ main(int argc, char **argv)
 		config_print(&d.cfg, stdout);
 		config_free(&d.cfg);
 		return 0;
+	}
+	if (list || close_user != NULL) {
+		status = close_user != NULL ? close_grants(&d.cfg, close_user) :
+		    list_grants(&d.cfg, json);
+		config_free(&d.cfg);
+		return status;
 	}
 	/* libiptc rebuilds the whole table per commit: keep freed memory
 	 * mapped (research/firewall.md measured 5-10x on growing tables). */
@@ -620,6 +866,9 @@ main(int argc, char **argv)
 	gate_params(&d, d.k.acl, &fp);
 	if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)
 		goto out;
+	owners_adopt(&d, time(NULL));
+	d.k.granted = on_granted;
+	d.k.granted_arg = &d;
 	if (watch_keyring(&d) != 0)
 		goto out;
 	conf_stamp(&d, d.conf_stamp, sizeof(d.conf_stamp));
@@ -628,6 +877,7 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
 	    (d.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		log_err("signalfd: %s", strerror(errno));
@@ -666,6 +916,7 @@ out:
 	keyring_free(d.k.kr);
 	fido2_users_free(d.k.fu);
 	fido2_counters_free(d.k.fc);
+	grants_clear(&d.owners);
 	crypto_hmac_free(d.k.mac1);
 	wire_server_key_wipe(&d.k.key);
 	config_free(&d.cfg);

@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 88
+plan 104
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -16,6 +16,12 @@ Open       tcp/22
 Timeout    3
 MaxTimeout 5
 Source     10.77.1.0/24
+
+[longer]
+Users          lena@example.com
+Open           tcp/22
+Timeout        30
+MaxTimeout     60
 
 [helpdesk]
 Users          hank@example.com
@@ -173,16 +179,36 @@ n=$(count_log 'accepted alice')
 ok "the daemon still accepts a valid knock afterwards" knock -A tcp/443
 ok "... and logs it" wait_log "$n" 'accepted alice'
 
-# --- revocation and addition, no restart ---
+# --- revocation and addition, no restart; live grants close ---
+# grant_by SIGNER PORT: SIGNER knocks for PORT (5 s) and it opens.
+grant_by() {
+	_n=$(count_log "open tcp/$2 for $CLI4")
+	knock --signer "$1" -A "tcp/$2" --timeout 5 &&
+	wait_log "$_n" "open tcp/$2 for $CLI4" && wait_for 2 can_connect $SRV4 "$2"
+}
+wait_for 6 no_grants
+grant_by "$FPR_hank" 22 || bail "hank's grant"
+ok "a live grant of dave (tcp/443)" grant_by "$FPR_dave" 443
+"$B/sigknockd" -c "$T/sigknockd.conf" -G > "$T/grants.txt" 2>&1
+ok "sigknockd -G lists each grant with its owner, address, ports, time left and stanza" \
+	grep -q "^dave@example.com *$CLI4 *tcp/443 *[1-5]s *admins$" "$T/grants.txt"
+"$B/sigknockd" -c "$T/sigknockd.conf" -G -j > "$T/grants.json" 2>&1
+ok "... and as JSON" grep -q '"user": "dave@example.com", "signer": "openpgp", "id": "'"$FPR_dave"'", "address": "'"$CLI4"'", "source": "'"$CLI4"'", "bound": true, "ports": \["tcp/443"\], "expires": [0-9]*, "remaining": [1-5], "stanza": "admins"' "$T/grants.json"
 sed 's/^:-----BEGIN/-----BEGIN/' "$T/users/openpgp-revocs.d/$FPR_dave.rev" > "$T/dave.rev"
+n=$(count_log "closed the grant of dave@example.com for $CLI4: the key was revoked or removed")
 gpg --homedir "$T/keyring" --batch --quiet --import "$T/dave.rev" 2>/dev/null
-sleep 1
+sleep 1.2
+ok "a revocation certificate closes that user's live grant within 1 s" closed $SRV4 443
+ok "... saying why" wait_log "$n" "closed the grant of dave@example.com for $CLI4: the key was revoked or removed"
+ok "... and leaves another user's grant open" can_connect $SRV4 22
 n=$(count_log "by $FPR_dave: unknown signer")
 knock --signer "$FPR_dave" -A tcp/22
 ok "after gpg --import of a revocation certificate, that user is refused within 1 s" \
 	wait_log "$n" "by $FPR_dave: unknown signer"
+grant_by "$FPR_erin" 443 || bail "erin's grant"
 "$B/sigknock-keys" -k "$T/keyring" revoke "$FPR_erin" >/dev/null 2>&1
-sleep 1
+sleep 1.2
+ok "sigknock-keys revoke closes that user's live grant within 1 s" closed $SRV4 443
 n=$(count_log "by $FPR_erin: unknown signer")
 knock --signer "$FPR_erin" -A tcp/22
 ok "after sigknock-keys revoke FPR, that user is refused within 1 s" \
@@ -387,6 +413,38 @@ else
 	for i in 1 2 3; do skip "the nftables include snippet: nftables only"; done
 fi
 wait_for 6 no_grants
+
+# --- live grants close when the access file stops allowing them ---
+wait_for 6 no_grants
+grant_by "$FPR_gina" 22 || bail "gina's grant"
+sed -i 's/^Users      gina@example.com$/Users      nobody@example.com/' "$T/access.conf"
+sleep 1.5
+ok "removing a user from the access file closes their live grant within 1 s" closed $SRV4 22
+ok "... saying why" grep -q "closed the grant of gina@example.com for $CLI4: no stanza of the access file allows it any more" "$LOG"
+sed -i 's/^Users      nobody@example.com$/Users      gina@example.com/' "$T/access.conf"
+sleep 1.2
+# ... and when the key expires (lena's key lives 8 s; her stanza grants 60)
+f=$(GNUPGHOME=$T/users gpg_genkey "lena <lena@example.com>" ed25519 sign seconds=8) || bail "key lena"
+GNUPGHOME=$T/users gpg --export "$f" > "$T/lena.pgp"
+"$B/sigknock-keys" -k "$T/keyring" add "$T/lena.pgp" >/dev/null 2>&1
+sleep 1
+n=$(count_log 'accepted lena')
+knock --signer "$f" -A tcp/22 --timeout 60
+wait_log "$n" 'accepted lena'
+ok "lena's knock opens (her key expires in a few seconds)" wait_for 2 can_connect $SRV4 22
+sleep 8
+ok "at her key's expiry her live grant is closed" closed $SRV4 22
+ok "... saying why" grep -q "closed the grant of lena@example.com for $CLI4: the key expired" "$LOG"
+# sigknockd -R: close one user's grants, keep the key
+wait_for 6 no_grants
+grant_by "$FPR_hank" 22 || bail "hank's grant"
+grant_by "$FPR_alice" 443 || bail "alice's grant"
+ok "sigknockd -R USER closes that user's grants" \
+	"$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com
+ok "... which closes at once" closed $SRV4 443
+ok "... and leaves others' grants" can_connect $SRV4 22
+"$B/sigknockd" -c "$T/sigknockd.conf" -G > "$T/grants.txt" 2>&1
+ok "... and -G shows the rest" sh -c "grep -q '^hank@example.com ' '$T/grants.txt' && ! grep -q '^alice@example.com ' '$T/grants.txt'"
 
 # --- policy reload without SIGHUP ---
 sed -i 's|^Open       tcp/22, tcp/443$|Open       tcp/22, tcp/443, tcp/8443|' "$T/access.conf"

@@ -1,0 +1,85 @@
+/* Who holds which grant: one record per signer and opened address, with
+ * the ports, the stanza that allowed it and the expiry, kept in StateDir
+ * (GRANTS_FILE, rewritten atomically on every change) so that a restart
+ * adopts owners with the kernel's grants, `sigknockd -G` lists them, and
+ * removing a user's authority closes exactly that user's grants.
+ *
+ * One line per record:
+ *
+ *	UNTIL ADDR SOURCE MODE PORTS SIGNER ID PRIMARY NAME STANZA
+ *	1796045613 10.77.1.2 10.77.1.2 bound tcp/22,tcp/443 openpgp FPR FPR alice@example.com admins
+ *
+ * MODE is bound or source (the request bound no address), SIGNER openpgp
+ * or fido2, ID the signing key's fingerprint or the FIDO2 credential id's
+ * digest (hex), PRIMARY the primary key's fingerprint or '-', NAME the
+ * user's name or '-', and STANZA the rest of the line. */
+#ifndef SK_GRANTS_H
+#define SK_GRANTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "conf.h"
+#include "users.h"
+#include "wire.h"
+
+#define GRANTS_FILE	"grants"
+#define GRANTS_MAX	100000
+#define GRANTS_LINE_MAX	1024
+
+enum grant_signer { GRANT_OPENPGP = 1, GRANT_FIDO2 = 2 };
+
+struct grant {
+	time_t		 until;
+	int		 family;		/* of addr, the opened address */
+	uint8_t		 addr[16];
+	int		 src_family;		/* the datagram's source */
+	uint8_t		 src[16];
+	int		 bound;			/* 0: source mode */
+	size_t		 nports;
+	struct sk_access ports[SK_ACCESS_MAX];
+	int		 signer;		/* enum grant_signer */
+	uint8_t		 id[32];		/* fingerprint (20) or FIDO2 id (32) */
+	uint8_t		 primary[20];		/* OpenPGP primary key */
+	char		 name[USERS_NAME_MAX + 1];	/* "" = no name */
+	char		 stanza[CONF_NAME_MAX];
+};
+
+struct grants {
+	size_t		 n, cap;
+	struct grant	*g;
+};
+
+struct grants_parse_err {
+	unsigned	line;
+	char		why[128];
+};
+
+int	grants_parse(const char *text, size_t len, struct grants *out,
+	    struct grants_parse_err *err);
+int	grants_format(const struct grants *g, char **out, size_t *len);
+/* StateDir's file: none yet is empty; a bad file is logged and empty. */
+int	grants_load(const char *dir, struct grants *out);
+int	grants_save(const char *dir, const struct grants *g);
+void	grants_clear(struct grants *g);
+
+/* Record a grant: the same signer for the same address extends its
+ * record (ports joined, the later expiry). */
+int	grants_add(struct grants *g, const struct grant *x);
+void	grants_remove(struct grants *g, size_t i);
+/* Drop records whose time has come; 1 when any went. */
+int	grants_expire(struct grants *g, time_t now);
+/* Does any record but skip hold family/addr/proto/port until after now? */
+int	grants_covered(const struct grants *g, size_t skip, int family,
+	    const uint8_t *addr, uint8_t proto, uint16_t port, time_t now);
+/* Does record x belong to the user spelled s: its name, a fingerprint or
+ * long key id of its key or primary key, or fido2:ID? */
+int	grants_owner_is(const struct grant *x, const char *s);
+/* Print the records, as text lines or as a JSON array. */
+void	grants_print(const struct grants *g, time_t now, int json, FILE *f);
+/* "alice@example.com", else the signer in hex, for log lines. */
+const char *grants_owner(const struct grant *x, char *buf, size_t len);
+
+#endif
