@@ -19,10 +19,17 @@
 #include "fw.h"
 #include "log.h"
 
+/* Base chains on the input hook of another table: with warn, each is
+ * named in a log line (they can drop what the libiptc backend opens). */
+struct detect {
+	int	found;
+	int	warn;
+};
+
 static int
 chain_cb(const struct nlmsghdr *nlh, void *data)
 {
-	int *found = data;
+	struct detect *dt = data;
 	struct nftnl_chain *c;
 	uint32_t family;
 
@@ -35,8 +42,24 @@ chain_cb(const struct nlmsghdr *nlh, void *data)
 		family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
 		if (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_LOCAL_IN &&
 		    (family == NFPROTO_IPV4 || family == NFPROTO_IPV6 ||
-		    family == NFPROTO_INET))
-			*found = 1;
+		    family == NFPROTO_INET)) {
+			dt->found = 1;
+			if (dt->warn)
+				log_warn("firewall: nftables chain %s %s %s (input "
+				    "hook, policy %s) can still drop protected "
+				    "ports whatever libiptc opens (nft list chain "
+				    "%s %s %s)", family == NFPROTO_INET ? "inet" :
+				    family == NFPROTO_IPV4 ? "ip" : "ip6",
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+				    nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+				    nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) ==
+				    NF_DROP ? "drop" : "accept",
+				    family == NFPROTO_INET ? "inet" :
+				    family == NFPROTO_IPV4 ? "ip" : "ip6",
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+		}
 	}
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
@@ -62,14 +85,15 @@ fw_host_uses_legacy(void)
 	return found;
 }
 
-int
-fw_host_uses_nftables(void)
+static int
+nft_input_chains(int warn)
 {
 	char buf[8192];	/* MNL_SOCKET_BUFFER_SIZE is a run-time value */
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	uint32_t seq = (uint32_t)time(NULL), portid;
-	int found = 0, n, r = -1;
+	struct detect dt = { 0, warn };
+	int n, r = -1;
 
 	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
 		return -1;
@@ -82,11 +106,23 @@ fw_host_uses_nftables(void)
 		goto out;
 	while ((n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
 		if ((n = mnl_cb_run(buf, (size_t)n, seq, portid, chain_cb,
-		    &found)) <= MNL_CB_STOP)
+		    &dt)) <= MNL_CB_STOP)
 			break;
 	}
-	r = n < 0 ? -1 : found;
+	r = n < 0 ? -1 : dt.found;
 out:
 	mnl_socket_close(nl);
 	return r;
+}
+
+int
+fw_host_uses_nftables(void)
+{
+	return nft_input_chains(0);
+}
+
+void
+fw_nft_warn_chains(void)
+{
+	nft_input_chains(1);
 }

@@ -672,6 +672,40 @@ fwi_close(void *vst)
 	free(vst);
 }
 
+void
+fw_legacy_warn_drops(const struct fw_params *p)
+{
+	struct xtc_handle *h;
+	const void *e;
+	const char *t;
+	struct parsed x;
+	unsigned num;
+	size_t i;
+	int hit;
+
+	if (fw_host_uses_legacy() != 1 || (h = iptc_init("filter")) == NULL)
+		return;
+	for (num = 1, e = iptc_first_rule(INPUT, h); e != NULL;
+	    e = iptc_next_rule(e, h), num++) {
+		if ((t = iptc_get_target(e, h)) == NULL || strcmp(t, CHAIN) == 0 ||
+		    strcmp(t, "ACCEPT") == 0 || strcmp(t, "RETURN") == 0)
+			continue;
+		parse_entry(AF_INET, e, &x);
+		/* It may stop a protected port: no port match, or one of them. */
+		for (hit = !x.has_port, i = 0; i < p->n_protected && !hit; i++)
+			hit = (x.proto == 0 || x.proto == p->protected[i].proto) &&
+			    x.dport == p->protected[i].port;
+		if (hit)
+			log_warn("firewall: iptables-legacy INPUT rule %u (%s%s%u, "
+			    "-j %s) can still stop protected ports whatever "
+			    "nftables opens", num, x.proto == 6 ? "tcp" :
+			    x.proto == 17 ? "udp" : "any protocol",
+			    x.has_port ? " dport " : ", any port",
+			    x.has_port ? x.dport : 0, t);
+	}
+	iptc_free(h);
+}
+
 int
 fw_host_legacy_rules(void)
 {

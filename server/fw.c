@@ -219,21 +219,19 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 	case FW_NFTABLES:
 		fw->be = &fw_backend_nft;
 		if (legacy == 1)
-			log_warn("firewall: this host also has iptables-legacy "
-			    "rules; a drop or reject there still closes what "
-			    "nftables opens for a knock (iptables-legacy -S "
-			    "shows them)");
+			fw_legacy_warn_drops(p);
 		break;
 	case FW_IPTABLES:
 	default:
 		fw->be = &fw_backend_iptc;
-		if (nft == 1)
+		if (nft == 1) {
 			log_warn("firewall: this host filters INPUT with "
 			    "nftables or iptables-nft; libiptc writes the legacy "
 			    "tables, and an ACCEPT there does not override a drop "
-			    "or reject in nftables (nft list ruleset shows them): "
-			    "allow the protected ports there, or use Firewall "
-			    "nftables, or grants will open nothing");
+			    "or reject in nftables: allow the protected ports "
+			    "there, or use Firewall nftables");
+			fw_nft_warn_chains();
+		}
 		break;
 	}
 	if ((r = fw->be->open(&fw->st, p, now, adopt, fw)) != 0) {

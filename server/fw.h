@@ -122,5 +122,10 @@ int	fw_host_uses_legacy(void);
 /* 1 when that table holds a rule, a chain or a policy that is not ours
  * (iptables-legacy in use); an empty table, or only our chain, is 0. */
 int	fw_host_legacy_rules(void);
+/* Name, in warnings, what the other framework holds that can still stop
+ * a protected port: legacy INPUT rules that drop or reject one of them
+ * (or every port), and nftables input chains. */
+void	fw_legacy_warn_drops(const struct fw_params *p);
+void	fw_nft_warn_chains(void);
 
 #endif

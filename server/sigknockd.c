@@ -2,10 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,7 @@
 #include "wipe.h"
 
 #define KEYRING_SETTLE_MS	100	/* coalesce a burst of keyring writes */
+#define KEYRING_SLOW_S		30	/* then say the reader is stuck */
 #define PRUNE_EVERY_S		60
 #define STATS_EVERY_S		3600
 /* Verification in slices of 2 ms between capture reads, at most half a
@@ -100,8 +104,25 @@ keyring_stamp(const char *dir, int with_trustdb, char *out, size_t len)
 	}
 }
 
+/* One keyring read in a thread (load_keyring). */
+struct krjob {
+	pthread_t		 th;
+	int			 running;
+	int			 again;		/* a change came meanwhile */
+	int			 pipe[2];	/* done: one byte; -1: in line */
+	double			 started;
+	int			 warned;
+	char			 dir[PATH_MAX];
+	int			 record;
+	char			 before[640];
+	int			 r;		/* out */
+	struct keyring		*kr;
+	struct fido2_users	*fu;
+};
+
 struct daemon {
 	const char		*config_path;
+	struct krjob		 job;
 	struct server_config	 cfg;
 	struct knock		 k;
 	struct capture		*cap;
@@ -116,6 +137,7 @@ struct daemon {
 	int			 check_only;	/* -t: write nothing */
 	struct grants		 owners;	/* who holds each grant */
 	int			 pidfd;		/* locked PidFile, or -1 */
+	int			 sink;		/* knock_sink(), or -1 */
 };
 
 static int watch_keyring(struct daemon *d);
@@ -135,66 +157,130 @@ reload_failed(struct daemon *d, int r)
 	return r;
 }
 
+/* Reading the keyring spawns gpg and may take a while: the running daemon
+ * does it in a thread, so that the loop keeps capturing, verifying with
+ * the keys it has, and granting.  The thread writes one byte to a pipe
+ * when it is done; the loop then swaps the new table in. */
+static void *
+krjob_run(void *arg)
+{
+	struct krjob *j = arg;
+	char done = 1;
+
+	j->kr = NULL;
+	j->fu = NULL;
+	if ((j->r = keyring_load(j->dir, &j->kr)) != 0)
+		log_err("keyring %s: cannot be read", j->dir);
+	else if ((j->r = fido2_users_load(j->dir, &j->fu)) != 0)
+		log_err("keyring %s: FIDO2 users cannot be read", j->dir);
+	/* Names fixed by the admin (or at first sight), and revocations. */
+	else if ((j->r = keyring_apply_users(j->dir, j->kr, j->fu,
+	    j->record)) != 0)
+		log_err("keyring %s: the user ledger cannot be read", j->dir);
+	if (j->r != 0) {
+		keyring_free(j->kr);
+		fido2_users_free(j->fu);
+		j->kr = NULL;
+		j->fu = NULL;
+	}
+	if (j->pipe[1] >= 0 && write(j->pipe[1], &done, 1) != 1)
+		log_err("keyring reader: cannot wake the main loop");
+	return NULL;
+}
+
+/* The job is done: take its table, or keep the old one. */
+static int
+keyring_finish(struct daemon *d)
+{
+	struct krjob *j = &d->job;
+	char after[640];
+
+	if (j->r != 0) {
+		log_err("keyring %s: not %sloaded, keeping %zu keys and %zu FIDO2 "
+		    "credentials", d->cfg.keyring, d->k.kr ? "re" : "",
+		    d->k.kr ? d->k.kr->n : 0, d->k.fu ? d->k.fu->n : 0);
+		return reload_failed(d, j->r);
+	}
+	keyring_free(d->k.kr);
+	d->k.kr = j->kr;
+	fido2_users_free(d->k.fu);
+	d->k.fu = j->fu;
+	j->kr = NULL;
+	j->fu = NULL;
+	d->retry_s = 0;
+	keyring_stamp(d->cfg.keyring, 1, d->stamp, sizeof(d->stamp));
+	keyring_stamp(d->cfg.keyring, 0, after, sizeof(after));
+	if ((strcmp(j->before, after) != 0 || j->again) && !d->check_only) {
+		log_info("keyring %s changed while it was read: reading it "
+		    "again", d->cfg.keyring);
+		d->stamp[0] = '\0';
+		d->reload_at = mono_now() + KEYRING_SETTLE_MS / 1000.0;
+	}
+	j->again = 0;
+	log_info("keyring %s: %zu signing key%s, %zu FIDO2 credential%s",
+	    d->cfg.keyring, d->k.kr->n, d->k.kr->n == 1 ? "" : "s",
+	    d->k.fu->n, d->k.fu->n == 1 ? "" : "s");
+	owners_recheck(d, time(NULL));
+	return 0;
+}
+
+/* The loop saw the job's byte. */
+static void
+keyring_job_done(struct daemon *d)
+{
+	char b;
+
+	while (read(d->job.pipe[0], &b, 1) == 1)
+		;
+	if (!d->job.running)
+		return;
+	pthread_join(d->job.th, NULL);
+	d->job.running = 0;
+	keyring_finish(d);
+}
+
+/* Read the keyring again if it changed (or with force).  At start and
+ * for -t, in line; in the running daemon, in a thread. */
 static int
 load_keyring(struct daemon *d, int force)
 {
-	struct keyring *kr;
-	struct fido2_users *fu;
-	char stamp[640], before[640], after[640];
+	struct krjob *j = &d->job;
+	char stamp[640];
 	int r;
 
+	if (j->running) {
+		j->again = 1;
+		return 0;
+	}
 	keyring_stamp(d->cfg.keyring, 1, stamp, sizeof(stamp));
 	if (!force && strcmp(stamp, d->stamp) == 0)
 		return 0;
 	/* The path leads to another directory: watch that one. */
 	if (d->ifd >= 0 && strncmp(stamp, d->stamp, strcspn(stamp, ";")) != 0)
 		watch_keyring(d);
-	/* Stamp before reading: a change that lands while we read is seen
-	 * by comparing with the stamp after, and read again. */
-	keyring_stamp(d->cfg.keyring, 0, before, sizeof(before));
 	if ((r = keyring_check_perms(d->cfg.keyring)) != 0) {
 		log_err("keyring %s: not %sloaded", d->cfg.keyring,
 		    d->k.kr ? "re" : "");
 		return reload_failed(d, r);
 	}
-	if ((r = keyring_load(d->cfg.keyring, &kr)) != 0) {
-		log_err("keyring %s: not reloaded, keeping %zu keys",
-		    d->cfg.keyring, d->k.kr ? d->k.kr->n : 0);
-		return reload_failed(d, r);
+	/* Stamp before reading: a change that lands while we read is seen
+	 * by comparing with the stamp after, and read again. */
+	keyring_stamp(d->cfg.keyring, 0, j->before, sizeof(j->before));
+	snprintf(j->dir, sizeof(j->dir), "%s", d->cfg.keyring);
+	j->record = !d->check_only;
+	j->again = 0;
+	if (j->pipe[0] < 0) {
+		krjob_run(j);
+		return keyring_finish(d);
 	}
-	if ((r = fido2_users_load(d->cfg.keyring, &fu)) != 0) {
-		log_err("keyring %s: FIDO2 users not reloaded, keeping %zu "
-		    "keys and %zu FIDO2 credentials", d->cfg.keyring,
-		    d->k.kr ? d->k.kr->n : 0, d->k.fu ? d->k.fu->n : 0);
-		keyring_free(kr);
-		return reload_failed(d, r);
+	j->started = mono_now();
+	j->warned = 0;
+	if ((r = pthread_create(&j->th, NULL, krjob_run, j)) != 0) {
+		log_err("keyring %s: cannot start the reader: %s",
+		    d->cfg.keyring, strerror(r));
+		return reload_failed(d, SK_ERR_IO);
 	}
-	/* Names fixed by the admin (or at first sight), and revocations. */
-	if ((r = keyring_apply_users(d->cfg.keyring, kr, fu,
-	    !d->check_only)) != 0) {
-		log_err("keyring %s: user ledger not read, keeping %zu keys",
-		    d->cfg.keyring, d->k.kr ? d->k.kr->n : 0);
-		keyring_free(kr);
-		fido2_users_free(fu);
-		return reload_failed(d, r);
-	}
-	keyring_free(d->k.kr);
-	d->k.kr = kr;
-	fido2_users_free(d->k.fu);
-	d->k.fu = fu;
-	d->retry_s = 0;
-	keyring_stamp(d->cfg.keyring, 1, d->stamp, sizeof(d->stamp));
-	keyring_stamp(d->cfg.keyring, 0, after, sizeof(after));
-	if (strcmp(before, after) != 0 && !d->check_only) {
-		log_info("keyring %s changed while it was read: reading it "
-		    "again", d->cfg.keyring);
-		d->stamp[0] = '\0';
-		d->reload_at = mono_now() + KEYRING_SETTLE_MS / 1000.0;
-	}
-	log_info("keyring %s: %zu signing key%s, %zu FIDO2 credential%s",
-	    d->cfg.keyring, kr->n, kr->n == 1 ? "" : "s", fu->n,
-	    fu->n == 1 ? "" : "s");
-	owners_recheck(d, time(NULL));
+	j->running = 1;
 	return 0;
 }
 
@@ -230,6 +316,45 @@ gate_params(struct daemon *d, const struct access *acl, struct fw_params *fp)
 	snprintf(d->snippet, sizeof(d->snippet), "%s/" GATE_SNIPPET,
 	    d->cfg.state_dir);
 	fp->snippet = d->snippet;
+}
+
+/* A UDP socket bound to the knock port on every address, IPv4 and IPv6,
+ * never read: with it the kernel has no reason to answer a knock with
+ * "port unreachable", whatever the firewall holds (ip6tables missing, a
+ * flushed ruleset before the gate is back).  Its small buffer fills and
+ * further datagrams are dropped silently; capture sees them all anyway. */
+static int
+knock_sink(uint16_t port)
+{
+	struct sockaddr_in6 sa;
+	int fd, off = 0, small = 1;
+
+	if ((fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		/* No IPv6 on this host: IPv4 alone. */
+		struct sockaddr_in s4;
+
+		if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+			return -1;
+		memset(&s4, 0, sizeof(s4));
+		s4.sin_family = AF_INET;
+		s4.sin_port = htons(port);
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		if (bind(fd, (struct sockaddr *)&s4, sizeof(s4)) != 0) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	sa.sin6_port = htons(port);
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* ---- grant owners (grants.h) ---- */
@@ -542,7 +667,7 @@ drain_inotify(int fd)
 static int
 run(struct daemon *d)
 {
-	struct pollfd pfd[4];
+	struct pollfd pfd[5];
 	struct signalfd_siginfo si;
 	double next_prune = mono_now() + PRUNE_EVERY_S;
 	double next_stats = mono_now() + STATS_EVERY_S;
@@ -571,7 +696,8 @@ run(struct daemon *d)
 		pfd[2] = (struct pollfd){ .fd = d->ifd, .events = POLLIN };
 		pfd[3] = (struct pollfd){ .fd = fw_watch_fd(d->k.fw),
 		    .events = POLLIN };
-		if ((n = poll(pfd, 4, timeout)) < 0 && errno != EINTR) {
+		pfd[4] = (struct pollfd){ .fd = d->job.pipe[0], .events = POLLIN };
+		if ((n = poll(pfd, 5, timeout)) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			return 1;
 		}
@@ -583,6 +709,8 @@ run(struct daemon *d)
 		if (n > 0 && (pfd[0].revents & POLLIN) &&
 		    capture_dispatch(d->cap, on_packet, d, &d->k.st.malformed) < 0)
 			return 1;
+		if (n > 0 && (pfd[4].revents & POLLIN))
+			keyring_job_done(d);
 		if (n > 0 && (pfd[3].revents & POLLIN) && fw_watch_event(d->k.fw))
 			heal = 2;	/* someone changed the ruleset: look closely */
 		if (n > 0 && (pfd[2].revents & POLLIN) && drain_inotify(d->ifd) &&
@@ -625,6 +753,14 @@ run(struct daemon *d)
 			else if (d->reload_at == 0)
 				load_keyring(d, 0);
 			owners_recheck(d, time(NULL));	/* keys that expired */
+			if (d->job.running && !d->job.warned &&
+			    now_m - d->job.started > KEYRING_SLOW_S) {
+				d->job.warned = 1;
+				log_warn("keyring %s: still being read after %d s "
+				    "(gpg stuck?); knocks are checked against the "
+				    "keys read before", d->cfg.keyring,
+				    KEYRING_SLOW_S);
+			}
 		}
 		if (heal) {
 			fw_heal(d->k.fw, time(NULL), heal == 2);
@@ -776,7 +912,8 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = SK_CONFIG_FILE;
-	d.sfd = d.ifd = d.iwd = d.pidfd = -1;
+	d.sfd = d.ifd = d.iwd = d.pidfd = d.sink = -1;
+	d.job.pipe[0] = d.job.pipe[1] = -1;
 	while ((c = getopt(argc, argv, "c:fdetTFGjR:hV")) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;
@@ -840,6 +977,12 @@ main(int argc, char **argv)
 	}
 	if (load_all(&d) != 0)
 		goto out;
+	if (strcmp(d.cfg.interface, "any") != 0 &&
+	    if_nametoindex(d.cfg.interface) == 0) {
+		log_err("%s: Interface %s: no such network interface on this "
+		    "host", d.config_path, d.cfg.interface);
+		goto out;
+	}
 	if (test) {
 		fprintf(stderr, "sigknockd: %s: configuration OK (%zu access "
 		    "stanza%s, %zu signing key%s)\n", d.config_path, d.k.acl->n,
@@ -863,6 +1006,10 @@ main(int argc, char **argv)
 	d.k.verify_share = VERIFY_SHARE;
 	if (capture_open(d.cfg.interface, (uint16_t)d.cfg.port, &d.cap) != 0)
 		goto out;
+	if ((d.sink = knock_sink((uint16_t)d.cfg.port)) < 0)
+		log_warn("cannot bind udp/%ld to keep the knock port silent "
+		    "without the firewall: %s (another program uses it?)",
+		    d.cfg.port, strerror(errno));
 	gate_params(&d, d.k.acl, &fp);
 	if (fw_open(d.cfg.firewall, &fp, time(NULL), &d.k.fw) != 0)
 		goto out;
@@ -872,6 +1019,11 @@ main(int argc, char **argv)
 	if (watch_keyring(&d) != 0)
 		goto out;
 	conf_stamp(&d, d.conf_stamp, sizeof(d.conf_stamp));
+	/* From now on the keyring is read in a thread. */
+	if (pipe2(d.job.pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		log_err("pipe: %s", strerror(errno));
+		goto out;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
@@ -907,6 +1059,17 @@ out:
 		close(d.sfd);
 	if (d.ifd >= 0)
 		close(d.ifd);
+	if (d.sink >= 0)
+		close(d.sink);
+	if (d.job.running) {
+		pthread_join(d.job.th, NULL);
+		keyring_free(d.job.kr);
+		fido2_users_free(d.job.fu);
+	}
+	if (d.job.pipe[0] >= 0) {
+		close(d.job.pipe[0]);
+		close(d.job.pipe[1]);
+	}
 	capture_close(d.cap);
 	fw_close(d.k.fw);
 	ratelimit_free(d.k.rl);

@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 40
+plan 42
 
 test_tmpdir
 T=$tap_tmp
@@ -49,6 +49,12 @@ conf "MaxPacketAge"
 ok "missing value refused" t_err "$T/c.conf:6: MaxPacketAge: missing value"
 conf "[admins]"
 ok "a section in sigknockd.conf refused" t_err "$T/c.conf:6: sections ([admins]) belong in the access file"
+conf "Interface skno0such"
+ok "an interface that does not exist is an error for -t" t_err "$T/c.conf: Interface skno0such: no such network interface on this host"
+mv "$T/keyring" "$T/keyring.away"
+conf
+ok "a keyring directory that does not exist is an error for -t" t_err "keyring $T/keyring: No such file or directory"
+mv "$T/keyring.away" "$T/keyring"
 conf "port 1234" "PORT 99"
 "$B/sigknockd" -T -c "$T/c.conf" > "$T/T.out" 2>&1
 ok "-T: keywords are case-insensitive, the first value wins" grep -qx "Port 1234" "$T/T.out"

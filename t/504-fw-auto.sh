@@ -11,7 +11,7 @@ require_netns
 require_cmd nft
 B=$top_builddir
 TOOL="$B/t/helper/sk-test-tool"
-plan 10
+plan 12
 test_tmpdir
 T=$tap_tmp
 printf '[a]\nUsers *\nOpen tcp/22\n' > "$T/access.conf"
@@ -63,3 +63,19 @@ is "auto chose nftables: no filtering found, and nftables is Debian's default" \
 is "auto chose nftables: this host filters INPUT with nftables or iptables-nft" \
 	"$(choice nftset)" "an nftables input chain: nftables"
 ok "... and the protected port is closed without a knock" closed_after
+
+# A host that mixes frameworks: the daemon names what the other one holds.
+mixed() {	# mixed FIREWALL SETUP: sigknockd -F's output
+	printf 'AccessFile %s\nFirewall %s\nStateDir %s\n' "$T/access.conf" "$1" "$T" > "$T/m.conf"
+	ip netns delete $ns 2>/dev/null
+	ip netns add $ns || return 1
+	"$2" $ns
+	ip netns exec $ns "$B/sigknockd" -F -c "$T/m.conf" 2>&1
+}
+legacy22() { ip netns exec "$1" iptables-legacy -A INPUT -p tcp --dport 22 -j DROP; }
+mixed nftables legacy22 > "$T/o"
+ok "nftables backend: a legacy rule dropping a protected port is named" \
+	grep -q "iptables-legacy INPUT rule 1 (tcp dport 22, -j DROP) can still stop protected ports" "$T/o"
+mixed iptables nftset > "$T/o"
+ok "libiptc backend: an nftables input chain is named" \
+	grep -q "nftables chain inet host input (input hook, policy accept) can still drop protected ports" "$T/o"

@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 104
+plan 105
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -224,17 +224,17 @@ ok "a revoked key re-imported with gpg stays refused" \
 cp -a "$T/keyring" "$T/keyring2"
 rm -f "$T/keyring2/trustdb.gpg"
 sed -i "s|^Keyring .*|Keyring $T/keyring2|" "$T/sigknockd.conf"
-n=$(count_log 'live grant')
+n=$(count_log "keyring $T/keyring2:")
 kill -HUP "$pid_daemon"
-wait_log "$n" 'live grant'
+wait_log "$n" "keyring $T/keyring2:"
 n=$(count_log "by $FPR_erin: unknown signer")
 knock --signer "$FPR_erin" -A tcp/22
 ok "... and in a copy of the keyring without its trustdb" \
 	wait_log "$n" "by $FPR_erin: unknown signer"
 sed -i "s|^Keyring .*|Keyring $T/keyring|" "$T/sigknockd.conf"
-n=$(count_log 'live grant')
+n=$(count_log "keyring $T/keyring:")
 kill -HUP "$pid_daemon"
-wait_log "$n" 'live grant'
+wait_log "$n" "keyring $T/keyring:"
 "$B/sigknock-keys" -k "$T/keyring" unrevoke "$FPR_erin" >/dev/null 2>&1
 sleep 1
 n=$(count_log 'accepted erin@example.com')
@@ -510,6 +510,8 @@ ok "... which still opens the port" can_connect $SRV4 22
 kill "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
 daemon_start
 ok "a restart adopts the live grant" can_connect $SRV4 22
+"$B/sigknockd" -c "$T/sigknockd.conf" -G > "$T/grants.txt" 2>&1
+ok "... with its owner" grep -q "^alice@example.com *$CLI4 *tcp/22 " "$T/grants.txt"
 ok "and the new daemon removes its rule at its expiry" wait_for 8 no_grants
 
 # --- crash: the kernel stops matching at expiry, a restart cleans up ---
