@@ -460,17 +460,24 @@ owners_adopt(struct daemon *d, time_t now)
 	owners_save(d);
 }
 
-/* sigknockd -R USER left requests in StateDir: close those grants. */
+/* sigknockd -R USER left requests in StateDir: close those grants.  The
+ * file is renamed first, so that a request written meanwhile waits for
+ * the next signal; the renamed one goes last, after the records are
+ * saved, since sigknockd -R reads them once it is gone. */
 static void
 owners_close_requested(struct daemon *d)
 {
-	char path[PATH_MAX], *buf, *line, *save = NULL;
+	char path[PATH_MAX], work[PATH_MAX + 8], *buf, *line, *save = NULL;
 	size_t len, i, closed;
 
 	snprintf(path, sizeof(path), "%s/" CLOSE_FILE, d->cfg.state_dir);
-	if (file_read_all(path, 64 * 1024, &buf, &len) != 0)
+	snprintf(work, sizeof(work), "%s.work", path);
+	if (rename(path, work) != 0)
 		return;
-	unlink(path);
+	if (file_read_all(work, 64 * 1024, &buf, &len) != 0) {
+		unlink(work);
+		return;
+	}
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		for (closed = 0, i = 0; i < d->owners.n;)
@@ -487,6 +494,7 @@ owners_close_requested(struct daemon *d)
 	free(buf);
 	fw_commit(d->k.fw);
 	owners_save(d);
+	unlink(work);
 }
 
 static int
@@ -820,7 +828,7 @@ count_owned(const struct server_config *cfg, const char *user, time_t now)
 static int
 close_grants(const struct server_config *cfg, const char *user)
 {
-	char path[PATH_MAX], buf[32] = "";
+	char path[PATH_MAX], work[PATH_MAX + 8], buf[32] = "";
 	struct stat st;
 	ssize_t n;
 	long pid;
@@ -860,7 +868,9 @@ close_grants(const struct server_config *cfg, const char *user)
 		    strerror(errno));
 		return 1;
 	}
-	for (i = 0; i < 50 && stat(path, &st) == 0; i++)
+	snprintf(work, sizeof(work), "%s.work", path);
+	for (i = 0; i < 50 && (stat(path, &st) == 0 || stat(work, &st) == 0);
+	    i++)
 		poll(NULL, 0, 100);
 	left = count_owned(cfg, user, time(NULL));
 	if (left != 0) {

@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 42
+plan 43
 
 test_tmpdir
 T=$tap_tmp
@@ -150,6 +150,9 @@ ok "client: a malformed server key is one clear line" grep -q "is neither a 44-c
 ok "client: no such signer is one clear line" grep -q "no usable secret signing key matching 'nobody@example.com'" "$T/o"
 "$B/sigknock" --server-key "$pub" no-such-host.invalid > "$T/o" 2>&1
 ok "client: a name that does not resolve is one clear line" grep -q "cannot resolve no-such-host.invalid" "$T/o"
+"$B/sigknock" --server-key "$pub" --token card --reader no-such-reader no-such-host.invalid > "$T/o" 2>&1
+ok "client: the name is resolved before the token is asked for anything" \
+	sh -c "grep -q 'cannot resolve no-such-host.invalid' '$T/o' && ! grep -qi reader '$T/o'"
 printf '[x]\nServer example.invalid\nColour red\n' > "$T/rc"
 chmod 600 "$T/rc"
 "$B/sigknock" --rc "$T/rc" -n x --test > "$T/o" 2>&1

@@ -1,0 +1,39 @@
+#!/bin/sh
+# make install into a private root (DESTDIR): the programs, the man
+# pages, the configuration directory (0700) with the samples (0600), the
+# systemd unit with the configured paths; a second install keeps an
+# edited configuration; make uninstall keeps it too and removes the rest.
+. "$srcdir/t/tap.sh"
+require_cmd make cmp
+B=$top_builddir
+plan 16
+test_tmpdir
+T=$tap_tmp
+R=$T/root
+var() { make -s -C "$B" --no-print-directory print-"$1" 2>/dev/null; }
+mk() { make -C "$B" --no-print-directory "$@" DESTDIR="$R" > "$T/make.out" 2>&1; }
+
+ok "make install DESTDIR=... succeeds" mk install
+bindir=$(var bindir) sbindir=$(var sbindir) mandir=$(var mandir)
+confdir=$(var sysconfdir)/sigknock unitdir=$(var systemdsystemunitdir)
+mode() { stat -c %a "$1"; }
+for p in "$bindir/sigknock" "$bindir/sigknock-keys" "$bindir/sigknock-token" "$sbindir/sigknockd"; do
+	ok "installed: $p, executable" test -x "$R$p"
+done
+n=$(find "$R$mandir" -name 'sigknock*.[158]' | wc -l)
+is 7 "$n" "seven man pages"
+is 700 "$(mode "$R$confdir")" "$confdir is mode 0700"
+is 600 "$(mode "$R$confdir/sigknockd.conf")" "a sample sigknockd.conf, mode 0600"
+is 600 "$(mode "$R$confdir/access.conf")" "a sample access.conf, mode 0600"
+ok "the sample sigknockd.conf shows the configured paths" \
+	grep -qx "#Keyring      $confdir/keyring" "$R$confdir/sigknockd.conf"
+ok "the systemd unit, starting the installed daemon" \
+	grep -qx "ExecStart=$sbindir/sigknockd -f -e" "$R$unitdir/sigknockd.service"
+echo "# edited by the admin" >> "$R$confdir/access.conf"
+mk install
+ok "a second install keeps an edited access.conf" grep -q "edited by the admin" "$R$confdir/access.conf"
+ok "... and says so" grep -q "keeping the existing $R$confdir/access.conf" "$T/make.out"
+mk uninstall
+ok "make uninstall removes the programs" test ! -e "$R$sbindir/sigknockd"
+ok "... keeps the edited configuration" test -e "$R$confdir/access.conf"
+ok "... and removes the unchanged sample" test ! -e "$R$confdir/sigknockd.conf"
