@@ -27,6 +27,8 @@
 #include "wipe.h"
 #include "wire.h"
 
+#define SYNOPSIS	"sigknock [OPTIONS] [SERVER]"
+
 struct opts {
 	const char *stanza;
 	const char *server;
@@ -110,6 +112,45 @@ struct rc {
 	int		 found;
 };
 
+/* Values of ~/.sigknockrc are checked where they stand, so that a wrong
+ * one is reported with its file and line (in every stanza, used or not). */
+static int
+rc_check(const struct conf_line *l)
+{
+	char buf[CONF_LINE_MAX], *items[SK_ACCESS_MAX + 1];
+	unsigned long v;
+	uint8_t a[16], proto;
+	uint16_t port;
+	int n, i;
+
+	if (strcasecmp(l->key, "Port") == 0)
+		return conf_uint(l, 1, 65535, &v) ? SK_ERR_BAD_FIELD : 0;
+	if (strcasecmp(l->key, "Timeout") == 0)
+		return conf_uint(l, 0, 65535, &v) ? SK_ERR_BAD_FIELD : 0;
+	if (strcasecmp(l->key, "TouchTimeout") == 0)
+		return conf_uint(l, 1, 3600, &v) ? SK_ERR_BAD_FIELD : 0;
+	if (strcasecmp(l->key, "Token") == 0 && token_find(l->value) == NULL)
+		return conf_error(l, "'%s' is not a token this build has (%s)",
+		    l->value, token_names());
+	if (strcasecmp(l->key, "Address") == 0 &&
+	    strcasecmp(l->value, "source") != 0 &&
+	    inet_pton(AF_INET, l->value, a) != 1 &&
+	    inet_pton(AF_INET6, l->value, a) != 1)
+		return conf_error(l, "'%s' is neither an IPv4 or IPv6 address "
+		    "nor source", l->value);
+	if (strcasecmp(l->key, "Access") == 0) {
+		snprintf(buf, sizeof(buf), "%s", l->value);
+		if ((n = conf_split(buf, items, SK_ACCESS_MAX)) <= 0)
+			return conf_error(l, "between 1 and %d PROTO/PORT "
+			    "entries", SK_ACCESS_MAX);
+		for (i = 0; i < n; i++)
+			if (conf_parse_access(items[i], &proto, &port) != 0)
+				return conf_error(l, "'%s' is not PROTO/PORT "
+				    "(tcp/22, udp/53)", items[i]);
+	}
+	return 0;
+}
+
 static int
 rc_line(void *arg, const struct conf_line *l)
 {
@@ -134,6 +175,7 @@ rc_line(void *arg, const struct conf_line *l)
 	struct rc *rc = arg;
 	const char **field;
 	size_t i;
+	int r;
 
 	if (l->is_section) {
 		rc->in_want = strcmp(l->section, rc->want) == 0;
@@ -145,6 +187,8 @@ rc_line(void *arg, const struct conf_line *l)
 			break;
 	if (i == sizeof(keys) / sizeof(keys[0]))
 		return conf_error(l, "unknown keyword");
+	if ((r = rc_check(l)) != 0)
+		return r;
 	if (!rc->in_want)
 		return 0;
 	field = (const char **)(void *)((char *)rc->o + keys[i].off);
@@ -208,14 +252,17 @@ read_rc(struct opts *o)
 }
 
 static int
-parse_uint(const char *what, const char *s, unsigned long max, unsigned long *v)
+parse_uint(const char *what, const char *s, unsigned long min,
+    unsigned long max, unsigned long *v)
 {
 	char *end;
 
 	errno = 0;
 	*v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || *v > max) {
-		log_err("%s '%s' is not a number from 0 to %lu", what, s, max);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || *v < min ||
+	    *v > max) {
+		log_err("%s '%s' is not a number from %lu to %lu", what, s, min,
+		    max);
 		return -1;
 	}
 	return 0;
@@ -236,7 +283,7 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
 	memcpy(rq->server_digest, sk->digest, SK_DIGEST_LEN);
 	rq->addr_family = SK_ADDR_SOURCE;
 	if (o->timeout != NULL) {
-		if (parse_uint("timeout", o->timeout, 65535, &v) != 0)
+		if (parse_uint("timeout", o->timeout, 0, 65535, &v) != 0)
 			return -1;
 		rq->timeout = (uint16_t)v;
 	}
@@ -413,17 +460,25 @@ main(int argc, char **argv)
 		case OPT_STUN: o.stun = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
-		default: usage(stderr); return 2;
+		default: return sk_usage_error(SYNOPSIS, NULL);
 		}
 	}
-	if (argc - optind > 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc - optind > 1)
+		return sk_usage_error(SYNOPSIS, "unexpected argument '%s' (one "
+		    "SERVER at most)", argv[optind + 1]);
 	if (optind < argc)
 		o.server = argv[optind];
 	if (read_rc(&o) != 0)
 		return 1;
+	/* Every value is checked before anything else is done. */
+	if (o.port != NULL && parse_uint("port", o.port, 1, 65535, &v) != 0)
+		return 2;
+	if (o.pin_fd != NULL && parse_uint("pin fd", o.pin_fd, 0, 1023,
+	    &v) != 0)
+		return 2;
+	if (o.touch_timeout != NULL && parse_uint("touch timeout",
+	    o.touch_timeout, 1, 3600, &v) != 0)
+		return 2;
 	if (o.server == NULL && !o.test) {
 		log_err("no server: name one, or set Server in ~/.sigknockrc");
 		return 2;
@@ -434,14 +489,6 @@ main(int argc, char **argv)
 		    "server)");
 		return 1;
 	}
-	if (o.port != NULL && (parse_uint("port", o.port, 65535, &v) != 0 ||
-	    v == 0))
-		return 2;
-	if (o.pin_fd != NULL && parse_uint("pin fd", o.pin_fd, 1023, &v) != 0)
-		return 2;
-	if (o.touch_timeout != NULL && (parse_uint("touch timeout",
-	    o.touch_timeout, 3600, &v) != 0 || v == 0))
-		return 2;
 	if (crypto_init() != 0)
 		return 1;
 	memset(&sk, 0, sizeof(sk));

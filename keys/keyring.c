@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gpgme.h>
@@ -543,6 +545,30 @@ keyring_list(const char *homedir, keyring_info_cb cb, void *arg)
 	return r;
 }
 
+void
+keyring_stop_agent(const char *homedir)
+{
+	const char *gpgconf;
+	char *argv[6];
+	pid_t pid;
+	int st;
+
+	gpgme_check_version(NULL);
+	if (homedir == NULL || access(homedir, F_OK) != 0 ||
+	    (gpgconf = gpgme_get_dirinfo("gpgconf-name")) == NULL)
+		return;
+	argv[0] = (char *)"gpgconf";
+	argv[1] = (char *)"--homedir";
+	argv[2] = (char *)homedir;
+	argv[3] = (char *)"--kill";
+	argv[4] = (char *)"gpg-agent";
+	argv[5] = NULL;
+	if (posix_spawn(&pid, gpgconf, NULL, NULL, argv, environ) != 0)
+		return;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -685,6 +711,7 @@ out:
 	gpgme_data_release(ex);
 	gpgme_release(tctx);
 	gpgme_release(ctx);
+	keyring_stop_agent(tmpl);
 	nftw(tmpl, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	return r;
 }

@@ -97,6 +97,11 @@ struct keyring_info {
 };
 typedef void (*keyring_info_cb)(void *arg, const struct keyring_info *ki);
 
+/* GnuPG starts a gpg-agent for the keyring even for public-key work: a
+ * one-shot command stops it on its way out (gpgconf --kill), so that no
+ * agent stays behind with its sockets in the keyring directory. */
+void	keyring_stop_agent(const char *homedir);
+
 /* Create homedir (mode 0700) when missing. */
 int	keyring_ensure_dir(const char *homedir);
 /* Every key in the keyring with its state. */

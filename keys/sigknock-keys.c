@@ -25,6 +25,7 @@
 
 #define DEFAULT_KEYRING	SK_KEYRING_DIR
 #define INPUT_MAX	(4u << 20)
+#define SYNOPSIS	"sigknock-keys [-k KEYRING] COMMAND [ARGS]"
 
 static const char *keyring = DEFAULT_KEYRING;
 
@@ -1022,11 +1023,16 @@ cmd_list(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	size_t i;
 	int c;
 
 	sk_log_init("sigknock-keys", 1, LOG_INFO);
-	while ((c = getopt(argc, argv, "+k:hV")) != -1) {
+	while ((c = getopt_long(argc, argv, "+k:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			keyring = optarg;
@@ -1038,20 +1044,18 @@ main(int argc, char **argv)
 			printf("sigknock-keys %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return sk_usage_error(SYNOPSIS, NULL);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return sk_usage_error(SYNOPSIS, "no command");
 	if (crypto_init() != 0)
 		return 1;
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[optind], cmds[i].name) == 0)
-			return cmds[i].fn(argc - optind, argv + optind);
-	log_err("unknown command '%s'", argv[optind]);
-	usage(stderr);
-	return 2;
+		if (strcmp(argv[optind], cmds[i].name) == 0) {
+			c = cmds[i].fn(argc - optind, argv + optind);
+			keyring_stop_agent(keyring);
+			return c;
+		}
+	return sk_usage_error(SYNOPSIS, "unknown command '%s'", argv[optind]);
 }

@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,7 +12,24 @@
 
 static const char *log_ident = "sigknock";
 static int log_stderr = 1;
+static int log_journal;		/* stderr is the journal: "<N>" prefixes */
 static int log_max = LOG_INFO;
+
+/* systemd names the journal stream it connects to stderr in
+ * JOURNAL_STREAM ("device:inode"); sd-daemon(3) priorities then let the
+ * journal file each line at its level. */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0 &&
+	    (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 sk_log_init(const char *ident, int to_stderr, int level)
@@ -17,6 +37,7 @@ sk_log_init(const char *ident, int to_stderr, int level)
 	log_ident = ident;
 	log_stderr = to_stderr;
 	log_max = level;
+	log_journal = to_stderr && stderr_is_journal();
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -41,7 +62,9 @@ vlog(int prio, const char *fmt, va_list ap)
 	if (prio > log_max)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_stderr)
+	if (log_journal)
+		fprintf(stderr, "<%d>%s\n", prio, msg);
+	else if (log_stderr)
 		fprintf(stderr, "%s: %s\n", log_ident, msg);
 	else
 		syslog(prio, "%s", msg);
@@ -123,4 +146,21 @@ sk_log_escape(const char *in, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+int
+sk_usage_error(const char *synopsis, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", log_ident);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "usage: %s\nTry '%s --help' for more.\n", synopsis,
+	    log_ident);
+	return 2;
 }

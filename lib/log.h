@@ -12,6 +12,12 @@
 /* to_stderr: 1 = stderr ("ident: message"), 0 = syslog(LOG_DAEMON).
  * level: the least important priority still logged (LOG_INFO default). */
 void	sk_log_init(const char *ident, int to_stderr, int level);
+/* A command-line mistake, as the tools people know report it: what is
+ * wrong (unless getopt said it already: fmt NULL), the one-line
+ * synopsis, and where to read more.  Returns 2, the usage exit status. */
+int	sk_usage_error(const char *synopsis, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 /* A string someone else chose (a user ID), made safe to log: printable
  * ASCII stays, a backslash doubles, anything else becomes \xHH, so no
  * control character can forge a log line.  Returns out. */

@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
 #include <poll.h>
@@ -39,6 +40,7 @@
  * core in all: under a flood of sealed datagrams the host stays usable
  * and the capture buffer keeps being drained. */
 #define SERVE_SLICE_S		0.002
+#define SYNOPSIS	"sigknockd [-c FILE] [-fdetTF] | -G [-j] | -R USER"
 #define TICK_S			1.0	/* gate check, and other backstops */
 #define GATE_SNIPPET		"nftables-gate.nft"
 #define CLOSE_FILE		"close-requests"	/* sigknockd -R */
@@ -61,7 +63,8 @@ usage(FILE *f)
 "  -G        list the live grants with their owners (-j: as JSON)\n"
 "  -R USER   close USER's live grants in the running daemon (a name,\n"
 "            fingerprint, long key id or fido2:ID); the key stays valid\n"
-"  -h, -V    this help, the version\n"
+"  -h, --help     this help\n"
+"  -V, --version  the version\n"
 "\n"
 "Configuration, access file and keyring changes are picked up within a\n"
 "second.  Signals: SIGHUP reloads now (live grants stay); SIGUSR1 logs\n"
@@ -917,6 +920,11 @@ main(int argc, char **argv)
 	struct fw_params fp;
 	sigset_t mask;
 	int c, foreground = 0, debug = 0, to_stderr = 0, test = 0, print = 0;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int flush = 0, status = 1, list = 0, json = 0;
 	const char *close_user = NULL;
 
@@ -924,7 +932,9 @@ main(int argc, char **argv)
 	d.config_path = SK_CONFIG_FILE;
 	d.sfd = d.ifd = d.iwd = d.pidfd = d.sink = -1;
 	d.job.pipe[0] = d.job.pipe[1] = -1;
-	while ((c = getopt(argc, argv, "c:fdetTFGjR:hV")) != -1) {
+	sk_log_init("sigknockd", 1, LOG_INFO);
+	while ((c = getopt_long(argc, argv, "c:fdetTFGjR:hV", longopts,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;
 		case 'f': foreground = 1; break;
@@ -938,13 +948,12 @@ main(int argc, char **argv)
 		case 'R': close_user = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknockd %s\n", PACKAGE_VERSION); return 0;
-		default: usage(stderr); return 2;
+		default: return sk_usage_error(SYNOPSIS, NULL);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return sk_usage_error(SYNOPSIS, "unexpected argument '%s'",
+		    argv[optind]);
 	/* Start-up problems go to the terminal; the running daemon logs to
 	 * syslog unless -e (or -d) asks for stderr. */
 	sk_log_init("sigknockd", 1, debug ? LOG_DEBUG : LOG_INFO);
@@ -1092,6 +1101,8 @@ out:
 	grants_clear(&d.owners);
 	crypto_hmac_free(d.k.mac1);
 	wire_server_key_wipe(&d.k.key);
+	if (d.cfg.keyring != NULL && (test || d.k.fw != NULL))
+		keyring_stop_agent(d.cfg.keyring);
 	config_free(&d.cfg);
 	return status;
 }

@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 43
+plan 60
 
 test_tmpdir
 T=$tap_tmp
@@ -157,3 +157,30 @@ printf '[x]\nServer example.invalid\nColour red\n' > "$T/rc"
 chmod 600 "$T/rc"
 "$B/sigknock" --rc "$T/rc" -n x --test > "$T/o" 2>&1
 ok "client: a bad ~/.sigknockrc line names file, line and keyword" grep -q "$T/rc:3: Colour: unknown keyword" "$T/o"
+
+# Command lines like the tools people know
+for p in sigknock sigknock-token sigknock-keys sigknockd; do
+	ok "$p --help prints usage and exits 0" sh -c "'$B/$p' --help | grep -q '^usage: '"
+	ok "$p --version prints the version" sh -c "'$B/$p' --version | grep -qx '$p [0-9.]*'"
+	"$B/$p" --no-such-option > "$T/o" 2>&1
+	ok "$p: a bad option is a short usage and 'try --help', exit 2" \
+		sh -c "test $? -eq 2 && test \$(wc -l < '$T/o') -le 3 && grep -q \"Try '$p --help'\" '$T/o'"
+done
+"$B/sigknock" --server-key "$pub" -p 0 x > "$T/o" 2>&1
+ok "client: -p 0 names what is expected" grep -q "port '0' is not a number from 1 to 65535" "$T/o"
+"$B/sigknock" --server-key "$pub" x extra > "$T/o" 2>&1
+ok "client: a second SERVER says what is wrong" grep -q "unexpected argument 'extra' (one SERVER at most)" "$T/o"
+printf '[default]\nTimeout 3\n[x]\nPort abc\n' > "$T/rc2"
+chmod 600 "$T/rc2"
+"$B/sigknock" --rc "$T/rc2" -n x --test > "$T/o" 2>&1
+ok "client: a bad value in ~/.sigknockrc names file and line" grep -q "$T/rc2:4: Port: 'abc' is not a number from 1 to 65535" "$T/o"
+: > "$T/journal"
+conf "Bogus yes"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal") "$B/sigknockd" -t -e -c "$T/c.conf" 2>> "$T/journal"
+ok "log lines to the journal carry sd-daemon priorities" grep -q "^<3>$T/c.conf:6: Bogus: unknown keyword" "$T/journal"
+conf
+gpgconf --homedir "$T/keyring" --kill gpg-agent	# the test's own gpg runs
+"$B/sigknock-keys" -k "$T/keyring" list > /dev/null 2>&1
+"$B/sigknockd" -t -c "$T/c.conf" > /dev/null 2>&1
+ok "no gpg-agent is left running for the keyring (sigknock-keys, sigknockd -t)" \
+	sh -c "! pgrep -f '[g]pg-agent --homedir $T/keyring' >/dev/null && test ! -S '$T/keyring/S.gpg-agent'"

@@ -32,6 +32,8 @@
 
 #define DEFAULT_RP	"sigknock"
 
+#define SYNOPSIS	"sigknock-token [OPTIONS] list|status|enroll|test"
+
 static void
 usage(FILE *f)
 {
@@ -352,6 +354,7 @@ verify_as_server(const char *dir, uint8_t type, const uint8_t *id,
 		snprintf(who, whocap, "%s", e->name[0] ? e->name :
 		    "(no name: known by fingerprint)");
 	keyring_free(kr);
+	keyring_stop_agent(dir);
 	return r;
 }
 
@@ -453,13 +456,14 @@ main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock-token %s\n", PACKAGE_VERSION); return 0;
-		default: usage(stderr); return 2;
+		default: return sk_usage_error(SYNOPSIS, NULL);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind == argc)
+		return sk_usage_error(SYNOPSIS, "no command");
+	if (optind < argc - 1)
+		return sk_usage_error(SYNOPSIS, "unexpected argument '%s'",
+		    argv[optind + 1]);
 	cmd = argv[optind];
 	if (crypto_init() != 0)
 		return 1;
