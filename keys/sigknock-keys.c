@@ -31,6 +31,7 @@ static const char *keyring = DEFAULT_KEYRING;
 
 static int cmd_init_server(int, char **);
 static int cmd_pubkey(int, char **);
+static int cmd_rotate_server(int, char **);
 static int cmd_add(int, char **);
 static int cmd_revoke(int, char **);
 static int cmd_unrevoke(int, char **);
@@ -46,6 +47,8 @@ static const struct {
 	{ "init-server", cmd_init_server, "-o FILE",
 	  "make the server key pair; print its public key" },
 	{ "pubkey", cmd_pubkey, "FILE", "print the public key of a server key file" },
+	{ "rotate-server", cmd_rotate_server, "FILE",
+	  "new server key in FILE; the old one to FILE.previous" },
 	{ "add", cmd_add, "[--name NAME] FILE...",
 	  "add users' OpenPGP public keys or FIDO2 enrollment\n"
 	  "                         records (- for stdin); NAME: the name access\n"
@@ -161,6 +164,51 @@ cmd_pubkey(int argc, char **argv)
 		return 1;
 	serverkey_public_b64(k.pk, b64);
 	wire_server_key_wipe(&k);
+	printf("%s\n", b64);
+	return 0;
+}
+
+/* A new server key in FILE, the old one kept as FILE.previous for
+ * sigknockd's PreviousServerKey while clients switch (sigknockd(8),
+ * ROTATION). */
+static int
+cmd_rotate_server(int argc, char **argv)
+{
+	struct sk_server_key k;
+	char prev[4096], b64[SERVERKEY_B64_LEN + 1];
+	struct stat st;
+
+	if (argc != 2)
+		return sk_usage_error(SYNOPSIS, "rotate-server takes the key "
+		    "FILE");
+	if (snprintf(prev, sizeof(prev), "%s.previous", argv[1]) >=
+	    (int)sizeof(prev))
+		return 2;
+	if (serverkey_load(argv[1], &k) != 0)
+		return 1;
+	wire_server_key_wipe(&k);
+	if (lstat(prev, &st) == 0) {
+		log_err("%s exists: the last rotation is not finished; once no "
+		    "client uses that key, remove PreviousServerKey from "
+		    "sigknockd.conf and the file, then rotate", prev);
+		return 1;
+	}
+	if (rename(argv[1], prev) != 0) {
+		log_err("%s: %s", argv[1], strerror(errno));
+		return 1;
+	}
+	if (serverkey_generate(argv[1], &k) != 0) {
+		if (rename(prev, argv[1]) != 0)
+			log_err("%s: %s; the old key is %s", argv[1],
+			    strerror(errno), prev);
+		return 1;
+	}
+	serverkey_public_b64(k.pk, b64);
+	wire_server_key_wipe(&k);
+	fprintf(stderr, "sigknock-keys: a new server key is in %s, the old one "
+	    "in %s.\nAdd 'PreviousServerKey %s' to sigknockd.conf (the daemon "
+	    "picks it up), give\nclients the new public key below, and remove "
+	    "that line once they all use it.\n", argv[1], prev, prev);
 	printf("%s\n", b64);
 	return 0;
 }

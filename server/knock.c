@@ -167,6 +167,20 @@ owner_of(struct grant *o, const struct access_who *aw, int signer)
 	snprintf(o->name, sizeof(o->name), "%s", aw->name ? aw->name : "");
 }
 
+/* The server key a datagram is sealed to (its mac1 says which): the
+ * current one, or during a rotation the previous one; NULL when neither. */
+static const struct sk_server_key *
+key_for(const struct knock *k, const uint8_t *p, size_t len)
+{
+	if ((k->mac1 != NULL ? datagram_check_with(k->mac1, p, len) :
+	    datagram_check(&k->key, p, len)) == 0)
+		return &k->key;
+	if (k->prev_mac1 != NULL && datagram_check_with(k->prev_mac1, p,
+	    len) == 0)
+		return &k->prev;
+	return NULL;
+}
+
 /* Steps 1-3: size, mac1, per-source rate.  Garbage is only counted; its
  * address is formatted only for debug logs. */
 static int
@@ -183,8 +197,7 @@ admit(struct knock *k, const struct pkt_info *pi, double mono)
 		}
 		return -1;
 	}
-	if ((k->mac1 != NULL ? datagram_check_with(k->mac1, pi->payload,
-	    pi->len) : datagram_check(&k->key, pi->payload, pi->len)) != 0) {
+	if (key_for(k, pi->payload, pi->len) == NULL) {
 		k->st.bad_mac++;
 		if (sk_log_level() >= LOG_DEBUG) {
 			sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
@@ -208,6 +221,7 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 {
 	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX];
 	struct sk_request rq;
+	const struct sk_server_key *sk = key_for(k, pi->payload, pi->len);
 	const struct keyring_entry *who;
 	struct access_who aw;
 	const struct sk_access *ports;
@@ -220,7 +234,9 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	memset(d, 0, sizeof(*d));
 	sk_addr_str(pi->family, pi->src, c->src, sizeof(c->src));
 	/* 4. HPKE open, 5. strict decode. */
-	if ((r = datagram_open(&k->key, pi->payload, pi->len, inner,
+	if (sk == NULL)
+		sk = &k->key;	/* admit() let it in: the key changed since */
+	if ((r = datagram_open(sk, pi->payload, pi->len, inner,
 	    sizeof(inner), &ilen)) != 0) {
 		REFUSE(k, c, decrypt, "%s", sk_strerror(r));
 		return -1;
@@ -239,7 +255,7 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 		    age < 0 ? "ahead of" : "behind", k->cfg->max_packet_age);
 		goto out;
 	}
-	if (!sk_memeq(rq.server_digest, k->key.digest, SK_DIGEST_LEN)) {
+	if (!sk_memeq(rq.server_digest, sk->digest, SK_DIGEST_LEN)) {
 		REFUSE(k, c, wrong_server, "request is bound to another "
 		    "server key");
 		goto out;
@@ -479,6 +495,28 @@ knock_log_stats(const struct knock *k)
 	    s->unknown_signer, s->bad_signature, s->policy, s->grant_failed);
 	log_notice("queue: %zu waiting from %zu prefixes; longest wait %.1f ms",
 	    fairq_len(k->fq), fairq_prefixes(k->fq), k->st.wait_max * 1e3);
+}
+
+size_t
+knock_format_stats(const struct knock *k, char *buf, size_t len)
+{
+	const struct knock_stats *s = &k->st;
+	int n;
+
+	n = snprintf(buf, len, "received %" PRIu64 "\ngranted %" PRIu64
+	    "\ngrant_failed %" PRIu64 "\nnot_udp_ip %" PRIu64 "\nbad_size %"
+	    PRIu64 "\nbad_mac1 %" PRIu64 "\nrate_source %" PRIu64 "\nshed %"
+	    PRIu64 "\ndecrypt %" PRIu64 "\nmalformed %" PRIu64 "\nstale %"
+	    PRIu64 "\nwrong_server %" PRIu64 "\nreplayed %" PRIu64
+	    "\nunknown_signer %" PRIu64 "\nbad_signature %" PRIu64
+	    "\npolicy %" PRIu64 "\nqueue_waiting %zu\nqueue_prefixes %zu\n"
+	    "longest_wait_ms %.1f\n", s->received, s->granted,
+	    s->grant_failed, s->malformed, s->bad_size, s->bad_mac,
+	    s->rate_source, s->shed, s->decrypt, s->bad_request, s->stale,
+	    s->wrong_server, s->replayed, s->unknown_signer, s->bad_signature,
+	    s->policy, fairq_len(k->fq), fairq_prefixes(k->fq),
+	    s->wait_max * 1e3);
+	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }
 
 const char *

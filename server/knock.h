@@ -50,6 +50,9 @@ struct knock {
 	const struct server_config *cfg;
 	struct sk_server_key	 key;
 	struct crypto_hmac	*mac1;	/* keyed with key.mac1_key, or NULL */
+	/* During a server-key rotation, the previous key is accepted too. */
+	struct sk_server_key	 prev;
+	struct crypto_hmac	*prev_mac1;	/* NULL: no previous key */
 	struct keyring		*kr;
 	struct fido2_users	*fu;	/* FIDO2 users, or NULL */
 	struct fido2_counters	*fc;	/* their sign counters (StateDir) */
@@ -105,6 +108,8 @@ void	knock_receive(struct knock *k, const struct pkt_info *pi,
 	    double mono);
 double	knock_serve(struct knock *k, double slice);
 void	knock_log_stats(const struct knock *k);
+/* The counters as "name value" lines (sigknockd -S); returns the length. */
+size_t	knock_format_stats(const struct knock *k, char *buf, size_t len);
 
 /* Does the owner of grant g still have the authority for it now: key or
  * credential present, not revoked, not expired, and a stanza of the

@@ -12,8 +12,8 @@
 #include "wire.h"
 
 enum keyword {
-	K_INTERFACE, K_PORT, K_SERVERKEY, K_KEYRING, K_ACCESSFILE, K_FIREWALL,
-	K_STATEDIR, K_MAXPACKETAGE, K_PIDFILE,
+	K_INTERFACE, K_PORT, K_SERVERKEY, K_PREVSERVERKEY, K_KEYRING,
+	K_ACCESSFILE, K_FIREWALL, K_STATEDIR, K_MAXPACKETAGE, K_PIDFILE,
 };
 
 static const struct {
@@ -23,6 +23,7 @@ static const struct {
 	{ "Interface", K_INTERFACE },
 	{ "Port", K_PORT },
 	{ "ServerKey", K_SERVERKEY },
+	{ "PreviousServerKey", K_PREVSERVERKEY },
 	{ "Keyring", K_KEYRING },
 	{ "AccessFile", K_ACCESSFILE },
 	{ "Firewall", K_FIREWALL },
@@ -80,6 +81,8 @@ line(void *arg, const struct conf_line *l)
 		return 0;
 	case K_SERVERKEY:
 		return set_str(l, &c->server_key, 1);
+	case K_PREVSERVERKEY:
+		return set_str(l, &c->prev_server_key, 1);
 	case K_KEYRING:
 		return set_str(l, &c->keyring, 1);
 	case K_ACCESSFILE:
@@ -150,6 +153,7 @@ config_free(struct server_config *c)
 {
 	free(c->interface);
 	free(c->server_key);
+	free(c->prev_server_key);
 	free(c->keyring);
 	free(c->access_file);
 	free(c->state_dir);
@@ -160,9 +164,11 @@ config_free(struct server_config *c)
 void
 config_print(const struct server_config *c, FILE *f)
 {
-	fprintf(f, "Interface %s\nPort %ld\nServerKey %s\nKeyring %s\n"
+	fprintf(f, "Interface %s\nPort %ld\nServerKey %s\n"
+	    "PreviousServerKey %s\nKeyring %s\n"
 	    "AccessFile %s\nFirewall %s\nStateDir %s\nMaxPacketAge %ld\n"
-	    "PidFile %s\n", c->interface, c->port, c->server_key, c->keyring,
+	    "PidFile %s\n", c->interface, c->port, c->server_key,
+	    c->prev_server_key ? c->prev_server_key : "none", c->keyring,
 	    c->access_file, config_firewall_name(c->firewall), c->state_dir,
 	    c->max_packet_age, c->pid_file);
 }

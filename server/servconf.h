@@ -21,6 +21,7 @@ struct server_config {
 	char		*interface;
 	long		 port;
 	char		*server_key;
+	char		*prev_server_key;	/* during a rotation, or NULL */
 	char		*keyring;
 	char		*access_file;
 	enum fw_kind	 firewall;

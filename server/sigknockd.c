@@ -40,10 +40,11 @@
  * core in all: under a flood of sealed datagrams the host stays usable
  * and the capture buffer keeps being drained. */
 #define SERVE_SLICE_S		0.002
-#define SYNOPSIS	"sigknockd [-c FILE] [-fdetTF] | -G [-j] | -R USER"
+#define SYNOPSIS	"sigknockd [-c FILE] [-fdetTF] | -G [-j] | -R USER | -S"
 #define TICK_S			1.0	/* gate check, and other backstops */
 #define GATE_SNIPPET		"nftables-gate.nft"
 #define CLOSE_FILE		"close-requests"	/* sigknockd -R */
+#define COUNTERS_FILE		"counters"		/* sigknockd -S */
 #define VERIFY_SHARE		0.5
 
 static void
@@ -51,7 +52,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: sigknockd [-c FILE] [-f] [-d] [-e] [-t] [-T] [-F]\n"
-"       sigknockd [-c FILE] -G [-j] | -R USER\n"
+"       sigknockd [-c FILE] -G [-j] | -R USER | -S\n"
 "\n"
 "  -c FILE   configuration file (default %s)\n"
 "  -f        stay in the foreground\n"
@@ -63,6 +64,7 @@ usage(FILE *f)
 "  -G        list the live grants with their owners (-j: as JSON)\n"
 "  -R USER   close USER's live grants in the running daemon (a name,\n"
 "            fingerprint, long key id or fido2:ID); the key stays valid\n"
+"  -S        print the running daemon's counters\n"
 "  -h, --help     this help\n"
 "  -V, --version  the version\n"
 "\n"
@@ -520,17 +522,73 @@ watch_keyring(struct daemon *d)
 	return 0;
 }
 
-/* Everything -t checks: config (already read), server key, keyring,
+/* The server key, and during a rotation the previous one, with their
+ * mac1 handles: all or nothing. */
+struct server_keys {
+	struct sk_server_key	 key, prev;
+	struct crypto_hmac	*mac1, *prev_mac1;
+};
+
+static void
+server_keys_free(struct server_keys *sk)
+{
+	crypto_hmac_free(sk->mac1);
+	crypto_hmac_free(sk->prev_mac1);
+	wire_server_key_wipe(&sk->key);
+	wire_server_key_wipe(&sk->prev);
+	memset(sk, 0, sizeof(*sk));
+}
+
+static int
+server_keys_load(const struct server_config *cfg, struct server_keys *sk)
+{
+	int r;
+
+	memset(sk, 0, sizeof(*sk));
+	if ((r = serverkey_load(cfg->server_key, &sk->key)) != 0 ||
+	    (r = crypto_hmac_new(&sk->mac1, sk->key.mac1_key,
+	    sizeof(sk->key.mac1_key))) != 0)
+		goto fail;
+	if (cfg->prev_server_key != NULL &&
+	    ((r = serverkey_load(cfg->prev_server_key, &sk->prev)) != 0 ||
+	    (r = crypto_hmac_new(&sk->prev_mac1, sk->prev.mac1_key,
+	    sizeof(sk->prev.mac1_key))) != 0))
+		goto fail;
+	return 0;
+fail:
+	server_keys_free(sk);
+	return r;
+}
+
+/* Hand the keys to the pipeline, wiping what it held. */
+static void
+server_keys_install(struct knock *k, struct server_keys *sk)
+{
+	wire_server_key_wipe(&k->key);
+	wire_server_key_wipe(&k->prev);
+	crypto_hmac_free(k->mac1);
+	crypto_hmac_free(k->prev_mac1);
+	k->key = sk->key;
+	k->prev = sk->prev;
+	k->mac1 = sk->mac1;
+	k->prev_mac1 = sk->prev_mac1;
+	memset(sk, 0, sizeof(*sk));
+}
+
+/* Everything -t checks: config (already read), server keys, keyring,
  * access file. */
 static int
 load_all(struct daemon *d)
 {
+	struct server_keys sk;
 	int r;
 
-	if ((r = serverkey_load(d->cfg.server_key, &d->k.key)) != 0 ||
-	    (r = crypto_hmac_new(&d->k.mac1, d->k.key.mac1_key,
-	    sizeof(d->k.key.mac1_key))) != 0)
+	if ((r = server_keys_load(&d->cfg, &sk)) != 0)
 		return r;
+	server_keys_install(&d->k, &sk);
+	if (d->cfg.prev_server_key != NULL)
+		log_notice("rotating the server key: knocks sealed to the "
+		    "previous key (%s) are accepted too", d->cfg.prev_server_key);
 	if ((r = access_load(d->cfg.access_file, &d->k.acl)) != 0)
 		return r;
 	if ((r = load_keyring(d, 1)) != 0)
@@ -543,8 +601,7 @@ reload(struct daemon *d, const char *why)
 {
 	struct server_config cfg;
 	struct access *acl;
-	struct sk_server_key key;
-	struct crypto_hmac *mac1;
+	struct server_keys sk;
 
 	log_notice("%s: reloading %s", why, d->config_path);
 	/* A bad edit is not read again until the files change again. */
@@ -558,24 +615,26 @@ reload(struct daemon *d, const char *why)
 	    strcmp(cfg.state_dir, d->cfg.state_dir) != 0)
 		log_warn("Interface, Port, Firewall and StateDir changes take "
 		    "effect at the next restart");
-	if (serverkey_load(cfg.server_key, &key) != 0 ||
-	    crypto_hmac_new(&mac1, key.mac1_key, sizeof(key.mac1_key)) != 0) {
-		wire_server_key_wipe(&key);
+	if (server_keys_load(&cfg, &sk) != 0) {
 		config_free(&cfg);
 		log_err("configuration not reloaded: keeping the running one");
 		return;
 	}
 	if (access_load(cfg.access_file, &acl) != 0) {
-		crypto_hmac_free(mac1);
-		wire_server_key_wipe(&key);
+		server_keys_free(&sk);
 		config_free(&cfg);
 		log_err("configuration not reloaded: keeping the running one");
 		return;
 	}
-	wire_server_key_wipe(&d->k.key);
-	d->k.key = key;
-	crypto_hmac_free(d->k.mac1);
-	d->k.mac1 = mac1;
+	if ((cfg.prev_server_key != NULL) != (d->cfg.prev_server_key != NULL))
+		log_notice(cfg.prev_server_key != NULL ? "rotating the server "
+		    "key: knocks sealed to the previous key are accepted too" :
+		    "server key rotation over: only the current key is "
+		    "accepted");
+	server_keys_install(&d->k, &sk);
+	free(d->cfg.prev_server_key);
+	d->cfg.prev_server_key = cfg.prev_server_key;
+	cfg.prev_server_key = NULL;
 	access_free(d->k.acl);
 	d->k.acl = acl;
 	free(d->cfg.server_key);
@@ -658,10 +717,21 @@ log_stats(struct daemon *d)
 {
 	unsigned recv, drop;
 
+	char buf[2048], path[PATH_MAX];
+	size_t n;
+
 	knock_log_stats(&d->k);
 	capture_stats(d->cap, &recv, &drop);
 	log_notice("capture: %u packets received, %u dropped by the kernel",
 	    recv, drop);
+	/* The same, for sigknockd -S. */
+	n = knock_format_stats(&d->k, buf, sizeof(buf));
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "capture_received %u\n"
+	    "capture_dropped %u\nlive_grants %zu\n", recv, drop,
+	    fw_count(d->k.fw));
+	snprintf(path, sizeof(path), "%s/" COUNTERS_FILE, d->cfg.state_dir);
+	if (n < sizeof(buf))
+		file_write_atomic(path, buf, n, 0600);
 }
 
 static int
@@ -826,14 +896,69 @@ count_owned(const struct server_config *cfg, const char *user, time_t now)
 	return n;
 }
 
+/* The running daemon's PID, from PidFile; 0 when none runs. */
+static long
+running_pid(const struct server_config *cfg)
+{
+	char buf[32] = "";
+	ssize_t n;
+	long pid = 0;
+	int fd;
+
+	if ((fd = open(cfg->pid_file, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if ((n = read(fd, buf, sizeof(buf) - 1)) > 0)
+		pid = strtol(buf, NULL, 10);
+	close(fd);
+	return pid > 1 && kill((pid_t)pid, 0) == 0 ? pid : 0;
+}
+
+/* sigknockd -S: the running daemon's counters (it writes them on
+ * SIGUSR1, as it logs them). */
+static int
+show_counters(const struct server_config *cfg)
+{
+	char path[PATH_MAX], *buf;
+	struct stat st;
+	struct timespec before = { 0, 0 };
+	size_t len;
+	long pid;
+	int i;
+
+	if ((pid = running_pid(cfg)) == 0) {
+		log_err("no running sigknockd (PidFile %s)", cfg->pid_file);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/" COUNTERS_FILE, cfg->state_dir);
+	if (stat(path, &st) == 0)
+		before = st.st_mtim;
+	if (kill((pid_t)pid, SIGUSR1) != 0) {
+		log_err("cannot signal sigknockd (pid %ld): %s", pid,
+		    strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < 50; i++) {
+		if (stat(path, &st) == 0 && (st.st_mtim.tv_sec != before.tv_sec ||
+		    st.st_mtim.tv_nsec != before.tv_nsec))
+			break;
+		poll(NULL, 0, 100);
+	}
+	if (i == 50 || file_read_all(path, 65536, &buf, &len) != 0) {
+		log_err("sigknockd (pid %ld) did not write its counters", pid);
+		return 1;
+	}
+	fwrite(buf, 1, len, stdout);
+	free(buf);
+	return 0;
+}
+
 /* sigknockd -R USER: ask the running daemon (PidFile, SIGUSR2) to close
  * USER's live grants, and wait until it has. */
 static int
 close_grants(const struct server_config *cfg, const char *user)
 {
-	char path[PATH_MAX], work[PATH_MAX + 8], buf[32] = "";
+	char path[PATH_MAX], work[PATH_MAX + 8];
 	struct stat st;
-	ssize_t n;
 	long pid;
 	int fd, i, left;
 
@@ -848,15 +973,10 @@ close_grants(const struct server_config *cfg, const char *user)
 			    user);
 		return left == 0 ? 0 : 1;
 	}
-	if ((fd = open(cfg->pid_file, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0 ||
-	    (pid = strtol(buf, NULL, 10)) <= 1 || kill((pid_t)pid, 0) != 0) {
+	if ((pid = running_pid(cfg)) == 0) {
 		log_err("no running sigknockd (PidFile %s)", cfg->pid_file);
-		if (fd >= 0)
-			close(fd);
 		return 1;
 	}
-	close(fd);
 	snprintf(path, sizeof(path), "%s/" CLOSE_FILE, cfg->state_dir);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) < 0 || dprintf(fd, "%s\n", user) < 0) {
@@ -925,7 +1045,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int flush = 0, status = 1, list = 0, json = 0;
+	int flush = 0, status = 1, list = 0, json = 0, counters = 0;
 	const char *close_user = NULL;
 
 	memset(&d, 0, sizeof(d));
@@ -933,7 +1053,7 @@ main(int argc, char **argv)
 	d.sfd = d.ifd = d.iwd = d.pidfd = d.sink = -1;
 	d.job.pipe[0] = d.job.pipe[1] = -1;
 	sk_log_init("sigknockd", 1, LOG_INFO);
-	while ((c = getopt_long(argc, argv, "c:fdetTFGjR:hV", longopts,
+	while ((c = getopt_long(argc, argv, "c:fdetTFGjR:ShV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;
@@ -946,6 +1066,7 @@ main(int argc, char **argv)
 		case 'G': list = 1; break;
 		case 'j': json = 1; break;
 		case 'R': close_user = optarg; break;
+		case 'S': counters = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknockd %s\n", PACKAGE_VERSION); return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
@@ -963,6 +1084,11 @@ main(int argc, char **argv)
 		config_print(&d.cfg, stdout);
 		config_free(&d.cfg);
 		return 0;
+	}
+	if (counters) {
+		status = show_counters(&d.cfg);
+		config_free(&d.cfg);
+		return status;
 	}
 	if (list || close_user != NULL) {
 		status = close_user != NULL ? close_grants(&d.cfg, close_user) :
@@ -1100,7 +1226,9 @@ out:
 	fido2_counters_free(d.k.fc);
 	grants_clear(&d.owners);
 	crypto_hmac_free(d.k.mac1);
+	crypto_hmac_free(d.k.prev_mac1);
 	wire_server_key_wipe(&d.k.key);
+	wire_server_key_wipe(&d.k.prev);
 	if (d.cfg.keyring != NULL && (test || d.k.fw != NULL))
 		keyring_stop_agent(d.cfg.keyring);
 	config_free(&d.cfg);

@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 105
+plan 112
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -332,6 +332,9 @@ n=$(count_log 'queue: ')
 kill -USR1 "$pid_daemon"
 wait_log "$n" 'queue: '
 stats=$(grep 'stats: received' "$LOG" | tail -n 1)
+"$B/sigknockd" -c "$T/sigknockd.conf" -S > "$T/counters" 2>&1
+ok "sigknockd -S prints the running daemon's counters" \
+	sh -c "grep -q '^bad_signature [1-9]' '$T/counters' && grep -q '^bad_mac1 [1-9]' '$T/counters' && grep -q '^granted [1-9]' '$T/counters'"
 ok "the flood cost verifications (bad signatures counted)" \
 	test "$(echo "$stats" | sed 's/.*bad signature \([0-9]*\).*/\1/')" -gt 0
 ok "and the rest was shed from the queue, not verified" \
@@ -530,3 +533,27 @@ else
 fi
 daemon_start
 ok "a restart leaves no stale grant" wait_for 3 no_grants
+
+# --- server key rotation: both keys during the overlap, then only the new ---
+"$B/sigknock-keys" rotate-server "$T/server.key" > "$T/new.pub" 2> "$T/rotate.err"
+ok "sigknock-keys rotate-server prints the new public key" grep -qE '^[A-Za-z0-9+/]{43}=$' "$T/new.pub"
+NEWPUB=$(cat "$T/new.pub")
+n=$(count_log 'previous key are accepted too')
+echo "PreviousServerKey $T/server.key.previous" >> "$T/sigknockd.conf"
+ok "the daemon picks up PreviousServerKey without a restart" \
+	wait_log "$n" 'previous key are accepted too'
+n=$(count_log 'accepted alice')
+GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$NEWPUB" -A tcp/22 $SRV4
+ok "during the rotation a knock sealed to the new key is accepted" wait_log "$n" 'accepted alice'
+n=$(count_log 'accepted alice')
+knock -A tcp/22
+ok "... and one sealed to the previous key too" wait_log "$n" 'accepted alice'
+n=$(count_log 'only the current key is accepted')
+sed -i '/^PreviousServerKey/d' "$T/sigknockd.conf"
+wait_log "$n" 'only the current key is accepted'
+n=$(count_log 'mac1 mismatch')
+knock -A tcp/22
+ok "after the rotation the previous key is refused (dies at mac1)" wait_log "$n" 'mac1 mismatch'
+n=$(count_log 'accepted alice')
+GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$NEWPUB" -A tcp/22 $SRV4
+ok "... and the new key accepted" wait_log "$n" 'accepted alice'
