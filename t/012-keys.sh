@@ -19,9 +19,10 @@ weak=$(gpg_genkey 'Weak <weak@example.com>' rsa1024 sign) || bail "keygen"
 mal=$(gpg_genkey 'Mallory <alice@example.com>' ed25519 sign) || bail "keygen"
 z1=$(gpg_genkey 'Zed One <shared@example.com>' ed25519 sign) || bail "keygen"
 z2=$(gpg_genkey 'Zed Two <shared@example.com>' ed25519 sign) || bail "keygen"
-for k in alice bob weak mal z1 z2; do
+for k in bob weak mal z1 z2; do
 	eval "gpg --export \$$k" > "$T/$k.pgp"
 done
+gpg --armor --export "$alice" > "$T/alice.pgp"	# as the README says
 # FIDO2 enrollment records; the public keys are RFC 8032's test vectors.
 fido() {	# fido FILE NAME PUBKEY CREDENTIAL
 	printf 'sigknock-fido2 enrollment v1\nname %s\nrp sigknock\nalg eddsa\ncredential %s\npublic-key %s\n' \
