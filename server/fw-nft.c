@@ -457,6 +457,47 @@ adopt_elem(struct nftnl_set_elem *e, void *data)
 	return 0;
 }
 
+/* Send the dump request h (built in rbuf) and call cb for each message of
+ * the answer that belongs to it; an error message ends it with its
+ * error.  0, or a negative errno. */
+static int
+dump(struct nft *st, char *rbuf, size_t rlen, const struct nlmsghdr *h,
+    void (*cb)(const struct nlmsghdr *m, void *arg), void *arg)
+{
+	const struct nlmsghdr *m;
+	uint32_t seq = h->nlmsg_seq;
+	ssize_t n;
+	int len;
+
+	if (mnl_socket_sendto(st->nl, h, h->nlmsg_len) < 0)
+		return -errno;
+	while ((n = mnl_socket_recvfrom(st->nl, rbuf, rlen)) > 0) {
+		len = (int)n;
+		for (m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, len);
+		    m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_seq != seq)
+				continue;	/* a late answer to something else */
+			if (m->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (m->nlmsg_type == NLMSG_ERROR)
+				return ((const struct nlmsgerr *)
+				    mnl_nlmsg_get_payload(m))->error;
+			cb(m, arg);
+		}
+	}
+	return n < 0 ? -errno : 0;
+}
+
+static void
+adopt_msg(const struct nlmsghdr *m, void *arg)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s != NULL && nftnl_set_elems_nlmsg_parse(m, s) == 0)
+		nftnl_set_elem_foreach(s, adopt_elem, arg);
+	nftnl_set_free(s);
+}
+
 static int
 adopt_set(struct nft *st, const char *name, int family, time_t now,
     fw_adopt_cb adopt, void *arg)
@@ -465,37 +506,13 @@ adopt_set(struct nft *st, const char *name, int family, time_t now,
 	struct adopt_ctx a = { family, now, adopt, arg };
 	struct nftnl_set *s = elems_new(name);
 	struct nlmsghdr *h;
-	ssize_t n;
-	uint32_t seq = st->seq++;
-	int len, r = 0;
 
 	memset(rbuf, 0, 4096);		/* attribute padding included */
 	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-	    NLM_F_DUMP, seq);
+	    NLM_F_DUMP, st->seq++);
 	nftnl_set_elems_nlmsg_build_payload(h, s);
 	nftnl_set_free(s);
-	if (mnl_socket_sendto(st->nl, h, h->nlmsg_len) < 0)
-		return -errno;
-	while ((n = mnl_socket_recvfrom(st->nl, rbuf, sizeof(rbuf))) > 0) {
-		const struct nlmsghdr *m;
-
-		len = (int)n;
-		for (m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, len);
-		    m = mnl_nlmsg_next(m, &len)) {
-			if (m->nlmsg_type == NLMSG_DONE)
-				return r;
-			if (m->nlmsg_type == NLMSG_ERROR) {
-				r = ((const struct nlmsgerr *)
-				    mnl_nlmsg_get_payload(m))->error;
-				return r;
-			}
-			s = nftnl_set_alloc();
-			if (nftnl_set_elems_nlmsg_parse(m, s) == 0)
-				nftnl_set_elem_foreach(s, adopt_elem, &a);
-			nftnl_set_free(s);
-		}
-	}
-	return n < 0 ? -errno : r;
+	return dump(st, rbuf, sizeof(rbuf), h, adopt_msg, &a);
 }
 
 /* The gate as an nft file: an admin who includes it in nftables.conf
@@ -690,6 +707,13 @@ fwn_apply(void *vst, const struct fw_op *ops, size_t n)
 	return r;
 }
 
+static void
+count_msg(const struct nlmsghdr *m, void *arg)
+{
+	if ((m->nlmsg_type & 0xff) == NFT_MSG_NEWRULE)
+		(*(int *)arg)++;
+}
+
 /* How many rules our chain holds: -ENOENT when the table or chain is
  * gone.  One dump of a five-rule chain. */
 static int
@@ -698,37 +722,17 @@ count_rules(struct nft *st)
 	char rbuf[65536];
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *h;
-	ssize_t n;
-	uint32_t seq = st->seq++;
-	int len, count = 0;
+	int count = 0, e;
 
 	memset(rbuf, 0, 4096);
 	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETRULE, NFPROTO_INET,
-	    NLM_F_DUMP, seq);
+	    NLM_F_DUMP, st->seq++);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
 	nftnl_rule_nlmsg_build_payload(h, r);
 	nftnl_rule_free(r);
-	if (mnl_socket_sendto(st->nl, h, h->nlmsg_len) < 0)
-		return -errno;
-	while ((n = mnl_socket_recvfrom(st->nl, rbuf, sizeof(rbuf))) > 0) {
-		const struct nlmsghdr *m;
-
-		len = (int)n;
-		for (m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, len);
-		    m = mnl_nlmsg_next(m, &len)) {
-			if (m->nlmsg_seq != seq)
-				continue;	/* a late answer to something else */
-			if (m->nlmsg_type == NLMSG_DONE)
-				return count;
-			if (m->nlmsg_type == NLMSG_ERROR)
-				return ((const struct nlmsgerr *)
-				    mnl_nlmsg_get_payload(m))->error;
-			if ((m->nlmsg_type & 0xff) == NFT_MSG_NEWRULE)
-				count++;
-		}
-	}
-	return n < 0 ? -errno : count;
+	e = dump(st, rbuf, sizeof(rbuf), h, count_msg, &count);
+	return e != 0 ? e : count;
 }
 
 /* The chain holds exactly the five rules build_table makes. */
