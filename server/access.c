@@ -13,6 +13,7 @@
 #include "err.h"
 #include "fido2.h"
 #include "log.h"
+#include "fido2users.h"
 #include "users.h"
 
 struct loader {
@@ -179,6 +180,7 @@ line(void *arg, const struct conf_line *l)
 				return conf_error(l, "more than %d users",
 				    ACCESS_USERS_MAX);
 			memset(u, 0, sizeof(*u));
+			u->lineno = l->lineno;
 			if (strcmp(items[i], "*") == 0)
 				u->any = 1;
 			else if (pgp_fpr_parse(items[i], u->fpr) == 0)
@@ -375,6 +377,57 @@ access_match(const struct access *a, const struct access_who *who,
 			snprintf(why, whylen, "[%s]: %s", r->name, no);
 	}
 	return NULL;
+}
+
+size_t
+access_warn_unmatched(const struct access *a, const char *file,
+    const struct keyring *kr, const struct fido2_users *fu)
+{
+	const struct access_user *u;
+	struct access_who w;
+	size_t i, j, k, n = 0;
+	int hit;
+
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < a->rules[i].n_users; j++) {
+			u = &a->rules[i].users[j];
+			if (u->any)
+				continue;
+			for (hit = 0, k = 0; kr != NULL && k < kr->n && !hit; k++) {
+				w = (struct access_who){ kr->entries[k].name[0] ?
+				    kr->entries[k].name : NULL, kr->entries[k].fpr,
+				    kr->entries[k].primary_fpr, NULL };
+				hit = user_matches(u, &w);
+			}
+			for (k = 0; fu != NULL && k < fu->n && !hit; k++) {
+				w = (struct access_who){ fu->u[k].rec.name[0] ?
+				    fu->u[k].rec.name : NULL, NULL, NULL,
+				    fu->u[k].id };
+				hit = user_matches(u, &w);
+			}
+			if (hit)
+				continue;
+			n++;
+			if (u->is_fpr || u->is_fido2) {
+				char hex[2 * 32 + 1];
+				size_t b, len = u->is_fpr ? PGP_FPR_LEN :
+				    u->fido2_idlen;
+
+				for (b = 0; b < len; b++)
+					snprintf(hex + 2 * b, 3, "%02X", u->is_fpr ?
+					    u->fpr[b] : u->fido2_id[b]);
+				log_warn("%s:%u: [%s]: Users %s%s: no usable %s "
+				    "with that %s", file, u->lineno,
+				    a->rules[i].name, u->is_fido2 ? "fido2:" :
+				    "", hex, u->is_fpr ? "key" : "credential",
+				    u->is_fpr ? "fingerprint" : "id");
+			} else
+				log_warn("%s:%u: [%s]: Users %s: no key or FIDO2 "
+				    "credential has that name ('sigknock-keys "
+				    "list' shows names)", file, u->lineno,
+				    a->rules[i].name, u->name);
+		}
+	return n;
 }
 
 size_t

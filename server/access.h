@@ -34,6 +34,7 @@ struct access_user {
 	uint8_t		fido2_id[32];
 	size_t		fido2_idlen;
 	char		name[KEYRING_UID_MAX];
+	unsigned	lineno;		/* of its Users line */
 };
 
 struct cidr {
@@ -99,6 +100,12 @@ const struct access_rule *access_match(const struct access *a,
 /* 1 when every entry of want is in the rule's Open list. */
 int	access_allows(const struct access_rule *r, const struct sk_access *want,
 	    size_t n);
+
+/* Warn, naming file and line, about Users entries that match no key of kr
+ * and no FIDO2 credential of fu (sigknockd -t); returns how many. */
+struct fido2_users;
+size_t	access_warn_unmatched(const struct access *a, const char *file,
+	    const struct keyring *kr, const struct fido2_users *fu);
 
 /* Every port any stanza may open (the union of Open), each once; returns
  * how many, at most max. */

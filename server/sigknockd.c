@@ -1129,6 +1129,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (test) {
+		access_warn_unmatched(d.k.acl, d.cfg.access_file, d.k.kr,
+		    d.k.fu);
 		fprintf(stderr, "sigknockd: %s: configuration OK (%zu access "
 		    "stanza%s, %zu signing key%s)\n", d.config_path, d.k.acl->n,
 		    d.k.acl->n == 1 ? "" : "s", d.k.kr->n, d.k.kr->n == 1 ? "" :

@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 60
+plan 62
 
 test_tmpdir
 T=$tap_tmp
@@ -102,6 +102,13 @@ acc "[a]" "Users alice@example.com, 0x$fpr, fido2:0123456789ABCDEF, *" "Open tcp
 	"AllowSourceMode yes" "AllowAddresses 10.0.0.0/8, fd00::/8" "[b]" "Users *" "Open tcp/22" "AllowAddresses none"
 conf
 ok "access: names, 0x-fingerprints, fido2:ID, *, Source any, AllowSourceMode, AllowAddresses pass" "$B/sigknockd" -t -c "$T/c.conf"
+
+acc "[a]" "Users alice@example.com, nobody@example.com, fido2:0123456789ABCDEF" "Open tcp/22"
+conf
+"$B/sigknockd" -t -c "$T/c.conf" > "$T/out" 2>&1
+ok "-t passes with Users that match no key" test $? -eq 0
+ok "... and warns for each, naming file and line" sh -c "grep -q \"$T/access.conf:2: \[a\]: Users nobody@example.com: no key or FIDO2 credential has that name\" '$T/out' && grep -q \"$T/access.conf:2: \[a\]: Users fido2:0123456789ABCDEF: no usable credential with that id\" '$T/out' && ! grep -q 'Users alice' '$T/out'"
+printf '[admins]\nUsers alice@example.com\nOpen tcp/22\n' > "$T/access.conf"
 
 # The keyring decides who may knock: nobody but root may change it.
 chmod 0770 "$T/keyring"
