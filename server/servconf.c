@@ -128,7 +128,8 @@ config_load(const char *path, struct server_config *c)
 	c->port = -1;
 	c->max_packet_age = -1;
 	c->firewall = FW_UNSET;
-	if ((r = conf_read(path, CONF_PERM_NOT_WRITABLE, line, c)) != 0) {
+	if (path != NULL &&
+	    (r = conf_read(path, CONF_PERM_NOT_WRITABLE, line, c)) != 0) {
 		if (r == SK_ERR_IO)
 			log_err("cannot read %s: %m", path);
 		return r;

@@ -30,8 +30,9 @@ struct server_config {
 	char		*pid_file;
 };
 
-/* Read path into cfg (which starts unset), then fill defaults.  Errors
- * name file, line, keyword and problem. */
+/* Read path into cfg (which starts unset), then fill defaults (path
+ * NULL: the defaults alone).  Errors name file, line, keyword and
+ * problem. */
 int	config_load(const char *path, struct server_config *cfg);
 void	config_free(struct server_config *cfg);
 /* -T: every keyword with its effective value. */

@@ -1078,7 +1078,13 @@ main(int argc, char **argv)
 	/* Start-up problems go to the terminal; the running daemon logs to
 	 * syslog unless -e (or -d) asks for stderr. */
 	sk_log_init("sigknockd", 1, debug ? LOG_DEBUG : LOG_INFO);
-	if (config_load(d.config_path, &d.cfg) != 0)
+	/* -T without a configuration file: the built-in defaults. */
+	if (print && access(d.config_path, F_OK) != 0 && errno == ENOENT) {
+		printf("# %s does not exist: the built-in defaults\n",
+		    d.config_path);
+		if (config_load(NULL, &d.cfg) != 0)
+			return 1;
+	} else if (config_load(d.config_path, &d.cfg) != 0)
 		return 1;
 	if (print) {
 		config_print(&d.cfg, stdout);

@@ -6,7 +6,7 @@
 . "$srcdir/t/tap.sh"
 require_cmd make cmp
 B=$top_builddir
-plan 18
+plan 19
 test_tmpdir
 T=$tap_tmp
 R=$T/root
@@ -32,6 +32,9 @@ ok "the systemd unit, starting the installed daemon" \
 ok "a sysusers.d entry for the system user" grep -q "^u sigknock " "$R$(var sysusersdir)/sigknockd.conf"
 ok "a tmpfiles.d entry for the state directory, 0700" \
 	grep -q "^d $(var localstatedir)/lib/sigknock 0700 root root" "$R$(var tmpfilesdir)/sigknockd.conf"
+"$R$sbindir/sigknockd" -T -c "$T/no-such.conf" > "$T/T.out" 2>&1
+ok "sigknockd -T without a configuration shows the built-in, configured defaults" \
+	sh -c "grep -qx 'ServerKey $confdir/server.key' '$T/T.out' && grep -qx 'StateDir $(var localstatedir)/lib/sigknock' '$T/T.out' && grep -qx 'PidFile $(var runstatedir)/sigknockd.pid' '$T/T.out'"
 echo "# edited by the admin" >> "$R$confdir/access.conf"
 mk install
 ok "a second install keeps an edited access.conf" grep -q "edited by the admin" "$R$confdir/access.conf"
