@@ -191,6 +191,10 @@ make_datagram(gpgme_ctx_t g, const struct knock *k,
 	rq.timestamp = (uint64_t)time(NULL);
 	crypto_random(rq.nonce, sizeof(rq.nonce));
 	memcpy(rq.server_digest, k->key.digest, SK_DIGEST_LEN);
+	/* Bound to the sender's address (10.0.0.2, below), as the client
+	 * does by default. */
+	rq.addr_family = SK_ADDR_IPV4;
+	memcpy(rq.addr, "\x0a\x00\x00\x02", 4);
 	rq.n_access = 1;
 	rq.access[0] = (struct sk_access){ 6, 22 };
 	rq.signer_id_len = PGP_FPR_LEN;
