@@ -731,10 +731,8 @@ fwn_apply(void *vst, const struct fw_op *ops, size_t n)
 	 * kernel already; deleting it then would abort the whole batch, and
 	 * an aborted nf_tables transaction costs tens of milliseconds
 	 * (t/bench/knock-latency).  Look first, and leave out such deletes. */
-	for (i = 0; i < n; i++)
-		if (ops[i].del && ops[i].r.until <= now + 2 &&
-		    elem_exists(st, &ops[i].r) == 0)
-			break;
+	for (i = 0; i < n && !(ops[i].del && ops[i].r.until <= now + 2); i++)
+		;
 	if (i < n && (keep = calloc(n, sizeof(*keep))) != NULL) {
 		for (i = 0, k = 0; i < n; i++)
 			if (!(ops[i].del && ops[i].r.until <= now + 2 &&
