@@ -83,6 +83,23 @@ mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Append path's stat signature (inode, size, mtime; missing: the text
+ * absent) to out; returns what it wrote. */
+static size_t
+stamp_file(const char *path, const char *absent, char *out, size_t len)
+{
+	struct stat st;
+	int n;
+
+	if (stat(path, &st) != 0)
+		n = snprintf(out, len, "%s", absent);
+	else
+		n = snprintf(out, len, "%lu:%lld:%lld.%09ld;",
+		    (unsigned long)st.st_ino, (long long)st.st_size,
+		    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
+}
+
 /* Stat signature of the keyring: the directory the path leads to now (a
  * symlink swapped by configuration management leads elsewhere), then its
  * files; without the trustdb, which GnuPG touches while we list keys. */
@@ -101,11 +118,7 @@ keyring_stamp(const char *dir, int with_trustdb, char *out, size_t len)
 		    (unsigned long)st.st_dev, (unsigned long)st.st_ino);
 	for (i = 0; i < n - !with_trustdb && off < len; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (stat(path, &st) != 0)
-			continue;
-		off += (size_t)snprintf(out + off, len - off, "%lu:%lld:%lld.%09ld;",
-		    (unsigned long)st.st_ino, (long long)st.st_size,
-		    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		off += stamp_file(path, "", out + off, len - off);
 	}
 }
 
@@ -295,18 +308,11 @@ static void
 conf_stamp(const struct daemon *d, char *out, size_t len)
 {
 	const char *files[2] = { d->config_path, d->cfg.access_file };
-	struct stat st;
 	size_t i, off = 0;
 
 	out[0] = '\0';
-	for (i = 0; i < 2 && off < len; i++)
-		if (stat(files[i], &st) == 0)
-			off += (size_t)snprintf(out + off, len - off,
-			    "%lu:%lld:%lld.%09ld;", (unsigned long)st.st_ino,
-			    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-			    st.st_mtim.tv_nsec);
-		else
-			off += (size_t)snprintf(out + off, len - off, "-;");
+	for (i = 0; i < 2 && off + 1 < len; i++)
+		off += stamp_file(files[i], "-;", out + off, len - off);
 }
 
 /* What the firewall gate closes: every Open port, and the knock port. */
