@@ -96,20 +96,16 @@ cmp_user(const void *a, const void *b)
 }
 
 int
-fido2_users_load(const char *dir, struct fido2_users **out)
+fido2_users_build(const struct fido2_record *recs, size_t n, const char *where,
+    struct fido2_users **out)
 {
-	struct fido2_record *recs;
 	struct fido2_users *fu;
-	size_t n, i;
-	int r;
+	size_t i;
 
 	*out = NULL;
-	if ((r = fido2_users_read(dir, &recs, &n)) != 0)
-		return r;
 	if ((fu = calloc(1, sizeof(*fu))) == NULL ||
 	    (n > 0 && (fu->u = calloc(n, sizeof(*fu->u))) == NULL)) {
 		free(fu);
-		free(recs);
 		return SK_ERR_ALLOC;
 	}
 	for (i = 0; i < n; i++) {
@@ -121,18 +117,34 @@ fido2_users_load(const char *dir, struct fido2_users **out)
 		if (fido2_signer_id(&u->rec, u->id) != 0 ||
 		    crypto_sha256(u->rec.rp, strlen(u->rec.rp), u->rp_hash) ||
 		    fido2_pubkey(&u->rec, &u->pk) != 0) {
-			log_err("%s/" FIDO2_USERS_FILE ":%u: '%s': not a valid "
-			    "%s public key; left out", dir, recs[i].line,
-			    recs[i].name, fido2_alg_name(recs[i].alg));
+			log_err("%s:%u: '%s': not a valid %s public key; left "
+			    "out", where, recs[i].line, recs[i].name,
+			    fido2_alg_name(recs[i].alg));
 			continue;
 		}
 		fu->n++;
 	}
-	free(recs);
 	if (fu->n > 1)
 		qsort(fu->u, fu->n, sizeof(*fu->u), cmp_user);
 	*out = fu;
 	return 0;
+}
+
+int
+fido2_users_load(const char *dir, struct fido2_users **out)
+{
+	struct fido2_record *recs;
+	char where[PATH_MAX + 32];
+	size_t n;
+	int r;
+
+	*out = NULL;
+	if ((r = fido2_users_read(dir, &recs, &n)) != 0)
+		return r;
+	snprintf(where, sizeof(where), "%s/" FIDO2_USERS_FILE, dir);
+	r = fido2_users_build(recs, n, where, out);
+	free(recs);
+	return r;
 }
 
 const struct fido2_user *

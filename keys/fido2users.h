@@ -37,6 +37,9 @@ int	fido2_users_write(const char *dir, const struct fido2_record *recs,
 	    size_t n);
 /* The usable users: records not revoked, with their keys. */
 int	fido2_users_load(const char *dir, struct fido2_users **out);
+/* The same from records already read (where names them in messages). */
+int	fido2_users_build(const struct fido2_record *recs, size_t n,
+	    const char *where, struct fido2_users **out);
 const struct fido2_user *fido2_users_lookup(const struct fido2_users *fu,
 	    const uint8_t *id, size_t len);
 void	fido2_users_free(struct fido2_users *fu);

@@ -619,6 +619,12 @@ crypto_pubkey_alg(const struct crypto_pubkey *k)
 	return k->alg;
 }
 
+enum sk_curve
+crypto_pubkey_curve(const struct crypto_pubkey *k)
+{
+	return k->curve;
+}
+
 unsigned
 crypto_pubkey_bits(const struct crypto_pubkey *k)
 {

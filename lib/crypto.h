@@ -106,6 +106,7 @@ int	crypto_pubkey_rsa(struct crypto_pubkey **out, const uint8_t *n,
 int	crypto_pubkey_ec(struct crypto_pubkey **out, enum sk_pk_alg alg,
 	    enum sk_curve curve, const uint8_t *q, size_t qlen);
 enum sk_pk_alg crypto_pubkey_alg(const struct crypto_pubkey *k);
+enum sk_curve crypto_pubkey_curve(const struct crypto_pubkey *k);	/* EC */
 unsigned crypto_pubkey_bits(const struct crypto_pubkey *k);
 void	crypto_pubkey_free(struct crypto_pubkey *k);
 

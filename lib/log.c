@@ -14,6 +14,7 @@ static const char *log_ident = "sigknock";
 static int log_stderr = 1;
 static int log_journal;		/* stderr is the journal: "<N>" prefixes */
 static int log_max = LOG_INFO;
+static void (*log_sink)(int, const char *);
 
 /* systemd names the journal stream it connects to stderr in
  * JOURNAL_STREAM ("device:inode"); sd-daemon(3) priorities then let the
@@ -48,6 +49,12 @@ sk_log_set_level(int level)
 	log_max = level;
 }
 
+void
+sk_log_set_sink(void (*sink)(int prio, const char *msg))
+{
+	log_sink = sink;
+}
+
 int
 sk_log_level(void)
 {
@@ -62,7 +69,9 @@ vlog(int prio, const char *fmt, va_list ap)
 	if (prio > log_max)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_journal)
+	if (log_sink != NULL)
+		log_sink(prio, msg);
+	else if (log_journal)
 		fprintf(stderr, "<%d>%s\n", prio, msg);
 	else if (log_stderr)
 		fprintf(stderr, "%s: %s\n", log_ident, msg);

@@ -24,6 +24,9 @@ int	sk_usage_error(const char *synopsis, const char *fmt, ...)
 #define SK_LOG_ESCAPE_MAX	1024
 const char *sk_log_escape(const char *in, char *out, size_t outlen);
 void	sk_log_set_level(int level);
+/* Hand every message at or above the level to sink instead (sigknockd's
+ * worker sends its lines to the monitor, which logs them). */
+void	sk_log_set_sink(void (*sink)(int prio, const char *msg));
 int	sk_log_level(void);
 void	sk_log(int prio, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -108,6 +108,10 @@ replay_open(const char *dir, time_t now, struct replay **out)
 	if ((rc = calloc(1, sizeof(*rc))) == NULL)
 		return SK_ERR_ALLOC;
 	rc->fd = -1;
+	if (dir == NULL) {
+		*out = rc;
+		return 0;
+	}
 	snprintf(rc->path, sizeof(rc->path), "%s/%s", dir, REPLAY_FILE);
 	if ((fd = open(rc->path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		while ((n = read(fd, rec, sizeof(rec))) == (ssize_t)sizeof(rec)) {
@@ -158,8 +162,8 @@ replay_add(struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LEN],
 	memcpy(tmp.d, d, REPLAY_DIGEST_LEN);
 	tmp.expires = expires;
 	record(rec, &tmp);
-	if (write(rc->fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec) ||
-	    fdatasync(rc->fd) != 0) {
+	if (rc->fd >= 0 && (write(rc->fd, rec, sizeof(rec)) !=
+	    (ssize_t)sizeof(rec) || fdatasync(rc->fd) != 0)) {
 		log_err("replay cache %s: %s", rc->path, strerror(errno));
 		return SK_ERR_IO;
 	}
@@ -184,8 +188,21 @@ replay_prune(struct replay *rc, time_t now)
 			} else
 				pp = &e->next;
 		}
-	if (rc->on_disk > 64 && rc->on_disk > 2 * rc->n)
+	if (rc->fd >= 0 && rc->on_disk > 64 && rc->on_disk > 2 * rc->n)
 		rewrite(rc);
+}
+
+void
+replay_each(const struct replay *rc, time_t now,
+    void (*cb)(void *arg, const uint8_t *d, time_t expires), void *arg)
+{
+	const struct entry *e;
+	size_t i;
+
+	for (i = 0; i < BUCKETS; i++)
+		for (e = rc->b[i]; e != NULL; e = e->next)
+			if (e->expires > now)
+				cb(arg, e->d, e->expires);
 }
 
 size_t

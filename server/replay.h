@@ -14,7 +14,9 @@
 struct replay;
 
 /* Load StateDir/replay (created 0600 if missing), dropping expired
- * entries and rewriting it compacted. */
+ * entries and rewriting it compacted.  dir NULL: a cache in memory only
+ * (sigknockd's worker, whose copy only saves work: the monitor's is the
+ * one that decides). */
 int	replay_open(const char *dir, time_t now, struct replay **out);
 /* 1 when digest was accepted before and has not expired. */
 int	replay_seen(const struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LEN],
@@ -25,6 +27,9 @@ int	replay_add(struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LEN],
 	    time_t expires);
 /* Drop expired entries; compact the file when most of it is dead. */
 void	replay_prune(struct replay *rc, time_t now);
+/* Every live entry. */
+void	replay_each(const struct replay *rc, time_t now,
+	    void (*cb)(void *arg, const uint8_t *d, time_t expires), void *arg);
 size_t	replay_count(const struct replay *rc);
 void	replay_close(struct replay *rc);
 

@@ -70,7 +70,8 @@ trap 'exit 130' INT TERM
 # (Not in $(...): a subshell would lose the cleanup.)
 test_tmpdir() {
 	tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sigknock-test.XXXXXX") || bail "mktemp failed"
-	test_cleanup "rm -rf '$tap_tmp'"
+	# SK_KEEP_TMP=1 keeps it, to read a failed test's logs.
+	[ -n "${SK_KEEP_TMP:-}" ] || test_cleanup "rm -rf '$tap_tmp'"
 }
 
 require_root() {
