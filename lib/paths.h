@@ -21,6 +21,6 @@
 #define SK_SERVER_KEY_FILE	SK_CONFDIR "/server.key"
 #define SK_KEYRING_DIR		SK_CONFDIR "/keyring"
 #define SK_STATE_DIR		SK_LOCALSTATEDIR "/lib/sigknock"
-#define SK_PID_FILE		SK_RUNSTATEDIR "/sigknockd.pid"
+#define SK_PID_FILE		SK_RUNSTATEDIR "/sigknockd/sigknockd.pid"
 
 #endif

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -70,7 +71,10 @@ decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
 		REFUSE(k, c, policy, "will never open %s: %s", a, never);
 		return -1;
 	}
-	if ((own = sk_addr_is_own(base->family, base->addr)) != 0) {
+	/* The worker cannot list the host's addresses (no netlink in its
+	 * sandbox): the monitor checks that one (knock_still_allowed). */
+	if (k->request == NULL &&
+	    (own = sk_addr_is_own(base->family, base->addr)) != 0) {
 		REFUSE(k, c, policy, "will never open %s: %s", a, own > 0 ?
 		    "an address of this server" : "cannot list this server's "
 		    "addresses");
@@ -106,15 +110,39 @@ decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
 	return 0;
 }
 
+static void
+who_format(char *out, size_t len, int signer, const uint8_t *id,
+    const char *name)
+{
+	char hex[PGP_FPR_HEX_LEN + 1];
+
+	if (signer == GRANT_FIDO2) {
+		fido2_short_id(id, hex);
+		if (name != NULL && name[0] != '\0')
+			snprintf(out, len, "%s (fido2:%s)", name, hex);
+		else
+			snprintf(out, len, "fido2:%s", hex);
+		return;
+	}
+	pgp_fpr_format(id, hex);
+	snprintf(out, len, "%s (%s)", name != NULL && name[0] != '\0' ? name :
+	    hex, name != NULL && name[0] != '\0' ? hex : "no name");
+}
+
+void
+knock_who_format(const struct grant *g, char *out, size_t len)
+{
+	who_format(out, len, g->signer, g->id, g->name);
+}
+
 /* Steps 8-9 for signer type 2: the credential, its assertion (rpIdHash,
- * user presence, signature), then its sign counter. */
+ * user presence, signature).  Its sign counter goes along in *counter. */
 static int
 check_fido2(struct knock *k, struct knock_who *c, const struct sk_request *rq,
-    const uint8_t *msg, size_t mlen, struct access_who *aw)
+    const uint8_t *msg, size_t mlen, struct access_who *aw, uint32_t *counter)
 {
 	const struct fido2_user *u;
 	struct fido2_assertion as;
-	uint32_t last;
 	char sid[17] = "?";
 	int r;
 
@@ -126,28 +154,15 @@ check_fido2(struct knock *k, struct knock_who *c, const struct sk_request *rq,
 		REFUSE(k, c, unknown_signer, "unknown FIDO2 credential");
 		return -1;
 	}
-	if (u->rec.name[0] != '\0')
-		snprintf(c->who, sizeof(c->who), "%s (fido2:%s)", u->rec.name,
-		    sid);
+	who_format(c->who, sizeof(c->who), GRANT_FIDO2, u->id, u->rec.name);
 	if ((r = fido2_verify(u->pk, u->rec.alg, u->rp_hash, rq->sig,
 	    rq->sig_len, msg, mlen, &as)) != 0) {
 		REFUSE(k, c, bad_signature, "%s", sk_strerror(r));
 		return -1;
 	}
-	if (k->fc == NULL ||
-	    (r = fido2_counters_check(k->fc, u->id, as.counter, &last)) != 0) {
-		if (r == SK_ERR_FIDO2_COUNTER) {
-			/* Only the key's holder can sign: never rate-limited. */
-			k->st.bad_signature++;
-			log_warn("refused from %s by %s: sign counter %u is not "
-			    "above %u, the last seen: possibly a cloned "
-			    "security key", c->src, c->who, as.counter, last);
-		} else {
-			REFUSE(k, c, grant_failed, "cannot record the sign "
-			    "counter");
-		}
-		return -1;
-	}
+	/* The sign counter is checked and recorded with the grant
+	 * (knock_grant), where the state is. */
+	*counter = as.counter;
 	*aw = (struct access_who){ u->rec.name[0] ? u->rec.name : NULL, NULL,
 	    NULL, u->id };
 	return 0;
@@ -272,7 +287,8 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	}
 	/* 8. signer, 9. signature. */
 	if (rq.signer_type == SK_SIGNER_FIDO2) {
-		if (check_fido2(k, c, &rq, msg, mlen, &aw) != 0)
+		if (check_fido2(k, c, &rq, msg, mlen, &aw,
+		    &d->fido2_counter) != 0)
 			goto out;
 		goto policy;
 	}
@@ -294,11 +310,7 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 			REFUSE(k, c, bad_signature, "%s", sk_strerror(r));
 		goto out;
 	}
-	pgp_fpr_format(who->fpr, fpr);
-	if (who->name[0] != '\0')
-		snprintf(c->who, sizeof(c->who), "%s (%s)", who->name, fpr);
-	else
-		snprintf(c->who, sizeof(c->who), "%s (no name)", fpr);
+	who_format(c->who, sizeof(c->who), GRANT_OPENPGP, who->fpr, who->name);
 	aw = (struct access_who){ who->name[0] ? who->name : NULL, who->fpr,
 	    who->primary_fpr, NULL };
 policy:
@@ -350,8 +362,24 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 	char addr[INET6_ADDRSTRLEN], until[32], list[SK_ACCESS_MAX * 10] = "";
 	size_t i, off = 0;
 	struct tm tm;
-	int failed = 0;
+	uint32_t last;
+	int failed = 0, r;
 
+	if (d->owner.signer == GRANT_FIDO2 && (k->fc == NULL ||
+	    (r = fido2_counters_check(k->fc, d->owner.id, d->fido2_counter,
+	    &last)) != 0)) {
+		if (k->fc != NULL && r == SK_ERR_FIDO2_COUNTER) {
+			/* Only the key's holder can sign: never rate-limited. */
+			k->st.bad_signature++;
+			log_warn("refused from %s by %s: sign counter %u is not "
+			    "above %u, the last seen: possibly a cloned "
+			    "security key", d->c.src, d->c.who,
+			    d->fido2_counter, last);
+		} else
+			REFUSE(k, &d->c, grant_failed, "cannot record the sign "
+			    "counter");
+		return;
+	}
 	/* Record before granting: a crash after the grant must not let the
 	 * same datagram in again.  Kept for the largest window any reload
 	 * could set, not the current one (MaxPacketAge may be raised). */
@@ -465,9 +493,12 @@ knock_serve(struct knock *k, double slice)
 		 * key but did not produce a valid knock: that prefix waits
 		 * behind the others for a while (fairq.h). */
 		now = time(NULL);
-		if (check_sealed(k, &pi, now, &d) == 0)
-			knock_grant(k, &d, now);
-		else
+		if (check_sealed(k, &pi, now, &d) == 0) {
+			if (k->request != NULL)
+				k->request(k->request_arg, &d);
+			else
+				knock_grant(k, &d, now);
+		} else
 			fairq_penalize(k->fq, &pi, t0);
 		t1 = mono_clock();
 		k->budget -= t1 - t0;
@@ -478,29 +509,46 @@ knock_serve(struct knock *k, double slice)
 	return -1;
 }
 
-void
-knock_log_stats(const struct knock *k)
-{
-	const struct knock_stats *s = &k->st;
+/* Every counter is a uint64_t, up to wait_max. */
+_Static_assert(offsetof(struct knock_stats, wait_max) %
+    sizeof(uint64_t) == 0 && offsetof(struct knock_stats, wait_max) ==
+    sizeof(struct knock_stats) - sizeof(double), "knock_stats layout");
 
+void
+knock_stats_add(struct knock_stats *to, const struct knock_stats *from)
+{
+	uint64_t *t = (uint64_t *)to;
+	const uint64_t *f = (const uint64_t *)from;
+	size_t i, n = offsetof(struct knock_stats, wait_max) / sizeof(*t);
+
+	for (i = 0; i < n; i++)
+		t[i] += f[i];
+	if (from->wait_max > to->wait_max)
+		to->wait_max = from->wait_max;
+}
+
+void
+knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
+{
 	log_notice("stats: received %" PRIu64 ", granted %" PRIu64
 	    "; dropped: not udp/ip %" PRIu64 ", size %" PRIu64 ", mac1 %" PRIu64
 	    ", rate(source) %" PRIu64 ", shed %" PRIu64 ", decrypt %"
 	    PRIu64 ", malformed %" PRIu64 ", stale %" PRIu64 ", wrong server %"
 	    PRIu64 ", replay %" PRIu64 ", unknown signer %" PRIu64
-	    ", bad signature %" PRIu64 ", policy %" PRIu64 ", grant failed %"
-	    PRIu64, s->received, s->granted, s->malformed, s->bad_size,
-	    s->bad_mac, s->rate_source, s->shed, s->decrypt,
-	    s->bad_request, s->stale, s->wrong_server, s->replayed,
-	    s->unknown_signer, s->bad_signature, s->policy, s->grant_failed);
+	    ", bad signature %" PRIu64 ", policy %" PRIu64 ", refused by the "
+	    "monitor %" PRIu64 ", grant failed %" PRIu64, s->received,
+	    s->granted, s->malformed, s->bad_size, s->bad_mac, s->rate_source,
+	    s->shed, s->decrypt, s->bad_request, s->stale, s->wrong_server,
+	    s->replayed, s->unknown_signer, s->bad_signature, s->policy,
+	    s->monitor_refused, s->grant_failed);
 	log_notice("queue: %zu waiting from %zu prefixes; longest wait %.1f ms",
-	    fairq_len(k->fq), fairq_prefixes(k->fq), k->st.wait_max * 1e3);
+	    qlen, qpfx, s->wait_max * 1e3);
 }
 
 size_t
-knock_format_stats(const struct knock *k, char *buf, size_t len)
+knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
+    char *buf, size_t len)
 {
-	const struct knock_stats *s = &k->st;
 	int n;
 
 	n = snprintf(buf, len, "received %" PRIu64 "\ngranted %" PRIu64
@@ -509,24 +557,26 @@ knock_format_stats(const struct knock *k, char *buf, size_t len)
 	    PRIu64 "\ndecrypt %" PRIu64 "\nmalformed %" PRIu64 "\nstale %"
 	    PRIu64 "\nwrong_server %" PRIu64 "\nreplayed %" PRIu64
 	    "\nunknown_signer %" PRIu64 "\nbad_signature %" PRIu64
-	    "\npolicy %" PRIu64 "\nqueue_waiting %zu\nqueue_prefixes %zu\n"
-	    "longest_wait_ms %.1f\n", s->received, s->granted,
-	    s->grant_failed, s->malformed, s->bad_size, s->bad_mac,
-	    s->rate_source, s->shed, s->decrypt, s->bad_request, s->stale,
-	    s->wrong_server, s->replayed, s->unknown_signer, s->bad_signature,
-	    s->policy, fairq_len(k->fq), fairq_prefixes(k->fq),
-	    s->wait_max * 1e3);
+	    "\npolicy %" PRIu64 "\nmonitor_refused %" PRIu64
+	    "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
+	    s->received, s->granted, s->grant_failed, s->malformed,
+	    s->bad_size, s->bad_mac, s->rate_source, s->shed, s->decrypt,
+	    s->bad_request, s->stale, s->wrong_server, s->replayed,
+	    s->unknown_signer, s->bad_signature, s->policy,
+	    s->monitor_refused, qlen, qpfx, s->wait_max * 1e3);
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }
 
 const char *
-knock_still_allowed(const struct knock *k, const struct grant *g, time_t now)
+knock_still_allowed(const struct knock *k, const struct grant *g, time_t now,
+    const struct access_rule **rule)
 {
 	const struct keyring_entry *e;
 	const struct fido2_user *u;
 	const struct access_rule *r;
 	struct access_who who;
 	struct access_addr ad;
+	const char *never;
 	char why[320];
 
 	memset(&who, 0, sizeof(who));
@@ -544,13 +594,28 @@ knock_still_allowed(const struct knock *k, const struct grant *g, time_t now)
 		who.fpr = e->fpr;
 		who.primary_fpr = e->primary_fpr;
 	}
+	if ((g->family != AF_INET && g->family != AF_INET6) ||
+	    (g->src_family != AF_INET && g->src_family != AF_INET6))
+		return "not an IPv4 or IPv6 address";
+	if ((never = sk_addr_never_open(g->family, g->addr)) != NULL)
+		return never;
+	if (sk_addr_is_own(g->family, g->addr) != 0)
+		return "an address of this server, or its addresses cannot be "
+		    "listed";
+	/* Source mode opens the datagram's source, and nothing else. */
+	if (!g->bound && (g->family != g->src_family ||
+	    memcmp(g->addr, g->src, g->family == AF_INET ? 4 : 16) != 0))
+		return "a request bound to no address opens its source only";
 	ad.src_family = g->src_family;
 	ad.src = g->src;
 	ad.bound_family = g->bound ? g->family : 0;
 	ad.bound = g->addr;
 	if ((r = access_match(k->acl, &who, &ad, why, sizeof(why))) == NULL)
 		return "no stanza of the access file allows it any more";
-	if (!access_allows(r, g->ports, g->nports))
+	if (g->nports == 0 || g->nports > SK_ACCESS_MAX ||
+	    !access_allows(r, g->ports, g->nports))
 		return "a port is no longer in the stanza's Open";
+	if (rule != NULL)
+		*rule = r;
 	return NULL;
 }

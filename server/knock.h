@@ -37,6 +37,7 @@ struct knock_stats {
 	uint64_t	unknown_signer;
 	uint64_t	bad_signature;
 	uint64_t	policy;
+	uint64_t	monitor_refused;	/* grant requests of the worker */
 	uint64_t	granted;
 	uint64_t	grant_failed;
 	double		wait_max;	/* longest seconds from capture to verdict */
@@ -45,6 +46,8 @@ struct knock_stats {
 /* At most this many seconds of verification in one go after an idle
  * spell (the budget's bucket depth). */
 #define KNOCK_BUDGET_MAX	0.2
+
+struct knock_decision;
 
 struct knock {
 	const struct server_config *cfg;
@@ -55,7 +58,9 @@ struct knock {
 	struct crypto_hmac	*prev_mac1;	/* NULL: no previous key */
 	struct keyring		*kr;
 	struct fido2_users	*fu;	/* FIDO2 users, or NULL */
-	struct fido2_counters	*fc;	/* their sign counters (StateDir) */
+	struct fido2_counters	*fc;	/* their sign counters (StateDir);
+					 * NULL in the worker: the monitor
+					 * checks and records them */
 	struct access		*acl;
 	struct replay		*rc;
 	struct ratelimit	*rl;
@@ -69,6 +74,11 @@ struct knock {
 	/* Called once a grant is in the kernel, with its record. */
 	void			(*granted)(void *arg, const struct grant *g);
 	void			*granted_arg;
+	/* sigknockd's worker: a request that passed every check goes to the
+	 * monitor (privsep.h) instead of knock_grant(). */
+	void			(*request)(void *arg,
+				    const struct knock_decision *d);
+	void			*request_arg;
 };
 
 /* Who and from where, for log lines. */
@@ -87,6 +97,7 @@ struct knock_decision {
 	unsigned		  timeout;	/* after the MaxTimeout cap */
 	uint8_t			  digest[32];	/* of the signed message */
 	uint64_t		  timestamp;
+	uint32_t		  fido2_counter;	/* signer type 2 */
 	struct grant		  owner;	/* who, from where, under what */
 };
 
@@ -96,7 +107,8 @@ struct knock_decision {
  * Changes nothing but counters and rate-limit state. */
 int	knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 	    double mono, struct knock_decision *d);
-/* Record the request in the replay cache, then grant. */
+/* Check and record a FIDO2 sign counter, record the request in the
+ * replay cache, then grant. */
 void	knock_grant(struct knock *k, const struct knock_decision *d,
 	    time_t now);
 /* The daemon's path.  knock_receive: steps 1-3, then into the fair queue
@@ -107,15 +119,24 @@ void	knock_grant(struct knock *k, const struct knock_decision *d,
 void	knock_receive(struct knock *k, const struct pkt_info *pi,
 	    double mono);
 double	knock_serve(struct knock *k, double slice);
-void	knock_log_stats(const struct knock *k);
+/* Counters: the monitor's and its workers' added up, with the worker's
+ * queue (qlen datagrams waiting from qpfx prefixes). */
+void	knock_stats_add(struct knock_stats *to, const struct knock_stats *from);
+void	knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx);
 /* The counters as "name value" lines (sigknockd -S); returns the length. */
-size_t	knock_format_stats(const struct knock *k, char *buf, size_t len);
+size_t	knock_format_stats(const struct knock_stats *s, size_t qlen,
+	    size_t qpfx, char *buf, size_t len);
 
-/* Does the owner of grant g still have the authority for it now: key or
- * credential present, not revoked, not expired, and a stanza of the
- * current access file admitting it, its address and its ports?  NULL
- * when so, else why not. */
+/* Does the owner of grant g (signer and id) have the authority for it
+ * now: key or credential present, not revoked, not expired, an address
+ * sigknock ever opens, and a stanza of the current access file admitting
+ * it, its address and its ports?  NULL when so (*rule, when not NULL, is
+ * that stanza), else why not.  The monitor checks every grant request of
+ * its worker with this, and the live grants at each reload. */
 const char *knock_still_allowed(const struct knock *k, const struct grant *g,
-	    time_t now);
+	    time_t now, const struct access_rule **rule);
+/* "name (fingerprint)", "fingerprint (no name)", "name (fido2:ID)" ...
+ * for the owner of g, as the log lines show a signer. */
+void	knock_who_format(const struct grant *g, char *out, size_t len);
 
 #endif

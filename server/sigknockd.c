@@ -17,7 +17,10 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,23 +32,26 @@
 #include "knock.h"
 #include "log.h"
 #include "paths.h"
+#include "privsep.h"
+#include "sandbox.h"
 #include "serverkey.h"
 #include "wipe.h"
+#include "worker.h"
 
 #define KEYRING_SETTLE_MS	100	/* coalesce a burst of keyring writes */
 #define KEYRING_SLOW_S		30	/* then say the reader is stuck */
 #define PRUNE_EVERY_S		60
 #define STATS_EVERY_S		3600
-/* Verification in slices of 2 ms between capture reads, at most half a
- * core in all: under a flood of sealed datagrams the host stays usable
- * and the capture buffer keeps being drained. */
-#define SERVE_SLICE_S		0.002
 #define SYNOPSIS	"sigknockd [-c FILE] [-fdetTF] | -G [-j] | -R USER | -S"
 #define TICK_S			1.0	/* gate check, and other backstops */
 #define GATE_SNIPPET		"nftables-gate.nft"
 #define CLOSE_FILE		"close-requests"	/* sigknockd -R */
 #define COUNTERS_FILE		"counters"		/* sigknockd -S */
-#define VERIFY_SHARE		0.5
+/* A worker that dies is started again after 0.1 s, doubling up to 10 s
+ * while it keeps dying young (within WORKER_YOUNG_S). */
+#define WORKER_BACKOFF_MIN	0.1
+#define WORKER_BACKOFF_MAX	10.0
+#define WORKER_YOUNG_S		10.0
 
 static void
 usage(FILE *f)
@@ -156,10 +162,25 @@ struct daemon {
 	struct grants		 owners;	/* who holds each grant */
 	int			 pidfd;		/* locked PidFile, or -1 */
 	int			 sink;		/* knock_sink(), or -1 */
+	/* The worker (privsep.h): its process, socket and counters. */
+	struct sandbox		 sb;
+	pid_t			 worker;	/* 0: none */
+	int			 wsock;		/* -1: none */
+	double			 worker_since;	/* monotonic */
+	double			 restart_at;	/* 0: none due */
+	double			 backoff;
+	struct knock_stats	 wbase;		/* of the workers before */
+	struct knock_stats	 wlast;		/* the current one's */
+	size_t			 wqlen, wqpfx;	/* its queue */
+	int			 stats_due;	/* SIGUSR1: awaiting its counters */
+	struct ps_bucket	 wgrants;	/* its grant requests */
+	struct sk_ratelimit	 wlog;		/* its log lines */
+	struct sk_ratelimit	 wrefused;	/* requests refused */
 };
 
 static int watch_keyring(struct daemon *d);
 static void owners_recheck(struct daemon *d, time_t now);
+static void send_snapshot(struct daemon *d);
 
 /* A failed reload is tried again, after 1, 2, 4 ... 30 seconds. */
 static int
@@ -238,6 +259,7 @@ keyring_finish(struct daemon *d)
 	log_info("keyring %s: %zu signing key%s, %zu FIDO2 credential%s",
 	    d->cfg.keyring, d->k.kr->n, d->k.kr->n == 1 ? "" : "s",
 	    d->k.fu->n, d->k.fu->n == 1 ? "" : "s");
+	send_snapshot(d);
 	owners_recheck(d, time(NULL));
 	return 0;
 }
@@ -425,8 +447,8 @@ owners_recheck(struct daemon *d, time_t now)
 		return;
 	while (i < d->owners.n)
 		if (d->owners.g[i].until > now &&
-		    (why = knock_still_allowed(&d->k, &d->owners.g[i], now)) !=
-		    NULL) {
+		    (why = knock_still_allowed(&d->k, &d->owners.g[i], now,
+		    NULL)) != NULL) {
 			owners_close(d, i, why);
 			any = 1;
 		} else
@@ -663,18 +685,11 @@ reload(struct daemon *d, const char *why)
 		watch_keyring(d);
 	}
 	config_free(&cfg);
+	send_snapshot(d);
 	load_keyring(d, 1);
 	owners_recheck(d, time(NULL));
 	log_notice("reloaded; %zu live grant%s kept", fw_count(d->k.fw),
 	    fw_count(d->k.fw) == 1 ? "" : "s");
-}
-
-static void
-on_packet(void *arg, const struct pkt_info *pi)
-{
-	struct daemon *d = arg;
-
-	knock_receive(&d->k, pi, mono_now());
 }
 
 /* One daemon per PID file: an exclusive lock held for the daemon's life
@@ -683,10 +698,19 @@ on_packet(void *arg, const struct pkt_info *pi)
 static int
 pidfile_lock(const char *path)
 {
-	char buf[32] = "";
+	char buf[32] = "", dir[PATH_MAX], *slash;
 	ssize_t n;
 	int fd;
 
+	/* Its directory (/run/sigknockd) is made when missing: systemd's
+	 * RuntimeDirectory= makes it too, tmpfiles.d at boot. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			log_warn("pid file directory %s: %s", dir,
+			    strerror(errno));
+	}
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0644)) < 0) {
 		log_err("pid file %s: %s", path, strerror(errno));
@@ -718,26 +742,249 @@ pidfile_write(int fd, const char *path)
 	return 0;
 }
 
+/* The counters, as the log and sigknockd -S show them: the monitor's,
+ * the dead workers', the live one's. */
 static void
-log_stats(struct daemon *d)
+write_stats(struct daemon *d)
 {
-	unsigned recv, drop;
-
+	struct knock_stats all = d->k.st;
+	unsigned recv = 0, drop = 0;
 	char buf[2048], path[PATH_MAX];
 	size_t n;
 
-	knock_log_stats(&d->k);
-	capture_stats(d->cap, &recv, &drop);
+	d->stats_due = 0;
+	knock_stats_add(&all, &d->wbase);
+	knock_stats_add(&all, &d->wlast);
+	knock_log_stats(&all, d->wqlen, d->wqpfx);
+	if (d->cap != NULL)
+		capture_stats(d->cap, &recv, &drop);
 	log_notice("capture: %u packets received, %u dropped by the kernel",
 	    recv, drop);
 	/* The same, for sigknockd -S. */
-	n = knock_format_stats(&d->k, buf, sizeof(buf));
+	n = knock_format_stats(&all, d->wqlen, d->wqpfx, buf, sizeof(buf));
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "capture_received %u\n"
-	    "capture_dropped %u\nlive_grants %zu\n", recv, drop,
-	    fw_count(d->k.fw));
+	    "capture_dropped %u\nlive_grants %zu\nworker_pid %ld\n", recv,
+	    drop, fw_count(d->k.fw), (long)d->worker);
 	snprintf(path, sizeof(path), "%s/" COUNTERS_FILE, d->cfg.state_dir);
 	if (n < sizeof(buf))
 		file_write_atomic(path, buf, n, 0600);
+}
+
+/* SIGUSR1 and every hour: ask the worker for its counters first. */
+static void
+log_stats(struct daemon *d)
+{
+	uint32_t req = PS_STATS_REQ;
+
+	if (d->wsock >= 0 && ps_send(d->wsock, &req, sizeof(req), -1,
+	    MSG_DONTWAIT) == 0)
+		d->stats_due = 1;
+	else
+		write_stats(d);
+}
+
+/* ---- the worker (privsep.h) ---- */
+
+static void
+stop_worker(struct daemon *d, const char *why)
+{
+	if (d->worker <= 0)
+		return;
+	log_warn("stopping the worker (pid %ld): %s", (long)d->worker, why);
+	kill(d->worker, SIGKILL);
+}
+
+/* The current policy to the worker: at its start and after each reload. */
+static void
+send_snapshot(struct daemon *d)
+{
+	struct ps_snapshot m;
+	size_t size;
+	int fd;
+
+	if (d->wsock < 0 || d->k.kr == NULL || d->k.acl == NULL)
+		return;
+	if (ps_snapshot_write(&d->k, time(NULL), &fd, &size) != 0) {
+		stop_worker(d, "cannot write its snapshot");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = PS_SNAPSHOT;
+	m.size = size;
+	if (ps_send(d->wsock, &m, sizeof(m), fd, MSG_DONTWAIT) != 0)
+		stop_worker(d, "cannot send it the new policy");
+	close(fd);
+}
+
+/* Fork the worker on a capture handle of its own (a handle whose ring
+ * another process has read cannot be shared). */
+static int
+start_worker(struct daemon *d)
+{
+	sigset_t none;
+	int sv[2];
+	pid_t pid;
+
+	d->restart_at = 0;
+	if (d->cap == NULL && capture_open(d->cfg.interface,
+	    (uint16_t)d->cfg.port, &d->cap) != 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		log_err("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		log_err("fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		d->sb.fds[0] = capture_fd(d->cap);
+		d->sb.fds[1] = sv[1];
+		d->sb.nfds = 2;
+		worker_main(&d->cfg, d->cap, sv[1], &d->sb);
+	}
+	close(sv[1]);
+	d->worker = pid;
+	d->wsock = sv[0];
+	d->worker_since = mono_now();
+	memset(&d->wlast, 0, sizeof(d->wlast));
+	d->wqlen = d->wqpfx = 0;
+	log_info("worker started (pid %ld, %s)", (long)pid, d->sb.user);
+	send_snapshot(d);
+	return 0;
+}
+
+/* SIGCHLD: was it the worker?  Say how it ended; start another later. */
+static void
+reap_worker(struct daemon *d)
+{
+	char how[96];
+	int status;
+	double lived;
+
+	if (d->worker <= 0 || waitpid(d->worker, &status, WNOHANG) != d->worker)
+		return;
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "was killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WTERMSIG(status) == SIGSYS ? ": a system call outside its "
+		    "seccomp allow-list" : "");
+	else
+		snprintf(how, sizeof(how), "exited with status %d%s",
+		    WEXITSTATUS(status), WEXITSTATUS(status) ==
+		    WORKER_EXIT_CAPTURE ? " (capture stopped)" : "");
+	lived = mono_now() - d->worker_since;
+	d->backoff = lived >= WORKER_YOUNG_S || d->backoff == 0 ?
+	    WORKER_BACKOFF_MIN : d->backoff * 2 > WORKER_BACKOFF_MAX ?
+	    WORKER_BACKOFF_MAX : d->backoff * 2;
+	log_err("worker (pid %ld) %s after %.1f s; live grants and the replay "
+	    "cache are kept; starting another in %.1f s", (long)d->worker, how,
+	    lived, d->backoff);
+	knock_stats_add(&d->wbase, &d->wlast);
+	memset(&d->wlast, 0, sizeof(d->wlast));
+	d->wqlen = d->wqpfx = 0;
+	d->worker = 0;
+	if (d->wsock >= 0)
+		close(d->wsock);
+	d->wsock = -1;
+	capture_close(d->cap);
+	d->cap = NULL;
+	d->restart_at = mono_now() + d->backoff;
+	if (d->stats_due)
+		write_stats(d);
+}
+
+/* A grant request: re-checked here against the monitor's own state. */
+static void
+worker_grant(struct daemon *d, const void *msg, size_t len)
+{
+	struct knock_decision dec;
+	char why[320], a[INET6_ADDRSTRLEN];
+	time_t now = time(NULL);
+
+	if (ps_grant_check(&d->k, &d->wgrants, msg, len, now, mono_now(), &dec,
+	    why, sizeof(why)) == 0) {
+		knock_grant(&d->k, &dec, now);
+		return;
+	}
+	d->k.st.monitor_refused++;
+	sk_log_rl(&d->wrefused, LOG_WARNING, "monitor: refused the worker's "
+	    "grant request%s%s%s%s: %s", dec.c.who[0] ? " by " : "",
+	    dec.c.who, dec.owner.family ? " for " : "", dec.owner.family ?
+	    sk_addr_str(dec.owner.family, dec.owner.addr, a, sizeof(a)) : "",
+	    why);
+}
+
+/* Everything the worker sent; a message the monitor does not expect
+ * means a worker not behaving as built: it is stopped. */
+static void
+from_worker(struct daemon *d)
+{
+	union {
+		uint32_t	type;
+		struct ps_grant	grant;
+		struct ps_log	log;
+		struct ps_stats	stats;
+		uint8_t		buf[PS_MSG_MAX];
+	} m;
+	char text[4 * PS_LOG_MAX + 1];
+	ssize_t n;
+	int fd, prio, budget = 256;
+
+	while (budget-- > 0 && d->wsock >= 0) {
+		if ((n = ps_recv(d->wsock, &m, sizeof(m), &fd)) < 0 &&
+		    errno == ECONNRESET)
+			n = 0;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				stop_worker(d, strerror(errno));
+			return;
+		}
+		if (fd >= 0) {
+			close(fd);
+			stop_worker(d, "it sent a file descriptor");
+			return;
+		}
+		if (n == 0) {	/* it is gone: SIGCHLD tells how */
+			close(d->wsock);
+			d->wsock = -1;
+			return;
+		}
+		if ((size_t)n < sizeof(uint32_t)) {
+			stop_worker(d, "a malformed message");
+			return;
+		}
+		switch (m.type) {
+		case PS_GRANT:
+			worker_grant(d, &m, (size_t)n);
+			break;
+		case PS_LOG:
+			prio = ps_log_clean(&m.log, (size_t)n, text, sizeof(text));
+			sk_log_rl(&d->wlog, prio, "%s", text);
+			break;
+		case PS_STATS:
+			if ((size_t)n != sizeof(m.stats)) {
+				stop_worker(d, "a malformed message");
+				return;
+			}
+			d->wlast = m.stats.st;
+			d->wqlen = (size_t)m.stats.queue_len;
+			d->wqpfx = (size_t)m.stats.queue_prefixes;
+			if (m.stats.reply && d->stats_due)
+				write_stats(d);
+			break;
+		default:
+			stop_worker(d, "a message of unknown type");
+			return;
+		}
+	}
 }
 
 static int
@@ -759,7 +1006,6 @@ run(struct daemon *d)
 	double next_prune = mono_now() + PRUNE_EVERY_S;
 	double next_stats = mono_now() + STATS_EVERY_S;
 	double next_tick = mono_now() + TICK_S;
-	double serve_in = -1;
 	time_t exp;
 	int timeout, n, heal = 0;
 
@@ -768,8 +1014,9 @@ run(struct daemon *d)
 
 		if (next_tick < wake)
 			wake = next_tick;
-		if (serve_in >= 0 && now_m + serve_in < wake)
-			wake = now_m + serve_in;
+		if (d->restart_at != 0 && d->restart_at < wake)
+			wake = d->job.running && d->restart_at < now_m + 0.05 ?
+			    now_m + 0.05 : d->restart_at;
 
 		exp = fw_next_expiry(d->k.fw);
 		if (exp != 0 && now_m + (double)(exp - time(NULL)) < wake)
@@ -778,7 +1025,7 @@ run(struct daemon *d)
 			wake = d->reload_at;
 		timeout = wake <= now_m ? 0 : (int)((wake - now_m) * 1000) + 1;
 
-		pfd[0] = (struct pollfd){ .fd = capture_fd(d->cap), .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = d->wsock, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = d->ifd, .events = POLLIN };
 		pfd[3] = (struct pollfd){ .fd = fw_watch_fd(d->k.fw),
@@ -788,14 +1035,8 @@ run(struct daemon *d)
 			log_err("poll: %s", strerror(errno));
 			return 1;
 		}
-		if (n > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
-			log_err("capture on %s stopped (interface gone?); exiting",
-			    d->cfg.interface);
-			return 1;
-		}
-		if (n > 0 && (pfd[0].revents & POLLIN) &&
-		    capture_dispatch(d->cap, on_packet, d, &d->k.st.malformed) < 0)
-			return 1;
+		if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			from_worker(d);
 		if (n > 0 && (pfd[4].revents & POLLIN))
 			keyring_job_done(d);
 		if (n > 0 && (pfd[3].revents & POLLIN) && fw_watch_event(d->k.fw))
@@ -814,6 +1055,9 @@ run(struct daemon *d)
 				break;
 			case SIGUSR2:
 				owners_close_requested(d);
+				break;
+			case SIGCHLD:
+				reap_worker(d);
 				break;
 			case SIGTERM:
 			case SIGINT:
@@ -857,7 +1101,13 @@ run(struct daemon *d)
 			d->reload_at = 0;
 			load_keyring(d, 0);
 		}
-		serve_in = knock_serve(&d->k, SERVE_SLICE_S);
+		/* A worker dead of a fault comes back; one that cannot
+		 * (no capture: the interface is gone) ends the daemon. */
+		if (d->restart_at != 0 && now_m >= d->restart_at &&
+		    !d->job.running && start_worker(d) != 0) {
+			log_err("cannot start the worker again; exiting");
+			return 1;
+		}
 		fw_expire(d->k.fw, time(NULL));
 		fw_commit(d->k.fw);
 		if (grants_expire(&d->owners, time(NULL)))
@@ -1056,7 +1306,9 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = SK_CONFIG_FILE;
-	d.sfd = d.ifd = d.iwd = d.pidfd = d.sink = -1;
+	d.sfd = d.ifd = d.iwd = d.pidfd = d.sink = d.wsock = -1;
+	d.wlog = (struct sk_ratelimit)SK_RATELIMIT_INIT(200, 400);
+	d.wrefused = (struct sk_ratelimit)SK_RATELIMIT_INIT(10, 20);
 	d.job.pipe[0] = d.job.pipe[1] = -1;
 	sk_log_init("sigknockd", 1, LOG_INFO);
 	while ((c = getopt_long(argc, argv, "c:fdetTFGjR:ShV", longopts,
@@ -1159,10 +1411,8 @@ main(int argc, char **argv)
 	if (replay_open(d.cfg.state_dir, time(NULL), &d.k.rc) != 0 ||
 	    fido2_counters_open(d.cfg.state_dir, &d.k.fc) != 0)
 		goto out;
-	if ((d.k.rl = ratelimit_new(5, 10)) == NULL ||
-	    (d.k.fq = fairq_new()) == NULL)
+	if (sandbox_prepare(d.cfg.state_dir, &d.sb) != 0)
 		goto out;
-	d.k.verify_share = VERIFY_SHARE;
 	if (capture_open(d.cfg.interface, (uint16_t)d.cfg.port, &d.cap) != 0)
 		goto out;
 	if ((d.sink = knock_sink((uint16_t)d.cfg.port)) < 0)
@@ -1189,6 +1439,7 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
 	    (d.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		log_err("signalfd: %s", strerror(errno));
@@ -1203,6 +1454,9 @@ main(int argc, char **argv)
 		sk_log_init("sigknockd", 0, debug ? LOG_DEBUG : LOG_INFO);
 	if (pidfile_write(d.pidfd, d.cfg.pid_file) != 0)
 		goto out;
+	/* Datagram bytes are read by the worker only, from here on. */
+	if (start_worker(&d) != 0)
+		goto out;
 	log_notice("listening on %s (%s) udp/%ld; firewall %s; %zu signing "
 	    "key%s, %zu FIDO2 credential%s; %zu replay entr%s", d.cfg.interface,
 	    capture_linktype(d.cap), d.cfg.port, fw_name(d.k.fw), d.k.kr->n,
@@ -1210,6 +1464,12 @@ main(int argc, char **argv)
 	    replay_count(d.k.rc), replay_count(d.k.rc) == 1 ? "y" : "ies");
 	status = run(&d);
 out:
+	if (d.wsock >= 0)
+		close(d.wsock);		/* the worker leaves at end of file */
+	if (d.worker > 0) {
+		kill(d.worker, SIGKILL);
+		waitpid(d.worker, NULL, 0);
+	}
 	if (d.pidfd >= 0) {
 		unlink(d.cfg.pid_file);		/* ours: we hold its lock */
 		close(d.pidfd);
@@ -1231,8 +1491,6 @@ out:
 	}
 	capture_close(d.cap);
 	fw_close(d.k.fw);
-	ratelimit_free(d.k.rl);
-	fairq_free(d.k.fq);
 	replay_close(d.k.rc);
 	access_free(d.k.acl);
 	keyring_free(d.k.kr);

@@ -6,7 +6,7 @@
 . "$srcdir/t/tap.sh"
 require_cmd make cmp
 B=$top_builddir
-plan 19
+plan 22
 test_tmpdir
 T=$tap_tmp
 R=$T/root
@@ -32,9 +32,23 @@ ok "the systemd unit, starting the installed daemon" \
 ok "a sysusers.d entry for the system user" grep -q "^u sigknock " "$R$(var sysusersdir)/sigknockd.conf"
 ok "a tmpfiles.d entry for the state directory, 0700" \
 	grep -q "^d $(var localstatedir)/lib/sigknock 0700 root root" "$R$(var tmpfilesdir)/sigknockd.conf"
+ok "... the worker's empty root, 0555" \
+	grep -q "^d $(var localstatedir)/lib/sigknock/empty 0555 root root" "$R$(var tmpfilesdir)/sigknockd.conf"
+ok "... the runtime directory of the PID file" \
+	grep -q "^d $(var runstatedir)/sigknockd 0755 root root" "$R$(var tmpfilesdir)/sigknockd.conf"
+# The README's figure: systemd-analyze security rates the unit 2.6 (2.8
+# before privilege separation), lower is better.
+if command -v systemd-analyze >/dev/null 2>&1; then
+	x=$(systemd-analyze security --offline=true "$R$unitdir/sigknockd.service" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for sigknockd.service: \([0-9.]*\).*/\1/p')
+	ok "systemd-analyze security rates the unit at most 2.6 (got ${x:-none})" \
+		awk -v x="${x:-99}" 'BEGIN { exit !(x <= 2.6) }'
+else
+	skip "needs systemd-analyze (systemd)"
+fi
 "$R$sbindir/sigknockd" -T -c "$T/no-such.conf" > "$T/T.out" 2>&1
 ok "sigknockd -T without a configuration shows the built-in, configured defaults" \
-	sh -c "grep -qx 'ServerKey $confdir/server.key' '$T/T.out' && grep -qx 'StateDir $(var localstatedir)/lib/sigknock' '$T/T.out' && grep -qx 'PidFile $(var runstatedir)/sigknockd.pid' '$T/T.out'"
+	sh -c "grep -qx 'ServerKey $confdir/server.key' '$T/T.out' && grep -qx 'StateDir $(var localstatedir)/lib/sigknock' '$T/T.out' && grep -qx 'PidFile $(var runstatedir)/sigknockd/sigknockd.pid' '$T/T.out'"
 echo "# edited by the admin" >> "$R$confdir/access.conf"
 mk install
 ok "a second install keeps an edited access.conf" grep -q "edited by the admin" "$R$confdir/access.conf"

@@ -1,0 +1,132 @@
+/* The boundary between sigknockd's two processes (sigknockd(8),
+ * PRIVILEGE SEPARATION).
+ *
+ * The monitor keeps root's powers and the state: configuration, keyring
+ * (GnuPG), firewall, replay cache, FIDO2 counters, grant owners.  The
+ * worker, unprivileged and confined (sandbox.h), does everything that
+ * touches datagram bytes and ends, for a knock that passed every check,
+ * with a grant request.  The monitor believes nothing in a request: it
+ * checks it again against the policy, keys and state it loaded itself,
+ * so a worker under an attacker's control can ask for no more than some
+ * authorized user could be granted.
+ *
+ * Messages travel on a SOCK_SEQPACKET socketpair, one message per
+ * datagram, each a fixed C struct (both ends are the same binary: this
+ * is not a network format).  The policy goes the other way as a
+ * snapshot in a sealed memfd, so that a large keyring never blocks the
+ * monitor on a worker that does not read. */
+#ifndef SK_PRIVSEP_H
+#define SK_PRIVSEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "knock.h"
+
+enum ps_type {
+	/* worker -> monitor */
+	PS_GRANT = 1,		/* struct ps_grant */
+	PS_LOG,			/* struct ps_log */
+	PS_STATS,		/* struct ps_stats */
+	/* monitor -> worker */
+	PS_SNAPSHOT,		/* struct ps_snapshot, with the memfd */
+	PS_STATS_REQ,		/* uint32_t type only */
+};
+
+/* A knock that passed every check in the worker: who, what, for whom. */
+struct ps_grant {
+	uint32_t	 type;
+	uint32_t	 signer;		/* GRANT_OPENPGP, GRANT_FIDO2 */
+	uint8_t		 id[32];		/* signing key fpr, or FIDO2 id */
+	uint32_t	 family, src_family;	/* AF_INET, AF_INET6 */
+	uint8_t		 addr[16];		/* to open */
+	uint8_t		 src[16];		/* the datagram's source */
+	uint32_t	 bound;			/* 0: source mode */
+	uint32_t	 nports;
+	struct sk_access ports[SK_ACCESS_MAX];
+	uint32_t	 timeout;		/* seconds */
+	uint32_t	 fido2_counter;
+	uint64_t	 timestamp;		/* the request's */
+	uint8_t		 digest[32];		/* of the signed message */
+};
+
+#define PS_LOG_MAX	1024
+struct ps_log {
+	uint32_t	 type;
+	int32_t		 prio;
+	char		 msg[PS_LOG_MAX];	/* not NUL-terminated on the wire */
+};
+
+struct ps_stats {
+	uint32_t	 type;
+	uint32_t	 reply;			/* answers a PS_STATS_REQ */
+	struct knock_stats st;
+	uint64_t	 queue_len, queue_prefixes;
+};
+
+struct ps_snapshot {
+	uint32_t	 type;
+	uint32_t	 pad;
+	uint64_t	 size;			/* of the memfd's contents */
+};
+
+#define PS_MSG_MAX	(sizeof(struct ps_stats) > sizeof(struct ps_grant) ? \
+	(sizeof(struct ps_stats) > sizeof(struct ps_log) ? \
+	sizeof(struct ps_stats) : sizeof(struct ps_log)) : \
+	(sizeof(struct ps_grant) > sizeof(struct ps_log) ? \
+	sizeof(struct ps_grant) : sizeof(struct ps_log)))
+
+/* One message; with fd >= 0, that descriptor goes along (SCM_RIGHTS).
+ * Never blocks with flags MSG_DONTWAIT.  0 or -1 (errno). */
+int	ps_send(int sock, const void *msg, size_t len, int fd, int flags);
+/* One message into buf (at most cap bytes); a descriptor that came along
+ * lands in *fd (else -1).  Returns its length, 0 at end of file, -1 on
+ * error (EAGAIN: none waiting; EMSGSIZE: longer than cap, dropped). */
+ssize_t	ps_recv(int sock, void *buf, size_t cap, int *fd);
+
+/* The worker's request for decision d. */
+void	ps_grant_from(const struct knock_decision *d, struct ps_grant *m);
+
+/* Monitor: grant requests from the worker, at most this many a second
+ * (and a burst of twice that); more than any set of honest knocks gets
+ * past the worker's per-source limits and verification budget. */
+#define PS_GRANTS_PER_S		100
+struct ps_bucket {
+	double		 tokens, at;
+};
+/* Check request m (len bytes as received) against the monitor's own
+ * knock state k (keys, access policy, replay cache) at now; mono is the
+ * monotonic clock for the rate limit.  0 and *d ready for knock_grant(),
+ * or -1 with why. */
+int	ps_grant_check(const struct knock *k, struct ps_bucket *b,
+	    const void *m, size_t len, time_t now, double mono,
+	    struct knock_decision *d, char *why, size_t whylen);
+
+/* What a line from the worker may be logged as: control characters
+ * shown as \xHH, the priority kept within LOG_ERR..LOG_DEBUG. */
+int	ps_log_clean(const struct ps_log *m, size_t len, char *out,
+	    size_t outlen);
+
+/* The policy the worker needs, as the monitor holds it now. */
+struct ps_state {
+	long			 max_packet_age;
+	struct sk_server_key	 key, prev;
+	int			 has_prev;
+	struct access		*acl;
+	struct keyring		*kr;
+	struct fido2_users	*fu;
+	struct replay		*rc;		/* add the monitor's entries to */
+};
+
+/* Monitor: write a snapshot of k (server keys, MaxPacketAge, access
+ * rules, keyring, FIDO2 users, live replay digests) into a new sealed
+ * memfd; *fd and *size for PS_SNAPSHOT. */
+int	ps_snapshot_write(const struct knock *k, time_t now, int *fd,
+	    size_t *size);
+/* Worker: parse a snapshot (p, len) into st; the digests go into st->rc,
+ * which the caller owns.  On error st holds nothing to free. */
+int	ps_snapshot_read(const uint8_t *p, size_t len, struct ps_state *st);
+void	ps_state_free(struct ps_state *st);
+
+#endif
