@@ -362,8 +362,8 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 	char addr[INET6_ADDRSTRLEN], until[32], list[SK_ACCESS_MAX * 10] = "";
 	size_t i, off = 0;
 	struct tm tm;
-	uint32_t last;
-	int failed = 0, r;
+	uint32_t last = 0;
+	int failed = 0, r = 0;
 
 	if (d->owner.signer == GRANT_FIDO2 && (k->fc == NULL ||
 	    (r = fido2_counters_check(k->fc, d->owner.id, d->fido2_counter,
