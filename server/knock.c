@@ -449,8 +449,8 @@ knock_receive(struct knock *k, const struct pkt_info *pi, double mono)
 	}
 }
 
-static double
-mono_clock(void)
+double
+knock_mono(void)
 {
 	struct timespec ts;
 
@@ -464,7 +464,7 @@ knock_serve(struct knock *k, double slice)
 	struct knock_decision d;
 	struct knock_who c = { "", "" };
 	struct pkt_info pi;
-	double start = mono_clock(), t0, t1, at;
+	double start = knock_mono(), t0, t1, at;
 	time_t now;
 
 	/* The budget refills at verify_share seconds per second, up to
@@ -500,7 +500,7 @@ knock_serve(struct knock *k, double slice)
 				knock_grant(k, &d, now);
 		} else
 			fairq_penalize(k->fq, &pi, t0);
-		t1 = mono_clock();
+		t1 = knock_mono();
 		k->budget -= t1 - t0;
 		k->budget_at = t1;
 		if (t1 - at > k->st.wait_max)

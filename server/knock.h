@@ -118,6 +118,8 @@ void	knock_grant(struct knock *k, const struct knock_decision *d,
  * queue is empty, else the seconds until it may be served again. */
 void	knock_receive(struct knock *k, const struct pkt_info *pi,
 	    double mono);
+/* The monotonic clock in seconds, as knock_receive() takes it. */
+double	knock_mono(void);
 double	knock_serve(struct knock *k, double slice);
 /* Counters: the monitor's and its workers' added up, with the worker's
  * queue (qlen datagrams waiting from qpfx prefixes). */

@@ -80,15 +80,6 @@ usage(FILE *f)
 "See sigknockd(8) and sigknockd.conf(5).\n", SK_CONFIG_FILE);
 }
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Append path's stat signature (inode, size, mtime; missing: the text
  * absent) to out; returns what it wrote. */
 static size_t
@@ -190,7 +181,7 @@ reload_failed(struct daemon *d, int r)
 		return r;
 	d->retry_s = d->retry_s == 0 ? 1 : d->retry_s * 2 > 30 ? 30 :
 	    d->retry_s * 2;
-	d->reload_at = mono_now() + d->retry_s;
+	d->reload_at = knock_mono() + d->retry_s;
 	log_warn("keyring %s: trying again in %.0f s", d->cfg.keyring,
 	    d->retry_s);
 	return r;
@@ -253,7 +244,7 @@ keyring_finish(struct daemon *d)
 		log_info("keyring %s changed while it was read: reading it "
 		    "again", d->cfg.keyring);
 		d->stamp[0] = '\0';
-		d->reload_at = mono_now() + KEYRING_SETTLE_MS / 1000.0;
+		d->reload_at = knock_mono() + KEYRING_SETTLE_MS / 1000.0;
 	}
 	j->again = 0;
 	log_info("keyring %s: %zu signing key%s, %zu FIDO2 credential%s",
@@ -313,7 +304,7 @@ load_keyring(struct daemon *d, int force)
 		krjob_run(j);
 		return keyring_finish(d);
 	}
-	j->started = mono_now();
+	j->started = knock_mono();
 	j->warned = 0;
 	if ((r = pthread_create(&j->th, NULL, krjob_run, j)) != 0) {
 		log_err("keyring %s: cannot start the reader: %s",
@@ -853,7 +844,7 @@ start_worker(struct daemon *d)
 	close(sv[1]);
 	d->worker = pid;
 	d->wsock = sv[0];
-	d->worker_since = mono_now();
+	d->worker_since = knock_mono();
 	memset(&d->wlast, 0, sizeof(d->wlast));
 	d->wqlen = d->wqpfx = 0;
 	log_info("worker started (pid %ld, %s)", (long)pid, d->sb.user);
@@ -880,7 +871,7 @@ reap_worker(struct daemon *d)
 		snprintf(how, sizeof(how), "exited with status %d%s",
 		    WEXITSTATUS(status), WEXITSTATUS(status) ==
 		    WORKER_EXIT_CAPTURE ? " (capture stopped)" : "");
-	lived = mono_now() - d->worker_since;
+	lived = knock_mono() - d->worker_since;
 	d->backoff = lived >= WORKER_YOUNG_S || d->backoff == 0 ?
 	    WORKER_BACKOFF_MIN : d->backoff * 2 > WORKER_BACKOFF_MAX ?
 	    WORKER_BACKOFF_MAX : d->backoff * 2;
@@ -896,7 +887,7 @@ reap_worker(struct daemon *d)
 	d->wsock = -1;
 	capture_close(d->cap);
 	d->cap = NULL;
-	d->restart_at = mono_now() + d->backoff;
+	d->restart_at = knock_mono() + d->backoff;
 	if (d->stats_due)
 		write_stats(d);
 }
@@ -909,7 +900,7 @@ worker_grant(struct daemon *d, const void *msg, size_t len)
 	char why[320], a[INET6_ADDRSTRLEN];
 	time_t now = time(NULL);
 
-	if (ps_grant_check(&d->k, &d->wgrants, msg, len, now, mono_now(), &dec,
+	if (ps_grant_check(&d->k, &d->wgrants, msg, len, now, knock_mono(), &dec,
 	    why, sizeof(why)) == 0) {
 		knock_grant(&d->k, &dec, now);
 		return;
@@ -1003,14 +994,14 @@ run(struct daemon *d)
 {
 	struct pollfd pfd[5];
 	struct signalfd_siginfo si;
-	double next_prune = mono_now() + PRUNE_EVERY_S;
-	double next_stats = mono_now() + STATS_EVERY_S;
-	double next_tick = mono_now() + TICK_S;
+	double next_prune = knock_mono() + PRUNE_EVERY_S;
+	double next_stats = knock_mono() + STATS_EVERY_S;
+	double next_tick = knock_mono() + TICK_S;
 	time_t exp;
 	int timeout, n, heal = 0;
 
 	for (;;) {
-		double now_m = mono_now(), wake = next_prune;
+		double now_m = knock_mono(), wake = next_prune;
 
 		if (next_tick < wake)
 			wake = next_tick;
@@ -1043,7 +1034,7 @@ run(struct daemon *d)
 			heal = 2;	/* someone changed the ruleset: look closely */
 		if (n > 0 && (pfd[2].revents & POLLIN) && drain_inotify(d->ifd) &&
 		    d->reload_at == 0)
-			d->reload_at = mono_now() + KEYRING_SETTLE_MS / 1000.0;
+			d->reload_at = knock_mono() + KEYRING_SETTLE_MS / 1000.0;
 		if (n > 0 && (pfd[1].revents & POLLIN) &&
 		    read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			switch (si.ssi_signo) {
@@ -1069,7 +1060,7 @@ run(struct daemon *d)
 				return 0;
 			}
 		}
-		now_m = mono_now();
+		now_m = knock_mono();
 		if (now_m >= next_tick) {
 			char cs[sizeof(d->conf_stamp)];
 

@@ -47,15 +47,6 @@ log_to_monitor(int prio, const char *msg)
 	ps_send(wsock, &m, offsetof(struct ps_log, msg) + n, -1, 0);
 }
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 send_stats(struct worker *w, int reply)
 {
@@ -149,7 +140,7 @@ on_packet(void *arg, const struct pkt_info *pi)
 	if (test_hook(w, pi))
 		return;
 #endif
-	knock_receive(&w->k, pi, mono_now());
+	knock_receive(&w->k, pi, knock_mono());
 }
 
 /* Messages from the monitor; 0 when it has closed the socket. */
@@ -218,10 +209,10 @@ worker_main(const struct server_config *cfg, struct capture *cap, int sock,
 		if (!from_monitor(&w))
 			_exit(0);
 	}
-	next_prune = mono_now() + PRUNE_EVERY_S;
-	next_stats = mono_now() + STATS_EVERY_S;
+	next_prune = knock_mono() + PRUNE_EVERY_S;
+	next_stats = knock_mono() + STATS_EVERY_S;
 	for (;;) {
-		now_m = mono_now();
+		now_m = knock_mono();
 		timeout = serve_in < 0 ? (int)((next_stats - now_m) * 1000) + 1 :
 		    (int)(serve_in * 1000) + 1;
 		if (timeout < 0)
@@ -241,7 +232,7 @@ worker_main(const struct server_config *cfg, struct capture *cap, int sock,
 		    &w, &w.k.st.malformed) < 0)
 			_exit(WORKER_EXIT_CAPTURE);
 		serve_in = knock_serve(&w.k, SERVE_SLICE_S);
-		now_m = mono_now();
+		now_m = knock_mono();
 		if (now_m >= next_stats) {
 			/* The monitor keeps the totals if this process dies. */
 			if (memcmp(&w.sent, &w.k.st, sizeof(w.sent)) != 0)
