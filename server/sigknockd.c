@@ -164,6 +164,7 @@ struct daemon {
 	struct knock_stats	 wlast;		/* the current one's */
 	size_t			 wqlen, wqpfx;	/* its queue */
 	int			 stats_due;	/* SIGUSR1: awaiting its counters */
+	int			 snapshot_due;	/* its socket was full: send later */
 	struct ps_bucket	 wgrants;	/* its grant requests */
 	struct sk_ratelimit	 wlog;		/* its log lines */
 	struct sk_ratelimit	 wrefused;	/* requests refused */
@@ -793,6 +794,7 @@ send_snapshot(struct daemon *d)
 	size_t size;
 	int fd;
 
+	d->snapshot_due = 0;
 	if (d->wsock < 0 || d->k.kr == NULL || d->k.acl == NULL)
 		return;
 	if (ps_snapshot_write(&d->k, time(NULL), &fd, &size) != 0) {
@@ -802,13 +804,26 @@ send_snapshot(struct daemon *d)
 	memset(&m, 0, sizeof(m));
 	m.type = PS_SNAPSHOT;
 	m.size = size;
-	if (ps_send(d->wsock, &m, sizeof(m), fd, MSG_DONTWAIT) != 0)
-		stop_worker(d, "cannot send it the new policy");
+	/* A worker busy with a flood may not have read its socket yet: the
+	 * latest policy goes when there is room (POLLOUT in run()). */
+	if (ps_send(d->wsock, &m, sizeof(m), fd, MSG_DONTWAIT) != 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+			d->snapshot_due = 1;
+		else {
+			char why[128];
+
+			snprintf(why, sizeof(why), "cannot send it the new "
+			    "policy: %s", strerror(errno));
+			stop_worker(d, why);
+		}
+	}
 	close(fd);
 }
 
 /* Fork the worker on a capture handle of its own (a handle whose ring
- * another process has read cannot be shared). */
+ * another process has read cannot be shared).  The keyring reader may be
+ * running: the child uses none of the locks it can hold (GPGME, stdio,
+ * syslog; libgcrypt's generator is not used to read keys). */
 static int
 start_worker(struct daemon *d)
 {
@@ -847,6 +862,7 @@ start_worker(struct daemon *d)
 	d->worker_since = knock_mono();
 	memset(&d->wlast, 0, sizeof(d->wlast));
 	d->wqlen = d->wqpfx = 0;
+	d->snapshot_due = 0;
 	log_info("worker started (pid %ld, %s)", (long)pid, d->sb.user);
 	send_snapshot(d);
 	return 0;
@@ -1006,8 +1022,7 @@ run(struct daemon *d)
 		if (next_tick < wake)
 			wake = next_tick;
 		if (d->restart_at != 0 && d->restart_at < wake)
-			wake = d->job.running && d->restart_at < now_m + 0.05 ?
-			    now_m + 0.05 : d->restart_at;
+			wake = d->restart_at;
 
 		exp = fw_next_expiry(d->k.fw);
 		if (exp != 0 && now_m + (double)(exp - time(NULL)) < wake)
@@ -1016,7 +1031,8 @@ run(struct daemon *d)
 			wake = d->reload_at;
 		timeout = wake <= now_m ? 0 : (int)((wake - now_m) * 1000) + 1;
 
-		pfd[0] = (struct pollfd){ .fd = d->wsock, .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = d->wsock, .events = POLLIN |
+		    (d->snapshot_due ? POLLOUT : 0) };
 		pfd[1] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = d->ifd, .events = POLLIN };
 		pfd[3] = (struct pollfd){ .fd = fw_watch_fd(d->k.fw),
@@ -1028,6 +1044,8 @@ run(struct daemon *d)
 		}
 		if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			from_worker(d);
+		if (n > 0 && (pfd[0].revents & POLLOUT) && d->snapshot_due)
+			send_snapshot(d);
 		if (n > 0 && (pfd[4].revents & POLLIN))
 			keyring_job_done(d);
 		if (n > 0 && (pfd[3].revents & POLLIN) && fw_watch_event(d->k.fw))
@@ -1095,7 +1113,7 @@ run(struct daemon *d)
 		/* A worker dead of a fault comes back; one that cannot
 		 * (no capture: the interface is gone) ends the daemon. */
 		if (d->restart_at != 0 && now_m >= d->restart_at &&
-		    !d->job.running && start_worker(d) != 0) {
+		    start_worker(d) != 0) {
 			log_err("cannot start the worker again; exiting");
 			return 1;
 		}

@@ -155,8 +155,13 @@ from_monitor(struct worker *w)
 	int fd;
 
 	for (;;) {
-		if ((n = ps_recv(w->sock, &m, sizeof(m), &fd)) < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : 0;
+		if ((n = ps_recv(w->sock, &m, sizeof(m), &fd)) < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 1;
+			log_err("worker: reading from the monitor: %s",
+			    strerror(errno));
+			return 0;
+		}
 		if (n == 0)
 			return 0;
 		if ((size_t)n == sizeof(m.snap) && m.type == PS_SNAPSHOT &&
@@ -168,6 +173,9 @@ from_monitor(struct worker *w)
 			close(fd);
 		if ((size_t)n == sizeof(uint32_t) && m.type == PS_STATS_REQ)
 			send_stats(w, 1);
+		else
+			log_err("worker: an unexpected message from the monitor "
+			    "(type %u, %zd bytes)", m.type, n);
 	}
 }
 
