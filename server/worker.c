@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,6 +209,10 @@ worker_main(const struct server_config *cfg, struct capture *cap, int sock,
 	/* The hash seeds above came from libgcrypt's generator, which reseeds
 	 * after fork with system calls the filter does not admit: confined
 	 * only now, before the first byte of a datagram is read. */
+	/* Below the monitor (nice 5): when the worker has asked for a grant
+	 * under a flood, the monitor runs at once (make bench: the garbage
+	 * flood's knock-to-open went from 3.7 to 2.6 ms with it). */
+	setpriority(PRIO_PROCESS, 0, 5);
 	sandbox_enter(sb);
 	/* Nothing is captured before the first policy arrives. */
 	pfd[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
