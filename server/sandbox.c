@@ -133,7 +133,7 @@ max_fd(const struct sandbox *sb)
  * memory (never executable), and leaving.  Anything else: the kernel
  * kills the worker with SIGSYS and the monitor says so. */
 static int
-seccomp_load_filter(const struct sandbox *sb, int ipc)
+seccomp_load_filter(int ipc)
 {
 	scmp_filter_ctx ctx;
 	int r = 0;
@@ -191,7 +191,6 @@ seccomp_load_filter(const struct sandbox *sb, int ipc)
 	ALLOW(prlimit64);
 	ALLOW(rt_sigaction);
 #endif
-	(void)sb;
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -243,6 +242,6 @@ sandbox_enter(const struct sandbox *sb)
 		die("setrlimit");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		die("PR_SET_NO_NEW_PRIVS");
-	if (seccomp_load_filter(sb, ipc) != 0)
+	if (seccomp_load_filter(ipc) != 0)
 		die("seccomp");
 }
