@@ -56,6 +56,16 @@ PidFile      $T/sigknockd.pid
 EOT
 	LOG=$T/sigknockd.log
 	: > "$LOG"
+	# When a test failed, the daemon's last words go into the TAP log
+	# as comments (fd 9: cleanups run with their output discarded).
+	exec 9>&1
+	test_cleanup 'e2e_log_tail >&9'
+}
+
+e2e_log_tail() {
+	[ "$tap_failed" -gt 0 ] && [ -s "$LOG" ] || return 0
+	echo "# the last lines of sigknockd's log:"
+	tail -n 60 "$LOG" | sed 's/^/#   /'
 }
 
 daemon_start() {
