@@ -876,9 +876,10 @@ crypto_pubkey_export(const struct crypto_pubkey *k, uint8_t *a, size_t *alen,
 			return SK_ERR_INVALID_ARG;
 		return token_bytes(k->sexp, "e", b, blen, cap, 0);
 	}
-	/* q keeps its leading 0x04 / 0x40 byte: never strip it. */
+	/* q at its full width: 04 || x || y, or Ed25519's 32 bytes, whose
+	 * first may be zero (1 key in 256: stripping it broke the key). */
 	return token_bytes(k->sexp, "q", a, alen, cap,
-	    k->alg == SK_PK_EDDSA ? 0 : 1 + 2 * curve_order_len(k->curve));
+	    k->alg == SK_PK_EDDSA ? 32 : 1 + 2 * curve_order_len(k->curve));
 }
 
 int

@@ -28,10 +28,26 @@ make_key(size_t i, enum sk_pk_alg alg, enum sk_curve curve, unsigned bits,
     const char *name, time_t expires)
 {
 	struct keyring_entry *e = &k.kr->entries[i];
+	uint8_t q[1024], q2[1024];
+	size_t qlen, q2len;
+	int tries = 0;
 
-	if (crypto_privkey_generate(&priv[i], alg, curve, bits) != 0 ||
-	    crypto_privkey_public(priv[i], &e->pk) != 0)
-		bail("key generation");
+	/* Ed25519: a key whose public key starts with a zero byte (1 in
+	 * 256), which an export once shortened to 31 bytes. */
+	do {
+		crypto_privkey_free(priv[i]);
+		crypto_pubkey_free(e->pk);
+		e->pk = NULL;
+		if (crypto_privkey_generate(&priv[i], alg, curve, bits) != 0 ||
+		    crypto_privkey_public(priv[i], &e->pk) != 0 ||
+		    crypto_pubkey_export(e->pk, q, &qlen, q2, &q2len,
+		    sizeof(q)) != 0)
+			bail("key generation");
+	} while (alg == SK_PK_EDDSA && !(qlen < 32 || q[0] == 0) &&
+	    ++tries < 20000);
+	if (alg == SK_PK_EDDSA)
+		is_int(32, (long long)qlen, "an Ed25519 public key starting "
+		    "with a zero byte exports at its full 32 bytes");
 	memset(e->fpr, 0x10 * (int)(i + 1), PGP_FPR_LEN);	/* sorted */
 	memset(e->primary_fpr, 0xa0 + (int)i, PGP_FPR_LEN);
 	e->algo = alg == SK_PK_RSA ? 1 : alg == SK_PK_ECDSA ? 19 : 22;
@@ -341,7 +357,7 @@ test_log_clean(void)
 int
 main(void)
 {
-	plan(48);
+	plan(49);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	setup();
