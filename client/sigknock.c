@@ -5,21 +5,27 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "conf.h"
-#include "target.h"
+#include "connect.h"
 #include "crypto.h"
+#include "knocked.h"
+#include "target.h"
 #include "err.h"
 #include "log.h"
 #include "serverkey.h"
@@ -29,9 +35,26 @@
 
 #define SYNOPSIS	"sigknock [OPTIONS] [SERVER]"
 
+/* Exit statuses besides 0, 1 (could not knock) and 2 (usage). */
+#define EXIT_NOT_OPENED	3	/* -W: knocked, the port never opened */
+#define EXIT_RELAY	4	/* -W: the connection failed once open */
+
+/* -W: how long to wait for the port by default, and how long a grant
+ * the rc file says is still open may take to answer before we knock. */
+#define CONNECT_TIMEOUT_S	10
+#define PROBE_MS		1000
+/* The grant a request that names no time gets: sigknock-access.conf(5)'s
+ * default Timeout (the server may differ; the connection then fails and
+ * we knock). */
+#define ASSUMED_TIMEOUT_S	30
+
 struct opts {
 	const char *stanza;
-	const char *server;
+	const char *name;	/* SERVER, or -W's HOST: matched to stanzas */
+	const char *server;	/* the host to knock */
+	const char *connect;	/* -W HOST:PORT */
+	const char *connect_timeout;
+	const char *time_offset;
 	const char *port;
 	const char *server_key;
 	const char *access;
@@ -59,6 +82,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: sigknock [-n STANZA] [-A PROTO/PORT[,...]] [-a IP | -s] [-p PORT]\n"
+"                [-W HOST:PORT [--connect-timeout SECS]] [--time-offset SECS]\n"
 "                [--stun HOST[:PORT]] [--server-key KEY] [--signer FPR]\n"
 "                [--token gpg|card|fido2] [--rc FILE]\n"
 "                [--reader NAME] [--pin-fd N]\n"
@@ -68,6 +92,9 @@ usage(FILE *f)
 "\n"
 "Send one signed knock to SERVER so that it opens PROTO/PORT for you.\n"
 "\n"
+"  SERVER             a stanza of ~/.sigknockrc ([SERVER] or a pattern that\n"
+"                     matches it; its Server line names the host), else\n"
+"                     the host to knock\n"
 "  -n STANZA          use the [STANZA] section of ~/.sigknockrc\n"
 "  -A LIST            what to open, e.g. tcp/22,tcp/443 (default: the\n"
 "                     server's Default for you)\n"
@@ -79,6 +106,13 @@ usage(FILE *f)
 "                     your public address behind a NAT (default: none; the\n"
 "                     request binds your own address toward the server)\n"
 "  -p PORT            the server's knock port (default %d)\n"
+"  -W HOST:PORT       knock for tcp/PORT, wait until HOST:PORT accepts a\n"
+"                     connection, then relay standard input and output to\n"
+"                     it (ProxyCommand sigknock -W %%h:%%p); SERVER defaults\n"
+"                     to HOST; no knock while a grant it asked for lasts\n"
+"  --connect-timeout S  -W: how long to wait for the port (default %d)\n"
+"  --time-offset S    add S seconds (may be negative) to the clock, for a\n"
+"                     clock known to be off\n"
 "  --server-key KEY   the server's public key: base64, or a file holding it\n"
 "  --signer FPR       the signing key (default: your first usable one)\n"
 "  --token NAME       signing backend: %s (default gpg)\n"
@@ -100,17 +134,99 @@ usage(FILE *f)
 "  -v                 say what is happening\n"
 "  -h, -V             this help, the version\n"
 "\n"
-"See sigknock(1) and sigknockrc(5).\n", SK_DEFAULT_PORT, token_names(),
+"Exit status: 0 sent (-W: relayed until closed), 1 could not knock, 2 usage,\n"
+"3 -W: knocked but the port never opened, 4 -W: the connection failed.\n"
+"See sigknock(1) and sigknockrc(5).\n", SK_DEFAULT_PORT, CONNECT_TIMEOUT_S,
+	    token_names(),
 	    TOKEN_FIDO2_TOUCH_S);
+}
+
+static int
+parse_uint(const char *what, const char *s, unsigned long min,
+    unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || *v < min ||
+	    *v > max) {
+		log_err("%s '%s' is not a number from %lu to %lu", what, s, min,
+		    max);
+		return -1;
+	}
+	return 0;
 }
 
 /* ~/.sigknockrc: fill what the command line left unset. */
 struct rc {
 	struct opts	*o;
-	const char	*want;		/* the stanza we take */
+	const char	*want;		/* the name stanzas are matched to */
+	int		 pass;		/* 0: named stanzas, 1: [default] */
 	int		 in_want;
 	int		 found;
 };
+
+/* ssh_config(5)'s patterns: '*' any run of characters, '?' one, case
+ * insensitive. */
+static int
+pattern_match(const char *p, const char *s)
+{
+	for (; *p != '\0'; p++, s++) {
+		if (*p == '*') {
+			while (p[1] == '*')
+				p++;
+			if (p[1] == '\0')
+				return 1;
+			for (; *s != '\0'; s++)
+				if (pattern_match(p + 1, s))
+					return 1;
+			return 0;
+		}
+		if (*s == '\0' || (*p != '?' &&
+		    tolower((unsigned char)*p) != tolower((unsigned char)*s)))
+			return 0;
+	}
+	return *s == '\0';
+}
+
+/* A section header is a list of patterns (blanks or commas between); it
+ * matches when one matches and no negated one ("!pattern") does. */
+static int
+section_matches(const char *section, const char *name)
+{
+	char buf[CONF_NAME_MAX], *save = NULL, *p;
+	int yes = 0;
+
+	snprintf(buf, sizeof(buf), "%s", section);
+	for (p = strtok_r(buf, " \t,", &save); p != NULL;
+	    p = strtok_r(NULL, " \t,", &save)) {
+		if (*p == '!') {
+			if (pattern_match(p + 1, name))
+				return 0;
+		} else if (pattern_match(p, name))
+			yes = 1;
+	}
+	return yes;
+}
+
+static int
+parse_int(const char *what, const char *s, long min, long max, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || *v < min || *v > max) {
+		if (what != NULL)
+			log_err("%s '%s' is not a number from %ld to %ld", what,
+			    s, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+#define TIME_OFFSET_MAX	(366L * 86400)
 
 /* Values of ~/.sigknockrc are checked where they stand, so that a wrong
  * one is reported with its file and line (in every stanza, used or not). */
@@ -119,6 +235,7 @@ rc_check(const struct conf_line *l)
 {
 	char buf[CONF_LINE_MAX], *items[SK_ACCESS_MAX + 1];
 	unsigned long v;
+	long sv;
 	uint8_t a[16], proto;
 	uint16_t port;
 	int n, i;
@@ -129,6 +246,13 @@ rc_check(const struct conf_line *l)
 		return conf_uint(l, 0, 65535, &v) ? SK_ERR_BAD_FIELD : 0;
 	if (strcasecmp(l->key, "TouchTimeout") == 0)
 		return conf_uint(l, 1, 3600, &v) ? SK_ERR_BAD_FIELD : 0;
+	if (strcasecmp(l->key, "ConnectTimeout") == 0)
+		return conf_uint(l, 1, 3600, &v) ? SK_ERR_BAD_FIELD : 0;
+	if (strcasecmp(l->key, "TimeOffset") == 0 &&
+	    parse_int(NULL, l->value, -TIME_OFFSET_MAX, TIME_OFFSET_MAX,
+	    &sv) != 0)
+		return conf_error(l, "'%s' is not a number of seconds from "
+		    "%ld to %ld", l->value, -TIME_OFFSET_MAX, TIME_OFFSET_MAX);
 	if (strcasecmp(l->key, "Token") == 0 && token_find(l->value) == NULL)
 		return conf_error(l, "'%s' is not a token this build has (%s)",
 		    l->value, token_names());
@@ -171,6 +295,8 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "Timeout", offsetof(struct opts, timeout) },
 		{ "Address", offsetof(struct opts, address) },
 		{ "Stun", offsetof(struct opts, stun) },
+		{ "ConnectTimeout", offsetof(struct opts, connect_timeout) },
+		{ "TimeOffset", offsetof(struct opts, time_offset) },
 	};
 	struct rc *rc = arg;
 	const char **field;
@@ -178,7 +304,12 @@ rc_line(void *arg, const struct conf_line *l)
 	int r;
 
 	if (l->is_section) {
-		rc->in_want = strcmp(l->section, rc->want) == 0;
+		if (strcmp(l->section, "default") == 0)
+			rc->in_want = rc->pass == 1 || (rc->want != NULL &&
+			    strcmp(rc->want, "default") == 0);
+		else
+			rc->in_want = rc->pass == 0 && rc->want != NULL &&
+			    section_matches(l->section, rc->want);
 		rc->found |= rc->in_want;
 		return 0;
 	}
@@ -191,6 +322,7 @@ rc_line(void *arg, const struct conf_line *l)
 		return r;
 	if (!rc->in_want)
 		return 0;
+	/* The first value found for a keyword wins, as in ssh_config. */
 	field = (const char **)(void *)((char *)rc->o + keys[i].off);
 	if (*field != NULL)
 		return 0;
@@ -213,13 +345,59 @@ opts_at_exit(void)
 		free(opts_owner->owned[--opts_owner->n_owned]);
 }
 
-/* The stanza -n NAME, else one named like SERVER; then [default]. */
+/* Server's "%h" is the name given (as ssh_config's HostName); "%%" is a
+ * percent sign. */
+static int
+expand_server(struct opts *o, const char *name)
+{
+	char buf[1024];
+	const char *p;
+	size_t n = 0, l;
+
+	if (strchr(o->server, '%') == NULL)
+		return 0;
+	for (p = o->server; *p != '\0'; p++) {
+		if (*p == '%' && p[1] == 'h' && name != NULL) {
+			l = strlen(name);
+			if (n + l >= sizeof(buf))
+				goto long_;
+			memcpy(buf + n, name, l);
+			n += l;
+			p++;
+		} else if (*p == '%' && p[1] == '%') {
+			if (n + 1 >= sizeof(buf))
+				goto long_;
+			buf[n++] = '%';
+			p++;
+		} else if (*p == '%') {
+			log_err("Server '%s': only %%h (the name given) and %%%% "
+			    "may follow a %%", o->server);
+			return -1;
+		} else {
+			if (n + 1 >= sizeof(buf))
+				goto long_;
+			buf[n++] = *p;
+		}
+	}
+	buf[n] = '\0';
+	if (o->n_owned == sizeof(o->owned) / sizeof(o->owned[0]) ||
+	    (o->owned[o->n_owned] = strdup(buf)) == NULL)
+		return -1;
+	o->server = o->owned[o->n_owned++];
+	return 0;
+long_:
+	log_err("Server '%s': too long once %%h is expanded", o->server);
+	return -1;
+}
+
+/* The stanzas that match -n NAME, else the name given (SERVER, or -W's
+ * host), in file order, first value wins; then [default]. */
 static int
 read_rc(struct opts *o)
 {
 	char path[4096];
 	const char *home = getenv("HOME");
-	struct rc rc = { o, NULL, 0, 0 };
+	struct rc rc = { o, NULL, 0, 0, 0 };
 	int r;
 
 	if (o->rc != NULL)
@@ -235,37 +413,17 @@ read_rc(struct opts *o)
 		}
 		return 0;
 	}
-	/* The chosen stanza first; [default] then fills what it left unset. */
-	rc.want = o->stanza ? o->stanza : o->server ? o->server : "default";
+	rc.want = o->stanza ? o->stanza : o->name;
 	r = conf_read(path, CONF_PERM_NOT_WRITABLE, rc_line, &rc);
 	if (r == 0 && o->stanza != NULL && !rc.found) {
-		log_err("%s: no [%s] stanza", path, o->stanza);
+		log_err("%s: no stanza matches %s", path, o->stanza);
 		return -1;
 	}
-	if (r == 0 && strcmp(rc.want, "default") != 0) {
-		rc.want = "default";
+	if (r == 0) {
+		rc.pass = 1;
 		r = conf_read(path, CONF_PERM_NOT_WRITABLE, rc_line, &rc);
 	}
-	if (r != 0)
-		return -1;
-	return 0;
-}
-
-static int
-parse_uint(const char *what, const char *s, unsigned long min,
-    unsigned long max, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || *v < min ||
-	    *v > max) {
-		log_err("%s '%s' is not a number from %lu to %lu", what, s, min,
-		    max);
-		return -1;
-	}
-	return 0;
+	return r != 0 ? -1 : 0;
 }
 
 static int
@@ -274,11 +432,15 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
 {
 	char buf[CONF_LINE_MAX], *items[SK_ACCESS_MAX + 1];
 	unsigned long v;
+	long off = 0;
 	int n, i;
 
 	memset(rq, 0, sizeof(*rq));
 	rq->version = SK_WIRE_VERSION;
-	rq->timestamp = (uint64_t)time(NULL);
+	if (o->time_offset != NULL && parse_int("time offset", o->time_offset,
+	    -TIME_OFFSET_MAX, TIME_OFFSET_MAX, &off) != 0)
+		return -1;
+	rq->timestamp = (uint64_t)((int64_t)time(NULL) + off);
 	crypto_random(rq->nonce, sizeof(rq->nonce));
 	memcpy(rq->server_digest, sk->digest, SK_DIGEST_LEN);
 	rq->addr_family = SK_ADDR_SOURCE;
@@ -306,11 +468,14 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
 }
 
 static void
-show(const struct sk_request *rq, const uint8_t *dg, size_t len)
+show(const struct sk_request *rq, const struct knock_target *t,
+    const char *port, const uint8_t *dg, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN] = "the packet's source";
 	size_t i;
 
+	if (t->fd >= 0)
+		printf("server:     %s port %s\n", t->server_str, port);
 	if (rq->addr_family == SK_ADDR_IPV4)
 		inet_ntop(AF_INET, rq->addr, addr, sizeof(addr));
 	else if (rq->addr_family == SK_ADDR_IPV6)
@@ -391,12 +556,131 @@ bind_address(const struct opts *o, const struct knock_target *t,
 	return 0;
 }
 
+/* The grants a request asks for, as the client remembers them. */
+static void
+remember(const struct knock_target *t, const char *kport,
+    const struct sk_request *rq)
+{
+	struct knocked k;
+	struct knocked_entry e;
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+
+	if (rq->n_access == 0 || getenv("HOME") == NULL)
+		return;		/* the server's default: we cannot know it */
+	knocked_load(&k);
+	knocked_prune(&k, now);
+	memset(&e, 0, sizeof(e));
+	e.family = (uint8_t)t->family;
+	memcpy(e.server, t->server, 16);
+	e.kport = (uint16_t)atoi(kport);
+	e.bfamily = rq->addr_family;
+	memcpy(e.bound, rq->addr, 16);
+	e.until = now + (rq->timeout ? rq->timeout : ASSUMED_TIMEOUT_S);
+	for (i = 0; i < rq->n_access; i++) {
+		e.proto = rq->access[i].proto;
+		e.port = rq->access[i].port;
+		knocked_add(&k, &e);
+	}
+	if (knocked_save(&k) != 0)
+		log_warn("could not remember the knock (the next -W knocks "
+		    "again)");
+}
+
+/* -W: does a grant this client asked for still cover the connection? */
+static int
+still_granted(const struct knock_target *t, const char *kport,
+    const struct sk_request *rq, const struct conn_target *c)
+{
+	struct knocked k;
+	struct knocked_entry e;
+
+	knocked_load(&k);
+	memset(&e, 0, sizeof(e));
+	e.family = (uint8_t)t->family;
+	memcpy(e.server, t->server, 16);
+	e.kport = (uint16_t)atoi(kport);
+	e.bfamily = rq->addr_family;
+	memcpy(e.bound, rq->addr, 16);
+	e.proto = 6;
+	e.port = c->port;
+	/* A second of margin: the connection must be made before it ends. */
+	return knocked_find(&k, &e, (int64_t)time(NULL) + 1) != NULL;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* -W after the knock: SYNs with a short, doubling wait (50 ms to 1 s)
+ * until the port answers or the deadline passes; halfway, the same
+ * datagram once more (a lost datagram is the failure a second send
+ * cures; if the first arrived, the server drops the copy as a replay).
+ * The socket, or -1. */
+static int
+wait_open(const struct conn_target *c, const struct knock_target *t,
+    const uint8_t *dg, size_t dlen, long timeout_s)
+{
+	int64_t t0 = mono_ms(), deadline = t0 + timeout_s * 1000, now;
+	int step = 50, fd, err = ETIMEDOUT, wait, resent = 0;
+
+	while ((now = mono_ms()) < deadline) {
+		if (!resent && now - t0 >= timeout_s * 500) {
+			resent = 1;
+			log_info("%s is still closed: sending the knock again",
+			    c->str);
+			if (send(t->fd, dg, dlen, 0) != (ssize_t)dlen)
+				log_warn("cannot send to %s: %s", t->server_str,
+				    strerror(errno));
+		}
+		wait = (int)(deadline - now < step ? deadline - now : step);
+		if ((fd = conn_try(c, wait, &err)) >= 0) {
+			log_info("%s accepted the connection after %lld ms",
+			    c->str, (long long)(mono_ms() - t0));
+			return fd;
+		}
+		if (err != ETIMEDOUT) {
+			/* Refused or unreachable: something answered;
+			 * try again after the same wait. */
+			now = mono_ms();
+			if (deadline - now < wait)
+				wait = (int)(deadline - now);
+			if (wait > 0)
+				poll(NULL, 0, wait);
+		}
+		if (step < 1000)
+			step = step * 2 > 1000 ? 1000 : step * 2;
+	}
+	log_err("knocked, but %s did not open within %ld s (%s): see "
+	    "TROUBLESHOOTING in sigknock(1)", c->str, timeout_s,
+	    err == ETIMEDOUT ? "no answer" : strerror(err));
+	return -1;
+}
+
+static int
+relay(int fd)
+{
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);	/* a closed reader is EPIPE */
+	r = conn_relay(fd);
+
+	close(fd);
+	return r == 0 ? 0 : EXIT_RELAY;
+}
+
 int
 main(int argc, char **argv)
 {
 	enum { OPT_SERVER_KEY = 256, OPT_SIGNER, OPT_TOKEN, OPT_TIMEOUT,
 	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
-	    OPT_READER, OPT_PIN_FD, OPT_STUN };
+	    OPT_READER, OPT_PIN_FD, OPT_STUN, OPT_CONNECT_TIMEOUT,
+	    OPT_TIME_OFFSET };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -411,6 +695,9 @@ main(int argc, char **argv)
 		{ "save-packet", required_argument, NULL, OPT_SAVE },
 		{ "rc", required_argument, NULL, OPT_RC },
 		{ "stun", required_argument, NULL, OPT_STUN },
+		{ "connect-timeout", required_argument, NULL,
+		    OPT_CONNECT_TIMEOUT },
+		{ "time-offset", required_argument, NULL, OPT_TIME_OFFSET },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -422,19 +709,22 @@ main(int argc, char **argv)
 	struct token *tok = NULL;
 	struct token_opts to;
 	struct knock_target t = { -1, 0, { 0 }, { 0 }, "" };
+	struct conn_target ct;
 	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX], sig[SK_SIG_MAX];
 	uint8_t dg[SK_DATAGRAM_MAX];
+	char chost[1024], cport[16], caccess[32];
+	const char *kport;
 	size_t ulen, ilen, mlen, siglen, dlen, idlen;
-	unsigned long v;
+	unsigned long v, connect_timeout = CONNECT_TIMEOUT_S;
 	FILE *f;
-	int c, status = 1;
+	int c, fd, err, status = 1;
 
 	memset(&o, 0, sizeof(o));
 	o.family = AF_UNSPEC;
 	opts_owner = &o;
 	atexit(opts_at_exit);
 	sk_log_init("sigknock", 1, LOG_NOTICE);
-	while ((c = getopt_long(argc, argv, "n:A:a:sp:46vhV", longopts,
+	while ((c = getopt_long(argc, argv, "n:A:a:sp:W:46vhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'n': o.stanza = optarg; break;
@@ -442,6 +732,7 @@ main(int argc, char **argv)
 		case 'a': o.address = optarg; break;
 		case 's': o.address = "source"; break;
 		case 'p': o.port = optarg; break;
+		case 'W': o.connect = optarg; break;
 		case '4': o.family = AF_INET; break;
 		case '6': o.family = AF_INET6; break;
 		case 'v': o.verbose = 1; sk_log_set_level(LOG_INFO); break;
@@ -458,6 +749,8 @@ main(int argc, char **argv)
 		case OPT_SAVE: o.save_packet = optarg; break;
 		case OPT_RC: o.rc = optarg; break;
 		case OPT_STUN: o.stun = optarg; break;
+		case OPT_CONNECT_TIMEOUT: o.connect_timeout = optarg; break;
+		case OPT_TIME_OFFSET: o.time_offset = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
@@ -467,9 +760,33 @@ main(int argc, char **argv)
 		return sk_usage_error(SYNOPSIS, "unexpected argument '%s' (one "
 		    "SERVER at most)", argv[optind + 1]);
 	if (optind < argc)
+		o.name = argv[optind];
+	if (o.connect != NULL) {
+		if (o.test)
+			return sk_usage_error(SYNOPSIS, "-W and --test do not "
+			    "go together");
+		if (conn_split(o.connect, chost, sizeof(chost), cport,
+		    sizeof(cport)) != 0 ||
+		    parse_uint("-W port", cport, 1, 65535, &v) != 0)
+			return 2;
+		/* -W HOST:PORT knocks for tcp/PORT unless -A says more. */
+		if (o.access == NULL) {
+			snprintf(caccess, sizeof(caccess), "tcp/%s", cport);
+			o.access = caccess;
+		}
+		if (o.name == NULL)
+			o.name = chost;
+	}
+	/* With -n, SERVER on the command line overrides the stanza's. */
+	if (o.stanza != NULL && optind < argc)
 		o.server = argv[optind];
 	if (read_rc(&o) != 0)
 		return 1;
+	if (o.server == NULL)
+		o.server = o.name;
+	else if (expand_server(&o, o.name) != 0)
+		return 1;
+	kport = o.port ? o.port : "62201";
 	/* Every value is checked before anything else is done. */
 	if (o.port != NULL && parse_uint("port", o.port, 1, 65535, &v) != 0)
 		return 2;
@@ -478,6 +795,9 @@ main(int argc, char **argv)
 		return 2;
 	if (o.touch_timeout != NULL && parse_uint("touch timeout",
 	    o.touch_timeout, 1, 3600, &v) != 0)
+		return 2;
+	if (o.connect_timeout != NULL && parse_uint("connect timeout",
+	    o.connect_timeout, 1, 3600, &connect_timeout) != 0)
 		return 2;
 	if (o.server == NULL && !o.test) {
 		log_err("no server: name one, or set Server in ~/.sigknockrc");
@@ -502,12 +822,28 @@ main(int argc, char **argv)
 	}
 	if (build_request(&o, &sk, &rq) != 0)
 		return 2;
-	/* Where to, and which address to bind: before any PIN or touch. */
-	if (o.server != NULL && target_open(o.server, o.port ? o.port :
-	    "62201", o.family, &t) != 0)
+	/* Where to, and which address to bind: before any PIN or touch.
+	 * -W knocks over the family its connection will use. */
+	if (o.connect != NULL) {
+		if (conn_resolve(chost, cport, o.family, &ct) != 0)
+			goto out;
+		o.family = ct.family;
+	}
+	if (o.server != NULL && target_open(o.server, kport, o.family,
+	    &t) != 0)
 		goto out;
 	if (bind_address(&o, o.server != NULL ? &t : NULL, &rq) != 0)
 		goto out;
+	if (o.connect != NULL && still_granted(&t, kport, &rq, &ct)) {
+		log_info("the grant asked for earlier should still be open: "
+		    "trying %s first", ct.str);
+		if ((fd = conn_try(&ct, PROBE_MS, &err)) >= 0) {
+			status = relay(fd);
+			goto out;
+		}
+		log_info("%s: %s; knocking", ct.str, err == ETIMEDOUT ?
+		    "no answer" : strerror(err));
+	}
 
 	memset(&to, 0, sizeof(to));
 	to.signer = o.signer;
@@ -527,6 +863,8 @@ main(int argc, char **argv)
 	}
 	if (tops->sign(tok, msg, mlen, sig, sizeof(sig), &siglen) != 0)
 		goto out;
+	tops->close(tok);	/* not held while a connection is relayed */
+	tok = NULL;
 	if (request_append_signature(inner, sizeof(inner), ulen, sig, siglen,
 	    &ilen) != 0 ||
 	    datagram_seal(&sk, inner, ilen, NULL, dg, sizeof(dg), &dlen) != 0) {
@@ -542,7 +880,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (o.test) {
-		show(&rq, dg, dlen);
+		show(&rq, &t, kport, dg, dlen);
 		status = 0;
 		goto out;
 	}
@@ -553,8 +891,18 @@ main(int argc, char **argv)
 	}
 	if (o.verbose)
 		log_info("sent %zu bytes to %s port %s", dlen, t.server_str,
-		    o.port ? o.port : "62201");
+		    kport);
 	status = 0;
+	if (o.connect != NULL) {
+		if ((fd = wait_open(&ct, &t, dg, dlen,
+		    (long)connect_timeout)) < 0) {
+			status = EXIT_NOT_OPENED;
+			goto out;
+		}
+		remember(&t, kport, &rq);
+		status = relay(fd);
+	} else
+		remember(&t, kport, &rq);
 out:
 	target_close(&t);
 	if (tok != NULL)

@@ -16,7 +16,7 @@ require_cmd nft
 FW=nftables
 E2E_USERS_EXTRA="edcard@example.com, rsacard@example.com, gencard@example.com, p256card@example.com"
 
-plan 50
+plan 54
 e2e_setup
 card_pcscd || bail "private pcscd did not start"
 ED="Virtual PCD 00 00" RSA="Virtual PCD 00 01"
@@ -105,6 +105,16 @@ in_cli env SIGKNOCK_PINENTRY="$T/pinentry" "$B/sigknock" --token card --reader "
 ok "card token, PIN from pinentry (percent-encoded): accepted" wait_log "$n" 'accepted edcard@example.com'
 ok "the pinentry was told which card and how many tries are left" \
 	grep -q "PIN for card CAFE0001 (3 tries left)" "$T/pinentry.log"
+wait_for 6 no_grants
+# As ssh's ProxyCommand: standard input and output are the relayed stream,
+# the PIN comes from the pinentry.
+n=$(count_log 'accepted edcard@example.com'); c0=$(counter "$ED")
+out=$(in_cli env SIGKNOCK_PINENTRY="$T/pinentry" "$B/sigknock" --token card --reader "$ED" \
+	--server-key "$PUB" -W $SRV4:22 </dev/null 2>"$T/o"); rc=$?
+is "$out" "hello from the hidden service" "card token, -W: the service's bytes come through standard output"
+is "$rc" 0 "... exit 0 when the service closed"
+ok "... the knock was accepted" wait_log "$n" 'accepted edcard@example.com'
+is "$(counter "$ED")" $((c0 + 1)) "... one signature by the card"
 wait_for 6 no_grants
 
 # --- errors ---

@@ -72,6 +72,10 @@ test_tmpdir() {
 	tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sigknock-test.XXXXXX") || bail "mktemp failed"
 	# SK_KEEP_TMP=1 keeps it, to read a failed test's logs.
 	[ -n "${SK_KEEP_TMP:-}" ] || test_cleanup "rm -rf '$tap_tmp'"
+	# The programs under test keep per-user files under $HOME (sigknock
+	# remembers its knocks in ~/.sigknock): never the real one.
+	HOME=$tap_tmp/home
+	mkdir -m 700 "$HOME" && export HOME
 }
 
 require_root() {

@@ -476,15 +476,20 @@ resolve(const char *host, const char *port, int type, int passive)
 	return res;
 }
 
-/* listen ADDR PORT: a TCP service that greets and closes each client. */
+/* listen ADDR PORT [echo]: a TCP service that greets and closes each
+ * client; with echo, it reads until the client's half close, then sends
+ * back what it read (at most 64 KiB) and closes. */
 static int
 cmd_listen(int argc, char **argv)
 {
+	static char buf[65536];
 	struct addrinfo *ai;
-	int fd, c, one = 1;
+	size_t got;
+	ssize_t n;
+	int fd, c, one = 1, echo = argc == 4 && strcmp(argv[3], "echo") == 0;
 
-	if (argc != 3)
-		die("usage: listen ADDR PORT", NULL);
+	if (argc != 3 && !echo)
+		die("usage: listen ADDR PORT [echo]", NULL);
 	ai = resolve(argv[1], argv[2], SOCK_STREAM, 1);
 	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
@@ -495,6 +500,16 @@ cmd_listen(int argc, char **argv)
 	for (;;) {
 		if ((c = accept(fd, NULL, NULL)) < 0)
 			continue;
+		if (echo) {
+			got = 0;
+			while (got < sizeof(buf) && (n = read(c, buf + got,
+			    sizeof(buf) - got)) > 0)
+				got += (size_t)n;
+			if (write(c, buf, got) < 0)
+				errno = 0;
+			close(c);
+			continue;
+		}
 		/* The client may be gone already: nothing to do then. */
 		if (write(c, "hello from the hidden service\n", 30) < 0)
 			errno = 0;
@@ -975,7 +990,7 @@ static const struct {
 	{ "reseal", cmd_reseal, "SERVERKEY IN OUT  flip the last bit of the signed request and seal it again" },
 	{ "flood", cmd_flood, "[-s N] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s)" },
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
-	{ "listen", cmd_listen, "ADDR PORT  TCP service for the namespace tests" },
+	{ "listen", cmd_listen, "ADDR PORT [echo]  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
 	{ "udp-send", cmd_udp_send, "HOST PORT FILE|random:N[xCOUNT]  send datagrams" },
 	{ "udp-spoof", cmd_udp_spoof, "SRC DST PORT FILE  send a datagram from a forged IPv4 source" },
