@@ -18,7 +18,7 @@ FW=nftables
 E2E_NO_SERVICE=1
 E2E_OPEN="tcp/22, tcp/443, tcp/8443"
 E2E_USERS_EXTRA="key-eddsa"
-plan 43
+plan 44
 e2e_setup
 mkdir -p /run/sshd	# sshd's privilege separation directory
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
@@ -82,7 +82,8 @@ n=$(count_log 'accepted key-eddsa'); c=$(touches)
 is "$(ssh_to fido)" "connected" "ssh through ProxyCommand sigknock -W runs a command behind the closed port"
 ok "... one knock, key-eddsa's, for the client's address" wait_log "$n" "accepted key-eddsa .* open tcp/22 for $CLI4"
 is "$(touches)" "$((c + 1))" "... one touch"
-ok "... progress went to ssh's stderr, not into the stream" grep -q "accepted the connection after" "$T/ssh.err"
+ok "... progress and the touch prompt went to ssh's stderr, not into the stream" \
+	sh -c "grep -q 'accepted the connection after' '$T/ssh.err' && grep -q 'Touch your security key' '$T/ssh.err'"
 ok "... through a real sshd" grep -q "Accepted publickey for root" "$T/sshd.log"
 ok "the knock is remembered in ~/.sigknock/knocked (0600, in a 0700 directory)" \
 	sh -c "[ \$(stat -c %a '$HOME/.sigknock/knocked') = 600 ] && [ \$(stat -c %a '$HOME/.sigknock') = 700 ] &&
@@ -145,7 +146,9 @@ in_cli "$B/sigknock" -W 10.99.0.1:22 --server-key "$PUB" $FIDO </dev/null >/dev/
 ok "a network with no route: exit 1, says so" sh -c "[ $rc -eq 1 ] && grep -q 'cannot reach 10.99.0.1' '$T/o'"
 in_cli "$B/sigknock" -W $SRV4:22 nosuch.invalid --server-key "$PUB" $FIDO </dev/null >/dev/null 2>"$T/o"; rc=$?
 ok "a knock server that does not resolve: exit 1" sh -c "[ $rc -eq 1 ] && grep -q 'cannot resolve nosuch.invalid' '$T/o'"
-is "$(touches)" "$c" "... none of the three asked the security key for anything"
+in_cli "$B/sigknock" -A tcp/22 --server-key "$PUB" $FIDO nosuch.invalid </dev/null >/dev/null 2>"$T/o"; rc=$?
+ok "without -W too: exit 1" sh -c "[ $rc -eq 1 ] && grep -q 'cannot resolve nosuch.invalid' '$T/o'"
+is "$(touches)" "$c" "... none of the four asked the security key for anything"
 
 # ~/.sigknockrc: a stanza's Server is the host to knock, by name or pattern.
 cat > "$HOME/.sigknockrc" <<EOT
