@@ -3,15 +3,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "connect.h"
+#include "target.h"
 #include "log.h"
 
 int
@@ -47,58 +48,32 @@ int
 conn_resolve(const char *host, const char *port, int family,
     struct conn_target *c)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	int e, fd, err = 0;
+	struct knock_target t;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&c->ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&c->ss;
 	char a[INET6_ADDRSTRLEN];
 
+	/* The knock's own lookup: the first address a route leads to. */
 	memset(c, 0, sizeof(*c));
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	if ((e = getaddrinfo(host, port, &hints, &res)) != 0) {
-		log_err("cannot resolve %s: %s", host, gai_strerror(e));
+	if (target_open(host, port, family, &t) != 0)
 		return -1;
+	target_close(&t);
+	c->family = t.family;
+	memcpy(c->addr, t.server, 16);
+	c->port = (uint16_t)atoi(port);
+	if (c->family == AF_INET) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(c->port);
+		memcpy(&s4->sin_addr, c->addr, 4);
+		c->sslen = sizeof(*s4);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(c->port);
+		memcpy(&s6->sin6_addr, c->addr, 16);
+		c->sslen = sizeof(*s6);
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-			continue;
-		/* A UDP connect sends nothing; it fails when no route
-		 * leads there, as a TCP connect would. */
-		if ((fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC,
-		    0)) < 0) {
-			err = errno;
-			continue;
-		}
-		e = connect(fd, ai->ai_addr, ai->ai_addrlen);
-		err = e != 0 ? errno : 0;
-		close(fd);
-		if (e != 0)
-			continue;
-		memcpy(&c->ss, ai->ai_addr, ai->ai_addrlen);
-		c->sslen = ai->ai_addrlen;
-		c->family = ai->ai_family;
-		if (c->family == AF_INET) {
-			const struct sockaddr_in *s4 = (const void *)ai->ai_addr;
-
-			memcpy(c->addr, &s4->sin_addr, 4);
-			c->port = ntohs(s4->sin_port);
-		} else {
-			const struct sockaddr_in6 *s6 = (const void *)ai->ai_addr;
-
-			memcpy(c->addr, &s6->sin6_addr, 16);
-			c->port = ntohs(s6->sin6_port);
-		}
-		inet_ntop(c->family, c->addr, a, sizeof(a));
-		snprintf(c->str, sizeof(c->str), "%s port %u", a, c->port);
-		break;
-	}
-	freeaddrinfo(res);
-	if (c->family == 0) {
-		log_err("cannot reach %s: %s", host, err ? strerror(err) :
-		    "no IPv4 or IPv6 address");
-		return -1;
-	}
+	inet_ntop(c->family, c->addr, a, sizeof(a));
+	snprintf(c->str, sizeof(c->str), "%s port %u", a, c->port);
 	return 0;
 }
 

@@ -21,9 +21,9 @@ struct conn_target {
 int	conn_split(const char *s, char *host, size_t hlen, char *port,
 	    size_t plen);
 
-/* The address a connection to host:port will use: the first that
- * getaddrinfo gives (the order ssh tries them in) to which a route leads.
- * family is AF_UNSPEC, AF_INET or AF_INET6.  0, or -1 (logged). */
+/* The address a connection to host:port (a number) will use: the first
+ * that getaddrinfo gives (the order ssh tries them in) to which a route
+ * leads.  family is AF_UNSPEC, AF_INET or AF_INET6.  0, or -1 (logged). */
 int	conn_resolve(const char *host, const char *port, int family,
 	    struct conn_target *c);
 

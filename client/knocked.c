@@ -22,19 +22,6 @@
 #define FIELD_MAX	64
 
 static int
-parse_addr(const char *s, uint8_t *family, uint8_t out[16])
-{
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET, s, out) == 1)
-		*family = AF_INET;
-	else if (inet_pton(AF_INET6, s, out) == 1)
-		*family = AF_INET6;
-	else
-		return -1;
-	return 0;
-}
-
-static int
 parse_num(const char *s, unsigned long long max, unsigned long long *v)
 {
 	char *end;
@@ -51,8 +38,7 @@ parse_line(char *line, struct knocked_entry *e)
 {
 	char *f[6], *save = NULL, *s;
 	unsigned long long v;
-	uint8_t fam;
-	int n = 0;
+	int fam, n = 0;
 
 	for (s = strtok_r(line, " \t", &save); s != NULL && n < 6;
 	    s = strtok_r(NULL, " \t", &save))
@@ -60,13 +46,14 @@ parse_line(char *line, struct knocked_entry *e)
 	if (n != 5)
 		return -1;
 	memset(e, 0, sizeof(*e));
-	if (parse_addr(f[0], &e->family, e->server) != 0 ||
+	if (sk_addr_parse(f[0], &fam, e->server) != 0 ||
 	    parse_num(f[1], 65535, &v) != 0 || v == 0)
 		return -1;
+	e->family = (uint8_t)fam;
 	e->kport = (uint16_t)v;
 	if (strcmp(f[2], "source") == 0)
 		e->bfamily = SK_ADDR_SOURCE;
-	else if (parse_addr(f[2], &fam, e->bound) == 0)
+	else if (sk_addr_parse(f[2], &fam, e->bound) == 0)
 		e->bfamily = fam == AF_INET ? SK_ADDR_IPV4 : SK_ADDR_IPV6;
 	else
 		return -1;

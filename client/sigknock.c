@@ -557,6 +557,19 @@ bind_address(const struct opts *o, const struct knock_target *t,
 }
 
 /* The grants a request asks for, as the client remembers them. */
+/* The record of a grant this request asks for (proto and port unset). */
+static void
+knocked_entry_for(const struct knock_target *t, const char *kport,
+    const struct sk_request *rq, struct knocked_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->family = (uint8_t)t->family;
+	memcpy(e->server, t->server, 16);
+	e->kport = (uint16_t)atoi(kport);
+	e->bfamily = rq->addr_family;
+	memcpy(e->bound, rq->addr, 16);
+}
+
 static void
 remember(const struct knock_target *t, const char *kport,
     const struct sk_request *rq)
@@ -570,12 +583,7 @@ remember(const struct knock_target *t, const char *kport,
 		return;		/* the server's default: we cannot know it */
 	knocked_load(&k);
 	knocked_prune(&k, now);
-	memset(&e, 0, sizeof(e));
-	e.family = (uint8_t)t->family;
-	memcpy(e.server, t->server, 16);
-	e.kport = (uint16_t)atoi(kport);
-	e.bfamily = rq->addr_family;
-	memcpy(e.bound, rq->addr, 16);
+	knocked_entry_for(t, kport, rq, &e);
 	e.until = now + (rq->timeout ? rq->timeout : ASSUMED_TIMEOUT_S);
 	for (i = 0; i < rq->n_access; i++) {
 		e.proto = rq->access[i].proto;
@@ -596,12 +604,7 @@ still_granted(const struct knock_target *t, const char *kport,
 	struct knocked_entry e;
 
 	knocked_load(&k);
-	memset(&e, 0, sizeof(e));
-	e.family = (uint8_t)t->family;
-	memcpy(e.server, t->server, 16);
-	e.kport = (uint16_t)atoi(kport);
-	e.bfamily = rq->addr_family;
-	memcpy(e.bound, rq->addr, 16);
+	knocked_entry_for(t, kport, rq, &e);
 	e.proto = 6;
 	e.port = c->port;
 	/* A second of margin: the connection must be made before it ends. */

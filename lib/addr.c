@@ -16,6 +16,19 @@ sk_addr_len(int family)
 	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
 }
 
+int
+sk_addr_parse(const char *s, int *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1)
+		*family = AF_INET;
+	else if (inet_pton(AF_INET6, s, addr) == 1)
+		*family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
 const char *
 sk_addr_str(int family, const uint8_t *addr, char *out, size_t len)
 {

@@ -26,6 +26,10 @@ int	sk_addr_is_own(int family, const uint8_t *addr);
 /* Byte length of an address of this family; 0 for any other. */
 size_t	sk_addr_len(int family);
 
+/* A numeric IPv4 or IPv6 address: 0 with *family and addr (zero
+ * padded to 16 bytes), or -1. */
+int	sk_addr_parse(const char *s, int *family, uint8_t addr[16]);
+
 /* inet_ntop that never fails: "?" for an unknown family. */
 const char *sk_addr_str(int family, const uint8_t *addr, char *out,
 	    size_t len);

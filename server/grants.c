@@ -53,19 +53,6 @@ hex_encode(const uint8_t *p, size_t n, char *out)
 		snprintf(out + 2 * i, 3, "%02X", p[i]);
 }
 
-static int
-parse_addr(const char *s, int *family, uint8_t addr[16])
-{
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, s, addr) == 1)
-		*family = AF_INET;
-	else if (inet_pton(AF_INET6, s, addr) == 1)
-		*family = AF_INET6;
-	else
-		return -1;
-	return 0;
-}
-
 #define FAIL(...) do {							\
 	snprintf(err->why, sizeof(err->why), __VA_ARGS__);		\
 	r = SK_ERR_BAD_FIELD;						\
@@ -121,8 +108,8 @@ grants_parse(const char *text, size_t len, struct grants *out,
 		    until > (unsigned long long)INT32_MAX * 4)
 			FAIL("'%.24s' is not a time", f[0]);
 		x.until = (time_t)until;
-		if (parse_addr(f[1], &x.family, x.addr) != 0 ||
-		    parse_addr(f[2], &x.src_family, x.src) != 0)
+		if (sk_addr_parse(f[1], &x.family, x.addr) != 0 ||
+		    sk_addr_parse(f[2], &x.src_family, x.src) != 0)
 			FAIL("not an IPv4 or IPv6 address");
 		if (strcmp(f[3], "bound") == 0)
 			x.bound = 1;
