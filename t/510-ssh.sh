@@ -7,21 +7,12 @@
 . "$srcdir/t/lib-netns.sh"
 . "$srcdir/t/lib-e2e.sh"
 require_netns
-require_cmd gpg ssh ssh-keygen nft
-[ -x /usr/sbin/sshd ] || skip_all "needs sshd (openssh-server)"
+require_cmd gpg nft
+require_sshd
 FW=nftables
 plan 5
 E2E_NO_SERVICE=1 e2e_setup
-# sshd wants its privilege separation directory, as its unit makes it.
-mkdir -p /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$T/id"
-cp "$T/id.pub" "$T/authorized_keys"
-bg_start sshd "$NS_SRV" /usr/sbin/sshd -D -e -f /dev/null \
-	-o ListenAddress=0.0.0.0 -o Port=22 -o HostKey="$T/hostkey" \
-	-o AuthorizedKeysFile="$T/authorized_keys" -o StrictModes=no \
-	-o PermitRootLogin=prohibit-password -o UsePAM=no \
-	-o PidFile="$T/sshd.pid" 2>"$T/sshd.log"
+sshd_start || bail "sshd"
 ok "sigknockd starts" daemon_start
 
 # The README's lines, with this test's key and names.

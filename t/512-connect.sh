@@ -12,23 +12,15 @@
 . "$srcdir/t/lib-netns.sh"
 . "$srcdir/t/lib-e2e.sh"
 require_netns
-require_cmd gpg ssh ssh-keygen nft
-[ -x /usr/sbin/sshd ] || skip_all "needs sshd (openssh-server)"
+require_cmd gpg nft
+require_sshd
 FW=nftables
 E2E_NO_SERVICE=1
 E2E_OPEN="tcp/22, tcp/443, tcp/8443"
 E2E_USERS_EXTRA="key-eddsa"
 plan 44
 e2e_setup
-mkdir -p /run/sshd	# sshd's privilege separation directory
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$T/id"
-cp "$T/id.pub" "$T/authorized_keys"
-bg_start sshd "$NS_SRV" /usr/sbin/sshd -D -e -f /dev/null \
-	-o ListenAddress=0.0.0.0 -o ListenAddress=:: -o Port=22 \
-	-o HostKey="$T/hostkey" -o AuthorizedKeysFile="$T/authorized_keys" \
-	-o StrictModes=no -o PermitRootLogin=prohibit-password -o UsePAM=no \
-	-o PidFile="$T/sshd.pid" 2>"$T/sshd.log"
+sshd_start || bail "sshd"
 
 # The FIDO2 emulator and an enrolled EdDSA credential.
 EMU=$B/t/helper/sk-fido2-emu

@@ -68,6 +68,28 @@ e2e_log_tail() {
 	tail -n 60 "$LOG" | sed 's/^/#   /'
 }
 
+# require_sshd: skip unless OpenSSH's client and server are here.
+require_sshd() {
+	require_cmd ssh ssh-keygen
+	[ -x /usr/sbin/sshd ] || skip_all "needs sshd (openssh-server)"
+}
+
+# sshd_start: a real sshd on tcp/22 (IPv4 and IPv6) in the server
+# namespace, host key and the client's key ($T/id) made now, its log in
+# $T/sshd.log.
+sshd_start() {
+	# sshd wants its privilege separation directory, as its unit makes it.
+	mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" || return 1
+	ssh-keygen -q -t ed25519 -N '' -f "$T/id" || return 1
+	cp "$T/id.pub" "$T/authorized_keys"
+	bg_start sshd "$NS_SRV" /usr/sbin/sshd -D -e -f /dev/null \
+		-o ListenAddress=0.0.0.0 -o ListenAddress=:: -o Port=22 \
+		-o HostKey="$T/hostkey" -o AuthorizedKeysFile="$T/authorized_keys" \
+		-o StrictModes=no -o PermitRootLogin=prohibit-password \
+		-o UsePAM=no -o PidFile="$T/sshd.pid" 2>"$T/sshd.log"
+}
+
 daemon_start() {
 	_ds_n=$(count_log 'listening on')
 	rm -f "$T/sigknockd.pid"
