@@ -19,7 +19,6 @@
 
 /* One line: SERVER KNOCKPORT BOUND|source PROTO/PORT UNTIL, e.g.
  * "10.0.0.1 62201 192.0.2.7 tcp/22 1795000000". */
-#define FIELD_MAX	64
 
 static int
 parse_num(const char *s, unsigned long long max, unsigned long long *v)
@@ -64,34 +63,26 @@ parse_line(char *line, struct knocked_entry *e)
 	return 0;
 }
 
+static int
+parse_cb(void *arg, char *line)
+{
+	struct knocked_entry e;
+
+	if (parse_line(line, &e) != 0)
+		return -1;
+	knocked_add(arg, &e);
+	return 0;
+}
+
 void
 knocked_parse(const char *buf, size_t len, struct knocked *k, size_t *bad)
 {
-	char line[FIELD_MAX * 5];
-	struct knocked_entry e;
-	size_t i = 0, j, nbad = 0;
+	size_t n;
 
 	k->n = 0;
-	while (i < len) {
-		for (j = i; j < len && buf[j] != '\n'; j++)
-			;
-		if (j - i > 0 && buf[i] != '#') {
-			if (j - i >= sizeof(line) ||
-			    memchr(buf + i, '\0', j - i) != NULL) {
-				nbad++;
-			} else {
-				memcpy(line, buf + i, j - i);
-				line[j - i] = '\0';
-				if (parse_line(line, &e) != 0)
-					nbad++;
-				else
-					knocked_add(k, &e);
-			}
-		}
-		i = j + 1;
-	}
+	n = file_each_line(buf, len, parse_cb, k);
 	if (bad != NULL)
-		*bad = nbad;
+		*bad = n;
 }
 
 size_t

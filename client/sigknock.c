@@ -32,6 +32,7 @@
 #include "token.h"
 #include "wipe.h"
 #include "wire.h"
+#include "work.h"
 
 #define SYNOPSIS	"sigknock [OPTIONS] [SERVER]"
 
@@ -47,6 +48,8 @@
  * default Timeout (the server may differ; the connection then fails and
  * we knock). */
 #define ASSUMED_TIMEOUT_S	30
+/* The most effort --work may ask for: 2^32 hashes, minutes. */
+#define WORK_MAX		32
 
 struct opts {
 	const char *stanza;
@@ -55,6 +58,7 @@ struct opts {
 	const char *connect;	/* -W HOST:PORT */
 	const char *connect_timeout;
 	const char *time_offset;
+	const char *work;	/* effort in bits */
 	const char *port;
 	const char *server_key;
 	const char *access;
@@ -83,6 +87,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: sigknock [-n STANZA] [-A PROTO/PORT[,...]] [-a IP | -s] [-p PORT]\n"
 "                [-W HOST:PORT [--connect-timeout SECS]] [--time-offset SECS]\n"
+"                [--work BITS]\n"
 "                [--stun HOST[:PORT]] [--server-key KEY] [--signer FPR]\n"
 "                [--token gpg|card|fido2] [--rc FILE]\n"
 "                [--reader NAME] [--pin-fd N]\n"
@@ -113,6 +118,9 @@ usage(FILE *f)
 "  --connect-timeout S  -W: how long to wait for the port (default %d)\n"
 "  --time-offset S    add S seconds (may be negative) to the clock, for a\n"
 "                     clock known to be off\n"
+"  --work BITS        proof of work: 2^BITS hashes that put the knock ahead\n"
+"                     of a flood (default %d, about 0.1 s; 0: none; at most\n"
+"                     %d)\n"
 "  --server-key KEY   the server's public key: base64, or a file holding it\n"
 "  --signer FPR       the signing key (default: your first usable one)\n"
 "  --token NAME       signing backend: %s (default gpg)\n"
@@ -137,7 +145,7 @@ usage(FILE *f)
 "Exit status: 0 sent (-W: relayed until closed), 1 could not knock, 2 usage,\n"
 "3 -W: knocked but the port never opened, 4 -W: the connection failed.\n"
 "See sigknock(1) and sigknockrc(5).\n", SK_DEFAULT_PORT, CONNECT_TIMEOUT_S,
-	    token_names(),
+	    SK_WORK_DEFAULT, WORK_MAX, token_names(),
 	    TOKEN_FIDO2_TOUCH_S);
 }
 
@@ -248,6 +256,8 @@ rc_check(const struct conf_line *l)
 		return conf_uint(l, 1, 3600, &v) ? SK_ERR_BAD_FIELD : 0;
 	if (strcasecmp(l->key, "ConnectTimeout") == 0)
 		return conf_uint(l, 1, 3600, &v) ? SK_ERR_BAD_FIELD : 0;
+	if (strcasecmp(l->key, "Work") == 0)
+		return conf_uint(l, 0, WORK_MAX, &v) ? SK_ERR_BAD_FIELD : 0;
 	if (strcasecmp(l->key, "TimeOffset") == 0 &&
 	    parse_int(NULL, l->value, -TIME_OFFSET_MAX, TIME_OFFSET_MAX,
 	    &sv) != 0)
@@ -297,6 +307,7 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "Stun", offsetof(struct opts, stun) },
 		{ "ConnectTimeout", offsetof(struct opts, connect_timeout) },
 		{ "TimeOffset", offsetof(struct opts, time_offset) },
+		{ "Work", offsetof(struct opts, work) },
 	};
 	struct rc *rc = arg;
 	const char **field;
@@ -469,7 +480,7 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
 
 static void
 show(const struct sk_request *rq, const struct knock_target *t,
-    const char *port, const uint8_t *dg, size_t len)
+    const char *port, unsigned effort, const uint8_t *dg, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN] = "the packet's source";
 	size_t i;
@@ -494,8 +505,12 @@ show(const struct sk_request *rq, const struct knock_target *t,
 		printf("%u s\n", rq->timeout);
 	else
 		printf("the server's default\n");
-	printf("timestamp:  %llu\ndatagram:   %zu bytes\n",
-	    (unsigned long long)rq->timestamp, len);
+	printf("timestamp:  %llu\nwork:       ", (unsigned long long)rq->timestamp);
+	if (effort > 0)
+		printf("%u bits\n", effort);
+	else
+		printf("none\n");
+	printf("datagram:   %zu bytes\n", len);
 	for (i = 0; i < len; i++)
 		printf("%s%02x%s", i % 16 == 0 ? "  " : "", dg[i],
 		    i % 16 == 15 || i + 1 == len ? "\n" : " ");
@@ -665,6 +680,27 @@ wait_open(const struct conn_target *c, const struct knock_target *t,
 	return -1;
 }
 
+/* The work trailer (PROTOCOL.md section 2.1) after the sealed datagram
+ * dg[0..*len): 2^effort hashes on average, bound to its mac1 and time. */
+static int
+add_work(uint8_t *dg, size_t *len, uint64_t time, unsigned effort)
+{
+	struct sk_work w = { time, 0, (uint8_t)effort };
+	int64_t t0 = mono_ms();
+	uint64_t tries;
+
+	crypto_random(&w.nonce, sizeof(w.nonce));
+	if (work_solve(dg, &w, &tries) != 0) {
+		log_err("cannot compute the work");
+		return -1;
+	}
+	work_encode(&w, dg + *len);
+	*len += SK_WORK_LEN;
+	log_info("work: %u bits in %lld ms (%llu hashes)", effort,
+	    (long long)(mono_ms() - t0), (unsigned long long)tries);
+	return 0;
+}
+
 static int
 relay(int fd)
 {
@@ -683,7 +719,7 @@ main(int argc, char **argv)
 	enum { OPT_SERVER_KEY = 256, OPT_SIGNER, OPT_TOKEN, OPT_TIMEOUT,
 	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
 	    OPT_READER, OPT_PIN_FD, OPT_STUN, OPT_CONNECT_TIMEOUT,
-	    OPT_TIME_OFFSET };
+	    OPT_TIME_OFFSET, OPT_WORK };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -701,6 +737,7 @@ main(int argc, char **argv)
 		{ "connect-timeout", required_argument, NULL,
 		    OPT_CONNECT_TIMEOUT },
 		{ "time-offset", required_argument, NULL, OPT_TIME_OFFSET },
+		{ "work", required_argument, NULL, OPT_WORK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -719,6 +756,7 @@ main(int argc, char **argv)
 	const char *kport;
 	size_t ulen, ilen, mlen, siglen, dlen, idlen;
 	unsigned long v, connect_timeout = CONNECT_TIMEOUT_S;
+	unsigned long effort = SK_WORK_DEFAULT;
 	FILE *f;
 	int c, fd, err, status = 1;
 
@@ -754,6 +792,7 @@ main(int argc, char **argv)
 		case OPT_STUN: o.stun = optarg; break;
 		case OPT_CONNECT_TIMEOUT: o.connect_timeout = optarg; break;
 		case OPT_TIME_OFFSET: o.time_offset = optarg; break;
+		case OPT_WORK: o.work = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
@@ -801,6 +840,9 @@ main(int argc, char **argv)
 		return 2;
 	if (o.connect_timeout != NULL && parse_uint("connect timeout",
 	    o.connect_timeout, 1, 3600, &connect_timeout) != 0)
+		return 2;
+	if (o.work != NULL && parse_uint("work", o.work, 0, WORK_MAX,
+	    &effort) != 0)
 		return 2;
 	if (o.server == NULL && !o.test) {
 		log_err("no server: name one, or set Server in ~/.sigknockrc");
@@ -870,11 +912,15 @@ main(int argc, char **argv)
 	tok = NULL;
 	if (request_append_signature(inner, sizeof(inner), ulen, sig, siglen,
 	    &ilen) != 0 ||
-	    datagram_seal(&sk, inner, ilen, NULL, dg, sizeof(dg), &dlen) != 0) {
+	    datagram_seal(&sk, inner, ilen, NULL, dg, sizeof(dg) - (effort ?
+	    SK_WORK_LEN : 0), &dlen) != 0) {
 		log_err("the signed request does not fit one datagram");
 		goto out;
 	}
 	rq.sig_len = (uint16_t)siglen;
+	if (effort > 0 && add_work(dg, &dlen, rq.timestamp,
+	    (unsigned)effort) != 0)
+		goto out;
 	if (o.save_packet != NULL) {
 		if ((f = fopen(o.save_packet, "wb")) == NULL ||
 		    fwrite(dg, 1, dlen, f) != dlen || fclose(f) != 0) {
@@ -883,7 +929,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (o.test) {
-		show(&rq, &t, kport, dg, dlen);
+		show(&rq, &t, kport, (unsigned)effort, dg, dlen);
 		status = 0;
 		goto out;
 	}

@@ -123,3 +123,28 @@ file_check_private(const char *path, const char *what)
 		return SK_ERR_IO;
 	return file_check_private_st(path, &st, what);
 }
+
+size_t
+file_each_line(const char *buf, size_t len, int (*cb)(void *arg, char *line),
+    void *arg)
+{
+	char line[FILE_LINE_MAX];
+	size_t i = 0, j, bad = 0;
+
+	while (i < len) {
+		for (j = i; j < len && buf[j] != '\n'; j++)
+			;
+		if (j > i && buf[i] != '#') {
+			if (j - i >= sizeof(line) ||
+			    memchr(buf + i, '\0', j - i) != NULL)
+				bad++;
+			else {
+				memcpy(line, buf + i, j - i);
+				line[j - i] = '\0';
+				bad += cb(arg, line) != 0;
+			}
+		}
+		i = j + 1;
+	}
+	return bad;
+}

@@ -11,6 +11,14 @@
  * for a missing file); errors other than ENOENT are logged. */
 int	file_read_all(const char *path, size_t max, char **out, size_t *len);
 
+/* Call cb on each line of buf[0..len) (need not be NUL-terminated) as a
+ * NUL-terminated copy, skipping empty lines and '#' comments.  Returns
+ * how many lines were bad: longer than FILE_LINE_MAX, holding a NUL, or
+ * refused by cb (non-zero). */
+#define FILE_LINE_MAX	256
+size_t	file_each_line(const char *buf, size_t len,
+	    int (*cb)(void *arg, char *line), void *arg);
+
 /* Replace path with buf[0..len) atomically (a temporary file beside it,
  * fsync, rename) with the given mode.  Errors are logged. */
 int	file_write_atomic(const char *path, const void *buf, size_t len,

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "knock.h"
 #include "wipe.h"
+#include "work.h"
 
 
 #define REFUSE(k, c, counter, ...) do {					\
@@ -408,6 +409,10 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 		return;
 	}
 	k->st.granted++;
+	/* Its source is known from now on (known.h). */
+	if (k->known != NULL && known_add(k->known, d->owner.src_family,
+	    d->owner.src, now))
+		k->known_dirty = 1;
 	if (k->granted != NULL) {
 		struct grant g = d->owner;
 
@@ -424,27 +429,79 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 	    d->c.who, d->c.src, list, addr, until, d->timeout, d->rule->name);
 }
 
+/* Step 3's work check (PROTOCOL.md section 2.1): the effort proven by
+ * w for the datagram (mac1) in pi, now; 0 for none.  Work for another
+ * time, server or datagram proves nothing and counts as none; a copy of
+ * a worked datagram already seen from the same source is dropped (-1),
+ * from another source it counts as none (workq.h). */
+static int
+work_effort(struct knock *k, const struct pkt_info *pi,
+    const struct sk_work *w, double mono)
+{
+	int64_t age = (int64_t)time(NULL) - (int64_t)w->time;
+
+	if (w->effort == 0)
+		return 0;
+	if (w->time > INT64_MAX || age > k->cfg->max_packet_age ||
+	    -age > k->cfg->max_packet_age || !work_valid(pi->payload, w)) {
+		k->st.work_refused++;
+		return 0;
+	}
+	switch (k->ws != NULL ? workseen_add(k->ws, pi->payload, pi->family,
+	    pi->src, mono, 2.0 * (double)k->cfg->max_packet_age + 1) : WS_NEW) {
+	case WS_NEW:
+		break;
+	case WS_COPY: {
+		struct knock_who c = { "", "" };
+
+		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
+		REFUSE(k, &c, work_copy, "replayed request (a copy of a "
+		    "datagram whose work was seen: dropped before decryption)");
+		return -1;
+	}
+	case WS_COPY_ELSEWHERE:
+		/* Someone sent it first from elsewhere: the work was theirs
+		 * to spend, this copy waits as a stranger's. */
+		k->st.work_copy++;
+		return 0;
+	}
+	k->st.work++;
+	return w->effort;
+}
+
 void
-knock_receive(struct knock *k, const struct pkt_info *pi, double mono)
+knock_receive(struct knock *k, const struct pkt_info *pi0, double mono)
 {
 	struct knock_who c = { "", "" };
+	struct pkt_info pi = *pi0;
+	struct sk_work w;
+	enum lane lane = LANE_STRANGER;
+	int effort;
 
 	k->st.received++;
-	if (admit(k, pi, mono) != 0)
+	/* The work trailer, when there is one, is not part of the datagram
+	 * that mac1 and HPKE see. */
+	work_split(pi.payload, pi.len, SK_DATAGRAM_MIN, &w, &pi.len);
+	if (admit(k, &pi, mono) != 0 || (effort = work_effort(k, &pi, &w,
+	    mono)) < 0)
 		return;
-	switch (fairq_push(k->fq, pi, mono)) {
-	case FQ_QUEUED:
+	if (k->known != NULL && known_has(k->known, pi.family, pi.src)) {
+		lane = LANE_KNOWN;
+		k->st.known_lane++;
+	} else if (effort > 0)
+		lane = LANE_WORK;
+	switch (lanes_push(&k->q, lane, &pi, (unsigned)effort, mono)) {
+	case 0:
 		break;
-	case FQ_QUEUED_SHED:
+	case 1:
 		/* Someone else's oldest made room: count it, no address. */
 		k->st.shed++;
 		break;
-	case FQ_PREFIX_FULL:
-	case FQ_FULL:
-		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
-		REFUSE(k, &c, shed, "verification queue full (%zu waiting "
-		    "from %zu prefixes)", fairq_len(k->fq),
-		    fairq_prefixes(k->fq));
+	default:
+		sk_addr_str(pi.family, pi.src, c.src, sizeof(c.src));
+		REFUSE(k, &c, shed, "verification queue full (%zu waiting, "
+		    "%s lane)", lanes_len(&k->q), lane == LANE_KNOWN ?
+		    "known" : lane == LANE_WORK ? "work" : "strangers'");
 		break;
 	}
 }
@@ -464,6 +521,7 @@ knock_serve(struct knock *k, double slice)
 	struct knock_decision d;
 	struct knock_who c = { "", "" };
 	struct pkt_info pi;
+	enum lane lane;
 	double start = knock_mono(), t0, t1, at;
 	time_t now;
 
@@ -475,12 +533,12 @@ knock_serve(struct knock *k, double slice)
 			k->budget = KNOCK_BUDGET_MAX;
 	}
 	k->budget_at = start;
-	for (t0 = start; fairq_len(k->fq) > 0; t0 = t1) {
+	for (t0 = start; lanes_len(&k->q) > 0; t0 = t1) {
 		if (k->budget <= 0)
 			return -k->budget / k->verify_share;
 		if (t0 - start >= slice)
 			return 0;
-		if (!fairq_pop(k->fq, &pi, &at))
+		if (!lanes_pop(&k->q, &pi, &at, &lane))
 			break;
 		if (t0 - at > (double)k->cfg->max_packet_age) {
 			sk_addr_str(pi.family, pi.src, c.src, sizeof(c.src));
@@ -491,7 +549,7 @@ knock_serve(struct knock *k, double slice)
 		}
 		/* A refusal past mac1 came from someone who knows our public
 		 * key but did not produce a valid knock: that prefix waits
-		 * behind the others for a while (fairq.h). */
+		 * behind the others of its lane for a while (lanes.h). */
 		now = time(NULL);
 		if (check_sealed(k, &pi, now, &d) == 0) {
 			if (k->request != NULL)
@@ -499,7 +557,7 @@ knock_serve(struct knock *k, double slice)
 			else
 				knock_grant(k, &d, now);
 		} else
-			fairq_penalize(k->fq, &pi, t0);
+			lanes_penalize(&k->q, lane, &pi, t0);
 		t1 = knock_mono();
 		k->budget -= t1 - t0;
 		k->budget_at = t1;
@@ -536,11 +594,14 @@ knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
 	    PRIu64 ", malformed %" PRIu64 ", stale %" PRIu64 ", wrong server %"
 	    PRIu64 ", replay %" PRIu64 ", unknown signer %" PRIu64
 	    ", bad signature %" PRIu64 ", policy %" PRIu64 ", refused by the "
-	    "monitor %" PRIu64 ", grant failed %" PRIu64, s->received,
+	    "monitor %" PRIu64 ", grant failed %" PRIu64 ", copy of seen "
+	    "work %" PRIu64 "; known lane %" PRIu64 ", with work %" PRIu64
+	    ", work not valid %" PRIu64, s->received,
 	    s->granted, s->malformed, s->bad_size, s->bad_mac, s->rate_source,
 	    s->shed, s->decrypt, s->bad_request, s->stale, s->wrong_server,
 	    s->replayed, s->unknown_signer, s->bad_signature, s->policy,
-	    s->monitor_refused, s->grant_failed);
+	    s->monitor_refused, s->grant_failed, s->work_copy, s->known_lane,
+	    s->work, s->work_refused);
 	log_notice("queue: %zu waiting from %zu prefixes; longest wait %.1f ms",
 	    qlen, qpfx, s->wait_max * 1e3);
 }
@@ -558,12 +619,15 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	    PRIu64 "\nwrong_server %" PRIu64 "\nreplayed %" PRIu64
 	    "\nunknown_signer %" PRIu64 "\nbad_signature %" PRIu64
 	    "\npolicy %" PRIu64 "\nmonitor_refused %" PRIu64
+	    "\nwork_copy %" PRIu64 "\nknown_lane %" PRIu64 "\nwork %" PRIu64
+	    "\nwork_refused %" PRIu64
 	    "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
 	    s->received, s->granted, s->grant_failed, s->malformed,
 	    s->bad_size, s->bad_mac, s->rate_source, s->shed, s->decrypt,
 	    s->bad_request, s->stale, s->wrong_server, s->replayed,
 	    s->unknown_signer, s->bad_signature, s->policy,
-	    s->monitor_refused, qlen, qpfx, s->wait_max * 1e3);
+	    s->monitor_refused, s->work_copy, s->known_lane, s->work,
+	    s->work_refused, qlen, qpfx, s->wait_max * 1e3);
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }
 

@@ -9,7 +9,8 @@
 #include <time.h>
 
 #include "access.h"
-#include "fairq.h"
+#include "known.h"
+#include "lanes.h"
 #include "fido2ctr.h"
 #include "fido2users.h"
 #include "fw.h"
@@ -40,6 +41,10 @@ struct knock_stats {
 	uint64_t	monitor_refused;	/* grant requests of the worker */
 	uint64_t	granted;
 	uint64_t	grant_failed;
+	uint64_t	known_lane;	/* queued in the known sources' lane */
+	uint64_t	work;		/* carried valid work (work lane) */
+	uint64_t	work_refused;	/* work that did not check: none */
+	uint64_t	work_copy;	/* a worked datagram seen before */
 	double		wait_max;	/* longest seconds from capture to verdict */
 };
 
@@ -64,7 +69,10 @@ struct knock {
 	struct access		*acl;
 	struct replay		*rc;
 	struct ratelimit	*rl;
-	struct fairq		*fq;
+	struct lanes		 q;		/* lanes.h; the worker's */
+	struct known		*known;		/* known sources, or NULL */
+	int			 known_dirty;	/* known to be written out */
+	struct workseen		*ws;		/* seen work, with q */
 	double			 verify_share;	/* of a core, for steps 4-10 */
 	double			 budget, budget_at;	/* seconds; monotonic */
 	struct fw		*fw;
@@ -111,11 +119,13 @@ int	knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
  * replay cache, then grant. */
 void	knock_grant(struct knock *k, const struct knock_decision *d,
 	    time_t now);
-/* The daemon's path.  knock_receive: steps 1-3, then into the fair queue
- * (fairq.h).  knock_serve: steps 4-10 and the grant for queued datagrams,
- * round robin over source prefixes, for at most slice seconds and within
- * the verification budget (verify_share of a core).  Returns -1 when the
- * queue is empty, else the seconds until it may be served again. */
+/* The daemon's path.  knock_receive: steps 1-3 (with the work trailer,
+ * work.h), then into a lane of the verification queue (lanes.h: known
+ * sources, work, strangers).  knock_serve: steps 4-10 and the grant for
+ * queued datagrams, in the lanes' order, for at most slice seconds and
+ * within the verification budget (verify_share of a core).  Returns -1
+ * when the queue is empty, else the seconds until it may be served
+ * again.  k->q must be set up (lanes_init) for these two. */
 void	knock_receive(struct knock *k, const struct pkt_info *pi,
 	    double mono);
 /* The monotonic clock in seconds, as knock_receive() takes it. */

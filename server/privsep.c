@@ -268,7 +268,7 @@ ps_log_clean(const struct ps_log *m, size_t len, char *out, size_t outlen)
 
 /* ---- the snapshot ---- */
 
-#define SNAP_MAGIC	"SKSNAP01"
+#define SNAP_MAGIC	"SKSNAP02"
 #define SNAP_MAX	(512u << 20)	/* bytes */
 #define SNAP_RULES_MAX	65536u
 #define SNAP_KEYS_MAX	(1u << 20)
@@ -360,6 +360,16 @@ put_digest(void *arg, const uint8_t *d, time_t expires)
 	put_u64(o, (uint64_t)expires);
 }
 
+static void
+put_known(void *arg, int family, const uint8_t *addr, time_t seen)
+{
+	struct out *o = arg;
+
+	put_u8(o, (uint8_t)family);
+	put(o, addr, 16);
+	put_u64(o, (uint64_t)seen);
+}
+
 int
 ps_snapshot_write(const struct knock *k, time_t now, int *fdp, size_t *size)
 {
@@ -394,6 +404,9 @@ ps_snapshot_write(const struct knock *k, time_t now, int *fdp, size_t *size)
 	replay_each(k->rc, now, count_digest, &nrep);
 	put_u32(&o, (uint32_t)nrep);
 	replay_each(k->rc, now, put_digest, &o);
+	put_u32(&o, (uint32_t)(k->known != NULL ? known_count(k->known) : 0));
+	if (k->known != NULL)
+		known_each(k->known, put_known, &o);
 	r = SK_ERR_IO;
 	if (fclose(o.f) != 0 || buf == NULL)
 		goto out;
@@ -588,10 +601,36 @@ read_replay(struct rbuf *rb, struct ps_state *st)
 	return 0;
 }
 
+static int
+read_known(struct rbuf *rb, struct ps_state *st)
+{
+	const uint8_t *addr;
+	uint64_t seen;
+	uint32_t n, i;
+	uint8_t family;
+
+	if (rbuf_u32(rb, &n) != 0 || rbuf_left(rb) / (1 + 16 + 8) < n)
+		return SK_ERR_TRUNCATED;
+	if (n > KNOWN_MAX)
+		return SK_ERR_BAD_FIELD;
+	for (i = 0; i < n; i++) {
+		if (rbuf_u8(rb, &family) != 0 || rbuf_ref(rb, &addr, 16) != 0 ||
+		    rbuf_u64(rb, &seen) != 0)
+			return SK_ERR_TRUNCATED;
+		if ((family != AF_INET && family != AF_INET6) ||
+		    seen > INT64_MAX)
+			return SK_ERR_BAD_FIELD;
+		if (st->known != NULL)
+			known_add(st->known, family, addr, (time_t)seen);
+	}
+	return 0;
+}
+
 int
 ps_snapshot_read(const uint8_t *p, size_t len, struct ps_state *st)
 {
 	struct replay *rc = st->rc;
+	struct known *known = st->known;
 	struct rbuf rb;
 	uint8_t magic[8], sk[HPKE_SK_LEN], has_prev;
 	uint32_t age;
@@ -599,6 +638,7 @@ ps_snapshot_read(const uint8_t *p, size_t len, struct ps_state *st)
 
 	memset(st, 0, sizeof(*st));
 	st->rc = rc;
+	st->known = known;
 	rbuf_init(&rb, p, len);
 	if (len > SNAP_MAX)
 		return SK_ERR_TOO_LONG;
@@ -624,7 +664,7 @@ ps_snapshot_read(const uint8_t *p, size_t len, struct ps_state *st)
 	}
 	if ((r = read_rules(&rb, st)) != 0 || (r = read_keys(&rb, st)) != 0 ||
 	    (r = read_fido2(&rb, st)) != 0 || (r = read_replay(&rb, st)) != 0 ||
-	    (r = rbuf_end(&rb)) != 0)
+	    (r = read_known(&rb, st)) != 0 || (r = rbuf_end(&rb)) != 0)
 		goto fail;
 	sk_wipe(sk, sizeof(sk));
 	return 0;
@@ -632,6 +672,7 @@ fail:
 	sk_wipe(sk, sizeof(sk));
 	ps_state_free(st);
 	st->rc = rc;
+	st->known = known;
 	return r;
 }
 

@@ -32,6 +32,15 @@ enum ps_type {
 	/* monitor -> worker */
 	PS_SNAPSHOT,		/* struct ps_snapshot, with the memfd */
 	PS_STATS_REQ,		/* uint32_t type only */
+	PS_KNOWN,		/* struct ps_known */
+};
+
+/* A source the monitor granted a knock from (known.h). */
+struct ps_known {
+	uint32_t	 type;
+	uint32_t	 family;
+	uint8_t		 addr[16];
+	int64_t		 seen;
 };
 
 /* A knock that passed every check in the worker: who, what, for whom. */
@@ -117,15 +126,17 @@ struct ps_state {
 	struct keyring		*kr;
 	struct fido2_users	*fu;
 	struct replay		*rc;		/* add the monitor's entries to */
+	struct known		*known;		/* add the known sources to */
 };
 
 /* Monitor: write a snapshot of k (server keys, MaxPacketAge, access
- * rules, keyring, FIDO2 users, live replay digests) into a new sealed
- * memfd; *fd and *size for PS_SNAPSHOT. */
+ * rules, keyring, FIDO2 users, live replay digests, known sources) into
+ * a new sealed memfd; *fd and *size for PS_SNAPSHOT. */
 int	ps_snapshot_write(const struct knock *k, time_t now, int *fd,
 	    size_t *size);
-/* Worker: parse a snapshot (p, len) into st; the digests go into st->rc,
- * which the caller owns.  On error st holds nothing to free. */
+/* Worker: parse a snapshot (p, len) into st; the digests go into st->rc
+ * and the known sources into st->known (when not NULL), which the caller
+ * owns.  On error st holds nothing to free. */
 int	ps_snapshot_read(const uint8_t *p, size_t len, struct ps_state *st);
 void	ps_state_free(struct ps_state *st);
 

@@ -14,6 +14,7 @@
 enum keyword {
 	K_INTERFACE, K_PORT, K_SERVERKEY, K_PREVSERVERKEY, K_KEYRING,
 	K_ACCESSFILE, K_FIREWALL, K_STATEDIR, K_MAXPACKETAGE, K_PIDFILE,
+	K_KNOWNPERIOD,
 };
 
 static const struct {
@@ -30,6 +31,7 @@ static const struct {
 	{ "StateDir", K_STATEDIR },
 	{ "MaxPacketAge", K_MAXPACKETAGE },
 	{ "PidFile", K_PIDFILE },
+	{ "KnownPeriod", K_KNOWNPERIOD },
 };
 
 static const char *fw_names[] = { "auto", "iptables", "nftables", "log" };
@@ -97,6 +99,12 @@ line(void *arg, const struct conf_line *l)
 		if (c->max_packet_age < 0)
 			c->max_packet_age = (long)v;
 		return 0;
+	case K_KNOWNPERIOD:
+		if (conf_uint(l, 0, KNOWN_PERIOD_MAX, &v) != 0)
+			return SK_ERR_BAD_FIELD;
+		if (c->known_period < 0)
+			c->known_period = (long)v;
+		return 0;
 	case K_FIREWALL:
 		for (i = 0; i < sizeof(fw_names) / sizeof(fw_names[0]); i++)
 			if (strcasecmp(l->value, fw_names[i]) == 0)
@@ -127,6 +135,7 @@ config_load(const char *path, struct server_config *c)
 	memset(c, 0, sizeof(*c));
 	c->port = -1;
 	c->max_packet_age = -1;
+	c->known_period = -1;
 	c->firewall = FW_UNSET;
 	if (path != NULL &&
 	    (r = conf_read(path, CONF_PERM_NOT_WRITABLE, line, c)) != 0) {
@@ -138,6 +147,8 @@ config_load(const char *path, struct server_config *c)
 		c->port = SK_DEFAULT_PORT;
 	if (c->max_packet_age < 0)
 		c->max_packet_age = 120;
+	if (c->known_period < 0)
+		c->known_period = KNOWN_PERIOD_DEFAULT;
 	if (c->firewall == FW_UNSET)
 		c->firewall = FW_AUTO;
 	if ((r = fill(&c->interface, "any")) || (r = fill(&c->server_key,
@@ -168,8 +179,8 @@ config_print(const struct server_config *c, FILE *f)
 	fprintf(f, "Interface %s\nPort %ld\nServerKey %s\n"
 	    "PreviousServerKey %s\nKeyring %s\n"
 	    "AccessFile %s\nFirewall %s\nStateDir %s\nMaxPacketAge %ld\n"
-	    "PidFile %s\n", c->interface, c->port, c->server_key,
-	    c->prev_server_key ? c->prev_server_key : "none", c->keyring,
-	    c->access_file, config_firewall_name(c->firewall), c->state_dir,
-	    c->max_packet_age, c->pid_file);
+	    "KnownPeriod %ld\nPidFile %s\n", c->interface, c->port,
+	    c->server_key, c->prev_server_key ? c->prev_server_key : "none",
+	    c->keyring, c->access_file, config_firewall_name(c->firewall),
+	    c->state_dir, c->max_packet_age, c->known_period, c->pid_file);
 }

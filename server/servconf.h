@@ -16,6 +16,8 @@ enum fw_kind {
 /* MaxPacketAge's upper bound: replay entries are kept this long past a
  * request's timestamp, so that no reload can ever accept one again. */
 #define MAX_PACKET_AGE_MAX	3600
+#define KNOWN_PERIOD_MAX	3650	/* days */
+#define KNOWN_PERIOD_DEFAULT	30
 
 struct server_config {
 	char		*interface;
@@ -27,6 +29,7 @@ struct server_config {
 	enum fw_kind	 firewall;
 	char		*state_dir;
 	long		 max_packet_age;
+	long		 known_period;		/* days; 0: no known lane */
 	char		*pid_file;
 };
 

@@ -392,6 +392,54 @@ owners_save(struct daemon *d)
 		    d->cfg.state_dir);
 }
 
+/* ---- known sources (known.h) ---- */
+
+/* At start and at each reload: the list when KnownPeriod is not 0, read
+ * from StateDir, without what KnownPeriod forgets. */
+static void
+known_setup(struct daemon *d)
+{
+	if (d->cfg.known_period == 0) {
+		known_free(d->k.known);
+		d->k.known = NULL;
+		return;
+	}
+	if (d->k.known == NULL) {
+		if ((d->k.known = known_new()) == NULL) {
+			log_err("out of memory for the known sources");
+			return;
+		}
+		if (known_load(d->k.known, d->cfg.state_dir) != 0)
+			log_err("known sources not read: knocks from them wait "
+			    "with strangers until they knock again");
+	}
+	known_prune(d->k.known, time(NULL) - d->cfg.known_period * 86400);
+}
+
+static void
+known_granted(struct daemon *d, const struct grant *g)
+{
+	struct ps_known m;
+
+	if (d->k.known == NULL)
+		return;
+	if (d->k.known_dirty) {
+		if (known_save(d->k.known, d->cfg.state_dir) != 0)
+			log_err("cannot record known sources in %s/" KNOWN_FILE,
+			    d->cfg.state_dir);
+		d->k.known_dirty = 0;
+	}
+	if (d->wsock < 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = PS_KNOWN;
+	m.family = (uint32_t)g->src_family;
+	memcpy(m.addr, g->src, 16);
+	m.seen = (int64_t)time(NULL);
+	/* A full socket loses nothing: the next snapshot carries the list. */
+	ps_send(d->wsock, &m, sizeof(m), -1, MSG_DONTWAIT);
+}
+
 static void
 on_granted(void *arg, const struct grant *g)
 {
@@ -400,6 +448,7 @@ on_granted(void *arg, const struct grant *g)
 	if (grants_add(&d->owners, g) != 0)
 		log_err("out of memory recording a grant's owner");
 	owners_save(d);
+	known_granted(d, g);
 }
 
 /* Close record i: each of its ports unless another owner holds it too. */
@@ -664,6 +713,8 @@ reload(struct daemon *d, const char *why)
 	d->cfg.access_file = cfg.access_file;
 	cfg.access_file = NULL;
 	d->cfg.max_packet_age = cfg.max_packet_age;
+	d->cfg.known_period = cfg.known_period;
+	known_setup(d);
 	{
 		struct fw_params fp;
 
@@ -1420,6 +1471,7 @@ main(int argc, char **argv)
 	if (replay_open(d.cfg.state_dir, time(NULL), &d.k.rc) != 0 ||
 	    fido2_counters_open(d.cfg.state_dir, &d.k.fc) != 0)
 		goto out;
+	known_setup(&d);
 	if (sandbox_prepare(d.cfg.state_dir, &d.sb) != 0)
 		goto out;
 	if (capture_open(d.cfg.interface, (uint16_t)d.cfg.port, &d.cap) != 0)
@@ -1505,6 +1557,7 @@ out:
 	keyring_free(d.k.kr);
 	fido2_users_free(d.k.fu);
 	fido2_counters_free(d.k.fc);
+	known_free(d.k.known);
 	grants_clear(&d.owners);
 	crypto_hmac_free(d.k.mac1);
 	crypto_hmac_free(d.k.prev_mac1);

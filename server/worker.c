@@ -57,8 +57,9 @@ send_stats(struct worker *w, int reply)
 	m.type = PS_STATS;
 	m.reply = (uint32_t)reply;
 	m.st = w->k.st;
-	m.queue_len = fairq_len(w->k.fq);
-	m.queue_prefixes = fairq_prefixes(w->k.fq);
+	m.queue_len = lanes_len(&w->k.q);
+	m.queue_prefixes = fairq_prefixes(w->k.q.stranger) +
+	    fairq_prefixes(w->k.q.known);
 	if (ps_send(w->sock, &m, sizeof(m), -1, 0) == 0)
 		w->sent = w->k.st;
 }
@@ -99,7 +100,15 @@ take_snapshot(struct worker *w, int fd, uint64_t size)
 	    (off_t)off)) > 0)
 		off += (size_t)n;
 	close(fd);
+	/* The monitor's list replaces ours: it prunes what KnownPeriod
+	 * forgets. */
+	known_free(w->k.known);
+	if ((w->k.known = known_new()) == NULL) {
+		log_err("worker: out of memory");
+		_exit(1);
+	}
 	st.rc = w->k.rc;
+	st.known = w->k.known;
 	r = off == size ? ps_snapshot_read(buf, size, &st) : SK_ERR_TRUNCATED;
 	sk_wipe(buf, size);
 	free(buf);
@@ -151,6 +160,7 @@ from_monitor(struct worker *w)
 	union {
 		uint32_t		type;
 		struct ps_snapshot	snap;
+		struct ps_known		known;
 	} m;
 	ssize_t n;
 	int fd;
@@ -174,6 +184,10 @@ from_monitor(struct worker *w)
 			close(fd);
 		if ((size_t)n == sizeof(uint32_t) && m.type == PS_STATS_REQ)
 			send_stats(w, 1);
+		else if ((size_t)n == sizeof(m.known) && m.type == PS_KNOWN &&
+		    w->k.known != NULL)
+			known_add(w->k.known, (int)m.known.family,
+			    m.known.addr, (time_t)m.known.seen);
 		else
 			log_err("worker: an unexpected message from the monitor "
 			    "(type %u, %zd bytes)", m.type, n);
@@ -202,7 +216,7 @@ worker_main(const struct server_config *cfg, struct capture *cap, int sock,
 	w.k.request_arg = &w;
 	if (replay_open(NULL, 0, &w.k.rc) != 0 ||
 	    (w.k.rl = ratelimit_new(5, 10)) == NULL ||
-	    (w.k.fq = fairq_new()) == NULL) {
+	    lanes_init(&w.k.q) != 0 || (w.k.ws = workseen_new()) == NULL) {
 		log_err("worker: out of memory");
 		_exit(1);
 	}

@@ -4,7 +4,7 @@
 # committed fields.
 . "$srcdir/t/tap.sh"
 
-plan 6
+plan 8
 test_tmpdir
 tmp=$tap_tmp
 ok "golden vectors regenerate" $sk_tool golden "$tmp"
@@ -23,3 +23,9 @@ ok "committed datagrams open and decode to the committed fields" fields_ok
 bad="$tmp/bad.txt"
 sed 's/^datagram: \(..\)/datagram: 00/' "$srcdir/t/data/golden-v1-ipv4.txt" > "$bad"
 ok "a changed committed datagram is refused" sh -c "! $sk_tool golden-open '$bad' >/dev/null"
+# The work trailer (PROTOCOL.md 2.1): 12 bits at the timestamp, nonce
+# counted from 0; one changed nonce bit and it proves nothing.
+ok "the committed datagram with work proves 12 bits" \
+	sh -c "grep -q '^work: .*0000000000000008c40c000000534b5731$' '$srcdir/t/data/golden-v1-ipv4.txt'"
+sed 's/^work: \(.*\)08c40c000000534b5731$/work: \108c50c000000534b5731/' "$srcdir/t/data/golden-v1-ipv4.txt" > "$bad"
+ok "another nonce is refused" sh -c "! $sk_tool golden-open '$bad' >/dev/null"

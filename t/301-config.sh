@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 62
+plan 64
 
 test_tmpdir
 T=$tap_tmp
@@ -60,6 +60,9 @@ conf "port 1234" "PORT 99"
 ok "-T: keywords are case-insensitive, the first value wins" grep -qx "Port 1234" "$T/T.out"
 ok "-T: defaults fill what the file leaves unset" grep -qx "Interface any" "$T/T.out"
 ok "-T: and MaxPacketAge 120" grep -qx "MaxPacketAge 120" "$T/T.out"
+ok "-T: and KnownPeriod 30" grep -qx "KnownPeriod 30" "$T/T.out"
+conf "KnownPeriod 4000"
+ok "KnownPeriod above ten years refused" t_err "$T/c.conf:6: KnownPeriod: '4000' is not a number from 0 to 3650"
 conf
 chmod g+w "$T/c.conf"
 ok "a group-writable configuration is refused" t_err "writable by group or others"

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "pgp.h"
 #include "wire.h"
+#include "work.h"
 
 #define RUNS 5
 
@@ -49,6 +50,55 @@ cmpd(const void *a, const void *b)
 }
 
 typedef int (*op_fn)(void *);
+
+/* Client puzzles (PROTOCOL.md 2.1): what checking one costs the server,
+ * and what solving one at the default effort costs a client. */
+struct wctx {
+	uint8_t		mac1[16];
+	struct sk_work	w;
+};
+
+static int
+op_work_check(void *arg)
+{
+	struct wctx *c = arg;
+
+	c->w.nonce++;		/* a fresh proof each time: mostly invalid */
+	(void)work_valid(c->mac1, &c->w);
+	return 0;
+}
+
+static double rate(int (*fn)(void *), void *arg, unsigned min_ops);
+
+static void
+bench_work(const uint8_t *mac1)
+{
+	struct wctx c;
+	double t[21], t0, sum = 0;
+	uint64_t tries, total = 0;
+	char what[64];
+	int i;
+
+	memcpy(c.mac1, mac1, 16);
+	c.w = (struct sk_work){ (uint64_t)time(NULL), 0, SK_WORK_DEFAULT };
+	printf("%-40s %12.3f\n", "work check, us per datagram",
+	    1e6 / rate(op_work_check, &c, 1000));
+	for (i = 0; i < 21; i++) {
+		crypto_random(c.mac1, sizeof(c.mac1));
+		crypto_random(&c.w.nonce, sizeof(c.w.nonce));
+		t0 = now_s();
+		if (work_solve(c.mac1, &c.w, &tries) != 0)
+			return;
+		t[i] = (now_s() - t0) * 1e3;
+		sum += t[i];
+		total += tries;
+	}
+	qsort(t, 21, sizeof(t[0]), cmpd);
+	snprintf(what, sizeof(what), "solving %d bits (default), ms p10/50/90",
+	    SK_WORK_DEFAULT);
+	printf("%-40s %5.0f /%4.0f /%4.0f  (%.1f M hashes/s)\n", what, t[2],
+	    t[10], t[18], (double)total / sum / 1e3);
+}
 
 /* Median over RUNS of operations per second; -1 if an operation failed. */
 static double
@@ -341,6 +391,7 @@ main(int argc, char **argv)
 	h.dg[0] ^= 1;
 	printf("%-40s %12.0f\n", "garbage rejected at mac1/s", rate(op_reject,
 	    &h, 100));
+	bench_work(h.dg);
 	wire_server_key_wipe(&h.k);
 	gpgme_release(v.g);
 	replay_close(k.rc);

@@ -26,6 +26,7 @@
 #include "serverkey.h"
 #include "wipe.h"
 #include "wire.h"
+#include "work.h"
 
 #define FILE_MAX (1u << 20)
 
@@ -401,6 +402,17 @@ cmd_golden(int argc, char **argv)
 		print_hex(f, h, 32);
 		fprintf(f, "\ndatagram: ");
 		print_hex(f, dg, dlen);
+		if (i == 0) {
+			/* PROTOCOL.md 2.1: the same datagram with 12 bits of
+			 * work at its timestamp, the first nonce from 0. */
+			struct sk_work w = { rq.timestamp, 0, 12 };
+
+			if (work_solve(dg, &w, NULL) != 0)
+				die("work", NULL);
+			work_encode(&w, dg + dlen);
+			fprintf(f, "\nwork: ");
+			print_hex(f, dg, dlen + SK_WORK_LEN);
+		}
 		fputc('\n', f);
 		print_fields(f, &back);
 		fclose(f);
@@ -436,7 +448,9 @@ cmd_golden_open(int argc, char **argv)
 	struct sk_server_key k;
 	struct sk_request rq;
 	uint8_t skE[32], dg[SK_DATAGRAM_MAX + 1], inner[SK_INNER_MAX];
-	size_t dlen = 0, ilen;
+	uint8_t wdg[SK_DATAGRAM_MAX + SK_WORK_LEN + 1];
+	struct sk_work w;
+	size_t dlen = 0, ilen, wlen = 0, body;
 	char line[8192];
 	FILE *f;
 	int r;
@@ -445,10 +459,22 @@ cmd_golden_open(int argc, char **argv)
 		die("usage: golden-open FILE", NULL);
 	if ((f = fopen(argv[1], "r")) == NULL)
 		die("cannot open", argv[1]);
-	while (fgets(line, sizeof(line), f) != NULL)
+	while (fgets(line, sizeof(line), f) != NULL) {
 		if (dlen == 0)
 			dlen = hex_line(line, "datagram: ", dg, sizeof(dg));
+		if (wlen == 0)
+			wlen = hex_line(line, "work: ", wdg, sizeof(wdg));
+	}
 	fclose(f);
+	/* With work: the datagram, then a trailer proving its effort. */
+	if (wlen > 0) {
+		work_split(wdg, wlen, SK_DATAGRAM_MIN, &w, &body);
+		if (body != dlen || memcmp(wdg, dg, dlen) != 0 ||
+		    !work_valid(wdg, &w)) {
+			printf("refused: the work does not prove its effort\n");
+			return 1;
+		}
+	}
 	golden_key(&k, skE);
 	if ((r = datagram_open(&k, dg, dlen, inner, sizeof(inner), &ilen)) != 0 ||
 	    (r = request_decode(inner, ilen, &rq)) != 0) {
@@ -642,18 +668,21 @@ cmd_flip(int argc, char **argv)
 	return 0;
 }
 
-/* Open the datagram in file path with the server key in keyfile: the
- * inner request in inner (SK_INNER_MAX), *ilen; the key stays in *k. */
+/* Open the datagram in file path (a work trailer, if any, left aside)
+ * with the server key in keyfile: the inner request in inner
+ * (SK_INNER_MAX), *ilen; the key stays in *k. */
 static void
 open_datagram(const char *keyfile, const char *path, struct sk_server_key *k,
     uint8_t *inner, size_t *ilen)
 {
+	struct sk_work w;
 	uint8_t *dg;
 	size_t len;
 
 	if (serverkey_load(keyfile, k) != 0)
 		die("cannot load the server key", keyfile);
 	dg = read_file(path, &len);
+	work_split(dg, len, SK_DATAGRAM_MIN, &w, &len);
 	if (datagram_open(k, dg, len, inner, SK_INNER_MAX, ilen) != 0 ||
 	    *ilen == 0)
 		die("cannot open", path);
@@ -725,6 +754,17 @@ cmpd(const void *a, const void *b)
 
 /* One TCP connect attempt with a short wait: a fresh SYN every time, so
  * a grant is seen without waiting for TCP's retransmission timer. */
+/* $SK_LATENCY_SRC: the address the latency command sends and connects
+ * from (a second address of the client, new to the server). */
+static struct addrinfo *latency_src;
+
+static int
+bind_src(int fd)
+{
+	return latency_src == NULL || bind(fd, latency_src->ai_addr,
+	    latency_src->ai_addrlen) == 0 ? 0 : -1;
+}
+
 static int
 try_connect(const struct addrinfo *ai, int ms)
 {
@@ -734,6 +774,10 @@ try_connect(const struct addrinfo *ai, int ms)
 
 	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0)
 		return 0;
+	if (bind_src(fd) != 0) {
+		close(fd);
+		return 0;
+	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		r = 1;
 	else if (errno == EINPROGRESS) {
@@ -750,6 +794,7 @@ try_connect(const struct addrinfo *ai, int ms)
  * until TCPPORT is closed, send it, and time how long until a TCP connect
  * succeeds.  With TCPPORT written "N+", datagram i opens port N + i and
  * there is no waiting: knocks go out $SK_LATENCY_GAP_MS (500) apart.
+ * $SK_LATENCY_SRC: send and connect from that address.
  * Prints each, then the count, median and p95 in milliseconds. */
 static int
 cmd_latency(int argc, char **argv)
@@ -767,9 +812,12 @@ cmd_latency(int argc, char **argv)
 	stepping = argv[3][strlen(argv[3]) - 1] == '+';
 	base = atoi(argv[3]);
 	udp = resolve(argv[1], argv[2], SOCK_DGRAM, 0);
+	if (getenv("SK_LATENCY_SRC") != NULL)
+		latency_src = resolve(getenv("SK_LATENCY_SRC"), "0", SOCK_DGRAM,
+		    1);
 	n = argc - 4;
 	if ((ms = calloc((size_t)n, sizeof(*ms))) == NULL ||
-	    (fd = socket(udp->ai_family, SOCK_DGRAM, 0)) < 0)
+	    (fd = socket(udp->ai_family, SOCK_DGRAM, 0)) < 0 || bind_src(fd) != 0)
 		die("setup", strerror(errno));
 	for (i = 0; i < n; i++) {
 		snprintf(port, sizeof(port), "%d", stepping ? base + i : base);
@@ -814,6 +862,7 @@ cmd_latency(int argc, char **argv)
 
 #define FLOOD_POOL	256
 #define FLOOD_BATCH	64
+#define FRESH		UINT32_MAX	/* flood -s fresh */
 
 /* One flood datagram: garbage, or sealed to the server with a request
  * whose signature is junk (kind "sealed") or well formed, by a real
@@ -882,7 +931,7 @@ static void
 spoof_header(uint8_t hdr[28], unsigned i, const struct sockaddr_in *dst,
     size_t plen)
 {
-	uint8_t host;
+	uint8_t host, r[3];
 
 	crypto_random(&host, 1);
 	memset(hdr, 0, 28);
@@ -892,25 +941,58 @@ spoof_header(uint8_t hdr[28], unsigned i, const struct sockaddr_in *dst,
 	hdr[12] = 172;
 	hdr[13] = (uint8_t)(16 + (i >> 8));
 	hdr[14] = (uint8_t)i;
+	if (i == FRESH) {
+		/* A /24 never seen before: 1.0.0.0 to 223.255.255.0, not
+		 * 10/8 or 127/8, chosen at random for every datagram. */
+		do
+			crypto_random(r, 3);
+		while (r[0] == 0 || r[0] > 223 || r[0] == 10 || r[0] == 127);
+		memcpy(hdr + 12, r, 3);
+	}
 	hdr[15] = (uint8_t)(1 + host % 254);
 	memcpy(hdr + 16, &dst->sin_addr, 4);
-	be16enc(hdr + 20, (uint16_t)(10000 + i));
+	be16enc(hdr + 20, (uint16_t)(10000 + i % 50000));
 	memcpy(hdr + 22, &dst->sin_port, 2);
 	be16enc(hdr + 24, (uint16_t)(8 + plen));
 }
 
-/* flood [-s N] HOST PORT garbage|sealed|named SECONDS [SERVERPUB [FPR]]:
+/* IPv6 and UDP headers from a random address of a fresh random /48 of
+ * 2000::/3 for every datagram.  The UDP checksum stays 0, which IPv6
+ * does not allow: the server's UDP stack would drop it, but sigknockd
+ * reads with packet capture, before UDP, and the knock port is dropped
+ * by its firewall anyway. */
+static void
+spoof6_header(uint8_t hdr[48], const struct sockaddr_in6 *dst, size_t plen)
+{
+	memset(hdr, 0, 48);
+	hdr[0] = 0x60;
+	be16enc(hdr + 4, (uint16_t)(8 + plen));
+	hdr[6] = IPPROTO_UDP;
+	hdr[7] = 64;			/* hop limit */
+	crypto_random(hdr + 8, 16);
+	hdr[8] = (uint8_t)(0x20 | (hdr[8] & 0x1f));
+	memcpy(hdr + 24, &dst->sin6_addr, 16);
+	be16enc(hdr + 40, 40000);
+	memcpy(hdr + 42, &dst->sin6_port, 2);
+	be16enc(hdr + 44, (uint16_t)(8 + plen));
+}
+
+/* flood [-s N|fresh] HOST PORT garbage|sealed|named SECONDS [SERVERPUB [FPR]]:
  * send datagrams as fast as sendmmsg goes for SECONDS; prints how many.
  * With -s N (IPv4, root) each datagram comes from a random address in
- * one of N /24s of 172.16.0.0/12 in turn, through a raw socket. */
+ * one of N /24s of 172.16.0.0/12 in turn, through a raw socket; with -s
+ * fresh from a random /24 (IPv4) or /48 (IPv6) of its own.  (IPv6: give
+ * the destination a permanent neighbour entry first; neighbour discovery
+ * for datagrams from addresses that are not ours holds them back.) */
 static int
 cmd_flood(int argc, char **argv)
 {
 	static uint8_t pool[FLOOD_POOL][SK_DATAGRAM_MAX];
-	static uint8_t hdrs[FLOOD_BATCH][28];
+	static uint8_t hdrs[FLOOD_BATCH][48];
 	static size_t plen[FLOOD_POOL];
 	struct mmsghdr msgs[FLOOD_BATCH];
 	struct iovec iov[FLOOD_BATCH][2];
+	struct sockaddr_in6 dst6, dst0;
 	struct sk_server_key k;
 	struct addrinfo *ai;
 	uint8_t fpr[PGP_FPR_LEN];
@@ -921,9 +1003,10 @@ cmd_flood(int argc, char **argv)
 	int fd, r;
 
 	if (argc > 2 && strcmp(argv[1], "-s") == 0) {
-		spoof = (unsigned)atoi(argv[2]);
-		if (spoof < 1 || spoof > 4096)
-			die("-s takes 1 to 4096 prefixes", argv[2]);
+		spoof = strcmp(argv[2], "fresh") == 0 ? FRESH :
+		    (unsigned)atoi(argv[2]);
+		if (spoof < 1 || (spoof > 4096 && spoof != FRESH))
+			die("-s takes 1 to 4096 prefixes, or fresh", argv[2]);
 		argv += 2;
 		argc -= 2;
 	}
@@ -944,14 +1027,21 @@ cmd_flood(int argc, char **argv)
 		plen[i] = flood_datagram(argv[3], &k,
 		    strcmp(argv[3], "named") == 0 ? fpr : NULL, pool[i]);
 	ai = resolve(argv[1], argv[2], SOCK_DGRAM, 0);
-	if (spoof && ai->ai_family != AF_INET)
-		die("-s needs an IPv4 destination", argv[1]);
+	if (spoof && ai->ai_family != AF_INET && spoof != FRESH)
+		die("-s N needs an IPv4 destination", argv[1]);
 	if (spoof)
-		fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+		fd = socket(ai->ai_family, SOCK_RAW, IPPROTO_RAW);
 	else
 		fd = socket(ai->ai_family, SOCK_DGRAM, 0);
 	if (fd < 0 || (!spoof && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0))
 		die("socket", strerror(errno));
+	/* A raw IPv6 socket takes a destination port of 0 (or its protocol),
+	 * the UDP port being in the header we write (spoof6_header). */
+	if (spoof && ai->ai_family == AF_INET6) {
+		memcpy(&dst6, ai->ai_addr, sizeof(dst6));
+		dst0 = dst6;
+		dst0.sin6_port = 0;
+	}
 	memset(msgs, 0, sizeof(msgs));
 	t0 = now_ms();
 	while (now_ms() - t0 < secs * 1000) {
@@ -962,10 +1052,18 @@ cmd_flood(int argc, char **argv)
 			    plen[next] };
 			m->msg_iov = iov[i];
 			m->msg_iovlen = 1;
-			if (spoof) {
-				spoof_header(hdrs[i], src, (const struct
-				    sockaddr_in *)ai->ai_addr, plen[next]);
-				src = (src + 1) % spoof;
+			if (spoof && ai->ai_family == AF_INET6) {
+				spoof6_header(hdrs[i], &dst6, plen[next]);
+				iov[i][0] = (struct iovec){ hdrs[i], 48 };
+				m->msg_iovlen = 2;
+				m->msg_name = &dst0;
+				m->msg_namelen = sizeof(dst0);
+			} else if (spoof) {
+				spoof_header(hdrs[i], spoof == FRESH ? FRESH :
+				    src, (const struct sockaddr_in *)
+				    ai->ai_addr, plen[next]);
+				if (spoof != FRESH)
+					src = (src + 1) % spoof;
 				iov[i][0] = (struct iovec){ hdrs[i], 28 };
 				m->msg_iovlen = 2;
 				m->msg_name = ai->ai_addr;
@@ -988,7 +1086,7 @@ static const struct {
 } cmds[] = {
 	{ "unseal", cmd_unseal, "SERVERKEY IN MSG SIG  write a datagram's signed message and signature" },
 	{ "reseal", cmd_reseal, "SERVERKEY IN OUT  flip the last bit of the signed request and seal it again" },
-	{ "flood", cmd_flood, "[-s N] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s)" },
+	{ "flood", cmd_flood, "[-s N|fresh] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s, or a fresh /24 or /48 each)" },
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
 	{ "listen", cmd_listen, "ADDR PORT [echo]  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },

@@ -1,0 +1,47 @@
+/* Known sources (PROTOCOL.md section 5): the addresses from which a knock
+ * was accepted within KnownPeriod, kept in StateDir/known.  Datagrams
+ * from them wait in their own lane of the verification queue, ahead of
+ * strangers.  An address is an IPv4 address, or an IPv6 /64 (privacy
+ * addresses change within it).  Memory is fixed: at most KNOWN_MAX, the
+ * least recently seen goes first. */
+#ifndef SK_KNOWN_H
+#define SK_KNOWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define KNOWN_MAX	4096
+#define KNOWN_FILE	"known"
+#define KNOWN_BYTES	(KNOWN_MAX * 64)
+/* A known source seen again is written out at most this often. */
+#define KNOWN_REFRESH_S	3600
+
+struct known;
+
+struct known *known_new(void);
+void	known_free(struct known *k);
+/* Remember family/addr (raw bytes) as seen at `seen`.  Returns 1 when the
+ * file should be written (a new source, or one not refreshed for
+ * KNOWN_REFRESH_S), else 0. */
+int	known_add(struct known *k, int family, const uint8_t *addr, time_t seen);
+int	known_has(const struct known *k, int family, const uint8_t *addr);
+/* Forget sources last seen before `oldest`. */
+void	known_prune(struct known *k, time_t oldest);
+size_t	known_count(const struct known *k);
+void	known_each(const struct known *k, void (*cb)(void *arg, int family,
+	    const uint8_t *addr, time_t seen), void *arg);
+
+/* Text: one "ADDRESS SEEN" line each (SEEN in Unix seconds; an IPv6
+ * source as its /64, written with the rest zero).  Parse adds every good
+ * line to k and counts the others in *bad; it never fails.  Format
+ * returns the length, 0 when cap is too small. */
+void	known_parse(struct known *k, const char *buf, size_t len, size_t *bad);
+size_t	known_format(const struct known *k, char *out, size_t cap);
+
+/* StateDir/known: load (a missing file is empty; bad lines are logged
+ * and skipped), save (atomically, 0600). */
+int	known_load(struct known *k, const char *dir);
+int	known_save(struct known *k, const char *dir);
+
+#endif

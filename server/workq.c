@@ -1,0 +1,179 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "hash.h"
+#include "wire.h"
+#include "work.h"
+#include "workq.h"
+
+#define NIL	UINT32_MAX
+#define LEVELS	(SK_WORK_EFFORT_MAX + 1)
+
+struct item {
+	struct pkt_info	pi;		/* payload points into data */
+	double		at;
+	uint32_t	next;
+	uint8_t		data[SK_DATAGRAM_MAX];
+};
+
+struct workq {
+	size_t		n;
+	uint32_t	free_item;
+	uint32_t	head[LEVELS], tail[LEVELS];
+	struct item	it[WQ_ENTRIES];
+	uint8_t		out[SK_DATAGRAM_MAX];
+};
+
+struct workq *
+workq_new(void)
+{
+	struct workq *q;
+	uint32_t i;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	for (i = 0; i < WQ_ENTRIES; i++)
+		q->it[i].next = i + 1 < WQ_ENTRIES ? i + 1 : NIL;
+	for (i = 0; i < LEVELS; i++)
+		q->head[i] = q->tail[i] = NIL;
+	return q;
+}
+
+static uint32_t
+take_head(struct workq *q, unsigned level)
+{
+	uint32_t i = q->head[level];
+
+	q->head[level] = q->it[i].next;
+	if (q->head[level] == NIL)
+		q->tail[level] = NIL;
+	q->n--;
+	return i;
+}
+
+enum wq_result
+workq_push(struct workq *q, const struct pkt_info *pi, unsigned effort,
+    double at)
+{
+	enum wq_result res = WQ_QUEUED;
+	struct item *it;
+	unsigned l;
+	uint32_t i;
+
+	if (pi->len > SK_DATAGRAM_MAX || effort >= LEVELS)
+		return WQ_FULL;
+	if (q->free_item == NIL) {
+		for (l = 0; l < effort && q->head[l] == NIL; l++)
+			;
+		if (l == effort)
+			return WQ_FULL;
+		i = take_head(q, l);
+		q->it[i].next = q->free_item;
+		q->free_item = i;
+		res = WQ_QUEUED_SHED;
+	}
+	i = q->free_item;
+	it = &q->it[i];
+	q->free_item = it->next;
+	it->pi = *pi;
+	memcpy(it->data, pi->payload, pi->len);
+	it->pi.payload = it->data;
+	it->at = at;
+	it->next = NIL;
+	if (q->tail[effort] == NIL)
+		q->head[effort] = i;
+	else
+		q->it[q->tail[effort]].next = i;
+	q->tail[effort] = i;
+	q->n++;
+	return res;
+}
+
+int
+workq_pop(struct workq *q, struct pkt_info *pi, unsigned *effort, double *at)
+{
+	unsigned l;
+	uint32_t i;
+
+	if (q->n == 0)
+		return 0;
+	for (l = LEVELS - 1; q->head[l] == NIL; l--)
+		;
+	i = take_head(q, l);
+	*pi = q->it[i].pi;
+	memcpy(q->out, q->it[i].data, pi->len);
+	pi->payload = q->out;
+	*effort = l;
+	*at = q->it[i].at;
+	q->it[i].next = q->free_item;
+	q->free_item = i;
+	return 1;
+}
+
+size_t
+workq_len(const struct workq *q)
+{
+	return q->n;
+}
+
+void
+workq_free(struct workq *q)
+{
+	free(q);
+}
+
+#define WS_PROBE	8
+
+struct ws_slot {
+	uint8_t		mac1[16];
+	uint8_t		src[16];
+	int		family;
+	double		until;		/* 0: free */
+};
+
+struct workseen {
+	uint64_t	seed;
+	struct ws_slot	s[WS_SLOTS];
+};
+
+struct workseen *
+workseen_new(void)
+{
+	struct workseen *s;
+
+	if ((s = calloc(1, sizeof(*s))) != NULL)
+		crypto_random(&s->seed, sizeof(s->seed));
+	return s;
+}
+
+enum ws_result
+workseen_add(struct workseen *s, const uint8_t mac1[16], int family,
+    const uint8_t src[16], double now, double ttl)
+{
+	uint64_t h = sk_hash(s->seed, mac1, 16);
+	struct ws_slot *e, *victim = NULL;
+	size_t i;
+
+	for (i = 0; i < WS_PROBE; i++) {
+		e = &s->s[(h + i) & (WS_SLOTS - 1)];
+		if (e->until > now && memcmp(e->mac1, mac1, 16) == 0)
+			return e->family == family && memcmp(e->src, src,
+			    16) == 0 ? WS_COPY : WS_COPY_ELSEWHERE;
+		if (victim == NULL || e->until < victim->until)
+			victim = e;
+	}
+	memcpy(victim->mac1, mac1, 16);
+	memcpy(victim->src, src, 16);
+	victim->family = family;
+	victim->until = now + ttl;
+	return WS_NEW;
+}
+
+void
+workseen_free(struct workseen *s)
+{
+	free(s);
+}

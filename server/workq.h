@@ -1,0 +1,53 @@
+/* The strangers' queue for datagrams that carry proven work (work.h):
+ * served most effort first, first come first served within an effort.
+ * Memory is fixed (WQ_ENTRIES datagrams); when full, a newcomer takes
+ * the place of the oldest datagram with the least effort, if that effort
+ * is below its own, and is dropped otherwise. */
+#ifndef SK_WORKQ_H
+#define SK_WORKQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+#define WQ_ENTRIES	1024
+
+enum wq_result {
+	WQ_QUEUED = 0,
+	WQ_QUEUED_SHED,		/* queued; a datagram with less work went */
+	WQ_FULL,		/* dropped: every one waiting has as much work */
+};
+
+struct workq;
+
+struct workq *workq_new(void);
+enum wq_result workq_push(struct workq *q, const struct pkt_info *pi,
+	    unsigned effort, double at);
+/* The datagram with the most effort (the oldest of those): 1 and *pi
+ * (valid until the next push or pop), *effort and *at; 0 when empty. */
+int	workq_pop(struct workq *q, struct pkt_info *pi, unsigned *effort,
+	    double *at);
+size_t	workq_len(const struct workq *q);
+void	workq_free(struct workq *q);
+
+/* Seen work: the mac1 and source of every datagram with valid work, for
+ * ttl seconds.  A copy from the same source is dropped before any
+ * public-key work; a copy from another source keeps its place in line
+ * but not the work (whoever copied alice's datagram off the wire and
+ * sent it first must not make alice's own copy a duplicate).  Fixed
+ * memory (WS_SLOTS); when a probe run is full the entry that expires
+ * first makes room. */
+#define WS_SLOTS	65536
+enum ws_result {
+	WS_NEW = 0,		/* added */
+	WS_COPY,		/* seen from this source: drop it */
+	WS_COPY_ELSEWHERE,	/* seen from another source: no work */
+};
+struct workseen;
+struct workseen *workseen_new(void);
+enum ws_result workseen_add(struct workseen *s, const uint8_t mac1[16],
+	    int family, const uint8_t src[16], double now, double ttl);
+void	workseen_free(struct workseen *s);
+
+#endif

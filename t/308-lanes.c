@@ -1,0 +1,374 @@
+/* The verification queue's lanes (lanes.h): the work lane (most effort
+ * first, first come first served within an effort, bounded with the
+ * least effort shed), the choice between the known, work and strangers'
+ * lanes, both against models over random operations; the known sources
+ * (known.h): IPv4 addresses and IPv6 /64s, bounded memory, expiry, the
+ * file's text; seen work (workq.h). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "crypto.h"
+#include "known.h"
+#include "lanes.h"
+#include "tap.h"
+#include "workq.h"
+
+static struct pkt_info
+dgram(const char *src, unsigned seq, uint8_t *data)
+{
+	struct pkt_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.family = strchr(src, ':') ? AF_INET6 : AF_INET;
+	inet_pton(pi.family, src, pi.src);
+	memcpy(data, &seq, 4);
+	pi.payload = data;
+	pi.len = 4;
+	return pi;
+}
+
+static unsigned
+seq_of(const struct pkt_info *pi)
+{
+	unsigned s;
+
+	memcpy(&s, pi->payload, 4);
+	return s;
+}
+
+/* ---- the work lane against a model ---- */
+
+struct m_item {
+	unsigned	effort, seq;
+};
+
+static struct m_item model[WQ_ENTRIES];
+static size_t model_n;
+
+static int
+model_push(unsigned effort, unsigned seq)
+{
+	size_t i, v = 0;
+
+	if (model_n == WQ_ENTRIES) {
+		/* The oldest of the least effort, if below the newcomer's. */
+		for (i = 1; i < model_n; i++)
+			if (model[i].effort < model[v].effort ||
+			    (model[i].effort == model[v].effort &&
+			    model[i].seq < model[v].seq))
+				v = i;
+		if (model[v].effort >= effort)
+			return -1;
+		model[v] = model[--model_n];
+	}
+	model[model_n++] = (struct m_item){ effort, seq };
+	return 0;
+}
+
+static long
+model_pop(unsigned *effort)
+{
+	size_t i, b = 0;
+	unsigned seq;
+
+	if (model_n == 0)
+		return -1;
+	for (i = 1; i < model_n; i++)
+		if (model[i].effort > model[b].effort ||
+		    (model[i].effort == model[b].effort &&
+		    model[i].seq < model[b].seq))
+			b = i;
+	*effort = model[b].effort;
+	seq = model[b].seq;
+	model[b] = model[--model_n];
+	return seq;
+}
+
+static void
+test_workq(void)
+{
+	struct workq *q = workq_new();
+	struct pkt_info pi;
+	uint8_t data[4];
+	unsigned seq = 0, e, me, op, i, mismatch = 0, shed = 0, dropped = 0;
+	long ms;
+	double at;
+	int r;
+
+	if (q == NULL)
+		bail("workq_new");
+	for (op = 0; op < 200000; op++) {
+		if (random() % 100 < (op % 20000 < 12000 ? 60 : 35)) {
+			e = (unsigned)(random() % 6) * 4;
+			pi = dgram("192.0.2.1", seq, data);
+			r = workq_push(q, &pi, e, op);
+			if ((r == WQ_FULL) != (model_push(e, seq) != 0))
+				mismatch++;
+			shed += r == WQ_QUEUED_SHED;
+			dropped += r == WQ_FULL;
+			seq++;
+		} else {
+			ms = model_pop(&me);
+			r = workq_pop(q, &pi, &e, &at);
+			if (r != (ms >= 0) || (r && (seq_of(&pi) != (unsigned)ms ||
+			    e != me)))
+				mismatch++;
+		}
+		if (workq_len(q) != model_n)
+			mismatch++;
+	}
+	is_int(0, mismatch, "work lane: 200,000 random pushes and pops agree "
+	    "with the model (most effort first, oldest first, least effort "
+	    "shed)");
+	ok(shed > 0 && dropped > 0, "(the run filled it: %u shed, %u dropped)",
+	    shed, dropped);
+	while (workq_pop(q, &pi, &e, &at))
+		;
+	model_n = 0;
+	for (i = 0; i < WQ_ENTRIES; i++) {
+		pi = dgram("192.0.2.1", i, data);
+		workq_push(q, &pi, 8, 0);
+	}
+	pi = dgram("192.0.2.1", 99999, data);
+	ok(workq_push(q, &pi, 8, 0) == WQ_FULL, "full of effort 8: a newcomer "
+	    "of 8 is dropped");
+	ok(workq_push(q, &pi, 9, 0) == WQ_QUEUED_SHED && workq_pop(q, &pi, &e,
+	    &at) && seq_of(&pi) == 99999 && e == 9, "one of 9 takes a place "
+	    "and is served first");
+	ok(workq_pop(q, &pi, &e, &at) && seq_of(&pi) == 1, "the oldest of 8 "
+	    "made room");
+	workq_free(q);
+}
+
+/* ---- the choice of lane ---- */
+
+static void
+test_lanes(void)
+{
+	struct lanes l;
+	struct pkt_info pi;
+	uint8_t data[4];
+	enum lane lane, want;
+	unsigned i, known = 0, others = 0, mismatch = 0, nk, nw, ns, turn = 0;
+	double at;
+
+	if (lanes_init(&l) != 0)
+		bail("lanes_init");
+	pi = dgram("192.0.2.1", 1, data);
+	lanes_push(&l, LANE_STRANGER, &pi, 0, 0);
+	ok(lanes_pop(&l, &pi, &at, &lane) && lane == LANE_STRANGER,
+	    "a stranger alone is served at once");
+	for (i = 0; i < 40; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.51.%u.7", i);
+		pi = dgram(a, i, data);
+		lanes_push(&l, LANE_KNOWN, &pi, 0, 0);
+		snprintf(a, sizeof(a), "203.0.%u.9", i);
+		pi = dgram(a, i, data);
+		lanes_push(&l, LANE_STRANGER, &pi, 0, 0);
+	}
+	for (i = 0; i < 40; i++) {
+		lanes_pop(&l, &pi, &at, &lane);
+		known += lane == LANE_KNOWN;
+		others += lane != LANE_KNOWN;
+	}
+	ok(known == 30 && others == 10, "known and strangers both waiting: "
+	    "three turns in four for the known lane (%u of 40)", known);
+	while (lanes_pop(&l, &pi, &at, &lane))
+		;
+	pi = dgram("203.0.113.9", 1, data);
+	lanes_push(&l, LANE_STRANGER, &pi, 0, 0);
+	pi = dgram("203.0.113.10", 2, data);
+	lanes_push(&l, LANE_WORK, &pi, 12, 0);
+	ok(lanes_pop(&l, &pi, &at, &lane) && lane == LANE_WORK &&
+	    seq_of(&pi) == 2, "among strangers the work lane goes first");
+
+	/* Random pushes and pops against the rule, one prefix per lane. */
+	while (lanes_pop(&l, &pi, &at, &lane))
+		;
+	nk = nw = ns = 0;
+	l.turn = 0;	/* the model's rotation starts with the lanes' */
+	for (i = 0; i < 100000; i++) {
+		if (random() % 2 && nk + nw + ns < 3000) {
+			switch (random() % 3) {
+			case 0:
+				pi = dgram("198.51.100.7", i, data);
+				nk += lanes_push(&l, LANE_KNOWN, &pi, 0, i) >= 0;
+				break;
+			case 1:
+				pi = dgram("203.0.113.10", i, data);
+				nw += lanes_push(&l, LANE_WORK, &pi, 3, i) >= 0;
+				break;
+			default:
+				pi = dgram("203.0.113.9", i, data);
+				ns += lanes_push(&l, LANE_STRANGER, &pi, 0, i) >= 0;
+				break;
+			}
+			continue;
+		}
+		if (nk + nw + ns == 0)
+			continue;
+		if (nk > 0 && (nw + ns == 0 || turn++ % 4 != 3))
+			want = LANE_KNOWN;
+		else
+			want = nw > 0 ? LANE_WORK : LANE_STRANGER;
+		if (!lanes_pop(&l, &pi, &at, &lane) || lane != want) {
+			if (mismatch < 3)
+				diag("op %u: lane %d, want %d (%u %u %u)", i, lane, want, nk, nw, ns);
+			mismatch++;
+		}
+		nk -= lane == LANE_KNOWN;
+		nw -= lane == LANE_WORK;
+		ns -= lane == LANE_STRANGER;
+		if (lanes_len(&l) != nk + nw + ns)
+			mismatch++;
+	}
+	is_int(0, mismatch, "100,000 random operations: every pop takes the "
+	    "lane the rule names");
+	lanes_free(&l);
+}
+
+/* ---- known sources ---- */
+
+static void
+add(struct known *k, const char *a, time_t seen)
+{
+	uint8_t addr[16] = { 0 };
+	int family = strchr(a, ':') ? AF_INET6 : AF_INET;
+
+	inet_pton(family, a, addr);
+	known_add(k, family, addr, seen);
+}
+
+static int
+has(const struct known *k, const char *a)
+{
+	uint8_t addr[16] = { 0 };
+	int family = strchr(a, ':') ? AF_INET6 : AF_INET;
+
+	inet_pton(family, a, addr);
+	return known_has(k, family, addr);
+}
+
+static void
+test_known(void)
+{
+	struct known *k = known_new(), *k2 = known_new();
+	static char text[KNOWN_BYTES];
+	uint8_t addr[16] = { 192, 0, 2, 0 };
+	size_t len, bad, i;
+	unsigned miss = 0;
+	static const char file[] =
+	    "# comment\n"
+	    "192.0.2.7 1795000000\n"
+	    "2001:db8:1:2:: 1795000001\n"
+	    "192.0.2.8\n"
+	    "host 1795000000\n"
+	    "192.0.2.9 -1\n"
+	    "192.0.2.10 17950000000000000000000\n";
+
+	if (k == NULL || k2 == NULL)
+		bail("known_new");
+	add(k, "192.0.2.7", 1000);
+	add(k, "2001:db8:1:2:aaaa::1", 1000);
+	ok(has(k, "192.0.2.7") && !has(k, "192.0.2.8"), "an IPv4 source is "
+	    "known by its address, not its /24");
+	ok(has(k, "2001:db8:1:2:bbbb::2") && !has(k, "2001:db8:1:3::1"),
+	    "an IPv6 source by its /64");
+	ok(!has(k, "::ffff:192.0.2.7"), "the families stay apart");
+	inet_pton(AF_INET, "192.0.2.7", addr);
+	is_int(0, known_add(k, AF_INET, addr, 1100), "seen again soon: no "
+	    "need to write it out");
+	is_int(1, known_add(k, AF_INET, addr, 1000 + KNOWN_REFRESH_S),
+	    "seen again an hour later: written out");
+	known_prune(k, 1050);
+	ok(has(k, "192.0.2.7") && !has(k, "2001:db8:1:2::1"), "prune forgets "
+	    "the sources seen before the period");
+
+	for (i = 0; i < KNOWN_MAX + 100; i++) {
+		addr[0] = 10;
+		addr[1] = (uint8_t)(i >> 16);
+		addr[2] = (uint8_t)(i >> 8);
+		addr[3] = (uint8_t)i;
+		known_add(k, AF_INET, addr, 5000 + (time_t)i);
+	}
+	ok(known_count(k) == KNOWN_MAX && !has(k, "192.0.2.7") &&
+	    !has(k, "10.0.0.0") && has(k, "10.0.16.99"), "bounded at %d: the "
+	    "least recently seen go", KNOWN_MAX);
+	for (i = 0; i < 200000; i++) {
+		addr[0] = 11;
+		addr[1] = (uint8_t)(i >> 16);
+		addr[2] = (uint8_t)(i >> 8);
+		addr[3] = (uint8_t)i;
+		known_add(k, AF_INET, addr, 10000 + (time_t)i);
+		if (!known_has(k, AF_INET, addr))
+			miss++;
+		if (i % 997 == 0)
+			known_prune(k, 10000 + (time_t)i - 1000);
+	}
+	ok(miss == 0 && known_count(k) <= KNOWN_MAX, "200,000 sources through "
+	    "it with pruning: each found after its knock, the count bounded");
+
+	len = known_format(k, text, sizeof(text));
+	known_parse(k2, text, len, &bad);
+	ok(len > 0 && bad == 0 && known_count(k2) == known_count(k),
+	    "the file's text parses back to as many sources");
+	known_free(k2);
+	k2 = known_new();
+	known_parse(k2, file, sizeof(file) - 1, &bad);
+	ok(known_count(k2) == 2 && bad == 4 && has(k2, "192.0.2.7") &&
+	    has(k2, "2001:db8:1:2::9"), "two good lines, four bad ones skipped");
+	known_free(k);
+	known_free(k2);
+}
+
+static void
+test_workseen(void)
+{
+	struct workseen *s = workseen_new();
+	uint8_t m[16];
+	unsigned i, copies = 0;
+
+	if (s == NULL)
+		bail("workseen_new");
+	uint8_t a[16] = { 192, 0, 2, 7 }, b[16] = { 192, 0, 2, 8 };
+
+	memset(m, 7, sizeof(m));
+	ok(workseen_add(s, m, AF_INET, a, 10, 5) == WS_NEW, "worked datagram: "
+	    "new");
+	ok(workseen_add(s, m, AF_INET, a, 12, 5) == WS_COPY, "its copy from "
+	    "the same source: a copy");
+	ok(workseen_add(s, m, AF_INET, b, 12, 5) == WS_COPY_ELSEWHERE,
+	    "from another source: a copy from elsewhere (it loses the work, "
+	    "not its turn)");
+	ok(workseen_add(s, m, AF_INET6, a, 12, 5) == WS_COPY_ELSEWHERE,
+	    "(another family is another source)");
+	ok(workseen_add(s, m, AF_INET, a, 16, 5) == WS_NEW, "after the window: "
+	    "new again");
+	for (i = 0; i < WS_SLOTS / 2; i++) {
+		crypto_random(m, sizeof(m));
+		copies += workseen_add(s, m, AF_INET, a, 20, 5) != WS_NEW;
+	}
+	is_int(0, copies, "%d random ones: none taken for a copy", WS_SLOTS / 2);
+	workseen_free(s);
+}
+
+int
+main(void)
+{
+	plan(25);
+	if (crypto_init() != 0)
+		bail("crypto_init");
+	srandom(308);
+	test_workq();
+	test_lanes();
+	test_known();
+	test_workseen();
+	return 0;
+}
