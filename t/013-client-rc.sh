@@ -8,7 +8,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 24
+plan 25
 
 test_tmpdir
 T=$tap_tmp
@@ -90,6 +90,11 @@ ok "-W and --test together are refused (exit 2)" test $rc -eq 2
 "$B/sigknock" --rc "$T/rc" -W nosuch.invalid:22 > "$T/o" 2>&1; rc=$?
 ok "-W to a name that does not resolve: exit 1, before any signing" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'cannot resolve nosuch.invalid' '$T/o'"
+# An IPv6 address in brackets: the knock goes to loopback, where nothing
+# answers, so it ends as a port that never opened (3), not a usage error.
+"$B/sigknock" --rc "$T/rc" --work 0 --connect-timeout 1 -W '[::1]:1' </dev/null > "$T/o" 2>&1; rc=$?
+ok "-W [::1]:1 parses, knocks and ends with exit 3 after --connect-timeout" \
+	sh -c "[ $rc -eq 3 ] && grep -q 'knocked, but ::1 port 1 did not open within 1 s' '$T/o'"
 "$B/sigknock" --help > "$T/o"
 ok "--help documents -W, --time-offset and the exit statuses" \
 	sh -c "grep -q -- '-W HOST:PORT' '$T/o' && grep -q -- '--time-offset' '$T/o' && grep -q '3 -W: knocked but the port never opened' '$T/o'"
