@@ -824,10 +824,13 @@ main(int argc, char **argv)
 		o.server = argv[optind];
 	if (read_rc(&o) != 0)
 		return 1;
+	/* Only the file's Server takes %h: a name on the command line is
+	 * used as given (an IPv6 zone, fe80::1%eth0, has a percent sign). */
 	if (o.server == NULL)
 		o.server = o.name;
-	else if (expand_server(&o, o.name) != 0)
-		return 1;
+	else if (o.stanza == NULL || optind >= argc)
+		if (expand_server(&o, o.name != NULL ? o.name : o.stanza) != 0)
+			return 1;
 	kport = o.port ? o.port : "62201";
 	/* Every value is checked before anything else is done. */
 	if (o.port != NULL && parse_uint("port", o.port, 1, 65535, &v) != 0)

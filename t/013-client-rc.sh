@@ -8,7 +8,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 25
+plan 27
 
 test_tmpdir
 T=$tap_tmp
@@ -60,6 +60,11 @@ is "$(echo "$out" | field timeout)" "3 s" "--timeout overrides Timeout"
 out=$(sk -n prod 127.0.0.5)
 is "$(echo "$out" | field server)" "127.0.0.5 port 6000" "with -n STANZA, SERVER on the command line overrides its Server"
 is "$(echo "$out" | field access)" "tcp/22" "(the stanza still applies)"
+out=$(sk -n 127.0.0.8)
+is "$(echo "$out" | field server)" "127.0.0.8 port 6000" "with -n NAME alone, %h is NAME"
+out=$(sk -n prod 'nosuch%h.invalid')
+ok "a SERVER on the command line is used as given (%h is the file's only)" \
+	sh -c "echo '$out' | grep -q 'cannot resolve nosuch%h.invalid'"
 out=$(sk -n nosuch)
 ok "-n with no matching stanza says so" sh -c "echo '$out' | grep -q 'no stanza matches nosuch'"
 
