@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <ctype.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "conf.h"
 #include "connect.h"
 #include "crypto.h"
@@ -149,18 +150,23 @@ usage(FILE *f)
 	    TOKEN_FIDO2_TOUCH_S);
 }
 
+
+/* A decimal number from min to max: digits, a minus sign first when
+ * min < 0, nothing else (no blanks, no '+').  0, or -1 (logged, with
+ * what, when what is not NULL). */
 static int
-parse_uint(const char *what, const char *s, unsigned long min,
-    unsigned long max, unsigned long *v)
+parse_num(const char *what, const char *s, long min, long max, long *v)
 {
+	const char *d = s[0] == '-' && min < 0 ? s + 1 : s;
 	char *end;
 
 	errno = 0;
-	*v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || *v < min ||
+	*v = strtol(s, &end, 10);
+	if (*d < '0' || *d > '9' || *end != '\0' || errno != 0 || *v < min ||
 	    *v > max) {
-		log_err("%s '%s' is not a number from %lu to %lu", what, s, min,
-		    max);
+		if (what != NULL)
+			log_err("%s '%s' is not a number from %ld to %ld", what,
+			    s, min, max);
 		return -1;
 	}
 	return 0;
@@ -218,21 +224,6 @@ section_matches(const char *section, const char *name)
 	return yes;
 }
 
-static int
-parse_int(const char *what, const char *s, long min, long max, long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || *v < min || *v > max) {
-		if (what != NULL)
-			log_err("%s '%s' is not a number from %ld to %ld", what,
-			    s, min, max);
-		return -1;
-	}
-	return 0;
-}
 
 #define TIME_OFFSET_MAX	(366L * 86400)
 
@@ -259,7 +250,7 @@ rc_check(const struct conf_line *l)
 	if (strcasecmp(l->key, "Work") == 0)
 		return conf_uint(l, 0, WORK_MAX, &v) ? SK_ERR_BAD_FIELD : 0;
 	if (strcasecmp(l->key, "TimeOffset") == 0 &&
-	    parse_int(NULL, l->value, -TIME_OFFSET_MAX, TIME_OFFSET_MAX,
+	    parse_num(NULL, l->value, -TIME_OFFSET_MAX, TIME_OFFSET_MAX,
 	    &sv) != 0)
 		return conf_error(l, "'%s' is not a number of seconds from "
 		    "%ld to %ld", l->value, -TIME_OFFSET_MAX, TIME_OFFSET_MAX);
@@ -442,13 +433,12 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
     struct sk_request *rq)
 {
 	char buf[CONF_LINE_MAX], *items[SK_ACCESS_MAX + 1];
-	unsigned long v;
-	long off = 0;
+	long v, off = 0;
 	int n, i;
 
 	memset(rq, 0, sizeof(*rq));
 	rq->version = SK_WIRE_VERSION;
-	if (o->time_offset != NULL && parse_int("time offset", o->time_offset,
+	if (o->time_offset != NULL && parse_num("time offset", o->time_offset,
 	    -TIME_OFFSET_MAX, TIME_OFFSET_MAX, &off) != 0)
 		return -1;
 	rq->timestamp = (uint64_t)((int64_t)time(NULL) + off);
@@ -456,7 +446,7 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
 	memcpy(rq->server_digest, sk->digest, SK_DIGEST_LEN);
 	rq->addr_family = SK_ADDR_SOURCE;
 	if (o->timeout != NULL) {
-		if (parse_uint("timeout", o->timeout, 0, 65535, &v) != 0)
+		if (parse_num("timeout", o->timeout, 0, 65535, &v) != 0)
 			return -1;
 		rq->timeout = (uint16_t)v;
 	}
@@ -571,7 +561,6 @@ bind_address(const struct opts *o, const struct knock_target *t,
 	return 0;
 }
 
-/* The grants a request asks for, as the client remembers them. */
 /* The record of a grant this request asks for (proto and port unset). */
 static void
 knocked_entry_for(const struct knock_target *t, const char *kport,
@@ -585,6 +574,7 @@ knocked_entry_for(const struct knock_target *t, const char *kport,
 	memcpy(e->bound, rq->addr, 16);
 }
 
+/* The grants a request asks for, as the client remembers them. */
 static void
 remember(const struct knock_target *t, const char *kport,
     const struct sk_request *rq)
@@ -629,10 +619,7 @@ still_granted(const struct knock_target *t, const char *kport,
 static int64_t
 mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(sk_mono() * 1e3);
 }
 
 /* -W after the knock: SYNs with a short, doubling wait (50 ms to 1 s)
@@ -683,9 +670,9 @@ wait_open(const struct conn_target *c, const struct knock_target *t,
 /* The work trailer (PROTOCOL.md section 2.1) after the sealed datagram
  * dg[0..*len): 2^effort hashes on average, bound to its mac1 and time. */
 static int
-add_work(uint8_t *dg, size_t *len, uint64_t time, unsigned effort)
+add_work(uint8_t *dg, size_t *len, uint64_t ts, unsigned effort)
 {
-	struct sk_work w = { time, 0, (uint8_t)effort };
+	struct sk_work w = { ts, 0, (uint8_t)effort };
 	int64_t t0 = mono_ms();
 	uint64_t tries;
 
@@ -755,8 +742,7 @@ main(int argc, char **argv)
 	char chost[1024], cport[16], caccess[32];
 	const char *kport;
 	size_t ulen, ilen, mlen, siglen, dlen, idlen;
-	unsigned long v, connect_timeout = CONNECT_TIMEOUT_S;
-	unsigned long effort = SK_WORK_DEFAULT;
+	long v, connect_timeout = CONNECT_TIMEOUT_S, effort = SK_WORK_DEFAULT;
 	FILE *f;
 	int c, fd, err, status = 1;
 
@@ -809,7 +795,7 @@ main(int argc, char **argv)
 			    "go together");
 		if (conn_split(o.connect, chost, sizeof(chost), cport,
 		    sizeof(cport)) != 0 ||
-		    parse_uint("-W port", cport, 1, 65535, &v) != 0)
+		    parse_num("-W port", cport, 1, 65535, &v) != 0)
 			return 2;
 		/* -W HOST:PORT knocks for tcp/PORT unless -A says more. */
 		if (o.access == NULL) {
@@ -833,18 +819,18 @@ main(int argc, char **argv)
 			return 1;
 	kport = o.port ? o.port : "62201";
 	/* Every value is checked before anything else is done. */
-	if (o.port != NULL && parse_uint("port", o.port, 1, 65535, &v) != 0)
+	if (o.port != NULL && parse_num("port", o.port, 1, 65535, &v) != 0)
 		return 2;
-	if (o.pin_fd != NULL && parse_uint("pin fd", o.pin_fd, 0, 1023,
+	if (o.pin_fd != NULL && parse_num("pin fd", o.pin_fd, 0, 1023,
 	    &v) != 0)
 		return 2;
-	if (o.touch_timeout != NULL && parse_uint("touch timeout",
+	if (o.touch_timeout != NULL && parse_num("touch timeout",
 	    o.touch_timeout, 1, 3600, &v) != 0)
 		return 2;
-	if (o.connect_timeout != NULL && parse_uint("connect timeout",
+	if (o.connect_timeout != NULL && parse_num("connect timeout",
 	    o.connect_timeout, 1, 3600, &connect_timeout) != 0)
 		return 2;
-	if (o.work != NULL && parse_uint("work", o.work, 0, WORK_MAX,
+	if (o.work != NULL && parse_num("work", o.work, 0, WORK_MAX,
 	    &effort) != 0)
 		return 2;
 	if (o.server == NULL && !o.test) {
@@ -947,7 +933,7 @@ main(int argc, char **argv)
 	status = 0;
 	if (o.connect != NULL) {
 		if ((fd = wait_open(&ct, &t, dg, dlen,
-		    (long)connect_timeout)) < 0) {
+		    connect_timeout)) < 0) {
 			status = EXIT_NOT_OPENED;
 			goto out;
 		}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "target.h"
+#include "clock.h"
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
@@ -94,15 +95,6 @@ target_close(struct knock_target *t)
 	t->fd = -1;
 }
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Split "host", "host:port", "[v6]" or "[v6]:port". */
 static int
 split_hostport(const char *s, char *host, size_t hlen, char *port,
@@ -156,9 +148,9 @@ stun_one(const char *spec, int family, int verbose, uint8_t addr[16])
 	stun_request(req, txid);
 	p.fd = t.fd;
 	p.events = POLLIN;
-	t0 = now_ms();
+	t0 = sk_mono() * 1e3;
 	for (;;) {
-		double el = now_ms() - t0;
+		double el = sk_mono() * 1e3 - t0;
 
 		if (sent < sizeof(stun_resend_ms) / sizeof(stun_resend_ms[0]) &&
 		    el >= stun_resend_ms[sent]) {

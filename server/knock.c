@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "crypto.h"
 #include "err.h"
 #include "knock.h"
@@ -509,10 +510,7 @@ knock_receive(struct knock *k, const struct pkt_info *pi0, double mono)
 double
 knock_mono(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return sk_mono();
 }
 
 double
