@@ -227,17 +227,76 @@ section_matches(const char *section, const char *name)
 
 #define TIME_OFFSET_MAX	(366L * 86400)
 
+/* An access list: PROTO/PORT entries, each with an optional @DEST (a
+ * destination behind a gateway, sigknock-access.conf(5) GATEWAY), or a
+ * lone @DEST for that destination's default ports.  Every entry names
+ * the same destination or none.  Fills rq's access and dest; on error,
+ * says why in why and returns -1. */
+static int
+access_list_parse(const char *list, struct sk_request *rq, char *why,
+    size_t whylen)
+{
+	char buf[CONF_LINE_MAX], *items[SK_ACCESS_MAX + 1], *at;
+	const char *dest = NULL;
+	int n, i, named = 0;
+
+	rq->n_access = 0;
+	rq->dest[0] = '\0';
+	snprintf(buf, sizeof(buf), "%s", list);
+	if ((n = conf_split(buf, items, SK_ACCESS_MAX)) <= 0) {
+		snprintf(why, whylen, "between 1 and %d PROTO/PORT entries",
+		    SK_ACCESS_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if ((at = strchr(items[i], '@')) != NULL) {
+			*at++ = '\0';
+			if (!wire_dest_name_ok(at, strlen(at))) {
+				snprintf(why, whylen, "'%s' is not a destination "
+				    "name (1 to %d of A-Z a-z 0-9 . _ -)", at,
+				    SK_DEST_MAX);
+				return -1;
+			}
+			if (dest != NULL && strcmp(dest, at) != 0) {
+				snprintf(why, whylen, "one knock opens one "
+				    "destination, not %s and %s", dest, at);
+				return -1;
+			}
+			dest = at;
+			named++;
+			if (items[i][0] == '\0' && n == 1)
+				break;		/* @DEST: its default ports */
+		}
+		if (conf_parse_access(items[i], &rq->access[rq->n_access].proto,
+		    &rq->access[rq->n_access].port) != 0) {
+			snprintf(why, whylen, "'%s' is not PROTO/PORT (tcp/22, "
+			    "udp/53) or PROTO/PORT@DEST (tcp/22@db1)", items[i]);
+			return -1;
+		}
+		rq->n_access++;
+	}
+	if (named > 0 && named != n) {
+		snprintf(why, whylen, "either every entry names the destination "
+		    "(tcp/22@%s) or none does", dest);
+		return -1;
+	}
+	if (dest != NULL && request_set_dest(rq, dest) != 0) {
+		snprintf(why, whylen, "cannot name destination %s", dest);
+		return -1;
+	}
+	return 0;
+}
+
 /* Values of ~/.sigknockrc are checked where they stand, so that a wrong
  * one is reported with its file and line (in every stanza, used or not). */
 static int
 rc_check(const struct conf_line *l)
 {
-	char buf[CONF_LINE_MAX], *items[SK_ACCESS_MAX + 1];
+	struct sk_request rq;
+	char why[160];
 	unsigned long v;
 	long sv;
-	uint8_t a[16], proto;
-	uint16_t port;
-	int n, i;
+	uint8_t a[16];
 
 	if (strcasecmp(l->key, "Port") == 0)
 		return conf_uint(l, 1, 65535, &v) ? SK_ERR_BAD_FIELD : 0;
@@ -264,14 +323,9 @@ rc_check(const struct conf_line *l)
 		return conf_error(l, "'%s' is neither an IPv4 or IPv6 address "
 		    "nor source", l->value);
 	if (strcasecmp(l->key, "Access") == 0) {
-		snprintf(buf, sizeof(buf), "%s", l->value);
-		if ((n = conf_split(buf, items, SK_ACCESS_MAX)) <= 0)
-			return conf_error(l, "between 1 and %d PROTO/PORT "
-			    "entries", SK_ACCESS_MAX);
-		for (i = 0; i < n; i++)
-			if (conf_parse_access(items[i], &proto, &port) != 0)
-				return conf_error(l, "'%s' is not PROTO/PORT "
-				    "(tcp/22, udp/53)", items[i]);
+		memset(&rq, 0, sizeof(rq));
+		if (access_list_parse(l->value, &rq, why, sizeof(why)) != 0)
+			return conf_error(l, "%s", why);
 	}
 	return 0;
 }
@@ -432,9 +486,8 @@ static int
 build_request(const struct opts *o, const struct sk_server_key *sk,
     struct sk_request *rq)
 {
-	char buf[CONF_LINE_MAX], *items[SK_ACCESS_MAX + 1];
+	char why[160];
 	long v, off = 0;
-	int n, i;
 
 	memset(rq, 0, sizeof(*rq));
 	rq->version = SK_WIRE_VERSION;
@@ -450,20 +503,10 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
 			return -1;
 		rq->timeout = (uint16_t)v;
 	}
-	if (o->access != NULL) {
-		snprintf(buf, sizeof(buf), "%s", o->access);
-		if ((n = conf_split(buf, items, SK_ACCESS_MAX)) < 0) {
-			log_err("at most %d PROTO/PORT entries", SK_ACCESS_MAX);
-			return -1;
-		}
-		for (i = 0; i < n; i++)
-			if (conf_parse_access(items[i], &rq->access[i].proto,
-			    &rq->access[i].port) != 0) {
-				log_err("'%s' is not PROTO/PORT (tcp/22, udp/53)",
-				    items[i]);
-				return -1;
-			}
-		rq->n_access = (uint8_t)n;
+	if (o->access != NULL &&
+	    access_list_parse(o->access, rq, why, sizeof(why)) != 0) {
+		log_err("-A %s: %s", o->access, why);
+		return -1;
 	}
 	return 0;
 }
@@ -490,6 +533,8 @@ show(const struct sk_request *rq, const struct knock_target *t,
 	for (i = 0; i < rq->n_access; i++)
 		printf("%s%s/%u", i ? ", " : "", rq->access[i].proto == 6 ?
 		    "tcp" : "udp", rq->access[i].port);
+	if (rq->dest[0] != '\0')
+		printf(" at %s, behind the server", rq->dest);
 	printf("\ntimeout:    ");
 	if (rq->timeout)
 		printf("%u s\n", rq->timeout);
@@ -584,8 +629,9 @@ remember(const struct knock_target *t, const char *kport,
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
 
-	if (rq->n_access == 0 || getenv("HOME") == NULL)
-		return;		/* the server's default: we cannot know it */
+	if (rq->n_access == 0 || rq->dest[0] != '\0' || getenv("HOME") == NULL)
+		return;		/* the server's default: we cannot know it;
+				 * a destination: not where -W connects */
 	knocked_load(&k);
 	knocked_prune(&k, now);
 	knocked_entry_for(t, kport, rq, &e);

@@ -82,23 +82,64 @@ signer_id_ok(uint8_t type, uint8_t len)
 	return 0;
 }
 
-/* Extensions: TLVs (type, len, value) filling ext exactly; v1 defines no
- * types, so any critical one (type & 0x80) is refused. */
+int
+wire_dest_name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > SK_DEST_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Extensions: TLVs (type, len, value) filling ext exactly.  The one type
+ * defined, SK_EXT_DEST, is critical: at most once, a valid name, copied
+ * to dest (when not NULL).  Any other critical type is refused. */
 static int
-ext_check(const uint8_t *p, size_t len)
+ext_check(const uint8_t *p, size_t len, char dest[SK_DEST_MAX + 1])
 {
 	struct rbuf r;
+	const uint8_t *v;
 	uint8_t type, vlen;
-	int e;
+	int e, seen = 0;
 
 	rbuf_init(&r, p, len);
 	while (rbuf_left(&r) > 0) {
-		if ((e = rbuf_u8(&r, &type)) != 0 || (e = rbuf_u8(&r, &vlen)) != 0 ||
-		    (e = rbuf_skip(&r, vlen)) != 0)
+		if ((e = rbuf_u8(&r, &type)) != 0 || (e = rbuf_u8(&r, &vlen)) != 0)
 			return e;
-		if (type & 0x80)
+		if ((e = rbuf_ref(&r, &v, vlen)) != 0)
+			return e;
+		if (type == SK_EXT_DEST) {
+			if (seen++ || !wire_dest_name_ok((const char *)v, vlen))
+				return SK_ERR_BAD_FIELD;
+			if (dest != NULL) {
+				memcpy(dest, v, vlen);
+				dest[vlen] = '\0';
+			}
+		} else if (type & 0x80)
 			return SK_ERR_UNKNOWN_CRITICAL;
 	}
+	return 0;
+}
+
+int
+request_set_dest(struct sk_request *rq, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!wire_dest_name_ok(name, n) || rq->dest[0] != '\0' ||
+	    rq->ext_len + 2 + n > SK_EXT_MAX)
+		return SK_ERR_INVALID_ARG;
+	rq->ext[rq->ext_len++] = SK_EXT_DEST;
+	rq->ext[rq->ext_len++] = (uint8_t)n;
+	memcpy(rq->ext + rq->ext_len, name, n);
+	rq->ext_len = (uint16_t)(rq->ext_len + n);
+	memcpy(rq->dest, name, n + 1);
 	return 0;
 }
 
@@ -125,7 +166,7 @@ request_encode_unsigned(const struct sk_request *rq, uint8_t *out, size_t cap,
 	for (i = 0; i < rq->n_access; i++)
 		if (!access_ok(&rq->access[i]))
 			return SK_ERR_INVALID_ARG;
-	if ((r = ext_check(rq->ext, rq->ext_len)) != 0)
+	if ((r = ext_check(rq->ext, rq->ext_len, NULL)) != 0)
 		return SK_ERR_INVALID_ARG;
 
 	wbuf_init(&w, out, cap);
@@ -213,7 +254,7 @@ decode(struct rbuf *r, struct sk_request *rq)
 	if (rq->ext_len > SK_EXT_MAX)
 		return SK_ERR_TOO_LONG;
 	if ((e = rbuf_bytes(r, rq->ext, rq->ext_len)) != 0 ||
-	    (e = ext_check(rq->ext, rq->ext_len)) != 0 ||
+	    (e = ext_check(rq->ext, rq->ext_len, rq->dest)) != 0 ||
 	    (e = rbuf_u8(r, &rq->signer_id_len)) != 0)
 		return e;
 	if (rq->signer_id_len > SK_SIGNER_ID_MAX)

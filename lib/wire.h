@@ -22,6 +22,8 @@
 #define SK_ACCESS_MAX		16
 #define SK_EXT_MAX		256
 #define SK_SIGNER_ID_MAX	32
+#define SK_EXT_DEST		0x81	/* critical: a gateway's destination */
+#define SK_DEST_MAX		32	/* its name: 1..32 of [A-Za-z0-9._-] */
 #define SK_SIG_MAX		1024
 #define SK_SIGN_CONTEXT		"sigknock v1 request"	/* + its NUL */
 #define SK_SIGN_CONTEXT_LEN	20
@@ -56,6 +58,9 @@ struct sk_request {
 	struct sk_access access[SK_ACCESS_MAX];
 	uint16_t	ext_len;
 	uint8_t		ext[SK_EXT_MAX];
+	/* From ext, by the decoder (request_set_dest for the encoder): the
+	 * destination a gateway forwards to, or "" for the server itself. */
+	char		dest[SK_DEST_MAX + 1];
 	uint8_t		signer_id_len;
 	uint8_t		signer_id[SK_SIGNER_ID_MAX];
 	/* Filled by the decoder: */
@@ -81,6 +86,11 @@ int	wire_server_digest(const uint8_t pk[static HPKE_PK_LEN],
  * (client side) and the derived values are computed from k->pk. */
 int	wire_server_key_init(struct sk_server_key *k, const uint8_t *sk);
 void	wire_server_key_wipe(struct sk_server_key *k);
+
+/* 1 when s[0..len) is a valid destination name. */
+int	wire_dest_name_ok(const char *s, size_t len);
+/* Name the destination (appends the SK_EXT_DEST extension). */
+int	request_set_dest(struct sk_request *rq, const char *name);
 
 /* Encode everything up to (not including) sig_len: the signed part. */
 int	request_encode_unsigned(const struct sk_request *rq, uint8_t *out,

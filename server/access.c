@@ -108,6 +108,105 @@ parse_ports(const struct conf_line *l, struct sk_access *out, size_t *n,
 	return 0;
 }
 
+/* Forward NAME ADDRESS PROTO/PORT [via PORT][, PROTO/PORT [via PORT]]...
+ * A name has one address per family, file-wide; a via port leads to one
+ * destination port, file-wide, and is no port of Open. */
+static int
+parse_forward(struct loader *ld, const struct conf_line *l)
+{
+	char buf[CONF_LINE_MAX], *items[3 * ACCESS_FWD_MAX + 3], *end;
+	struct access_rule *r = ld->cur;
+	struct access_fwd f, *o;
+	struct fw_dest all[FW_PROTECTED_MAX + 1];
+	struct sk_access ports[ACCESS_OPEN_UNION_MAX + 1];
+	unsigned long v;
+	int nat;
+	size_t i, j;
+	int k, t;
+
+	snprintf(buf, sizeof(buf), "%s", l->value);
+	if ((k = conf_split(buf, items, (int)(sizeof(items) /
+	    sizeof(items[0])))) < 3)
+		return conf_error(l, "want NAME ADDRESS PROTO/PORT [via PORT], "
+		    "...");
+	memset(&f, 0, sizeof(f));
+	f.lineno = l->lineno;
+	if (!wire_dest_name_ok(items[0], strlen(items[0])))
+		return conf_error(l, "'%s' is not a destination name (1 to %d "
+		    "of A-Z a-z 0-9 . _ -)", items[0], SK_DEST_MAX);
+	snprintf(f.name, sizeof(f.name), "%s", items[0]);
+	if (sk_addr_parse(items[1], &f.family, f.addr) != 0)
+		return conf_error(l, "'%s' is not an IPv4 or IPv6 address",
+		    items[1]);
+	if (sk_addr_never_open(f.family, f.addr) != NULL)
+		return conf_error(l, "cannot forward to %s: %s", items[1],
+		    sk_addr_never_open(f.family, f.addr));
+	for (t = 2; t < k; t++) {
+		if (conf_parse_access(items[t], &f.port.proto, &f.port.port))
+			return conf_error(l, "'%s' is not PROTO/PORT (tcp/22, "
+			    "udp/53)", items[t]);
+		f.via = 0;
+		if (t + 1 < k && strcasecmp(items[t + 1], "via") == 0) {
+			if (t + 2 >= k)
+				return conf_error(l, "via wants a port");
+			v = strtoul(items[t + 2], &end, 10);
+			if (!isdigit((unsigned char)items[t + 2][0]) ||
+			    *end != '\0' || v == 0 || v > 65535)
+				return conf_error(l, "'%s' is not a port",
+				    items[t + 2]);
+			f.via = (uint16_t)v;
+			t += 2;
+		}
+		if (r->n_fwd == ACCESS_FWD_MAX)
+			return conf_error(l, "more than %d Forward ports in "
+			    "[%s]", ACCESS_FWD_MAX, r->name);
+		/* Against every Forward line so far, in every stanza. */
+		for (i = 0; i < ld->a->n; i++)
+			for (j = 0; j < ld->a->rules[i].n_fwd; j++) {
+				o = &ld->a->rules[i].fwd[j];
+				if (strcmp(o->name, f.name) == 0 &&
+				    o->family == f.family && memcmp(o->addr,
+				    f.addr, 16) != 0)
+					return conf_error(l, "destination %s "
+					    "has another address at line %u: "
+					    "one per name and family", f.name,
+					    o->lineno);
+				if (f.via != 0 && o->via == f.via &&
+				    o->port.proto == f.port.proto &&
+				    o->family == f.family &&
+				    (memcmp(o->addr, f.addr, 16) != 0 ||
+				    o->port.port != f.port.port))
+					return conf_error(l, "%s port %u leads "
+					    "elsewhere at line %u",
+					    f.port.proto == 6 ? "tcp" : "udp",
+					    f.via, o->lineno);
+				if (strcmp(o->name, f.name) == 0 &&
+				    o->family == f.family && o->port.proto ==
+				    f.port.proto && o->port.port ==
+				    f.port.port && o->via != f.via &&
+				    &ld->a->rules[i] == r)
+					return conf_error(l, "%s/%u of %s is "
+					    "listed twice", f.port.proto == 6 ?
+					    "tcp" : "udp", f.port.port, f.name);
+			}
+		r->fwd[r->n_fwd++] = f;
+	}
+	/* The gates close every one of them. */
+	if (access_open_ports(ld->a, ports, ACCESS_OPEN_UNION_MAX + 1) >
+	    ACCESS_OPEN_UNION_MAX)
+		return conf_error(l, "the stanzas name more than %d different "
+		    "ports of this host in Open and via; the firewall gate "
+		    "holds at most %d", ACCESS_OPEN_UNION_MAX,
+		    ACCESS_OPEN_UNION_MAX);
+	if (access_forward_dests(ld->a, all, FW_PROTECTED_MAX + 1, &nat) >
+	    FW_PROTECTED_MAX)
+		return conf_error(l, "the stanzas forward to more than %d "
+		    "different ports; the firewall gate holds at most %d",
+		    FW_PROTECTED_MAX, FW_PROTECTED_MAX);
+	ld->has_open = 1;
+	return 0;
+}
+
 static int
 finish_rule(struct loader *ld, const char *file)
 {
@@ -116,8 +215,8 @@ finish_rule(struct loader *ld, const char *file)
 	if (r == NULL)
 		return 0;
 	if (!ld->has_users || !ld->has_open) {
-		log_err("%s:%u: [%s]: needs both Users and Open", file, r->lineno,
-		    r->name);
+		log_err("%s:%u: [%s]: needs Users, and Open or Forward", file,
+		    r->lineno, r->name);
 		return SK_ERR_BAD_FIELD;
 	}
 	if (!ld->has_timeout)
@@ -129,7 +228,7 @@ finish_rule(struct loader *ld, const char *file)
 		    r->lineno, r->name, r->timeout, r->max_timeout);
 		return SK_ERR_BAD_FIELD;
 	}
-	if (r->n_default == 0) {
+	if (r->n_default == 0 && r->n_open > 0) {
 		r->def[0] = r->open[0];
 		r->n_default = 1;
 	}
@@ -242,6 +341,12 @@ line(void *arg, const struct conf_line *l)
 			if (cidr_parse(items[i], &r->sources[r->n_sources++]))
 				return conf_error(l, "'%s' is not an address or "
 				    "CIDR block", items[i]);
+	} else if (strcasecmp(l->key, "Forward") == 0) {
+		if ((e = parse_forward(ld, l)) != 0)
+			return e;
+	} else if (strcasecmp(l->key, "Masquerade") == 0) {
+		if (conf_bool(l, &r->masquerade) != 0)
+			return SK_ERR_BAD_FIELD;
 	} else if (strcasecmp(l->key, "AllowSourceMode") == 0) {
 		if (conf_bool(l, &r->allow_source_mode) != 0)
 			return SK_ERR_BAD_FIELD;
@@ -258,6 +363,34 @@ line(void *arg, const struct conf_line *l)
 				    "CIDR block", items[i]);
 	} else
 		return conf_error(l, "unknown keyword");
+	return 0;
+}
+
+/* A port of this host is either opened (Open) or forwarded (via). */
+static int
+via_not_open(const struct access *a, const char *path)
+{
+	const struct access_fwd *f;
+	size_t i, j, k, m;
+
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < a->rules[i].n_fwd; j++) {
+			f = &a->rules[i].fwd[j];
+			for (k = 0; f->via != 0 && k < a->n; k++)
+				for (m = 0; m < a->rules[k].n_open; m++)
+					if (a->rules[k].open[m].proto ==
+					    f->port.proto &&
+					    a->rules[k].open[m].port == f->via) {
+						log_err("%s:%u: %s port %u is in "
+						    "Open of [%s]: a port of "
+						    "this host is opened or "
+						    "forwarded, not both", path,
+						    f->lineno, f->port.proto == 6 ?
+						    "tcp" : "udp", f->via,
+						    a->rules[k].name);
+						return SK_ERR_BAD_FIELD;
+					}
+		}
 	return 0;
 }
 
@@ -280,6 +413,8 @@ access_load(const char *path, struct access **out)
 		log_err("%s: no [stanza]: nobody could knock", path);
 		r = SK_ERR_BAD_FIELD;
 	}
+	if (r == 0)
+		r = via_not_open(ld.a, path);
 	if (r != 0) {
 		access_free(ld.a);
 		return r;
@@ -436,16 +571,112 @@ access_open_ports(const struct access *a, struct sk_access *out, size_t max)
 	size_t i, j, k, n = 0;
 
 	for (i = 0; i < a->n; i++)
-		for (j = 0; j < a->rules[i].n_open; j++) {
-			const struct sk_access *p = &a->rules[i].open[j];
+		for (j = 0; j < a->rules[i].n_open + a->rules[i].n_fwd; j++) {
+			struct sk_access p;
 
+			if (j < a->rules[i].n_open)
+				p = a->rules[i].open[j];
+			else if ((p.port = a->rules[i].fwd[j -
+			    a->rules[i].n_open].via) == 0)
+				continue;
+			else
+				p.proto = a->rules[i].fwd[j -
+				    a->rules[i].n_open].port.proto;
 			for (k = 0; k < n; k++)
-				if (out[k].proto == p->proto && out[k].port == p->port)
+				if (out[k].proto == p.proto && out[k].port == p.port)
 					break;
 			if (k == n && n < max)
-				out[n++] = *p;
+				out[n++] = p;
 		}
 	return n;
+}
+
+size_t
+access_forward_dests(const struct access *a, struct fw_dest *out, size_t max,
+    int *nat)
+{
+	const struct access_fwd *f;
+	size_t i, j, k, n = 0;
+
+	*nat = 0;
+	for (i = 0; i < a->n; i++) {
+		if (a->rules[i].masquerade && a->rules[i].n_fwd > 0)
+			*nat = 1;
+		for (j = 0; j < a->rules[i].n_fwd; j++) {
+			f = &a->rules[i].fwd[j];
+			if (f->via != 0)
+				*nat = 1;
+			for (k = 0; k < n; k++)
+				if (out[k].family == f->family &&
+				    memcmp(out[k].addr, f->addr, 16) == 0 &&
+				    out[k].proto == f->port.proto &&
+				    out[k].port == f->port.port)
+					break;
+			if (k == n && n < max) {
+				out[n].family = f->family;
+				memcpy(out[n].addr, f->addr, 16);
+				out[n].proto = f->port.proto;
+				out[n].port = f->port.port;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+const char *
+access_forward(const struct access_rule *r, const char *dest, int family,
+    const struct sk_access *want, size_t n, struct access_forward *out,
+    char *why, size_t whylen)
+{
+	const struct access_fwd *f;
+	size_t i, j;
+	int named = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->family = family;
+	out->masq = r->masquerade;
+	for (j = 0; j < r->n_fwd; j++) {
+		f = &r->fwd[j];
+		if (strcmp(f->name, dest) != 0)
+			continue;
+		named = 1;
+		if (f->family != family)
+			continue;
+		memcpy(out->dst, f->addr, 16);
+		if (n == 0 && out->n < SK_ACCESS_MAX) {
+			out->ports[out->n] = f->port;
+			out->via[out->n++] = f->via;
+		}
+	}
+	if (!named) {
+		snprintf(why, whylen, "destination %s is not in Forward of [%s]",
+		    dest, r->name);
+		return why;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < r->n_fwd; j++) {
+			f = &r->fwd[j];
+			if (strcmp(f->name, dest) == 0 && f->family == family &&
+			    f->port.proto == want[i].proto &&
+			    f->port.port == want[i].port)
+				break;
+		}
+		if (j == r->n_fwd) {
+			snprintf(why, whylen, "%s/%u@%s is not in Forward of [%s]",
+			    want[i].proto == 6 ? "tcp" : "udp", want[i].port,
+			    dest, r->name);
+			return why;
+		}
+		out->ports[out->n] = want[i];
+		out->via[out->n++] = r->fwd[j].via;
+	}
+	if (out->n == 0) {
+		snprintf(why, whylen, "destination %s of [%s] has no %s address",
+		    dest, r->name, family == AF_INET ? "IPv4" : "IPv6");
+		return why;
+	}
+	return NULL;
 }
 
 int

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "fw.h"
 #include "keyring.h"
 #include "wire.h"
 
@@ -25,6 +26,7 @@
 #define ACCESS_PORTS_MAX	64	/* in Open; Default, like a request, 16 */
 #define ACCESS_SOURCES_MAX	32
 #define ACCESS_OPEN_UNION_MAX	256	/* different ports in all Open lines */
+#define ACCESS_FWD_MAX		64	/* Forward entries (one port each) */
 
 struct access_user {
 	int		any;
@@ -43,6 +45,16 @@ struct cidr {
 	unsigned	prefix;
 };
 
+/* One port of a destination behind this host (Forward NAME ADDR PORTS). */
+struct access_fwd {
+	char		name[SK_DEST_MAX + 1];
+	int		family;
+	uint8_t		addr[16];
+	struct sk_access port;		/* on the internal host */
+	uint16_t	via;		/* 0: routed; else our port, DNAT */
+	unsigned	lineno;
+};
+
 struct access_rule {
 	char		   name[CONF_NAME_MAX];
 	unsigned	   lineno;
@@ -59,6 +71,20 @@ struct access_rule {
 	int		   allow_source_mode;
 	size_t		   n_allow;		/* 0 = none */
 	struct cidr	   allow[ACCESS_SOURCES_MAX];
+	size_t		   n_fwd;
+	struct access_fwd  fwd[ACCESS_FWD_MAX];
+	int		   masquerade;
+};
+
+/* What a forwarded request opens: for each port of the internal host,
+ * the gateway's port it comes in on (0: routed to the host itself). */
+struct access_forward {
+	int		 family;
+	uint8_t		 dst[16];
+	int		 masq;
+	size_t		 n;
+	struct sk_access ports[SK_ACCESS_MAX];
+	uint16_t	 via[SK_ACCESS_MAX];
 };
 
 struct access {
@@ -107,7 +133,20 @@ struct fido2_users;
 size_t	access_warn_unmatched(const struct access *a, const char *file,
 	    const struct keyring *kr, const struct fido2_users *fu);
 
-/* Every port any stanza may open (the union of Open), each once; returns
+/* Resolve a request for destination dest of family (the opened
+ * address's) under rule r: every wanted port must be in one of its
+ * Forward lines for dest; n 0 asks for all of them.  NULL and *out
+ * filled, or why not (in why). */
+const char *access_forward(const struct access_rule *r, const char *dest,
+	    int family, const struct sk_access *want, size_t n,
+	    struct access_forward *out, char *why, size_t whylen);
+/* Every destination port any Forward line names, each once; returns how
+ * many, at most max.  *nat: some line has via, or a stanza masquerades. */
+size_t	access_forward_dests(const struct access *a, struct fw_dest *out,
+	    size_t max, int *nat);
+
+/* Every port any stanza may open on this host (the union of Open and
+ * of the via ports of Forward), each once; returns
  * how many, at most max. */
 size_t	access_open_ports(const struct access *a, struct sk_access *out,
 	    size_t max);

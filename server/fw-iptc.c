@@ -10,8 +10,21 @@
  *
  * so the kernel stops matching a grant at its expiry even if the daemon
  * is dead, flows already open outlive it, and no deny is left to the
- * admin.  Pending changes are applied in one commit per loop turn, with
- * the xtables lock held from init to commit (taken with a bounded wait).
+ * admin.  With Forward lines in the access file (a gateway), the same
+ * shape for forwarded traffic, and with via or Masquerade, nat chains:
+ *
+ *   filter SIGKNOCK-FWD (head of FORWARD):
+ *     -s ADDR -d DST -p P --dport PORT -m time --datestop UNTIL -j ACCEPT
+ *     -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+ *     -d DST -p P --dport PORT -j DROP        (one per Forward destination)
+ *   nat SIGKNOCK-DNAT (head of PREROUTING):
+ *     -s ADDR -p P --dport GWPORT -m time --datestop UNTIL -j DNAT --to DST:PORT
+ *   nat SIGKNOCK-SNAT (head of POSTROUTING):
+ *     -s ADDR -d DST -p P --dport PORT -m time --datestop UNTIL -j MASQUERADE
+ *
+ * Pending changes are applied in one commit per table and family per
+ * loop turn, with the xtables lock held from init to commit (taken with
+ * a bounded wait).
  * This is the only file that includes <libiptc/libiptc.h>. */
 #include "config.h"
 
@@ -30,6 +43,7 @@
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter/xt_time.h>
+#include <linux/netfilter/nf_nat.h>
 
 #include "err.h"
 #include "fw.h"
@@ -42,20 +56,36 @@
 static const xt_chainlabel CHAIN = "SIGKNOCK";
 static const xt_chainlabel INPUT = "INPUT";
 
-enum kind { K_GRANT, K_DROP, K_JUMP, K_EST, K_PROT };
+/* K_GRANT: a grant of any kind (fw_rule.kind says which); K_FPROT: the
+ * forward gate's drop of a destination. */
+enum kind { K_GRANT, K_DROP, K_JUMP, K_EST, K_PROT, K_FPROT };
+
+/* Our chains: where each is jumped to from, in which table, holding
+ * grants of which kind. */
+static const struct ourchain {
+	const char	*name, *parent, *table;
+	int		 kind;
+} CHAINS[] = {
+	{ "SIGKNOCK", "INPUT", "filter", FW_INPUT },
+	{ "SIGKNOCK-FWD", "FORWARD", "filter", FW_FORWARD },
+	{ "SIGKNOCK-DNAT", "PREROUTING", "nat", FW_DNAT },
+	{ "SIGKNOCK-SNAT", "POSTROUTING", "nat", FW_MASQ },
+};
 
 struct iptc {
 	uint16_t	 knock_port;
 	int		 v6;		/* ip6tables usable */
+	int		 gw;		/* the forward chain is set up */
+	int		 nat;		/* the nat chains are set up */
 	struct fw_params p;		/* the gate we keep */
 };
 
 /* ---- the two families behind one set of calls ---- */
 
 static struct xtc_handle *
-h_init(int af)
+h_init(int af, const char *table)
 {
-	return af == AF_INET ? iptc_init("filter") : ip6tc_init("filter");
+	return af == AF_INET ? iptc_init(table) : ip6tc_init(table);
 }
 
 static void
@@ -94,16 +124,16 @@ h_target(int af, const void *e, struct xtc_handle *h)
 }
 
 static int
-h_is_chain(int af, struct xtc_handle *h)
+h_is_chain(int af, const char *chain, struct xtc_handle *h)
 {
-	return af == AF_INET ? iptc_is_chain(CHAIN, h) : ip6tc_is_chain(CHAIN, h);
+	return af == AF_INET ? iptc_is_chain(chain, h) : ip6tc_is_chain(chain, h);
 }
 
 static int
-h_create_chain(int af, struct xtc_handle *h)
+h_create_chain(int af, const char *chain, struct xtc_handle *h)
 {
-	return af == AF_INET ? iptc_create_chain(CHAIN, h) :
-	    ip6tc_create_chain(CHAIN, h);
+	return af == AF_INET ? iptc_create_chain(chain, h) :
+	    ip6tc_create_chain(chain, h);
 }
 
 static int
@@ -115,17 +145,18 @@ h_insert(int af, const char *chain, const void *e, unsigned n,
 }
 
 static int
-h_append(int af, const void *e, struct xtc_handle *h)
+h_append(int af, const char *chain, const void *e, struct xtc_handle *h)
 {
-	return af == AF_INET ? iptc_append_entry(CHAIN, e, h) :
-	    ip6tc_append_entry(CHAIN, e, h);
+	return af == AF_INET ? iptc_append_entry(chain, e, h) :
+	    ip6tc_append_entry(chain, e, h);
 }
 
 static int
-h_delete(int af, const void *e, unsigned char *mask, struct xtc_handle *h)
+h_delete(int af, const char *chain, const void *e, unsigned char *mask,
+    struct xtc_handle *h)
 {
-	return af == AF_INET ? iptc_delete_entry(CHAIN, e, mask, h) :
-	    ip6tc_delete_entry(CHAIN, e, mask, h);
+	return af == AF_INET ? iptc_delete_entry(chain, e, mask, h) :
+	    ip6tc_delete_entry(chain, e, mask, h);
 }
 
 static int
@@ -185,27 +216,47 @@ add_match(uint8_t *p, const char *name, size_t datalen)
 	return m->data;
 }
 
-/* Build an entry into buf (zeroed: deletion compares raw bytes). */
-static size_t
-build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
-    uint8_t *buf)
+/* 1 when name is one of our chains. */
+static int
+is_ours(const char *name)
 {
-	size_t off = hdr_size(af), toff;
-	struct xt_standard_target *t;
-	uint8_t proto = k == K_GRANT || k == K_PROT ? r->proto :
-	    k == K_DROP ? 17 : 0;
-	uint16_t port = k == K_GRANT || k == K_PROT ? r->port : knock_port;
-	const char *target = k == K_GRANT ? "ACCEPT" : k == K_JUMP ? CHAIN :
-	    k == K_EST ? "RETURN" : "DROP";
+	size_t i;
 
-	memset(buf, 0, ENTRY_MAX);
+	for (i = 0; i < sizeof(CHAINS) / sizeof(CHAINS[0]); i++)
+		if (strcmp(CHAINS[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The chain that holds grants of kind. */
+static const struct ourchain *
+chain_of(int kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(CHAINS) / sizeof(CHAINS[0]); i++)
+		if (CHAINS[i].kind == kind)
+			return &CHAINS[i];
+	return &CHAINS[0];
+}
+
+static void
+set_addrs(int af, uint8_t *buf, const uint8_t *src, const uint8_t *dst,
+    uint8_t proto)
+{
+	size_t alen = af == AF_INET ? 4 : 16;
+
 	if (af == AF_INET) {
 		struct ipt_entry *e = (struct ipt_entry *)buf;
 
 		e->ip.proto = proto;
-		if (k == K_GRANT) {
-			memcpy(&e->ip.src, r->addr, 4);
-			memset(&e->ip.smsk, 0xff, 4);
+		if (src != NULL) {
+			memcpy(&e->ip.src, src, alen);
+			memset(&e->ip.smsk, 0xff, alen);
+		}
+		if (dst != NULL) {
+			memcpy(&e->ip.dst, dst, alen);
+			memset(&e->ip.dmsk, 0xff, alen);
 		}
 	} else {
 		struct ip6t_entry *e = (struct ip6t_entry *)buf;
@@ -213,11 +264,39 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 		e->ipv6.proto = proto;
 		if (proto != 0)
 			e->ipv6.flags = IP6T_F_PROTO;
-		if (k == K_GRANT) {
-			memcpy(&e->ipv6.src, r->addr, 16);
-			memset(&e->ipv6.smsk, 0xff, 16);
+		if (src != NULL) {
+			memcpy(&e->ipv6.src, src, alen);
+			memset(&e->ipv6.smsk, 0xff, alen);
+		}
+		if (dst != NULL) {
+			memcpy(&e->ipv6.dst, dst, alen);
+			memset(&e->ipv6.dmsk, 0xff, alen);
 		}
 	}
+}
+
+/* Build an entry into buf (zeroed: deletion compares raw bytes).  r is
+ * the grant (K_GRANT), the protected port (K_PROT) or destination
+ * (K_FPROT, in r->dst); jump names K_JUMP's chain. */
+static size_t
+build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
+    const char *jump, uint8_t *buf)
+{
+	size_t off = hdr_size(af), toff, tsize;
+	struct xt_entry_target *t;
+	int grant = k == K_GRANT, kind = grant ? r->kind : FW_INPUT;
+	uint8_t proto = grant || k == K_PROT || k == K_FPROT ? r->proto :
+	    k == K_DROP ? 17 : 0;
+	uint16_t port = grant || k == K_PROT || k == K_FPROT ? r->port :
+	    knock_port;
+	const char *target = k == K_JUMP ? jump : k == K_EST ? "RETURN" :
+	    !grant ? "DROP" : kind == FW_DNAT ? "DNAT" : kind == FW_MASQ ?
+	    "MASQUERADE" : "ACCEPT";
+
+	memset(buf, 0, ENTRY_MAX);
+	set_addrs(af, buf, grant ? r->addr : NULL, k == K_FPROT ||
+	    (grant && (kind == FW_FORWARD || kind == FW_MASQ)) ? r->dst : NULL,
+	    proto);
 	if (proto == 6) {
 		struct xt_tcp *tcp = (struct xt_tcp *)add_match(buf + off, "tcp",
 		    sizeof(struct xt_tcp));
@@ -248,7 +327,7 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
 		    XT_ALIGN(sizeof(struct xt_conntrack_mtinfo3));
 	}
-	if (k == K_GRANT) {
+	if (grant) {
 		struct xt_time_info *ti = (struct xt_time_info *)add_match(
 		    buf + off, "time", sizeof(struct xt_time_info));
 
@@ -263,11 +342,31 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 		    XT_ALIGN(sizeof(struct xt_time_info));
 	}
 	toff = off;
-	t = (struct xt_standard_target *)(buf + off);
-	t->target.u.user.target_size = XT_ALIGN(sizeof(*t));
-	snprintf(t->target.u.user.name, sizeof(t->target.u.user.name), "%s",
-	    target);
-	off += XT_ALIGN(sizeof(*t));
+	t = (struct xt_entry_target *)(buf + off);
+	if (grant && kind == FW_DNAT) {
+		/* DNAT revision 1, the same for both families. */
+		struct nf_nat_range *nr = (struct nf_nat_range *)t->data;
+
+		tsize = XT_ALIGN(sizeof(*t)) + XT_ALIGN(sizeof(*nr));
+		t->u.user.revision = 1;
+		nr->flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
+		memcpy(&nr->min_addr, r->dst, af == AF_INET ? 4 : 16);
+		memcpy(&nr->max_addr, r->dst, af == AF_INET ? 4 : 16);
+		nr->min_proto.all = nr->max_proto.all = htons(r->dport);
+	} else if (grant && kind == FW_MASQ && af == AF_INET) {
+		struct nf_nat_ipv4_multi_range_compat *mr =
+		    (struct nf_nat_ipv4_multi_range_compat *)t->data;
+
+		tsize = XT_ALIGN(sizeof(*t)) + XT_ALIGN(sizeof(*mr));
+		mr->rangesize = 1;
+	} else if (grant && kind == FW_MASQ)
+		tsize = XT_ALIGN(sizeof(*t)) +
+		    XT_ALIGN(sizeof(struct nf_nat_range));
+	else
+		tsize = XT_ALIGN(sizeof(struct xt_standard_target));
+	t->u.user.target_size = (uint16_t)tsize;
+	snprintf(t->u.user.name, sizeof(t->u.user.name), "%s", target);
+	off += tsize;
 	set_offsets(af, buf, toff, off);
 	return off;
 }
@@ -280,6 +379,11 @@ struct parsed {
 	uint8_t		proto;
 	int		full_mask;
 	uint8_t		src[16];
+	int		full_dmask;
+	uint8_t		dst[16];
+	int		has_nat;	/* a DNAT target (revision 1) */
+	uint8_t		nat_addr[16];
+	uint16_t	nat_port;
 };
 
 /* Read back an entry: its matches, bounded by its own offsets. */
@@ -302,12 +406,31 @@ parse_entry(int af, const void *ev, struct parsed *p)
 		p->proto = x->ip.proto;
 		memcpy(p->src, &x->ip.src, 4);
 		p->full_mask = memcmp(&x->ip.smsk, ff, 4) == 0;
+		memcpy(p->dst, &x->ip.dst, 4);
+		p->full_dmask = memcmp(&x->ip.dmsk, ff, 4) == 0;
 	} else {
 		const struct ip6t_entry *x = ev;
 
 		p->proto = x->ipv6.proto;
 		memcpy(p->src, &x->ipv6.src, 16);
 		p->full_mask = memcmp(&x->ipv6.smsk, ff, 16) == 0;
+		memcpy(p->dst, &x->ipv6.dst, 16);
+		p->full_dmask = memcmp(&x->ipv6.dmsk, ff, 16) == 0;
+	}
+	if (toff + sizeof(struct xt_entry_target) <= noff) {
+		const struct xt_entry_target *t =
+		    (const struct xt_entry_target *)(e + toff);
+		const struct nf_nat_range *nr;
+
+		if (t->u.target_size >= sizeof(*t) + sizeof(*nr) &&
+		    t->u.target_size <= noff - toff &&
+		    strcmp(t->u.user.name, "DNAT") == 0 &&
+		    t->u.user.revision == 1) {
+			nr = (const struct nf_nat_range *)t->data;
+			p->has_nat = 1;
+			memcpy(p->nat_addr, &nr->min_addr, af == AF_INET ? 4 : 16);
+			p->nat_port = ntohs(nr->min_proto.all);
+		}
 	}
 	while (off + sizeof(*m) <= toff) {
 		m = (const struct xt_entry_match *)(e + off);
@@ -379,149 +502,249 @@ adopt_none(void *arg, const struct fw_rule *r)
 	(void)r;
 }
 
-/* Append the gate after the grants: established flows return to INPUT,
- * protected ports and the knock port are dropped. */
+/* Append a chain's gate after its grants: for INPUT, established flows
+ * return, protected ports and the knock port are dropped; for FORWARD,
+ * established flows return and the destinations of af are dropped; the
+ * nat chains have none. */
 static int
-append_gate(struct iptc *st, int af, struct xtc_handle *h)
+append_gate(struct iptc *st, int af, const struct ourchain *c,
+    struct xtc_handle *h)
 {
 	uint8_t buf[ENTRY_MAX];
 	struct fw_rule r;
 	size_t i;
 
-	build(af, K_EST, NULL, 0, buf);
-	if (!h_append(af, buf, h))
+	if (c->kind == FW_DNAT || c->kind == FW_MASQ)
+		return 0;
+	build(af, K_EST, NULL, 0, NULL, buf);
+	if (!h_append(af, c->name, buf, h))
 		return -1;
+	if (c->kind == FW_FORWARD) {
+		for (i = 0; i < st->p.n_forward; i++) {
+			if (st->p.forward[i].family != af)
+				continue;
+			memset(&r, 0, sizeof(r));
+			memcpy(r.dst, st->p.forward[i].addr, 16);
+			r.proto = st->p.forward[i].proto;
+			r.port = st->p.forward[i].port;
+			build(af, K_FPROT, &r, 0, NULL, buf);
+			if (!h_append(af, c->name, buf, h))
+				return -1;
+		}
+		return 0;
+	}
 	for (i = 0; i < st->p.n_protected; i++) {
 		memset(&r, 0, sizeof(r));
 		r.proto = st->p.protected[i].proto;
 		r.port = st->p.protected[i].port;
-		build(af, K_PROT, &r, 0, buf);
-		if (!h_append(af, buf, h))
+		build(af, K_PROT, &r, 0, NULL, buf);
+		if (!h_append(af, c->name, buf, h))
 			return -1;
 	}
-	build(af, K_DROP, NULL, st->knock_port, buf);
-	return h_append(af, buf, h) ? 0 : -1;
+	build(af, K_DROP, NULL, st->knock_port, NULL, buf);
+	return h_append(af, c->name, buf, h) ? 0 : -1;
 }
 
-static int
-is_grant(const struct parsed *p)
+/* How many gate rules append_gate puts in chain c for af. */
+static size_t
+gate_size(const struct iptc *st, int af, const struct ourchain *c)
 {
-	return p->has_time && p->has_port && p->full_mask &&
-	    (p->proto == 6 || p->proto == 17);
+	size_t i, n = 1;
+
+	if (c->kind == FW_DNAT || c->kind == FW_MASQ)
+		return 0;
+	if (c->kind == FW_INPUT)
+		return 2 + st->p.n_protected;
+	for (i = 0; i < st->p.n_forward; i++)
+		n += st->p.forward[i].family == af;
+	return n;
 }
 
-/* Make our chain hold the live grants (adopted; with keep 0, none) and
- * the gate, jumped to from the head of INPUT; remove expired grants and
- * anything else. */
+/* An entry of chain c is a grant: the time match, a port, a full source
+ * mask, and what the kind needs (a full destination, a DNAT target). */
 static int
-setup_family(struct iptc *st, int af, time_t now, int keep, fw_adopt_cb adopt,
-    void *arg)
+is_grant(const struct parsed *p, const struct ourchain *c)
 {
-	struct xtc_handle *h = NULL;
+	if (!(p->has_time && p->has_port && p->full_mask &&
+	    (p->proto == 6 || p->proto == 17)))
+		return 0;
+	if (c->kind == FW_FORWARD || c->kind == FW_MASQ)
+		return p->full_dmask;
+	if (c->kind == FW_DNAT)
+		return p->has_nat;
+	return 1;
+}
+
+/* The chains in use: INPUT's always, FORWARD's with a gateway, the nat
+ * ones with nat. */
+static size_t
+chains_used(const struct iptc *st)
+{
+	return st->nat ? 4 : st->gw ? 2 : 1;
+}
+
+/* Make chain c hold the live grants (adopted; with keep 0, none) and its
+ * gate, jumped to from the head of its parent; remove expired grants and
+ * anything else.  In handle h, not committed. */
+static int
+setup_chain(struct iptc *st, int af, const struct ourchain *c,
+    struct xtc_handle *h, time_t now, int keep, int report,
+    fw_adopt_cb adopt, void *arg)
+{
 	uint8_t buf[ENTRY_MAX];
 	unsigned num, dels[4096], ndel = 0, head = 0;
 	const void *e;
 	const char *t;
 	struct parsed p;
 	struct fw_rule r;
-	int tries, ok = 0;
 
+	if (!h_is_chain(af, c->name, h) && !h_create_chain(af, c->name, h))
+		return -1;
+	/* Exactly one jump, at the head of the parent. */
+	for (num = 0, e = h_first(af, c->parent, h); e != NULL;
+	    e = h_next(af, e, h), num++)
+		if ((t = h_target(af, e, h)) != NULL && strcmp(t, c->name) == 0) {
+			if (num == 0)
+				head = 1;
+			else if (ndel < sizeof(dels) / sizeof(dels[0]))
+				dels[ndel++] = num;
+		}
+	while (ndel > 0)
+		if (!h_delete_num(af, c->parent, dels[--ndel], h))
+			return -1;
+	if (!head) {
+		build(af, K_JUMP, NULL, 0, c->name, buf);
+		if (!h_insert(af, c->parent, buf, 0, h))
+			return -1;
+	}
+	/* Live grants stay; expired ones and the old gate go. */
+	for (num = 0, e = h_first(af, c->name, h); e != NULL;
+	    e = h_next(af, e, h), num++) {
+		parse_entry(af, e, &p);
+		if (keep && is_grant(&p, c) && (time_t)p.date_stop > now) {
+			memset(&r, 0, sizeof(r));
+			r.family = af;
+			r.kind = (uint8_t)c->kind;
+			memcpy(r.addr, p.src, af == AF_INET ? 4 : 16);
+			r.proto = p.proto;
+			r.port = p.dport;
+			r.until = (time_t)p.date_stop;
+			if (c->kind == FW_FORWARD || c->kind == FW_MASQ)
+				memcpy(r.dst, p.dst, 16);
+			if (c->kind == FW_DNAT) {
+				memcpy(r.dst, p.nat_addr, 16);
+				r.dport = p.nat_port;
+			}
+			if (report)
+				adopt(arg, &r);
+			continue;
+		}
+		if (ndel == sizeof(dels) / sizeof(dels[0]))
+			return -1;
+		dels[ndel++] = num;
+	}
+	while (ndel > 0)
+		if (!h_delete_num(af, c->name, dels[--ndel], h))
+			return -1;
+	return append_gate(st, af, c, h);
+}
+
+/* setup_chain for every chain in use of one table, in one commit. */
+static int
+setup_table(struct iptc *st, int af, const char *table, time_t now, int keep,
+    fw_adopt_cb adopt, void *arg)
+{
+	struct xtc_handle *h = NULL;
+	size_t i;
+	int tries, ok = 0, any = 0;
+
+	for (i = 0; i < chains_used(st); i++)
+		any |= strcmp(CHAINS[i].table, table) == 0;
+	if (!any)
+		return 0;
 	for (tries = 0; tries < COMMIT_TRIES && !ok; tries++) {
-		ndel = head = 0;
-		if ((h = h_init(af)) == NULL) {
-			log_err("firewall: %s table filter: %s",
-			    af == AF_INET ? "iptables" : "ip6tables",
+		if ((h = h_init(af, table)) == NULL) {
+			log_err("firewall: %s table %s: %s", af == AF_INET ?
+			    "iptables" : "ip6tables", table,
 			    h_strerror(af, errno));
 			return SK_ERR_IO;
 		}
-		if (!h_is_chain(af, h) && !h_create_chain(af, h))
-			goto fail;
-		/* Exactly one jump, at the head of INPUT. */
-		for (num = 0, e = h_first(af, INPUT, h); e != NULL;
-		    e = h_next(af, e, h), num++)
-			if ((t = h_target(af, e, h)) != NULL &&
-			    strcmp(t, CHAIN) == 0) {
-				if (num == 0)
-					head = 1;
-				else if (ndel < sizeof(dels) / sizeof(dels[0]))
-					dels[ndel++] = num;
+		for (i = 0; i < chains_used(st); i++)
+			if (strcmp(CHAINS[i].table, table) == 0 &&
+			    setup_chain(st, af, &CHAINS[i], h, now, keep,
+			    tries == 0, adopt, arg) != 0) {
+				log_err("firewall: setting up %s chain %s: %s",
+				    af == AF_INET ? "iptables" : "ip6tables",
+				    CHAINS[i].name, h_strerror(af, errno));
+				h_free(af, h);
+				return SK_ERR_IO;
 			}
-		while (ndel > 0)
-			if (!h_delete_num(af, INPUT, dels[--ndel], h))
-				goto fail;
-		if (!head) {
-			build(af, K_JUMP, NULL, 0, buf);
-			if (!h_insert(af, INPUT, buf, 0, h))
-				goto fail;
-		}
-		/* Live grants stay; expired ones and the old gate go. */
-		for (num = 0, e = h_first(af, CHAIN, h); e != NULL;
-		    e = h_next(af, e, h), num++) {
-			parse_entry(af, e, &p);
-			if (keep && is_grant(&p) && (time_t)p.date_stop > now) {
-				memset(&r, 0, sizeof(r));
-				r.family = af;
-				memcpy(r.addr, p.src, af == AF_INET ? 4 : 16);
-				r.proto = p.proto;
-				r.port = p.dport;
-				r.until = (time_t)p.date_stop;
-				if (tries == 0)
-					adopt(arg, &r);
-				continue;
-			}
-			if (ndel == sizeof(dels) / sizeof(dels[0]))
-				goto fail;
-			dels[ndel++] = num;
-		}
-		while (ndel > 0)
-			if (!h_delete_num(af, CHAIN, dels[--ndel], h))
-				goto fail;
-		if (append_gate(st, af, h) != 0)
-			goto fail;
 		if (h_commit(af, h)) {
 			ok = 1;
 			break;
 		}
 		if (errno != EAGAIN)
-			goto fail;
+			break;
 		h_free(af, h);
 		h = NULL;
 	}
+	if (!ok)
+		log_err("firewall: %s table %s: commit failed: %s", af == AF_INET ?
+		    "iptables" : "ip6tables", table, h_strerror(af, errno));
 	if (h != NULL)
 		h_free(af, h);
 	return ok ? 0 : SK_ERR_IO;
-fail:
-	log_err("firewall: setting up %s chain %s: %s",
-	    af == AF_INET ? "iptables" : "ip6tables", CHAIN, h_strerror(af, errno));
-	h_free(af, h);
-	return SK_ERR_IO;
 }
 
-/* Is the gate whole: the jump at the head of INPUT, and after the grants
- * exactly the gate's rules?  Reads the table; takes no lock. */
+static int
+setup_family(struct iptc *st, int af, time_t now, int keep, fw_adopt_cb adopt,
+    void *arg)
+{
+	int r;
+
+	if ((r = setup_table(st, af, "filter", now, keep, adopt, arg)) != 0)
+		return r;
+	return setup_table(st, af, "nat", now, keep, adopt, arg);
+}
+
+/* Is the gate whole: each chain in use jumped to from the head of its
+ * parent, and after its grants exactly its gate's rules?  Reads the
+ * tables; takes no lock. */
 static int
 intact_family(struct iptc *st, int af)
 {
-	struct xtc_handle *h;
+	struct xtc_handle *h = NULL;
+	const char *table = NULL;
 	const void *e;
 	const char *t;
 	struct parsed p;
-	size_t gate = 0;
-	int ok;
+	size_t i, gate;
+	int ok = 1;
 
-	if ((h = h_init(af)) == NULL)
-		return -1;
-	e = h_first(af, INPUT, h);
-	ok = h_is_chain(af, h) && e != NULL &&
-	    (t = h_target(af, e, h)) != NULL && strcmp(t, CHAIN) == 0;
-	for (e = ok ? h_first(af, CHAIN, h) : NULL; e != NULL;
-	    e = h_next(af, e, h)) {
-		parse_entry(af, e, &p);
-		if (!is_grant(&p))
-			gate++;
+	for (i = 0; i < chains_used(st) && ok; i++) {
+		const struct ourchain *c = &CHAINS[i];
+
+		if (table == NULL || strcmp(table, c->table) != 0) {
+			if (h != NULL)
+				h_free(af, h);
+			table = c->table;
+			if ((h = h_init(af, table)) == NULL)
+				return -1;
+		}
+		e = h_first(af, c->parent, h);
+		ok = h_is_chain(af, c->name, h) && e != NULL &&
+		    (t = h_target(af, e, h)) != NULL && strcmp(t, c->name) == 0;
+		for (gate = 0, e = ok ? h_first(af, c->name, h) : NULL;
+		    e != NULL; e = h_next(af, e, h)) {
+			parse_entry(af, e, &p);
+			if (!is_grant(&p, c))
+				gate++;
+		}
+		ok = ok && gate == gate_size(st, af, c);
 	}
-	h_free(af, h);
-	return ok && gate == 2 + st->p.n_protected;
+	if (h != NULL)
+		h_free(af, h);
+	return ok;
 }
 
 static int
@@ -535,6 +758,16 @@ fwi_intact(void *vst)
 	return st->v6 ? intact_family(st, AF_INET6) : 1;
 }
 
+/* The chains the params need: a gateway's forward chain, nat chains. */
+static void
+want_chains(struct iptc *st, const struct fw_params *p)
+{
+	if (p->n_forward > 0 || p->nat)
+		st->gw = 1;
+	if (p->nat)
+		st->nat = 1;
+}
+
 /* The gate again, keeping grants (protected ports changed) or not
  * (someone flushed or restored the tables: the caller adds every live
  * grant again). */
@@ -544,6 +777,7 @@ regate(struct iptc *st, const struct fw_params *p, int keep)
 	int lock, r;
 
 	st->p = *p;
+	want_chains(st, p);
 	if ((lock = lock_take()) < 0)
 		return SK_ERR_IO;
 	r = setup_family(st, AF_INET, time(NULL), keep, adopt_none, NULL);
@@ -572,6 +806,7 @@ fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 		return SK_ERR_ALLOC;
 	st->knock_port = p->knock_port;
 	st->p = *p;
+	want_chains(st, p);
 	if ((lock = lock_take()) < 0) {
 		free(st);
 		return SK_ERR_IO;
@@ -590,42 +825,47 @@ fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 		return r;
 	}
 	log_info("firewall: iptables (libiptc, legacy tables): chain %s, "
-	    "%zu protected port%s, knock port udp/%u kept silent", CHAIN,
-	    p->n_protected, p->n_protected == 1 ? "" : "s", st->knock_port);
+	    "%zu protected port%s, knock port udp/%u kept silent%s", CHAIN,
+	    p->n_protected, p->n_protected == 1 ? "" : "s", st->knock_port,
+	    st->nat ? "; gateway: chains " "SIGKNOCK-FWD, SIGKNOCK-DNAT and "
+	    "SIGKNOCK-SNAT" : st->gw ? "; gateway: chain SIGKNOCK-FWD" : "");
 	*out = st;
 	return 0;
 }
 
-/* Apply the ops of one family in one commit. */
+/* Apply the ops of one family and table in one commit. */
 static int
-commit_family(const struct fw_op *ops, size_t n, int af)
+commit_table(const struct fw_op *ops, size_t n, int af, const char *table)
 {
 	struct xtc_handle *h;
 	uint8_t buf[ENTRY_MAX], mask[ENTRY_MAX];
+	const struct ourchain *c;
 	size_t i, count = 0;
 	int tries;
 
 	for (i = 0; i < n; i++)
-		count += ops[i].r.family == af;
+		count += ops[i].r.family == af &&
+		    strcmp(chain_of(ops[i].r.kind)->table, table) == 0;
 	if (count == 0)
 		return 0;
 	memset(mask, 0xff, sizeof(mask));
 	for (tries = 0; tries < COMMIT_TRIES; tries++) {
-		if ((h = h_init(af)) == NULL) {
+		if ((h = h_init(af, table)) == NULL) {
 			log_err("firewall: init: %s", h_strerror(af, errno));
 			return SK_ERR_IO;
 		}
 		for (i = 0; i < n; i++) {
-			if (ops[i].r.family != af)
+			c = chain_of(ops[i].r.kind);
+			if (ops[i].r.family != af || strcmp(c->table, table) != 0)
 				continue;
-			build(af, K_GRANT, &ops[i].r, 0, buf);
+			build(af, K_GRANT, &ops[i].r, 0, NULL, buf);
 			if (ops[i].del) {
-				if (!h_delete(af, buf, mask, h))
+				if (!h_delete(af, c->name, buf, mask, h))
 					log_debug("firewall: a grant rule was "
 					    "already gone: %s", h_strerror(af, errno));
-			} else if (!h_insert(af, CHAIN, buf, 0, h)) {
-				log_err("firewall: cannot add a grant: %s",
-				    h_strerror(af, errno));
+			} else if (!h_insert(af, c->name, buf, 0, h)) {
+				log_err("firewall: cannot add a grant to %s: %s",
+				    c->name, h_strerror(af, errno));
 				h_free(af, h);
 				return SK_ERR_IO;
 			}
@@ -643,12 +883,29 @@ commit_family(const struct fw_op *ops, size_t n, int af)
 }
 
 static int
+commit_family(const struct fw_op *ops, size_t n, int af)
+{
+	int r = commit_table(ops, n, af, "filter");
+
+	return r != 0 ? r : commit_table(ops, n, af, "nat");
+}
+
+static int
 fwi_apply(void *vst, const struct fw_op *ops, size_t n)
 {
 	struct iptc *st = vst;
 	size_t i;
 	int lock, r4, r6 = 0;
 
+	for (i = 0; i < n; i++)
+		if (!ops[i].del && ((ops[i].r.kind != FW_INPUT && !st->gw) ||
+		    ((ops[i].r.kind == FW_DNAT || ops[i].r.kind == FW_MASQ) &&
+		    !st->nat))) {
+			log_err("firewall: iptables: a forwarded grant, but the "
+			    "access file had no Forward line at start-up or "
+			    "reload");
+			return SK_ERR_IO;
+		}
 	if (!st->v6)
 		for (i = 0; i < n; i++)
 			if (ops[i].r.family == AF_INET6 && !ops[i].del) {
@@ -729,13 +986,12 @@ fw_host_legacy_rules(void)
 			found = 1;
 		for (e = iptc_first_rule(builtin[i], h); e != NULL && !found;
 		    e = iptc_next_rule(e, h))
-			if ((t = iptc_get_target(e, h)) == NULL ||
-			    strcmp(t, CHAIN) != 0)
+			if ((t = iptc_get_target(e, h)) == NULL || !is_ours(t))
 				found = 1;
 	}
 	for (c = iptc_first_chain(h); c != NULL && !found;
 	    c = iptc_next_chain(h))
-		if (!iptc_builtin(c, h) && strcmp(c, CHAIN) != 0)
+		if (!iptc_builtin(c, h) && !is_ours(c))
 			found = 1;
 	iptc_free(h);
 	return found;

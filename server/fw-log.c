@@ -12,15 +12,14 @@
 static void
 describe(const char *verb, const struct fw_rule *r)
 {
-	char a[INET6_ADDRSTRLEN];
+	char what[200];
 	struct tm tm;
 	char until[32];
 
-	inet_ntop(r->family, r->addr, a, sizeof(a));
 	gmtime_r(&r->until, &tm);
 	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	log_notice("firewall(log): %s %s/%u for %s until %s", verb,
-	    r->proto == 6 ? "tcp" : "udp", r->port, a, until);
+	log_notice("firewall(log): %s %s until %s", verb,
+	    fw_rule_str(r, what, sizeof(what)), until);
 }
 
 static int

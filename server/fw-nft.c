@@ -14,6 +14,26 @@
  *     }
  *   }
  *
+ * With Forward lines in the access file (a gateway), a forward gate too,
+ * and with via or Masquerade, nat chains:
+ *
+ *     set fprot4/fprot6 { type ADDR . inet_proto . inet_service; }  # Forward
+ *     set fwd4/fwd6 { type ADDR . ADDR . inet_proto . inet_service; flags timeout; }
+ *     chain forward { type filter hook forward priority -10; policy accept;
+ *       ct state established,related accept
+ *       ip saddr . ip daddr . meta l4proto . th dport @fwd4 accept   (and ip6)
+ *       ip daddr . meta l4proto . th dport @fprot4 drop              (and ip6)
+ *     }
+ *     map dnat4/dnat6 { type ADDR . inet_proto . inet_service :
+ *         ADDR . inet_service; flags timeout; }
+ *     set masq4/masq6 { type ADDR . ADDR . inet_proto . inet_service; flags timeout; }
+ *     chain prerouting { type nat hook prerouting priority -110;
+ *       dnat ip to ip saddr . meta l4proto . th dport map @dnat4     (and ip6)
+ *     }
+ *     chain postrouting { type nat hook postrouting priority 110;
+ *       ip saddr . ip daddr . meta l4proto . th dport @masq4 masquerade (and ip6)
+ *     }
+ *
  * A grant is a set element with a timeout: the kernel removes it at
  * expiry even if the daemon is dead.  Start-up rebuilds the table in one
  * idempotent transaction that keeps the grant sets, so a restart keeps
@@ -50,6 +70,20 @@
 #define SET_PROT	"protected"
 #define SET_G4		"grants4"
 #define SET_G6		"grants6"
+#define CH_FWD		"forward"
+#define CH_PRE		"prerouting"
+#define CH_POST		"postrouting"
+#define SET_FP4		"fprot4"
+#define SET_FP6		"fprot6"
+#define SET_F4		"fwd4"
+#define SET_F6		"fwd6"
+#define SET_D4		"dnat4"
+#define SET_D6		"dnat6"
+#define SET_M4		"masq4"
+#define SET_M6		"masq6"
+#define RULES_INPUT	5
+#define RULES_FWD	5
+#define RULES_NAT	4
 #define ELEMS_PER_MSG	1000		/* research: bigger messages fail */
 #define BUF_SIZE	(2 << 20)
 
@@ -60,6 +94,7 @@
 #define T_SERVICE	13
 #define CONCAT2(a, b)		((a) << 6 | (b))
 #define CONCAT3(a, b, c)	((a) << 12 | (b) << 6 | (c))
+#define CONCAT4(a, b, c, d)	((a) << 18 | (b) << 12 | (c) << 6 | (d))
 
 struct nft {
 	struct mnl_socket *nl;
@@ -67,6 +102,8 @@ struct nft {
 	uint32_t	 portid;
 	uint32_t	 seq;
 	uint16_t	 knock_port;
+	int		 gw;		/* the forward gate is built */
+	int		 nat;		/* the nat chains are built */
 	char		*buf;
 };
 
@@ -210,14 +247,68 @@ e_proto_port(struct nftnl_rule *r, uint32_t reg)
 }
 
 static struct nftnl_rule *
-rule_new(void)
+rule_in(const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	return r;
+}
+
+static struct nftnl_rule *
+rule_new(void)
+{
+	return rule_in(CHAIN);
+}
+
+/* meta nfproto NFPROTO */
+static void
+e_nfproto(struct nftnl_rule *r, uint8_t nfproto)
+{
+	e_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1);
+}
+
+/* [saddr .] [daddr .] meta l4proto . th dport into the 32-bit registers
+ * from NFT_REG32_00 on; returns the register after them. */
+static uint32_t
+e_tuple(struct nftnl_rule *r, int v6, int saddr, int daddr)
+{
+	uint32_t reg = NFT_REG32_00, alen = v6 ? 16 : 4;
+
+	if (saddr) {
+		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, alen, reg);
+		reg += alen / 4;
+	}
+	if (daddr) {
+		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, alen, reg);
+		reg += alen / 4;
+	}
+	e_proto_port(r, reg);
+	return reg + 2;
+}
+
+/* ct state established,related */
+static void
+e_ct_established(struct nftnl_rule *r)
+{
+	uint32_t zero = 0, ctmask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+	    NF_CT_STATE_BIT(IP_CT_RELATED);
+	struct nftnl_expr *x = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, x);
+	x = nftnl_expr_alloc("bitwise");
+	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, &ctmask, 4);
+	nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+	nftnl_rule_add_expr(r, x);
+	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
 }
 
 /* meta nfproto NFPROTO  saddr . meta l4proto . th dport @SET  accept */
@@ -271,17 +362,45 @@ add_set(struct nft *st, struct batch *bt, const char *name, uint32_t id,
 
 /* ---- element keys: each part padded to a 32-bit register ---- */
 
-static size_t
-grant_key(const struct fw_rule *g, uint8_t *k)
+/* The set (or map) that holds rules of r's kind and family. */
+static const char *
+set_of(const struct fw_rule *r)
 {
-	size_t alen = g->family == AF_INET ? 4 : 16;
+	int v6 = r->family == AF_INET6;
 
-	memset(k, 0, 24);
+	switch (r->kind) {
+	case FW_FORWARD:	return v6 ? SET_F6 : SET_F4;
+	case FW_DNAT:		return v6 ? SET_D6 : SET_D4;
+	case FW_MASQ:		return v6 ? SET_M6 : SET_M4;
+	default:		return v6 ? SET_G6 : SET_G4;
+	}
+}
+
+/* r's element key (up to 40 bytes) and, for a DNAT map, its data (up to
+ * 20; *dlen 0 otherwise). */
+static size_t
+grant_key(const struct fw_rule *g, uint8_t *k, uint8_t *data, size_t *dlen)
+{
+	size_t alen = g->family == AF_INET ? 4 : 16, off = alen;
+
+	memset(k, 0, 40);
 	memcpy(k, g->addr, alen);
-	k[alen] = g->proto;
-	k[alen + 4] = (uint8_t)(g->port >> 8);
-	k[alen + 5] = (uint8_t)g->port;
-	return alen + 8;
+	if (g->kind == FW_FORWARD || g->kind == FW_MASQ) {
+		memcpy(k + off, g->dst, alen);
+		off += alen;
+	}
+	k[off] = g->proto;
+	k[off + 4] = (uint8_t)(g->port >> 8);
+	k[off + 5] = (uint8_t)g->port;
+	*dlen = 0;
+	if (g->kind == FW_DNAT && data != NULL) {
+		memset(data, 0, 20);
+		memcpy(data, g->dst, alen);
+		data[alen] = (uint8_t)(g->dport >> 8);
+		data[alen + 1] = (uint8_t)g->dport;
+		*dlen = alen + 4;
+	}
+	return off + 8;
 }
 
 static struct nftnl_set *
@@ -333,6 +452,174 @@ set_protected(struct nft *st, struct batch *bt, const struct fw_params *p)
 
 /* ---- start-up ---- */
 
+/* Create (or keep) a base chain and flush it. */
+static void
+add_chain(struct nft *st, struct batch *bt, const char *name, uint32_t hook,
+    int prio, const char *type)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_rule *r;
+	struct nlmsghdr *h;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	h = batch_msg(st, bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(h, c);
+	mnl_nlmsg_batch_next(bt->b);
+	nftnl_chain_free(c);
+	/* flush chain: a delete-rule without a handle */
+	h = batch_msg(st, bt, NFT_MSG_DELRULE, 0);
+	r = rule_in(name);
+	nftnl_rule_nlmsg_build_payload(h, r);
+	nftnl_rule_free(r);
+	mnl_nlmsg_batch_next(bt->b);
+}
+
+/* A map: key type/len, data type/len. */
+static void
+add_map(struct nft *st, struct batch *bt, const char *name, uint32_t id,
+    uint32_t type, uint32_t len, uint32_t dtype, uint32_t dlen)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, dtype);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, dlen);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_TIMEOUT);
+	h = batch_msg(st, bt, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(h, s);
+	mnl_nlmsg_batch_next(bt->b);
+	nftnl_set_free(s);
+}
+
+/* Empty the forward gate's sets and fill them with p's destinations. */
+static void
+set_fprot(struct nft *st, struct batch *bt, const struct fw_params *p)
+{
+	struct nftnl_set *s;
+	uint8_t key[24];
+	size_t i, alen, n;
+	int v6;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		elems_flush(st, bt, elems_new(v6 ? SET_FP6 : SET_FP4), 1);
+		s = elems_new(v6 ? SET_FP6 : SET_FP4);
+		n = 0;
+		alen = v6 ? 16 : 4;
+		for (i = 0; i < p->n_forward; i++) {
+			struct nftnl_set_elem *el;
+
+			if (p->forward[i].family != (v6 ? AF_INET6 : AF_INET))
+				continue;
+			el = nftnl_set_elem_alloc();
+			memset(key, 0, sizeof(key));
+			memcpy(key, p->forward[i].addr, alen);
+			key[alen] = p->forward[i].proto;
+			key[alen + 4] = (uint8_t)(p->forward[i].port >> 8);
+			key[alen + 5] = (uint8_t)p->forward[i].port;
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key,
+			    (uint32_t)alen + 8);
+			nftnl_set_elem_add(s, el);
+			n++;
+		}
+		if (n > 0)
+			elems_flush(st, bt, s, 0);
+		else
+			nftnl_set_free(s);
+	}
+}
+
+/* The forward gate (filter) and, with nat, the nat chains. */
+static void
+build_gateway(struct nft *st, struct batch *bt, const struct fw_params *p)
+{
+	struct nftnl_rule *r;
+	struct nftnl_expr *x;
+	int v6;
+
+	add_set(st, bt, SET_FP4, 10, CONCAT3(T_IPV4, T_PROTO, T_SERVICE), 12, 0);
+	add_set(st, bt, SET_FP6, 11, CONCAT3(T_IPV6, T_PROTO, T_SERVICE), 24, 0);
+	add_set(st, bt, SET_F4, 12, CONCAT4(T_IPV4, T_IPV4, T_PROTO, T_SERVICE),
+	    16, NFT_SET_TIMEOUT);
+	add_set(st, bt, SET_F6, 13, CONCAT4(T_IPV6, T_IPV6, T_PROTO, T_SERVICE),
+	    40, NFT_SET_TIMEOUT);
+	add_chain(st, bt, CH_FWD, NF_INET_FORWARD, -10, "filter");
+	set_fprot(st, bt, p);
+	r = rule_in(CH_FWD);
+	e_ct_established(r);
+	e_verdict(r, NF_ACCEPT);
+	add_rule(st, bt, r);
+	for (v6 = 0; v6 < 2; v6++) {
+		r = rule_in(CH_FWD);
+		e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		e_tuple(r, v6, 1, 1);
+		e_lookup(r, NFT_REG32_00, v6 ? SET_F6 : SET_F4, v6 ? 13 : 12);
+		e_verdict(r, NF_ACCEPT);
+		add_rule(st, bt, r);
+	}
+	for (v6 = 0; v6 < 2; v6++) {
+		r = rule_in(CH_FWD);
+		e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		e_tuple(r, v6, 0, 1);
+		e_lookup(r, NFT_REG32_00, v6 ? SET_FP6 : SET_FP4, v6 ? 11 : 10);
+		e_verdict(r, NF_DROP);
+		add_rule(st, bt, r);
+	}
+	st->gw = 1;
+	if (!p->nat && !st->nat)
+		return;
+	add_map(st, bt, SET_D4, 14, CONCAT3(T_IPV4, T_PROTO, T_SERVICE), 12,
+	    CONCAT2(T_IPV4, T_SERVICE), 8);
+	add_map(st, bt, SET_D6, 15, CONCAT3(T_IPV6, T_PROTO, T_SERVICE), 24,
+	    CONCAT2(T_IPV6, T_SERVICE), 20);
+	add_set(st, bt, SET_M4, 16, CONCAT4(T_IPV4, T_IPV4, T_PROTO, T_SERVICE),
+	    16, NFT_SET_TIMEOUT);
+	add_set(st, bt, SET_M6, 17, CONCAT4(T_IPV6, T_IPV6, T_PROTO, T_SERVICE),
+	    40, NFT_SET_TIMEOUT);
+	add_chain(st, bt, CH_PRE, NF_INET_PRE_ROUTING, -110, "nat");
+	add_chain(st, bt, CH_POST, NF_INET_POST_ROUTING, 110, "nat");
+	for (v6 = 0; v6 < 2; v6++) {
+		/* dnat to saddr . l4proto . dport map @dnatN: the address
+		 * and port land in the registers from NFT_REG32_00 on. */
+		r = rule_in(CH_PRE);
+		e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		e_tuple(r, v6, 1, 0);
+		x = nftnl_expr_alloc("lookup");
+		nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_DREG, NFT_REG32_00);
+		nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, v6 ? SET_D6 : SET_D4);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SET_ID, v6 ? 15 : 14);
+		nftnl_rule_add_expr(r, x);
+		x = nftnl_expr_alloc("nat");
+		nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_FAMILY, v6 ? NFPROTO_IPV6 :
+		    NFPROTO_IPV4);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_PROTO_MIN, v6 ?
+		    NFT_REG32_04 : NFT_REG32_01);
+		nftnl_rule_add_expr(r, x);
+		add_rule(st, bt, r);
+		r = rule_in(CH_POST);
+		e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		e_tuple(r, v6, 1, 1);
+		e_lookup(r, NFT_REG32_00, v6 ? SET_M6 : SET_M4, v6 ? 17 : 16);
+		nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
+		add_rule(st, bt, r);
+	}
+	st->nat = 1;
+}
+
 static int
 build_table(struct nft *st, const struct fw_params *p, int wipe)
 {
@@ -343,8 +630,6 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	struct batch bt;
 	uint16_t port = htons(st->knock_port);
 	uint8_t udp = IPPROTO_UDP;
-	uint32_t zero = 0, ctmask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
-	    NF_CT_STATE_BIT(IP_CT_RELATED);
 	int e;
 
 	batch_begin(st, &bt);
@@ -399,21 +684,7 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	r = rule_new();
 	e_proto_port(r, NFT_REG32_00);
 	e_lookup(r, NFT_REG32_00, SET_PROT, 1);
-	{
-		struct nftnl_expr *x = nftnl_expr_alloc("ct");
-
-		nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-		nftnl_rule_add_expr(r, x);
-		x = nftnl_expr_alloc("bitwise");
-		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_LEN, 4);
-		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, &ctmask, 4);
-		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-		nftnl_rule_add_expr(r, x);
-	}
-	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
+	e_ct_established(r);
 	e_verdict(r, NF_ACCEPT);
 	add_rule(st, &bt, r);
 	/* granted: accept (source address at offset 12 or 8 of the IP
@@ -426,12 +697,15 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	e_lookup(r, NFT_REG32_00, SET_PROT, 1);
 	e_verdict(r, NF_DROP);
 	add_rule(st, &bt, r);
+	if (p->n_forward > 0 || p->nat || st->gw)
+		build_gateway(st, &bt, p);
 	e = batch_send(st, &bt);
 	return e;
 }
 
 struct adopt_ctx {
 	int		 family;
+	int		 kind;
 	time_t		 now;
 	fw_adopt_cb	 adopt;
 	void		*arg;
@@ -447,16 +721,31 @@ adopt_elem(struct nftnl_set_elem *e, void *data)
 	struct fw_rule r;
 	uint64_t ms;
 
+	const uint8_t *d;
+	size_t off = alen;
+	uint32_t dlen;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = (uint8_t)a->kind;
+	if (a->kind == FW_FORWARD || a->kind == FW_MASQ)
+		off += alen;
 	k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-	if (k == NULL || len != alen + 8 ||
+	if (k == NULL || len != off + 8 ||
 	    !nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
 		return 0;
+	if (a->kind == FW_DNAT) {
+		d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
+		if (d == NULL || dlen != alen + 4)
+			return 0;
+		memcpy(r.dst, d, alen);
+		r.dport = (uint16_t)(d[alen] << 8 | d[alen + 1]);
+	} else if (off > alen)
+		memcpy(r.dst, k + alen, alen);
 	ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
-	memset(&r, 0, sizeof(r));
 	r.family = a->family;
 	memcpy(r.addr, k, alen);
-	r.proto = k[alen];
-	r.port = (uint16_t)(k[alen + 4] << 8 | k[alen + 5]);
+	r.proto = k[off];
+	r.port = (uint16_t)(k[off + 4] << 8 | k[off + 5]);
 	r.until = a->now + (time_t)((ms + 999) / 1000);
 	a->adopt(a->arg, &r);
 	return 0;
@@ -504,11 +793,11 @@ adopt_msg(const struct nlmsghdr *m, void *arg)
 }
 
 static int
-adopt_set(struct nft *st, const char *name, int family, time_t now,
+adopt_set(struct nft *st, const char *name, int family, int kind, time_t now,
     fw_adopt_cb adopt, void *arg)
 {
 	char rbuf[65536];
-	struct adopt_ctx a = { family, now, adopt, arg };
+	struct adopt_ctx a = { family, kind, now, adopt, arg };
 	struct nftnl_set *s = elems_new(name);
 	struct nlmsghdr *h;
 
@@ -520,13 +809,103 @@ adopt_set(struct nft *st, const char *name, int family, time_t now,
 	return dump(st, rbuf, sizeof(rbuf), h, adopt_msg, &a);
 }
 
+/* Every grant the kernel holds, of every kind: 0 or the first error. */
+static int
+adopt_all(struct nft *st, time_t now, fw_adopt_cb adopt, void *arg)
+{
+	static const struct { const char *set; int family, kind; } sets[] = {
+		{ SET_G4, AF_INET, FW_INPUT }, { SET_G6, AF_INET6, FW_INPUT },
+		{ SET_F4, AF_INET, FW_FORWARD }, { SET_F6, AF_INET6, FW_FORWARD },
+		{ SET_D4, AF_INET, FW_DNAT }, { SET_D6, AF_INET6, FW_DNAT },
+		{ SET_M4, AF_INET, FW_MASQ }, { SET_M6, AF_INET6, FW_MASQ },
+	};
+	size_t i, n = st->nat ? 8 : st->gw ? 4 : 2;
+	int e;
+
+	for (i = 0; i < n; i++)
+		if ((e = adopt_set(st, sets[i].set, sets[i].family,
+		    sets[i].kind, now, adopt, arg)) != 0)
+			return e;
+	return 0;
+}
+
+/* The gateway's part of the snippet, appended at off; returns the new
+ * end (sizeof-bounded: an overlong result is caught by the caller). */
+static size_t
+snippet_gateway(const struct nft *st, const struct fw_params *p, char *buf,
+    size_t len, size_t off)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t i, n;
+	int v6;
+
+	for (v6 = 0; v6 < 2 && off < len; v6++) {
+		off += (size_t)snprintf(buf + off, len - off, "\tset %s {\n\t\t"
+		    "type %s . inet_proto . inet_service\n", v6 ? SET_FP6 :
+		    SET_FP4, v6 ? "ipv6_addr" : "ipv4_addr");
+		for (n = 0, i = 0; i < p->n_forward && off < len; i++)
+			if (p->forward[i].family == (v6 ? AF_INET6 : AF_INET))
+				off += (size_t)snprintf(buf + off, len - off,
+				    "%s%s . %s . %u", n++ ? ", " :
+				    "\t\telements = { ", inet_ntop(
+				    p->forward[i].family, p->forward[i].addr, a,
+				    sizeof(a)), p->forward[i].proto == 6 ? "tcp" :
+				    "udp", p->forward[i].port);
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s\t}\n"
+			    "\tset %s {\n\t\ttype %s . %s . inet_proto . "
+			    "inet_service\n\t\tflags timeout\n\t}\n",
+			    n ? " }\n" : "", v6 ? SET_F6 : SET_F4,
+			    v6 ? "ipv6_addr" : "ipv4_addr",
+			    v6 ? "ipv6_addr" : "ipv4_addr");
+	}
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off,
+		    "\tchain " CH_FWD " {\n"
+		    "\t\ttype filter hook forward priority filter - 10; "
+		    "policy accept;\n"
+		    "\t\tct state established,related accept\n"
+		    "\t\tip saddr . ip daddr . meta l4proto . th dport @" SET_F4
+		    " accept\n"
+		    "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @" SET_F6
+		    " accept\n"
+		    "\t\tip daddr . meta l4proto . th dport @" SET_FP4 " drop\n"
+		    "\t\tip6 daddr . meta l4proto . th dport @" SET_FP6 " drop\n"
+		    "\t}\n");
+	if (st->nat && off < len)
+		off += (size_t)snprintf(buf + off, len - off,
+		    "\tmap " SET_D4 " {\n\t\ttype ipv4_addr . inet_proto . "
+		    "inet_service : ipv4_addr . inet_service\n\t\tflags "
+		    "timeout\n\t}\n"
+		    "\tmap " SET_D6 " {\n\t\ttype ipv6_addr . inet_proto . "
+		    "inet_service : ipv6_addr . inet_service\n\t\tflags "
+		    "timeout\n\t}\n"
+		    "\tset " SET_M4 " {\n\t\ttype ipv4_addr . ipv4_addr . "
+		    "inet_proto . inet_service\n\t\tflags timeout\n\t}\n"
+		    "\tset " SET_M6 " {\n\t\ttype ipv6_addr . ipv6_addr . "
+		    "inet_proto . inet_service\n\t\tflags timeout\n\t}\n"
+		    "\tchain " CH_PRE " {\n\t\ttype nat hook prerouting "
+		    "priority dstnat - 10; policy accept;\n"
+		    "\t\tdnat ip to ip saddr . meta l4proto . th dport map @"
+		    SET_D4 "\n"
+		    "\t\tdnat ip6 to ip6 saddr . meta l4proto . th dport map @"
+		    SET_D6 "\n\t}\n"
+		    "\tchain " CH_POST " {\n\t\ttype nat hook postrouting "
+		    "priority srcnat + 10; policy accept;\n"
+		    "\t\tip saddr . ip daddr . meta l4proto . th dport @" SET_M4
+		    " masquerade\n"
+		    "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @"
+		    SET_M6 " masquerade\n\t}\n");
+	return off;
+}
+
 /* The gate as an nft file: an admin who includes it in nftables.conf
  * right after "flush ruleset" keeps the ports closed through a reload of
  * nftables.service (the daemon adds the grants again within a second). */
 static void
 write_snippet(const struct nft *st, const struct fw_params *p)
 {
-	char buf[8192 + FW_PROTECTED_MAX * 24];
+	char buf[16384 + FW_PROTECTED_MAX * 80];
 	size_t off = 0, i;
 
 	if (p->snippet == NULL)
@@ -558,7 +937,11 @@ write_snippet(const struct nft *st, const struct fw_params *p)
 	    "\t\tip saddr . meta l4proto . th dport @" SET_G4 " accept\n"
 	    "\t\tip6 saddr . meta l4proto . th dport @" SET_G6 " accept\n"
 	    "\t\tmeta l4proto . th dport @" SET_PROT " drop\n"
-	    "\t}\n}\n", st->knock_port);
+	    "\t}\n", st->knock_port);
+	if (st->gw)
+		off = snippet_gateway(st, p, buf, sizeof(buf), off);
+	if (off < sizeof(buf))
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "}\n");
 	if (off >= sizeof(buf) ||
 	    file_write_atomic(p->snippet, buf, off, 0644) != 0)
 		log_warn("firewall: nftables: cannot write the gate snippet %s",
@@ -597,8 +980,7 @@ fwn_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 			goto fail;
 		}
 	}
-	adopt_set(st, SET_G4, AF_INET, now, adopt, arg);
-	adopt_set(st, SET_G6, AF_INET6, now, adopt, arg);
+	adopt_all(st, now, adopt, arg);
 	/* Ruleset notifications: a flush by someone else is seen at once
 	 * (the daemon also checks every second). */
 	if ((st->mon = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
@@ -612,8 +994,10 @@ fwn_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 	}
 	write_snippet(st, p);
 	log_info("firewall: nftables: table inet %s, %zu protected port%s, "
-	    "knock port udp/%u kept silent", TABLE, p->n_protected,
-	    p->n_protected == 1 ? "" : "s", st->knock_port);
+	    "knock port udp/%u kept silent%s", TABLE, p->n_protected,
+	    p->n_protected == 1 ? "" : "s", st->knock_port, st->gw ?
+	    (st->nat ? "; gateway: forward gate and nat" :
+	    "; gateway: forward gate") : "");
 	*out = st;
 	return 0;
 fail:
@@ -631,8 +1015,20 @@ fwn_protect(void *vst, const struct fw_params *p)
 	struct batch bt;
 	int e;
 
+	if ((p->n_forward > 0 && !st->gw) || (p->nat && !st->nat)) {
+		/* The gateway's chains are new: build them (grants stay). */
+		if ((e = build_table(st, p, 0)) != 0) {
+			log_err("firewall: nftables: cannot add the gateway's "
+			    "chains: %s", strerror(e < 0 ? -e : e));
+			return SK_ERR_IO;
+		}
+		write_snippet(st, p);
+		return 0;
+	}
 	batch_begin(st, &bt);
 	set_protected(st, &bt, p);
+	if (st->gw)
+		set_fprot(st, &bt, p);
 	if ((e = batch_send(st, &bt)) != 0) {
 		log_err("firewall: nftables: cannot update protected ports: %s",
 		    strerror(-e));
@@ -649,9 +1045,10 @@ send_ops(struct nft *st, const struct fw_op *ops, size_t from, size_t to)
 {
 	struct nftnl_set *s = NULL;
 	struct batch bt;
-	uint8_t key[24];
-	size_t i, in_msg = 0, len;
-	int cur_del = -1, cur_fam = -1;
+	uint8_t key[40], data[20];
+	size_t i, in_msg = 0, len, dlen;
+	int cur_del = -1;
+	const char *cur_set = NULL;
 	time_t now = time(NULL);
 
 	batch_begin(st, &bt);
@@ -659,20 +1056,23 @@ send_ops(struct nft *st, const struct fw_op *ops, size_t from, size_t to)
 		const struct fw_op *o = &ops[i];
 		struct nftnl_set_elem *el;
 
-		if (s != NULL && (o->del != cur_del || o->r.family != cur_fam ||
+		if (s != NULL && (o->del != cur_del || set_of(&o->r) != cur_set ||
 		    in_msg == ELEMS_PER_MSG)) {
 			elems_flush(st, &bt, s, cur_del);
 			s = NULL;
 		}
 		if (s == NULL) {
-			s = elems_new(o->r.family == AF_INET ? SET_G4 : SET_G6);
+			cur_set = set_of(&o->r);
+			s = elems_new(cur_set);
 			cur_del = o->del;
-			cur_fam = o->r.family;
 			in_msg = 0;
 		}
 		el = nftnl_set_elem_alloc();
-		len = grant_key(&o->r, key);
+		len = grant_key(&o->r, key, o->del ? NULL : data, &dlen);
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+		if (dlen > 0)
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, data,
+			    (uint32_t)dlen);
 		if (!o->del)
 			nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT,
 			    o->r.until > now ? (uint64_t)(o->r.until - now) * 1000 :
@@ -698,14 +1098,15 @@ static int
 elem_exists(struct nft *st, const struct fw_rule *g)
 {
 	char rbuf[4096];
-	struct nftnl_set *s = elems_new(g->family == AF_INET ? SET_G4 : SET_G6);
+	struct nftnl_set *s = elems_new(set_of(g));
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 	struct nlmsghdr *h;
-	uint8_t key[24];
+	uint8_t key[40];
+	size_t dlen;
 	int found = 0, e;
 
 	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, (uint32_t)grant_key(g,
-	    key));
+	    key, NULL, &dlen));
 	nftnl_set_elem_add(s, el);
 	memset(rbuf, 0, sizeof(rbuf));
 	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET,
@@ -769,8 +1170,8 @@ count_msg(const struct nlmsghdr *m, void *arg)
 		(*(int *)arg)++;
 }
 
-/* How many rules our chain holds: -ENOENT when the table or chain is
- * gone.  One dump of a five-rule chain. */
+/* How many rules our table holds: -ENOENT when it is gone.  One dump of
+ * a few rules. */
 static int
 count_rules(struct nft *st)
 {
@@ -783,22 +1184,23 @@ count_rules(struct nft *st)
 	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETRULE, NFPROTO_INET,
 	    NLM_F_DUMP, st->seq++);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
 	nftnl_rule_nlmsg_build_payload(h, r);
 	nftnl_rule_free(r);
 	e = dump(st, rbuf, sizeof(rbuf), h, count_msg, &count);
 	return e != 0 ? e : count;
 }
 
-/* The chain holds exactly the five rules build_table makes. */
+/* The table holds exactly the rules build_table makes. */
 static int
 fwn_intact(void *vst)
 {
-	int n = count_rules(vst);
+	struct nft *st = vst;
+	int n = count_rules(st);
 
 	if (n == -ENOENT)
 		return 0;
-	return n < 0 ? -1 : n == 5;
+	return n < 0 ? -1 : n == RULES_INPUT + (st->gw ? RULES_FWD : 0) +
+	    (st->nat ? RULES_NAT : 0);
 }
 
 static int
@@ -831,10 +1233,7 @@ fwn_grants(void *vst)
 	time_t now = time(NULL);
 	int n = 0;
 
-	if (adopt_set(st, SET_G4, AF_INET, now, count_one, &n) != 0 ||
-	    adopt_set(st, SET_G6, AF_INET6, now, count_one, &n) != 0)
-		return -1;
-	return n;
+	return adopt_all(st, now, count_one, &n) != 0 ? -1 : n;
 }
 
 static int

@@ -28,14 +28,6 @@ struct fw {
 	struct fw_params	 p;		/* the gate, for fw_heal */
 };
 
-static int
-same(const struct fw_rule *a, const struct fw_rule *b)
-{
-	return a->family == b->family && a->proto == b->proto &&
-	    a->port == b->port &&
-	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 static size_t
 hash(const struct fw_rule *r)
 {
@@ -47,6 +39,10 @@ hash(const struct fw_rule *r)
 	h = (h ^ r->proto) * 0x100000001b3ULL;
 	h = (h ^ (r->port & 0xff)) * 0x100000001b3ULL;
 	h = (h ^ (r->port >> 8)) * 0x100000001b3ULL;
+	h = (h ^ r->kind) * 0x100000001b3ULL;
+	if (r->kind != FW_INPUT)
+		for (i = 0; i < alen; i++)
+			h = (h ^ r->dst[i]) * 0x100000001b3ULL;
 	return (size_t)(h ^ (h >> 29));
 }
 
@@ -66,7 +62,7 @@ probe(const struct fw *fw, const struct fw_rule *r, int *found)
 		if (v == SLOT_DEAD) {
 			if (free_slot == SIZE_MAX)
 				free_slot = s;
-		} else if (same(&fw->rules[v - 1], r)) {
+		} else if (fw_rule_same(&fw->rules[v - 1], r)) {
 			*found = 1;
 			return s;
 		}

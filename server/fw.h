@@ -12,12 +12,35 @@
 #include "servconf.h"
 #include "wire.h"
 
+/* What a rule opens.  A grant on this host is one FW_INPUT rule per
+ * port; a grant through the gateway (sigknock-access.conf(5) GATEWAY) is
+ * one FW_FORWARD rule per port, with an FW_DNAT rule when it comes in on
+ * a port of the gateway's own and an FW_MASQ rule when the stanza says
+ * Masquerade. */
+enum fw_rule_kind {
+	FW_INPUT = 0,	/* addr may reach this host's proto/port */
+	FW_FORWARD,	/* addr may reach dst's proto/port through it */
+	FW_DNAT,	/* addr's proto/port here goes to dst's dport */
+	FW_MASQ,	/* addr's flows to dst's proto/port leave as ours */
+};
+
 struct fw_rule {
 	int		family;		/* AF_INET or AF_INET6 */
-	uint8_t		addr[16];
+	uint8_t		addr[16];	/* the knocker's (bound) address */
 	uint8_t		proto;		/* 6 or 17 */
-	uint16_t	port;
+	uint16_t	port;		/* FW_DNAT: the gateway's port */
 	time_t		until;		/* wall-clock expiry (UTC seconds) */
+	uint8_t		kind;		/* enum fw_rule_kind */
+	uint8_t		dst[16];	/* not FW_INPUT: the internal host */
+	uint16_t	dport;		/* FW_DNAT: the internal host's port */
+};
+
+/* A destination behind the gateway that the forward gate closes. */
+struct fw_dest {
+	int		family;
+	uint8_t		addr[16];
+	uint8_t		proto;
+	uint16_t	port;
 };
 
 #define FW_PROTECTED_MAX	256	/* = ACCESS_OPEN_UNION_MAX */
@@ -28,6 +51,12 @@ struct fw_params {
 	 * in both backends. */
 	size_t		n_protected;
 	struct sk_access protected[FW_PROTECTED_MAX];
+	/* The destinations behind this host that forward grants open
+	 * (every Forward line); with none, no forward gate is built.  nat:
+	 * some stanza forwards from a port of ours or masquerades. */
+	size_t		n_forward;
+	struct fw_dest	forward[FW_PROTECTED_MAX];
+	int		nat;
 	/* nftables: where to write the gate as an nft include file, for
 	 * the admin's nftables.conf (NULL: nowhere). */
 	const char	*snippet;
@@ -75,6 +104,11 @@ extern const struct fw_backend fw_backend_iptc;
 extern const struct fw_backend fw_backend_nft;
 
 struct fw;
+
+/* 1 when a and b are the same rule (expiry aside). */
+int	fw_rule_same(const struct fw_rule *a, const struct fw_rule *b);
+/* "tcp/22 for 10.0.0.2", "tcp/22 of 10.1.0.5 for 10.0.0.2"... */
+const char *fw_rule_str(const struct fw_rule *r, char *buf, size_t len);
 
 /* Pick the backend for kind (auto: see fw_open's log line), install our
  * objects and adopt live grants. */

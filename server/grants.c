@@ -53,6 +53,44 @@ hex_encode(const uint8_t *p, size_t n, char *out)
 		snprintf(out + 2 * i, 3, "%02X", p[i]);
 }
 
+static int
+parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!isdigit((unsigned char)s[0]) || *end != '\0' || errno || v == 0 ||
+	    v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* DEST=ADDRESS[+masq], after MODE's '>'. */
+static int
+mode_dest(char *s, struct grant *x)
+{
+	char *eq = strchr(s, '='), *plus;
+	int family;
+
+	if (eq == NULL)
+		return -1;
+	*eq++ = '\0';
+	if ((plus = strchr(eq, '+')) != NULL) {
+		*plus++ = '\0';
+		if (strcmp(plus, "masq") != 0)
+			return -1;
+		x->masq = 1;
+	}
+	if (!wire_dest_name_ok(s, strlen(s)) ||
+	    sk_addr_parse(eq, &family, x->dst) != 0)
+		return -1;
+	snprintf(x->dest, sizeof(x->dest), "%s", s);
+	return family == x->family ? 0 : -1;
+}
+
 #define FAIL(...) do {							\
 	snprintf(err->why, sizeof(err->why), __VA_ARGS__);		\
 	r = SK_ERR_BAD_FIELD;						\
@@ -111,6 +149,11 @@ grants_parse(const char *text, size_t len, struct grants *out,
 		if (sk_addr_parse(f[1], &x.family, x.addr) != 0 ||
 		    sk_addr_parse(f[2], &x.src_family, x.src) != 0)
 			FAIL("not an IPv4 or IPv6 address");
+		if ((t = strchr(f[3], '>')) != NULL) {
+			*t++ = '\0';
+			if (mode_dest(t, &x) != 0)
+				FAIL("'%.64s' is not DEST=ADDRESS[+masq]", t);
+		}
 		if (strcmp(f[3], "bound") == 0)
 			x.bound = 1;
 		else if (strcmp(f[3], "source") != 0)
@@ -119,6 +162,12 @@ grants_parse(const char *text, size_t len, struct grants *out,
 		    ports = strtok_r(NULL, ",", &save)) {
 			if (x.nports == SK_ACCESS_MAX)
 				FAIL("more than %d ports", SK_ACCESS_MAX);
+			if ((t = strchr(ports, '@')) != NULL) {
+				*t++ = '\0';
+				if (x.dest[0] == '\0' ||
+				    parse_port(t, &x.via[x.nports]) != 0)
+					FAIL("'%.24s' is not a gateway port", t);
+			}
 			if (conf_parse_access(ports, &x.ports[x.nports].proto,
 			    &x.ports[x.nports].port) != 0)
 				FAIL("'%.24s' is not PROTO/PORT", ports);
@@ -182,10 +231,18 @@ grants_format(const struct grants *g, char **out, size_t *len)
 		    (long long)x->until, sk_addr_str(x->family, x->addr, a,
 		    sizeof(a)), sk_addr_str(x->src_family, x->src, s,
 		    sizeof(s)), x->bound ? "bound" : "source");
-		for (j = 0; j < x->nports; j++)
+		if (x->dest[0] != '\0')
+			off += (size_t)snprintf(buf + off - 1, cap - off + 1,
+			    ">%s=%s%s ", x->dest, sk_addr_str(x->family, x->dst,
+			    a, sizeof(a)), x->masq ? "+masq" : "") - 1;
+		for (j = 0; j < x->nports; j++) {
 			off += (size_t)snprintf(buf + off, cap - off, "%s%s/%u",
 			    j ? "," : "", x->ports[j].proto == 6 ? "tcp" : "udp",
 			    x->ports[j].port);
+			if (x->via[j] != 0)
+				off += (size_t)snprintf(buf + off, cap - off,
+				    "@%u", x->via[j]);
+		}
 		off += (size_t)snprintf(buf + off, cap - off, " %s %s %s %s %s\n",
 		    x->signer == GRANT_OPENPGP ? "openpgp" : "fido2", id,
 		    x->signer == GRANT_OPENPGP ? pr : "-",
@@ -234,7 +291,9 @@ same_owner(const struct grant *a, const struct grant *b)
 {
 	return a->signer == b->signer && a->family == b->family &&
 	    memcmp(a->id, b->id, sizeof(a->id)) == 0 &&
-	    memcmp(a->addr, b->addr, 16) == 0;
+	    memcmp(a->addr, b->addr, 16) == 0 &&
+	    strcmp(a->dest, b->dest) == 0 && a->masq == b->masq &&
+	    memcmp(a->dst, b->dst, 16) == 0;
 }
 
 int
@@ -251,8 +310,12 @@ grants_add(struct grants *g, const struct grant *x)
 				if (g->g[i].ports[k].proto == x->ports[j].proto &&
 				    g->g[i].ports[k].port == x->ports[j].port)
 					break;
-			if (k == g->g[i].nports && k < SK_ACCESS_MAX)
+			if (k < g->g[i].nports)
+				g->g[i].via[k] = x->via[j];
+			else if (k < SK_ACCESS_MAX) {
+				g->g[i].via[k] = x->via[j];
 				g->g[i].ports[g->g[i].nports++] = x->ports[j];
+			}
 		}
 		if (x->until > g->g[i].until)
 			g->g[i].until = x->until;
@@ -293,21 +356,54 @@ grants_expire(struct grants *g, time_t now)
 	return any;
 }
 
-int
-grants_covered(const struct grants *g, size_t skip, int family,
-    const uint8_t *addr, uint8_t proto, uint16_t port, time_t now)
+size_t
+grant_fw_rules(const struct grant *x, size_t j, struct fw_rule out[3])
 {
-	size_t i, j;
+	size_t n = 0;
+
+	memset(out, 0, 3 * sizeof(*out));
+	out[0].family = x->family;
+	memcpy(out[0].addr, x->addr, 16);
+	out[0].proto = x->ports[j].proto;
+	out[0].port = x->ports[j].port;
+	out[0].until = x->until;
+	if (x->dest[0] == '\0')
+		return 1;
+	out[0].kind = FW_FORWARD;
+	memcpy(out[0].dst, x->dst, 16);
+	n = 1;
+	if (x->via[j] != 0) {
+		out[n] = out[0];
+		out[n].kind = FW_DNAT;
+		out[n].port = x->via[j];
+		out[n].dport = x->ports[j].port;
+		n++;
+	}
+	if (x->masq) {
+		out[n] = out[0];
+		out[n].kind = FW_MASQ;
+		n++;
+	}
+	return n;
+}
+
+int
+grants_covered(const struct grants *g, size_t skip, const struct fw_rule *r,
+    time_t now)
+{
+	struct fw_rule mine[3];
+	size_t i, j, k, n;
 
 	for (i = 0; i < g->n; i++) {
 		if (i == skip || g->g[i].until <= now ||
-		    g->g[i].family != family ||
-		    memcmp(g->g[i].addr, addr, sk_addr_len(family)) != 0)
+		    g->g[i].family != r->family ||
+		    memcmp(g->g[i].addr, r->addr, sk_addr_len(r->family)) != 0)
 			continue;
 		for (j = 0; j < g->g[i].nports; j++)
-			if (g->g[i].ports[j].proto == proto &&
-			    g->g[i].ports[j].port == port)
-				return 1;
+			for (k = 0, n = grant_fw_rules(&g->g[i], j, mine); k < n;
+			    k++)
+				if (fw_rule_same(&mine[k], r))
+					return 1;
 	}
 	return 0;
 }
@@ -376,7 +472,7 @@ void
 grants_print(const struct grants *g, time_t now, int json, FILE *f)
 {
 	char a[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN], who[80], id[65];
-	char ports[SK_ACCESS_MAX * 10];
+	char ports[SK_ACCESS_MAX * 10 + SK_DEST_MAX + 2];
 	size_t i, j, off, shown = 0;
 
 	if (json)
@@ -390,10 +486,12 @@ grants_print(const struct grants *g, time_t now, int json, FILE *f)
 
 		if (left <= 0)
 			continue;
-		for (off = 0, j = 0; j < x->nports; j++)
+		for (off = 0, j = 0; j < x->nports && off < sizeof(ports); j++)
 			off += (size_t)snprintf(ports + off, sizeof(ports) - off,
 			    "%s%s/%u", j ? "," : "", x->ports[j].proto == 6 ?
 			    "tcp" : "udp", x->ports[j].port);
+		if (x->dest[0] != '\0' && off < sizeof(ports))
+			snprintf(ports + off, sizeof(ports) - off, "@%s", x->dest);
 		grants_owner(x, who, sizeof(who));
 		sk_addr_str(x->family, x->addr, a, sizeof(a));
 		if (!json) {
@@ -417,7 +515,19 @@ grants_print(const struct grants *g, time_t now, int json, FILE *f)
 			fprintf(f, "%s\"%s/%u\"", j ? ", " : "",
 			    x->ports[j].proto == 6 ? "tcp" : "udp",
 			    x->ports[j].port);
-		fprintf(f, "], \"expires\": %lld, \"remaining\": %lld, "
+		fprintf(f, "], \"destination\": ");
+		if (x->dest[0] == '\0')
+			fprintf(f, "null");
+		else {
+			fprintf(f, "{\"name\": \"%s\", \"address\": \"%s\", "
+			    "\"masquerade\": %s, \"via\": [", x->dest,
+			    sk_addr_str(x->family, x->dst, s, sizeof(s)),
+			    x->masq ? "true" : "false");
+			for (j = 0; j < x->nports; j++)
+				fprintf(f, j ? ", %u" : "%u", x->via[j]);
+			fprintf(f, "]}");
+		}
+		fprintf(f, ", \"expires\": %lld, \"remaining\": %lld, "
 		    "\"stanza\": ", (long long)x->until, left);
 		json_str(f, x->stanza);
 		fprintf(f, "}");

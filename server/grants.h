@@ -9,7 +9,11 @@
  *	UNTIL ADDR SOURCE MODE PORTS SIGNER ID PRIMARY NAME STANZA
  *	1796045613 10.77.1.2 10.77.1.2 bound tcp/22,tcp/443 openpgp FPR FPR alice@example.com admins
  *
- * MODE is bound or source (the request bound no address), SIGNER openpgp
+ * MODE is bound or source (the request bound no address), followed for
+ * a grant through the gateway by >DEST=ADDRESS, and +masq when its flows
+ * are masqueraded (bound>db1=10.1.0.5+masq); PORTS are then the internal
+ * host's, each with @PORT when it comes in on that port of the gateway
+ * (tcp/22@2222).  SIGNER openpgp
  * or fido2, ID the signing key's fingerprint or the FIDO2 credential id's
  * digest (hex), PRIMARY the primary key's fingerprint or '-', NAME the
  * user's name or '-', and STANZA the rest of the line. */
@@ -22,6 +26,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "fw.h"
 #include "users.h"
 #include "wire.h"
 
@@ -45,6 +50,12 @@ struct grant {
 	uint8_t		 primary[20];		/* OpenPGP primary key */
 	char		 name[USERS_NAME_MAX + 1];	/* "" = no name */
 	char		 stanza[CONF_NAME_MAX];
+	/* Through the gateway (dest not ""): the internal host, the
+	 * gateway's port for each port (0: routed), masquerading. */
+	char		 dest[SK_DEST_MAX + 1];
+	uint8_t		 dst[16];
+	uint16_t	 via[SK_ACCESS_MAX];
+	int		 masq;
 };
 
 struct grants {
@@ -71,9 +82,11 @@ int	grants_add(struct grants *g, const struct grant *x);
 void	grants_remove(struct grants *g, size_t i);
 /* Drop records whose time has come; 1 when any went. */
 int	grants_expire(struct grants *g, time_t now);
-/* Does any record but skip hold family/addr/proto/port until after now? */
-int	grants_covered(const struct grants *g, size_t skip, int family,
-	    const uint8_t *addr, uint8_t proto, uint16_t port, time_t now);
+/* The firewall rules of port j of record x (fw.h): returns how many. */
+size_t	grant_fw_rules(const struct grant *x, size_t j, struct fw_rule out[3]);
+/* Does any record but skip need rule r until after now? */
+int	grants_covered(const struct grants *g, size_t skip,
+	    const struct fw_rule *r, time_t now);
 /* Does record x belong to the user spelled s: its name, a fingerprint or
  * long key id of its key or primary key, or fido2:ID? */
 int	grants_owner_is(const struct grant *x, const char *s);

@@ -45,7 +45,7 @@ static int
 decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
     const struct access_who *who, const struct pkt_info *pi,
     const struct access_rule **rule, const struct sk_access **ports,
-    size_t *nports, struct fw_rule *base)
+    size_t *nports, struct fw_rule *base, struct access_forward *fwd)
 {
 	const struct access_rule *r;
 	struct access_addr ad;
@@ -91,7 +91,19 @@ decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
 		REFUSE(k, c, policy, "%s", why);
 		return -1;
 	}
-	if (rq->n_access == 0) {
+	if (rq->dest[0] != '\0') {
+		if (access_forward(r, rq->dest, base->family, rq->access,
+		    rq->n_access, fwd, why, sizeof(why)) != NULL) {
+			REFUSE(k, c, policy, "%s", why);
+			return -1;
+		}
+		*ports = fwd->ports;
+		*nports = fwd->n;
+	} else if (rq->n_access == 0 && r->n_default == 0) {
+		REFUSE(k, c, policy, "[%s] opens no port of this host (only "
+		    "Forward)", r->name);
+		return -1;
+	} else if (rq->n_access == 0) {
 		*ports = r->def;
 		*nports = r->n_default;
 	} else if (!access_allows(r, rq->access, rq->n_access)) {
@@ -242,6 +254,8 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	const struct keyring_entry *who;
 	struct access_who aw;
 	const struct sk_access *ports;
+	struct access_forward fwd;
+	struct fw_rule base;
 	struct knock_who *c = &d->c;
 	char fpr[PGP_FPR_HEX_LEN + 1];
 	size_t ilen, mlen;
@@ -318,14 +332,20 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 policy:
 	/* 10. policy. */
 	if (decide(k, c, &rq, &aw, pi, &d->rule, &ports, &d->nports,
-	    &d->fr) != 0)
+	    &base, &fwd) != 0)
 		goto out;
 	memcpy(d->ports, ports, d->nports * sizeof(d->ports[0]));
 	owner_of(&d->owner, &aw, rq.signer_type == SK_SIGNER_FIDO2 ?
 	    GRANT_FIDO2 : GRANT_OPENPGP);
 	snprintf(d->owner.stanza, sizeof(d->owner.stanza), "%s", d->rule->name);
-	d->owner.family = d->fr.family;
-	memcpy(d->owner.addr, d->fr.addr, 16);
+	d->owner.family = base.family;
+	memcpy(d->owner.addr, base.addr, 16);
+	if (rq.dest[0] != '\0') {
+		snprintf(d->owner.dest, sizeof(d->owner.dest), "%s", rq.dest);
+		memcpy(d->owner.dst, fwd.dst, 16);
+		memcpy(d->owner.via, fwd.via, sizeof(fwd.via));
+		d->owner.masq = fwd.masq;
+	}
 	d->owner.src_family = pi->family;
 	memcpy(d->owner.src, pi->src, 16);
 	d->owner.bound = rq.addr_family != SK_ADDR_SOURCE;
@@ -360,9 +380,11 @@ knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 void
 knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 {
-	struct fw_rule fr = d->fr;
-	char addr[INET6_ADDRSTRLEN], until[32], list[SK_ACCESS_MAX * 10] = "";
-	size_t i, off = 0;
+	struct grant g = d->owner;
+	struct fw_rule fr[3];
+	char addr[INET6_ADDRSTRLEN], until[32], to[INET6_ADDRSTRLEN + 64] = "";
+	char list[SK_ACCESS_MAX * (12 + SK_DEST_MAX)] = "";
+	size_t i, j, n, off = 0;
 	struct tm tm;
 	uint32_t last = 0;
 	int failed = 0, r = 0;
@@ -391,17 +413,15 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 		    "cache");
 		return;
 	}
-	fr.until = now + (time_t)d->timeout;
-	for (i = 0; i < d->nports; i++) {
-		fr.proto = d->ports[i].proto;
-		fr.port = d->ports[i].port;
-		if (fw_grant(k->fw, &fr) != 0)
-			failed = 1;
-	}
+	g.until = now + (time_t)d->timeout;
+	for (i = 0; i < g.nports; i++)
+		for (j = 0, n = grant_fw_rules(&g, i, fr); j < n; j++)
+			if (fw_grant(k->fw, &fr[j]) != 0)
+				failed = 1;
 	/* "accepted" only once the kernel holds the grant. */
 	if (!failed && fw_commit(k->fw) != 0)
 		failed = 1;
-	sk_addr_str(fr.family, fr.addr, addr, sizeof(addr));
+	sk_addr_str(g.family, g.addr, addr, sizeof(addr));
 	if (failed) {
 		k->st.grant_failed++;
 		log_err("not granted to %s from %s: the firewall could not add "
@@ -414,20 +434,28 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 	if (k->known != NULL && known_add(k->known, d->owner.src_family,
 	    d->owner.src, now))
 		k->known_dirty = 1;
-	if (k->granted != NULL) {
-		struct grant g = d->owner;
-
-		g.until = fr.until;
+	if (k->granted != NULL)
 		k->granted(k->granted_arg, &g);
-	}
-	gmtime_r(&fr.until, &tm);
+	gmtime_r(&g.until, &tm);
 	strftime(until, sizeof(until), "%H:%M:%SZ", &tm);
-	for (i = 0; i < d->nports && off < sizeof(list); i++)
+	for (i = 0; i < g.nports && off < sizeof(list); i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off,
-		    "%s%s/%u", i ? "," : "", d->ports[i].proto == 6 ? "tcp" :
-		    "udp", d->ports[i].port);
-	log_notice("accepted %s from %s: open %s for %s until %s (%u s) [%s]",
-	    d->c.who, d->c.src, list, addr, until, d->timeout, d->rule->name);
+		    "%s%s/%u%s%s", i ? "," : "", g.ports[i].proto == 6 ? "tcp" :
+		    "udp", g.ports[i].port, g.dest[0] ? "@" : "", g.dest);
+	if (g.dest[0] != '\0') {
+		off = (size_t)snprintf(to, sizeof(to), " to %s",
+		    sk_addr_str(g.family, g.dst, addr, sizeof(addr)));
+		for (i = 0; i < g.nports && off < sizeof(to); i++)
+			if (g.via[i] != 0)
+				off += (size_t)snprintf(to + off, sizeof(to) - off,
+				    ", %u via %u", g.ports[i].port, g.via[i]);
+		if (g.masq && off < sizeof(to))
+			snprintf(to + off, sizeof(to) - off, ", masqueraded");
+		sk_addr_str(g.family, g.addr, addr, sizeof(addr));
+	}
+	log_notice("accepted %s from %s: open %s for %s until %s (%u s) [%s]%s",
+	    d->c.who, d->c.src, list, addr, until, d->timeout, d->rule->name,
+	    to);
 }
 
 /* Step 3's work check (PROTOCOL.md section 2.1): the effort proven by
@@ -631,8 +659,10 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 
 const char *
 knock_still_allowed(const struct knock *k, const struct grant *g, time_t now,
-    const struct access_rule **rule)
+    const struct access_rule **rule, struct access_forward *fwd)
 {
+	struct access_forward f;
+	size_t i;
 	const struct keyring_entry *e;
 	const struct fido2_user *u;
 	const struct access_rule *r;
@@ -674,8 +704,21 @@ knock_still_allowed(const struct knock *k, const struct grant *g, time_t now,
 	ad.bound = g->addr;
 	if ((r = access_match(k->acl, &who, &ad, why, sizeof(why))) == NULL)
 		return "no stanza of the access file allows it any more";
-	if (g->nports == 0 || g->nports > SK_ACCESS_MAX ||
-	    !access_allows(r, g->ports, g->nports))
+	if (g->nports == 0 || g->nports > SK_ACCESS_MAX)
+		return "no port";
+	if (g->dest[0] != '\0') {
+		if (access_forward(r, g->dest, g->family, g->ports, g->nports,
+		    &f, why, sizeof(why)) != NULL)
+			return "a port is no longer in the stanza's Forward";
+		if (fwd != NULL)
+			*fwd = f;
+		else if (memcmp(f.dst, g->dst, 16) != 0 || f.masq != g->masq)
+			return "its destination changed in the access file";
+		for (i = 0; fwd == NULL && i < g->nports; i++)
+			if (f.via[i] != g->via[i])
+				return "its gateway port changed in the access "
+				    "file";
+	} else if (!access_allows(r, g->ports, g->nports))
 		return "a port is no longer in the stanza's Open";
 	if (rule != NULL)
 		*rule = r;

@@ -101,7 +101,6 @@ struct knock_decision {
 	const struct access_rule *rule;
 	size_t			  nports;
 	struct sk_access	  ports[SK_ACCESS_MAX];
-	struct fw_rule		  fr;		/* family and address */
 	unsigned		  timeout;	/* after the MaxTimeout cap */
 	uint8_t			  digest[32];	/* of the signed message */
 	uint64_t		  timestamp;
@@ -144,9 +143,14 @@ size_t	knock_format_stats(const struct knock_stats *s, size_t qlen,
  * sigknock ever opens, and a stanza of the current access file admitting
  * it, its address and its ports?  NULL when so (*rule, when not NULL, is
  * that stanza), else why not.  The monitor checks every grant request of
- * its worker with this, and the live grants at each reload. */
+ * its worker with this, and the live grants at each reload.  For a grant
+ * through the gateway, the destination's address, gateway ports and
+ * masquerading are the access file's: with fwd, they are returned there
+ * (the worker's word is not taken for them); without, g's must equal
+ * them. */
 const char *knock_still_allowed(const struct knock *k, const struct grant *g,
-	    time_t now, const struct access_rule **rule);
+	    time_t now, const struct access_rule **rule,
+	    struct access_forward *fwd);
 /* "name (fingerprint)", "fingerprint (no name)", "name (fido2:ID)" ...
  * for the owner of g, as the log lines show a signer. */
 void	knock_who_format(const struct grant *g, char *out, size_t len);

@@ -118,6 +118,7 @@ ps_grant_from(const struct knock_decision *d, struct ps_grant *m)
 	m->fido2_counter = d->fido2_counter;
 	m->timestamp = d->timestamp;
 	memcpy(m->digest, d->digest, sizeof(m->digest));
+	memcpy(m->dest, d->owner.dest, sizeof(m->dest));
 }
 
 static int
@@ -143,6 +144,7 @@ ps_grant_check(const struct knock *k, struct ps_bucket *b, const void *msg,
 {
 	struct ps_grant m;
 	struct grant *g = &d->owner;
+	struct access_forward fwd;
 	const struct keyring_entry *e;
 	const struct fido2_user *u;
 	const char *no;
@@ -176,6 +178,12 @@ ps_grant_check(const struct knock *k, struct ps_bucket *b, const void *msg,
 			snprintf(why, whylen, "malformed port");
 			return -1;
 		}
+	if (memchr(m.dest, '\0', sizeof(m.dest)) == NULL ||
+	    (m.dest[0] != '\0' && !wire_dest_name_ok(m.dest, strlen(m.dest)))) {
+		snprintf(why, whylen, "malformed destination");
+		return -1;
+	}
+	memcpy(g->dest, m.dest, sizeof(g->dest));
 	g->signer = (int)m.signer;
 	memcpy(g->id, m.id, sizeof(g->id));
 	if (g->signer == GRANT_OPENPGP)
@@ -211,9 +219,14 @@ ps_grant_check(const struct knock *k, struct ps_bucket *b, const void *msg,
 		return -1;
 	}
 	/* The signer's authority, exactly as for a live grant at reload. */
-	if ((no = knock_still_allowed(k, g, now, &d->rule)) != NULL) {
+	if ((no = knock_still_allowed(k, g, now, &d->rule, &fwd)) != NULL) {
 		snprintf(why, whylen, "%s", no);
 		return -1;
+	}
+	if (g->dest[0] != '\0') {
+		memcpy(g->dst, fwd.dst, 16);
+		memcpy(g->via, fwd.via, sizeof(g->via));
+		g->masq = fwd.masq;
 	}
 	if (m.timeout == 0 || m.timeout > d->rule->max_timeout) {
 		snprintf(why, whylen, "timeout %u s is not within MaxTimeout "
@@ -224,8 +237,6 @@ ps_grant_check(const struct knock *k, struct ps_bucket *b, const void *msg,
 	snprintf(g->stanza, sizeof(g->stanza), "%s", d->rule->name);
 	d->nports = m.nports;
 	memcpy(d->ports, m.ports, m.nports * sizeof(m.ports[0]));
-	d->fr.family = g->family;
-	memcpy(d->fr.addr, g->addr, 16);
 	d->timeout = m.timeout;
 	memcpy(d->digest, m.digest, sizeof(d->digest));
 	d->timestamp = m.timestamp;

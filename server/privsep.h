@@ -58,6 +58,7 @@ struct ps_grant {
 	uint32_t	 fido2_counter;
 	uint64_t	 timestamp;		/* the request's */
 	uint8_t		 digest[32];		/* of the signed message */
+	char		 dest[SK_DEST_MAX + 1];	/* "" or behind the gateway */
 };
 
 #define PS_LOG_MAX	1024

@@ -329,15 +329,19 @@ conf_stamp(const struct daemon *d, char *out, size_t len)
 		off += stamp_file(files[i], "-;", out + off, len - off);
 }
 
-/* What the firewall gate closes: every Open port, and the knock port. */
+/* What the firewall gate closes: every Open port and gateway (via) port,
+ * the knock port, and every destination of a Forward line. */
 static void
 gate_params(struct daemon *d, const struct access *acl, struct fw_params *fp)
 {
 	memset(fp, 0, sizeof(*fp));
 	fp->knock_port = (uint16_t)d->cfg.port;
-	if (acl != NULL)
+	if (acl != NULL) {
 		fp->n_protected = access_open_ports(acl, fp->protected,
 		    FW_PROTECTED_MAX);
+		fp->n_forward = access_forward_dests(acl, fp->forward,
+		    FW_PROTECTED_MAX, &fp->nat);
+	}
 	snprintf(d->snippet, sizeof(d->snippet), "%s/" GATE_SNIPPET,
 	    d->cfg.state_dir);
 	fp->snippet = d->snippet;
@@ -456,21 +460,14 @@ static void
 owners_close(struct daemon *d, size_t i, const char *why)
 {
 	const struct grant *x = &d->owners.g[i];
-	struct fw_rule r;
+	struct fw_rule r[3];
 	char who[160], a[INET6_ADDRSTRLEN];
-	size_t j;
+	size_t j, k, n;
 
-	for (j = 0; j < x->nports; j++) {
-		if (grants_covered(&d->owners, i, x->family, x->addr,
-		    x->ports[j].proto, x->ports[j].port, time(NULL)))
-			continue;
-		memset(&r, 0, sizeof(r));
-		r.family = x->family;
-		memcpy(r.addr, x->addr, 16);
-		r.proto = x->ports[j].proto;
-		r.port = x->ports[j].port;
-		fw_revoke(d->k.fw, &r);
-	}
+	for (j = 0; j < x->nports; j++)
+		for (k = 0, n = grant_fw_rules(x, j, r); k < n; k++)
+			if (!grants_covered(&d->owners, i, &r[k], time(NULL)))
+				fw_revoke(d->k.fw, &r[k]);
 	log_notice("closed the grant of %s for %s: %s", grants_owner(x, who,
 	    sizeof(who)), sk_addr_str(x->family, x->addr, a, sizeof(a)), why);
 	grants_remove(&d->owners, i);
@@ -489,7 +486,7 @@ owners_recheck(struct daemon *d, time_t now)
 	while (i < d->owners.n)
 		if (d->owners.g[i].until > now &&
 		    (why = knock_still_allowed(&d->k, &d->owners.g[i], now,
-		    NULL)) != NULL) {
+		    NULL, NULL)) != NULL) {
 			owners_close(d, i, why);
 			any = 1;
 		} else
@@ -506,7 +503,7 @@ static void
 owners_adopt(struct daemon *d, time_t now)
 {
 	const struct fw_rule *r;
-	char a[INET6_ADDRSTRLEN];
+	char what[200];
 	size_t i, n;
 	int any = 0;
 
@@ -515,12 +512,10 @@ owners_adopt(struct daemon *d, time_t now)
 	grants_expire(&d->owners, now);
 	for (i = fw_count(d->k.fw); i-- > 0;) {
 		r = &fw_rules(d->k.fw)[i];
-		if (grants_covered(&d->owners, SIZE_MAX, r->family, r->addr,
-		    r->proto, r->port, now))
+		if (grants_covered(&d->owners, SIZE_MAX, r, now))
 			continue;
-		log_notice("closed a grant with no owner on record: %s/%u for %s",
-		    r->proto == 6 ? "tcp" : "udp", r->port, sk_addr_str(r->family,
-		    r->addr, a, sizeof(a)));
+		log_notice("closed a grant with no owner on record: %s",
+		    fw_rule_str(r, what, sizeof(what)));
 		fw_revoke(d->k.fw, r);
 		any = 1;
 	}

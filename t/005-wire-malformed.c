@@ -85,7 +85,7 @@ static const struct {
 	{ "extensions 257 bytes", O_EXTLEN, { 0x01, 0x01 }, 2, SK_ERR_TOO_LONG },
 	{ "extensions 65535 bytes", O_EXTLEN, { 0xff, 0xff }, 2, SK_ERR_TOO_LONG },
 	{ "extension value overruns", O_EXT + 1, { 4 }, 1, SK_ERR_TRUNCATED },
-	{ "unknown critical extension", O_EXT, { 0x81 }, 1, SK_ERR_UNKNOWN_CRITICAL },
+	{ "unknown critical extension", O_EXT, { 0x82 }, 1, SK_ERR_UNKNOWN_CRITICAL },
 	{ "signer id 33 bytes", O_SIDLEN, { 33 }, 1, SK_ERR_TOO_LONG },
 	{ "signer id 255 bytes", O_SIDLEN, { 255 }, 1, SK_ERR_TOO_LONG },
 	{ "signature length 0", O_SIGLEN, { 0, 0 }, 2, SK_ERR_BAD_FIELD },
@@ -94,6 +94,22 @@ static const struct {
 	{ "signature length one too long", O_SIGLEN, { 0, 65 }, 2, SK_ERR_TRUNCATED },
 	{ "signature length one too short", O_SIGLEN, { 0, 63 }, 2, SK_ERR_TRAILING },
 };
+
+/* Decode base with its extensions replaced by ext (out: the request). */
+static int
+decode_ext(const uint8_t *ext, size_t n, struct sk_request *rq)
+{
+	uint8_t buf[SK_INNER_MAX];
+	size_t off = O_EXTLEN;
+
+	memcpy(buf, base, O_EXTLEN);
+	buf[off++] = (uint8_t)(n >> 8);
+	buf[off++] = (uint8_t)n;
+	memcpy(buf + off, ext, n);
+	off += n;
+	memcpy(buf + off, base + O_SIDLEN, base_len - O_SIDLEN);
+	return request_decode(buf, off + base_len - O_SIDLEN, rq);
+}
 
 static const struct {
 	const char	*name;
@@ -135,7 +151,7 @@ main(void)
 	unsigned bit;
 	int r;
 
-	plan(21 + 7 + 5 + 15);
+	plan(21 + 8 + 7 + 5 + 15);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	crypto_random(sk, sizeof(sk));
@@ -145,6 +161,39 @@ main(void)
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		is_int(table[i].want, decode_with(table[i].off, table[i].bytes,
 		    table[i].n), "inner: %s refused", table[i].name);
+
+	/* The destination extension (0x81, critical): a name, once. */
+	r = decode_ext((const uint8_t *)"\x81\x03" "db1", 5, &rq);
+	ok(r == 0 && strcmp(rq.dest, "db1") == 0,
+	    "inner: destination db1 decodes to its name");
+	is_int(SK_ERR_BAD_FIELD, decode_ext((const uint8_t *)"\x81\x03" "d/1", 5,
+	    &rq), "inner: a destination with '/' refused");
+	is_int(SK_ERR_BAD_FIELD, decode_ext((const uint8_t *)"\x81\x00", 2,
+	    &rq), "inner: an empty destination refused");
+	is_int(SK_ERR_BAD_FIELD, decode_ext((const uint8_t *)
+	    "\x81\x01" "a\x81\x01" "b", 6, &rq),
+	    "inner: two destinations refused");
+	{
+		uint8_t ext[40];
+
+		ext[0] = 0x81;
+		ext[1] = 33;
+		memset(ext + 2, 'a', 33);
+		is_int(SK_ERR_BAD_FIELD, decode_ext(ext, 35, &rq),
+		    "inner: a 33-character destination refused");
+		ext[1] = 32;
+		is_int(0, decode_ext(ext, 34, &rq),
+		    "inner: a 32-character destination decodes");
+	}
+	r = decode_ext((const uint8_t *)"\x01\x01" "x\x81\x02" "g1", 7, &rq);
+	ok(r == 0 && strcmp(rq.dest, "g1") == 0,
+	    "inner: a destination after a non-critical extension decodes");
+	memset(&rq, 0, sizeof(rq));
+	ok(request_set_dest(&rq, "db1") == 0 && rq.ext_len == 5 &&
+	    memcmp(rq.ext, "\x81\x03" "db1", 5) == 0 &&
+	    request_set_dest(&rq, "db2") != 0 && request_set_dest(&(struct
+	    sk_request){ 0 }, "d b") != 0,
+	    "request_set_dest: one TLV, once, a valid name");
 
 	/* Fields the decoder does not judge (the signature covers them, or
 	 * they are the signature): every bit flip still decodes, to a

@@ -8,7 +8,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 27
+plan 32
 
 test_tmpdir
 T=$tap_tmp
@@ -67,6 +67,18 @@ ok "a SERVER on the command line is used as given (%h is the file's only)" \
 	sh -c "echo '$out' | grep -q 'cannot resolve nosuch%h.invalid'"
 out=$(sk -n nosuch)
 ok "-n with no matching stanza says so" sh -c "echo '$out' | grep -q 'no stanza matches nosuch'"
+
+# A destination behind a gateway: PROTO/PORT@DEST, or @DEST alone.
+out=$(sk -A tcp/22@db1,tcp/5432@db1 prod)
+is "$(echo "$out" | field access)" "tcp/22, tcp/5432 at db1, behind the server" "-A tcp/22@db1,tcp/5432@db1 names the destination"
+out=$(sk -A @db1 prod)
+is "$(echo "$out" | field access)" "the server's default at db1, behind the server" "-A @db1 asks for db1's default ports"
+out=$(sk -A tcp/22@db1,tcp/22@db2 prod)
+ok "-A with two destinations is refused" sh -c "echo '$out' | grep -q 'one knock opens one destination, not db1 and db2'"
+out=$(sk -A tcp/22@db1,tcp/443 prod)
+ok "-A naming a destination for some entries only is refused" sh -c "echo '$out' | grep -q 'either every entry names the destination'"
+sk -A 'tcp/22@d/b' prod > "$T/o"
+ok "-A with a bad destination name is refused" grep -q "'d/b' is not a destination name" "$T/o"
 
 # --time-offset and TimeOffset shift the signed timestamp.
 out=$(sk --time-offset -3600 prod); now=$(date +%s)

@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 64
+plan 75
 
 test_tmpdir
 T=$tap_tmp
@@ -82,7 +82,7 @@ ok "access: Default outside Open" t_err "[a]: Default names a port that Open doe
 acc "[a]" "Users alice@example.com" "Open tcp/22" "Timeout 400" "MaxTimeout 300"
 ok "access: Timeout over MaxTimeout" t_err "[a]: Timeout 400 is over MaxTimeout 300"
 acc "[a]" "Open tcp/22"
-ok "access: a stanza without Users" t_err "$T/access.conf:1: [a]: needs both Users and Open"
+ok "access: a stanza without Users" t_err "$T/access.conf:1: [a]: needs Users, and Open or Forward"
 acc "[a]" "Users al!ce" "Open tcp/22"
 ok "access: a user that is neither a name, a fingerprint, fido2:ID nor *" t_err "'al!ce' is neither a user's name (as 'sigknock-keys list' shows it), a 40-digit fingerprint, fido2:ID nor *"
 acc "[a]" "Users fido2:12345" "Open tcp/22"
@@ -105,6 +105,32 @@ acc "[a]" "Users alice@example.com, 0x$fpr, fido2:0123456789ABCDEF, *" "Open tcp
 	"AllowSourceMode yes" "AllowAddresses 10.0.0.0/8, fd00::/8" "[b]" "Users *" "Open tcp/22" "AllowAddresses none"
 conf
 ok "access: names, 0x-fingerprints, fido2:ID, *, Source any, AllowSourceMode, AllowAddresses pass" "$B/sigknockd" -t -c "$T/c.conf"
+
+# Forward (gateway mode)
+acc "[a]" "Users *" "Forward db/1 10.1.0.5 tcp/22"
+ok "access: Forward: a bad destination name" t_err "$T/access.conf:3: Forward: 'db/1' is not a destination name (1 to 32 of A-Z a-z 0-9 . _ -)"
+acc "[a]" "Users *" "Forward db1 db.example.com tcp/22"
+ok "access: Forward: a host name is not an address" t_err "Forward: 'db.example.com' is not an IPv4 or IPv6 address"
+acc "[a]" "Users *" "Forward db1 127.0.0.1 tcp/22"
+ok "access: Forward: never to loopback" t_err "Forward: cannot forward to 127.0.0.1: a loopback address"
+acc "[a]" "Users *" "Forward db1 10.1.0.5"
+ok "access: Forward: needs a port" t_err "Forward: want NAME ADDRESS PROTO/PORT [via PORT], ..."
+acc "[a]" "Users *" "Forward db1 10.1.0.5 tcp/22 via"
+ok "access: Forward: via needs a port" t_err "Forward: via wants a port"
+acc "[a]" "Users *" "Forward db1 10.1.0.5 tcp/22 via 70000"
+ok "access: Forward: via a bad port" t_err "Forward: '70000' is not a port"
+acc "[a]" "Users *" "Forward db1 10.1.0.5 tcp/22" "Forward db1 10.1.0.6 tcp/23"
+ok "access: Forward: one address per name and family" t_err "$T/access.conf:4: Forward: destination db1 has another address at line 3"
+acc "[a]" "Users *" "Forward db1 10.1.0.5 tcp/22 via 2222" "[b]" "Users *" "Forward db2 10.1.0.6 tcp/22 via 2222"
+ok "access: Forward: a gateway port leads to one place" t_err "$T/access.conf:6: Forward: tcp port 2222 leads elsewhere at line 3"
+acc "[a]" "Users *" "Forward db1 10.1.0.5 tcp/22 via 2222" "[b]" "Users *" "Open tcp/2222"
+ok "access: Forward: a gateway port is not also in Open" t_err "$T/access.conf:3: tcp port 2222 is in Open of [b]: a port of this host is opened or forwarded, not both"
+acc "[a]" "Users *" "Forward db1 10.1.0.5 tcp/22, udp/53 via 5353" "Forward db1 fd00::5 tcp/22" "Masquerade yes" \
+	"[b]" "Users *" "Open tcp/22" "Forward web 10.1.0.7 tcp/80 via 8080"
+conf
+ok "access: Forward with via, two families, Masquerade, beside Open, pass" "$B/sigknockd" -t -c "$T/c.conf"
+acc "[a]" "Users *" "Forward db1 10.1.0.5 tcp/22" "Masquerade perhaps"
+ok "access: Masquerade takes yes or no" t_err "Masquerade: 'perhaps' is neither yes nor no"
 
 acc "[a]" "Users alice@example.com, nobody@example.com, fido2:0123456789ABCDEF" "Open tcp/22"
 conf

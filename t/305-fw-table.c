@@ -3,27 +3,87 @@
  * nothing touches a real firewall). */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "fw.h"
+#include "grants.h"
 #include "log.h"
 #include "tap.h"
 
 #define KEYS	700
 #define OPS	60000
 
+/* Key k: 100 addresses and ports, each as a rule of every kind (k / 100
+ * % 4); from 400 on, again with another internal host (and gateway port),
+ * so that some keys differ only in kind, some only in dst. */
 static void
 key(struct fw_rule *r, int k)
 {
+	int b = k % 100, kind = (k / 100) % 4, second = k / 400;
+
 	memset(r, 0, sizeof(*r));
-	r->family = k % 3 ? AF_INET : AF_INET6;
+	r->family = b % 3 ? AF_INET : AF_INET6;
 	r->addr[0] = 10;
-	r->addr[2] = (uint8_t)(k >> 8);
-	r->addr[3] = (uint8_t)k;
-	r->proto = k % 2 ? 6 : 17;
-	r->port = (uint16_t)(22 + k % 5);
+	r->addr[1] = (uint8_t)(kind == FW_INPUT ? second : 0);
+	r->addr[3] = (uint8_t)b;
+	r->proto = b % 2 ? 6 : 17;
+	r->port = (uint16_t)(22 + b % 5);
+	r->kind = (uint8_t)kind;
+	if (kind != FW_INPUT) {
+		r->dst[0] = 172;
+		r->dst[3] = (uint8_t)(1 + second);
+	}
+	if (kind == FW_DNAT)
+		r->dport = (uint16_t)(1000 + second);
+}
+
+/* A grant record's rules (grants.h): one per port on this host; through
+ * the gateway, forward + DNAT (with a gateway port) + masquerade. */
+static void
+grant_records(void)
+{
+	struct grants g = { 0, 0, NULL };
+	struct grant x;
+	struct fw_rule r[3], y[3];
+	size_t n;
+
+	memset(&x, 0, sizeof(x));
+	x.until = 2000;
+	x.family = AF_INET;
+	memcpy(x.addr, "\x0a\x00\x00\x02", 4);
+	x.nports = 2;
+	x.ports[0] = (struct sk_access){ 6, 22 };
+	x.ports[1] = (struct sk_access){ 17, 53 };
+	n = grant_fw_rules(&x, 0, r);
+	ok(n == 1 && r[0].kind == FW_INPUT && r[0].port == 22 &&
+	    r[0].until == 2000, "a local grant: one FW_INPUT rule per port");
+	snprintf(x.dest, sizeof(x.dest), "db1");
+	memcpy(x.dst, "\xac\x10\x00\x05", 4);
+	x.via[1] = 5353;
+	x.masq = 1;
+	n = grant_fw_rules(&x, 1, r);
+	ok(n == 3 && r[0].kind == FW_FORWARD && r[0].port == 53 &&
+	    memcmp(r[0].dst, x.dst, 4) == 0 && r[1].kind == FW_DNAT &&
+	    r[1].port == 5353 && r[1].dport == 53 && r[2].kind == FW_MASQ &&
+	    r[2].port == 53, "through the gateway: forward, DNAT, masquerade");
+	n = grant_fw_rules(&x, 0, r);
+	ok(n == 2 && r[0].kind == FW_FORWARD && r[1].kind == FW_MASQ,
+	    "... routed (no via): forward and masquerade");
+	if (grants_add(&g, &x) != 0)
+		bail("grants_add");
+	grant_fw_rules(&x, 1, y);
+	ok(grants_covered(&g, SIZE_MAX, &y[1], 1000) &&
+	    !grants_covered(&g, 0, &y[1], 1000) &&
+	    !grants_covered(&g, SIZE_MAX, &y[1], 2000),
+	    "grants_covered: the record's DNAT rule, not when skipped or over");
+	y[1].dport = 54;
+	ok(!grants_covered(&g, SIZE_MAX, &y[1], 1000),
+	    "... another internal port is another rule");
+	grants_clear(&g);
 }
 
 int
@@ -37,7 +97,7 @@ main(void)
 	size_t live;
 	int i, k, op, bad = 0, badnext = 0;
 
-	plan(5);
+	plan(11);
 	sk_log_init("305-fw-table", 1, LOG_ERR);
 	srandom(7);
 	memset(&p, 0, sizeof(p));
@@ -79,6 +139,17 @@ main(void)
 	is_int(0, badnext, "so does the next expiry");
 	ok(fw_count(fw) > 0, "(the run ended with %zu live grants)", fw_count(fw));
 	is_int(0, fw_flush(fw), "flush");
+	for (bad = 0, i = 0; i < KEYS; i++)
+		for (k = i + 1; k < KEYS; k++) {
+			struct fw_rule a, b;
+
+			key(&a, i);
+			key(&b, k);
+			bad += fw_rule_same(&a, &b);
+		}
+	is_int(0, bad, "fw_rule_same tells all %d keys apart (kind, dst, dport)",
+	    KEYS);
+	grant_records();
 	is_int(0, (long long)fw_count(fw), "leaves no grant");
 	fw_close(fw);
 	return 0;

@@ -29,7 +29,11 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 		    memcmp(g.g[i].addr, g2.g[i].addr, 16) != 0 ||
 		    memcmp(g.g[i].id, g2.g[i].id, 32) != 0 ||
 		    strcmp(g.g[i].name, g2.g[i].name) != 0 ||
-		    strcmp(g.g[i].stanza, g2.g[i].stanza) != 0)
+		    strcmp(g.g[i].stanza, g2.g[i].stanza) != 0 ||
+		    strcmp(g.g[i].dest, g2.g[i].dest) != 0 ||
+		    memcmp(g.g[i].dst, g2.g[i].dst, 16) != 0 ||
+		    memcmp(g.g[i].via, g2.g[i].via, sizeof(g.g[i].via)) != 0 ||
+		    g.g[i].masq != g2.g[i].masq)
 			abort();
 	free(text);
 	grants_clear(&g);
