@@ -1047,7 +1047,7 @@ send_ops(struct nft *st, const struct fw_op *ops, size_t from, size_t to)
 	struct batch bt;
 	uint8_t key[40], data[20];
 	size_t i, in_msg = 0, len, dlen;
-	int cur_del = -1;
+	int cur_del = -1, e;
 	const char *cur_set = NULL;
 	time_t now = time(NULL);
 
@@ -1060,6 +1060,13 @@ send_ops(struct nft *st, const struct fw_op *ops, size_t from, size_t to)
 		    in_msg == ELEMS_PER_MSG)) {
 			elems_flush(st, &bt, s, cur_del);
 			s = NULL;
+			/* A full buffer: this batch goes, the next begins (a
+			 * message of ELEMS_PER_MSG elements takes ~120 kB). */
+			if (mnl_nlmsg_batch_size(bt.b) > BUF_SIZE / 2) {
+				if ((e = batch_send(st, &bt)) != 0)
+					return e;
+				batch_begin(st, &bt);
+			}
 		}
 		if (s == NULL) {
 			cur_set = set_of(&o->r);

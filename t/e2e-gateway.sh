@@ -53,7 +53,7 @@ gw_topology() {
 }
 
 E2E_TOPOLOGY=gw_topology E2E_IFACE=any
-plan 35
+plan 41
 e2e_setup
 cat > "$T/access.conf" <<EOT
 [gw-alice]
@@ -113,6 +113,7 @@ ok "alice knocks for tcp/22@db1" knock_as alice -A tcp/22@db1 $SRV4
 ok "... the gateway logs the forwarded grant" wait_log "$n" "$pat"
 ok "... the client reaches db1's tcp/22 through the gateway" wait_for 3 cli_reach $INT1 22
 ok "... the other host still cannot" oth_shut $INT1 22
+ok "... the kernel holds one forward rule for it" test "$(fwd_grants)" -eq 1
 ok "... sigknockd -G lists it with its destination" sh -c \
 	"'$B/sigknockd' -c '$T/sigknockd.conf' -G | grep -q 'tcp/22@db1'"
 ok "... and -G -j names the internal address" sh -c \
@@ -134,6 +135,7 @@ wait_for 8 no_fwd_grants
 ok "dave knocks for @web (its default ports)" knock_as dave -A @web $SRV4
 ok "... the client reaches web's tcp/80 at the gateway's tcp/8080 (masqueraded)" \
 	wait_for 3 cli_reach $SRV4 8080
+ok "... the kernel holds its forward, DNAT and masquerade rules" test "$(fwd_grants)" -eq 3
 ok "... the other host cannot" oth_shut $SRV4_OTH 8080
 wait_for 8 no_fwd_grants
 
@@ -172,6 +174,27 @@ ok "sigknockd -R alice closes her live forwarded grant" \
 	"$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com
 ok "... logged" wait_log "$n" "closed the grant of alice@example.com"
 ok "... at once" wait_for 2 sh -c "! ip netns exec $NS_CLI '$TOOL' connect $SRV4 2222 300"
+
+# Changing where a destination leads closes the grants made for it.
+alice_knock_long
+wait_for 3 cli_reach $SRV4 2222
+n=$(count_log "closed the grant of alice@example.com for $CLI4: its gateway port changed")
+sed -i "s/tcp\/22 via 2222/tcp\/22 via 2223/" "$T/access.conf"
+kill -HUP "$pid_daemon"
+ok "an access file whose via port changed closes the live grant, saying why" \
+	wait_log "$n" "closed the grant of alice@example.com for $CLI4: its gateway port changed"
+ok "... the old gateway port is shut" cli_shut $SRV4 2222
+sed -i "s/tcp\/22 via 2223/tcp\/22 via 2222/" "$T/access.conf"
+kill -HUP "$pid_daemon"
+sleep 0.5
+
+# Revoking the user's key closes a live masqueraded DNAT grant.
+knock_as dave -A @web --timeout 5 $SRV4
+wait_for 3 cli_reach $SRV4 8080
+"$B/sigknock-keys" -k "$T/keyring" revoke "$FPR_dave" >/dev/null 2>&1
+ok "sigknock-keys revoke closes dave's live forwarded grant within 1 s" \
+	wait_for 2 cli_shut $SRV4 8080
+ok "... and the kernel holds none of its rules" wait_for 2 no_fwd_grants
 
 # The daemon dead: the kernel closes forwarded grants at expiry.
 alice_knock_long
