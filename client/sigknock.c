@@ -86,7 +86,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: sigknock [-n STANZA] [-A PROTO/PORT[,...]] [-a IP | -s] [-p PORT]\n"
+"usage: sigknock [-n STANZA] [-A PROTO/PORT[@DEST][,...]] [-a IP | -s] [-p PORT]\n"
 "                [-W HOST:PORT [--connect-timeout SECS]] [--time-offset SECS]\n"
 "                [--work BITS]\n"
 "                [--stun HOST[:PORT]] [--server-key KEY] [--signer FPR]\n"
@@ -103,7 +103,8 @@ usage(FILE *f)
 "                     the host to knock\n"
 "  -n STANZA          use the [STANZA] section of ~/.sigknockrc\n"
 "  -A LIST            what to open, e.g. tcp/22,tcp/443 (default: the\n"
-"                     server's Default for you)\n"
+"                     server's Default for you); tcp/22@db1: port 22 of\n"
+"                     db1, a host behind the server as a gateway\n"
 "  -a IP              open for this address (the server must allow it)\n"
 "  -s                 source mode: bind no address; the server opens the\n"
 "                     one the knock comes from (it must allow that; anyone\n"

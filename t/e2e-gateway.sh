@@ -53,7 +53,7 @@ gw_topology() {
 }
 
 E2E_TOPOLOGY=gw_topology E2E_IFACE=any
-plan 41
+plan 44
 e2e_setup
 cat > "$T/access.conf" <<EOT
 [gw-alice]
@@ -139,6 +139,14 @@ ok "... the kernel holds its forward, DNAT and masquerade rules" test "$(fwd_gra
 ok "... the other host cannot" oth_shut $SRV4_OTH 8080
 wait_for 8 no_fwd_grants
 
+# Connect mode through the gateway's DNAT port: the hidden service's
+# greeting comes back through sigknock -W.
+GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" --signer "$FPR_alice" --work 0 \
+	-W $SRV4:2222 -A tcp/22@db1nat $SRV4 < /dev/null > "$T/w.out" 2>"$T/w.err"
+ok "sigknock -W GATEWAY:2222 -A tcp/22@db1nat knocks and relays db1's service" \
+	grep -q "hello from the hidden service" "$T/w.out"
+wait_for 8 no_fwd_grants
+
 # Refusals.
 n=$(count_log "destination web is not in Forward of \[gw-alice\]")
 knock_as alice -A tcp/80@web $SRV4
@@ -187,6 +195,14 @@ ok "... the old gateway port is shut" cli_shut $SRV4 2222
 sed -i "s/tcp\/22 via 2223/tcp\/22 via 2222/" "$T/access.conf"
 kill -HUP "$pid_daemon"
 sleep 0.5
+knock_as alice -A tcp/22@db1 --timeout 5 $SRV4
+wait_for 3 cli_reach $INT1 22
+n=$(count_log "closed the grant of alice@example.com for $CLI4: a port is no longer in the stanza's Forward")
+sed -i "/^Forward    db1     $INT1 /d" "$T/access.conf"
+kill -HUP "$pid_daemon"
+ok "removing a Forward line closes the live grant made for it" \
+	wait_log "$n" "closed the grant of alice@example.com for $CLI4: a port is no longer in the stanza's Forward"
+ok "... db1 is shut again" cli_shut $INT1 22
 
 # Revoking the user's key closes a live masqueraded DNAT grant.
 knock_as dave -A @web --timeout 5 $SRV4
