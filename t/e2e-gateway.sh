@@ -53,7 +53,7 @@ gw_topology() {
 }
 
 E2E_TOPOLOGY=gw_topology E2E_IFACE=any
-plan 44
+plan 48
 e2e_setup
 cat > "$T/access.conf" <<EOT
 [gw-alice]
@@ -182,6 +182,25 @@ ok "sigknockd -R alice closes her live forwarded grant" \
 	"$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com
 ok "... logged" wait_log "$n" "closed the grant of alice@example.com"
 ok "... at once" wait_for 2 sh -c "! ip netns exec $NS_CLI '$TOOL' connect $SRV4 2222 300"
+
+# The forward gate heals: someone removes it, and within a second it is
+# back, with the live grant.
+alice_knock_long
+wait_for 3 cli_reach $SRV4 2222
+n=$(count_log 'gate rebuilt')
+if [ "$FW" = nftables ]; then
+	ok "the gate snippet holds the gateway's part, and nft accepts it" \
+		sh -c "grep -q 'chain forward' '$T/state/nftables-gate.nft' && ip netns exec $NS_SRV nft -c -f '$T/state/nftables-gate.nft'"
+	in_srv nft flush ruleset
+else
+	ok "(the nftables snippet: nftables only)" true
+	in_srv iptables-legacy -D FORWARD -j SIGKNOCK-FWD
+	in_srv iptables-legacy -t nat -F SIGKNOCK-DNAT
+fi
+ok "after the forward gate was removed, it is rebuilt within a second" wait_log "$n" 'gate rebuilt'
+ok "... the other host still cannot reach db1" oth_shut $INT1 22
+ok "... and alice's live DNAT grant is back" wait_for 2 cli_reach $SRV4 2222
+wait_for 8 no_fwd_grants
 
 # Changing where a destination leads closes the grants made for it.
 alice_knock_long
