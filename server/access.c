@@ -108,6 +108,8 @@ parse_ports(const struct conf_line *l, struct sk_access *out, size_t *n,
 	return 0;
 }
 
+static int gate_room(const struct access *a, const struct conf_line *l);
+
 /* Forward NAME ADDRESS PROTO/PORT [via PORT][, PROTO/PORT [via PORT]]...
  * A name has one address per family, file-wide; a via port leads to one
  * destination port, file-wide, and is no port of Open. */
@@ -117,10 +119,7 @@ parse_forward(struct loader *ld, const struct conf_line *l)
 	char buf[CONF_LINE_MAX], *items[3 * ACCESS_FWD_MAX + 3], *end;
 	struct access_rule *r = ld->cur;
 	struct access_fwd f, *o;
-	struct fw_dest all[FW_PROTECTED_MAX + 1];
-	struct sk_access ports[ACCESS_OPEN_UNION_MAX + 1];
 	unsigned long v;
-	int nat;
 	size_t i, j;
 	int k, t;
 
@@ -191,19 +190,30 @@ parse_forward(struct loader *ld, const struct conf_line *l)
 			}
 		r->fwd[r->n_fwd++] = f;
 	}
-	/* The gates close every one of them. */
-	if (access_open_ports(ld->a, ports, ACCESS_OPEN_UNION_MAX + 1) >
+	ld->has_open = 1;
+	return gate_room(ld->a, l);
+}
+
+/* Every port the stanzas open or forward is closed by the daemon's gates:
+ * no more than they hold, or some would stay open to everyone. */
+static int
+gate_room(const struct access *a, const struct conf_line *l)
+{
+	struct sk_access ports[ACCESS_OPEN_UNION_MAX + 1];
+	struct fw_dest all[FW_PROTECTED_MAX + 1];
+	int nat;
+
+	if (access_open_ports(a, ports, ACCESS_OPEN_UNION_MAX + 1) >
 	    ACCESS_OPEN_UNION_MAX)
 		return conf_error(l, "the stanzas name more than %d different "
 		    "ports of this host in Open and via; the firewall gate "
 		    "holds at most %d", ACCESS_OPEN_UNION_MAX,
 		    ACCESS_OPEN_UNION_MAX);
-	if (access_forward_dests(ld->a, all, FW_PROTECTED_MAX + 1, &nat) >
+	if (access_forward_dests(a, all, FW_PROTECTED_MAX + 1, &nat) >
 	    FW_PROTECTED_MAX)
 		return conf_error(l, "the stanzas forward to more than %d "
 		    "different ports; the firewall gate holds at most %d",
 		    FW_PROTECTED_MAX, FW_PROTECTED_MAX);
-	ld->has_open = 1;
 	return 0;
 }
 
@@ -302,20 +312,12 @@ line(void *arg, const struct conf_line *l)
 		}
 		ld->has_users = 1;
 	} else if (strcasecmp(l->key, "Open") == 0) {
-		struct sk_access all[ACCESS_OPEN_UNION_MAX + 1];
-
 		if ((e = parse_ports(l, r->open, &r->n_open,
 		    ACCESS_PORTS_MAX)) != 0)
 			return e;
 		ld->has_open = 1;
-		/* Every one of them is closed by the daemon's gate: no more
-		 * than it can hold, or some would stay open to everyone. */
-		if (access_open_ports(ld->a, all, ACCESS_OPEN_UNION_MAX + 1) >
-		    ACCESS_OPEN_UNION_MAX)
-			return conf_error(l, "the stanzas name more than %d "
-			    "different ports in Open; the firewall gate holds "
-			    "at most %d", ACCESS_OPEN_UNION_MAX,
-			    ACCESS_OPEN_UNION_MAX);
+		if ((e = gate_room(ld->a, l)) != 0)
+			return e;
 	} else if (strcasecmp(l->key, "Default") == 0) {
 		if ((e = parse_ports(l, r->def, &r->n_default,
 		    SK_ACCESS_MAX)) != 0)

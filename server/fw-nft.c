@@ -339,9 +339,10 @@ add_rule(struct nft *st, struct batch *bt, struct nftnl_rule *r)
 	nftnl_rule_free(r);
 }
 
+/* A set, or with a data type (dlen > 0) a map, of our table. */
 static void
-add_set(struct nft *st, struct batch *bt, const char *name, uint32_t id,
-    uint32_t type, uint32_t len, uint32_t flags)
+add_set_or_map(struct nft *st, struct batch *bt, const char *name, uint32_t id,
+    uint32_t type, uint32_t len, uint32_t flags, uint32_t dtype, uint32_t dlen)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *h;
@@ -352,12 +353,24 @@ add_set(struct nft *st, struct batch *bt, const char *name, uint32_t id,
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	if (dlen > 0) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, dtype);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, dlen);
+		flags |= NFT_SET_MAP;
+	}
 	if (flags)
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	h = batch_msg(st, bt, NFT_MSG_NEWSET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(h, s);
 	mnl_nlmsg_batch_next(bt->b);
 	nftnl_set_free(s);
+}
+
+static void
+add_set(struct nft *st, struct batch *bt, const char *name, uint32_t id,
+    uint32_t type, uint32_t len, uint32_t flags)
+{
+	add_set_or_map(st, bt, name, id, type, len, flags, 0, 0);
 }
 
 /* ---- element keys: each part padded to a 32-bit register ---- */
@@ -480,29 +493,6 @@ add_chain(struct nft *st, struct batch *bt, const char *name, uint32_t hook,
 	mnl_nlmsg_batch_next(bt->b);
 }
 
-/* A map: key type/len, data type/len. */
-static void
-add_map(struct nft *st, struct batch *bt, const char *name, uint32_t id,
-    uint32_t type, uint32_t len, uint32_t dtype, uint32_t dlen)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *h;
-
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, dtype);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, dlen);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_TIMEOUT);
-	h = batch_msg(st, bt, NFT_MSG_NEWSET, NLM_F_CREATE);
-	nftnl_set_nlmsg_build_payload(h, s);
-	mnl_nlmsg_batch_next(bt->b);
-	nftnl_set_free(s);
-}
-
 /* Empty the forward gate's sets and fill them with p's destinations. */
 static void
 set_fprot(struct nft *st, struct batch *bt, const struct fw_params *p)
@@ -579,10 +569,10 @@ build_gateway(struct nft *st, struct batch *bt, const struct fw_params *p)
 	st->gw = 1;
 	if (!p->nat && !st->nat)
 		return;
-	add_map(st, bt, SET_D4, 14, CONCAT3(T_IPV4, T_PROTO, T_SERVICE), 12,
-	    CONCAT2(T_IPV4, T_SERVICE), 8);
-	add_map(st, bt, SET_D6, 15, CONCAT3(T_IPV6, T_PROTO, T_SERVICE), 24,
-	    CONCAT2(T_IPV6, T_SERVICE), 20);
+	add_set_or_map(st, bt, SET_D4, 14, CONCAT3(T_IPV4, T_PROTO, T_SERVICE),
+	    12, NFT_SET_TIMEOUT, CONCAT2(T_IPV4, T_SERVICE), 8);
+	add_set_or_map(st, bt, SET_D6, 15, CONCAT3(T_IPV6, T_PROTO, T_SERVICE),
+	    24, NFT_SET_TIMEOUT, CONCAT2(T_IPV6, T_SERVICE), 20);
 	add_set(st, bt, SET_M4, 16, CONCAT4(T_IPV4, T_IPV4, T_PROTO, T_SERVICE),
 	    16, NFT_SET_TIMEOUT);
 	add_set(st, bt, SET_M6, 17, CONCAT4(T_IPV6, T_IPV6, T_PROTO, T_SERVICE),

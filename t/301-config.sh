@@ -96,7 +96,7 @@ acc "[a]" "Users *" "Open $(ports 1000)" "[b]" "Users *" "Open $(ports 2000)" \
 	"[c]" "Users *" "Open $(ports 3000)" "[d]" "Users *" "Open $(ports 4000)" \
 	"[e]" "Users *" "Open $(ports 5000)"
 ok "access: more Open ports than the gate holds (300) is an error naming file, line and limit" \
-	t_err "$T/access.conf:15: Open: the stanzas name more than 256 different ports in Open; the firewall gate holds at most 256"
+	t_err "$T/access.conf:15: Open: the stanzas name more than 256 different ports of this host in Open and via; the firewall gate holds at most 256"
 acc "[a]" "Users *" "Open icmp/1"
 ok "access: a bad PROTO/PORT" t_err "'icmp/1' is not PROTO/PORT"
 acc "[a]" "Users *" "Open tcp/22" "Source 10.0.0.0/33"
