@@ -465,11 +465,14 @@ rule_ok(const struct access_rule *r)
 	if (!terminated(r->name, sizeof(r->name)) ||
 	    r->n_users > ACCESS_USERS_MAX || r->n_open > ACCESS_PORTS_MAX ||
 	    r->n_default > SK_ACCESS_MAX || r->n_sources > ACCESS_SOURCES_MAX ||
-	    r->n_allow > ACCESS_SOURCES_MAX)
+	    r->n_allow > ACCESS_SOURCES_MAX || r->n_fwd > ACCESS_FWD_MAX)
 		return 0;
 	for (i = 0; i < r->n_users; i++)
 		if (!terminated(r->users[i].name, sizeof(r->users[i].name)) ||
 		    r->users[i].fido2_idlen > sizeof(r->users[i].fido2_id))
+			return 0;
+	for (i = 0; i < r->n_fwd; i++)
+		if (!terminated(r->fwd[i].name, sizeof(r->fwd[i].name)))
 			return 0;
 	return 1;
 }

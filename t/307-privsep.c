@@ -76,7 +76,9 @@ setup(void)
 	    "Default    tcp/22\n"
 	    "Timeout    30\n"
 	    "MaxTimeout 300\n"
-	    "Source     192.0.2.0/24\n";
+	    "Source     192.0.2.0/24\n"
+	    "Forward    db1 10.1.0.5 tcp/22 via 2222, tcp/5432\n"
+	    "Masquerade yes\n";
 
 	now = time(NULL);
 	cfg.max_packet_age = 120;
@@ -313,6 +315,25 @@ test_grant_check(void)
 	REFUSED(m, "malformed", "a protocol other than TCP and UDP");
 	m = base_request(); m.signer = 7;
 	REFUSED(m, "malformed", "an unknown signer type");
+	/* A destination behind the gateway: its name comes from the worker,
+	 * what it stands for from the monitor's own access file. */
+	m = base_request(); snprintf(m.dest, sizeof(m.dest), "db1");
+	is_string("", verdict(&m, sizeof(m), &d), "a request for tcp/22@db1 "
+	    "is granted");
+	ok(strcmp(d.owner.dest, "db1") == 0 && memcmp(d.owner.dst,
+	    "\x0a\x01\x00\x05", 4) == 0 && d.owner.via[0] == 2222 &&
+	    d.owner.masq == 1, "... to 10.1.0.5 via 2222, masqueraded: the "
+	    "access file's, not the worker's");
+	m = base_request(); snprintf(m.dest, sizeof(m.dest), "db2");
+	REFUSED(m, "Forward", "a destination the stanza does not list");
+	m = base_request(); snprintf(m.dest, sizeof(m.dest), "db1");
+	m.ports[0].port = 443;
+	REFUSED(m, "Forward", "a port of db1 outside its Forward lines (443 "
+	    "is in Open, not there)");
+	m = base_request(); memset(m.dest, 'a', sizeof(m.dest));
+	REFUSED(m, "malformed destination", "a destination with no NUL");
+	m = base_request(); snprintf(m.dest, sizeof(m.dest), "d b");
+	REFUSED(m, "malformed destination", "a destination name with a blank");
 	m = base_request(); m.signer = GRANT_FIDO2;
 	memcpy(m.id, k.fu->u[0].id, FIDO2_ID_LEN);
 	is_string("", verdict(&m, sizeof(m), &d), "a FIDO2 user's request "
@@ -357,7 +378,7 @@ test_log_clean(void)
 int
 main(void)
 {
-	plan(49);
+	plan(55);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	setup();

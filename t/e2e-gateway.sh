@@ -5,7 +5,7 @@
 #   client 10.77.1.2 fd77:1::2 --- 10.77.1.1 fd77:1::1  gateway
 #   other  10.77.2.2 fd77:2::2 --- 10.77.2.1 fd77:2::1  gateway
 #   int1   10.77.3.2 fd77:3::2 --- 10.77.3.1 fd77:3::1  gateway  (routes back)
-#   int2   10.77.4.2           --- 10.77.4.1            gateway  (no route back)
+#   int2   10.77.4.2 fd77:4::2 --- 10.77.4.1 fd77:4::1  gateway  (no route back)
 #
 # int1 serves tcp/22 (IPv4 and IPv6), int2 tcp/80; int2 has no route to
 # the outside, so only a masqueraded flow can reach it.
@@ -16,7 +16,7 @@
 require_netns
 require_cmd gpg nft
 
-INT1=10.77.3.2 INT1_6=fd77:3::2 INT2=10.77.4.2
+INT1=10.77.3.2 INT1_6=fd77:3::2 INT2=10.77.4.2 INT2_6=fd77:4::2
 
 gw_topology() {
 	netns_setup || return 1
@@ -31,9 +31,11 @@ gw_topology() {
 	ip -n "$NS_SRV" addr add 10.77.3.1/24 dev ski1
 	ip -n "$NS_SRV" addr add fd77:3::1/64 dev ski1 nodad
 	ip -n "$NS_SRV" addr add 10.77.4.1/24 dev ski2
+	ip -n "$NS_SRV" addr add fd77:4::1/64 dev ski2 nodad
 	ip -n "$NS_IN1" addr add $INT1/24 dev eth0
 	ip -n "$NS_IN1" addr add $INT1_6/64 dev eth0 nodad
 	ip -n "$NS_IN2" addr add $INT2/24 dev eth0
+	ip -n "$NS_IN2" addr add $INT2_6/64 dev eth0 nodad
 	for l in "$NS_SRV ski1" "$NS_SRV ski2" "$NS_IN1 eth0" "$NS_IN2 eth0"; do
 		set -- $l
 		ip -n "$1" link set "$2" up
@@ -49,11 +51,11 @@ gw_topology() {
 	ip netns exec "$NS_SRV" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "$NS_SRV" sysctl -qw net.ipv6.conf.all.forwarding=1
 	bg_start int1 "$NS_IN1" "$TOOL" listen :: 22
-	bg_start int2 "$NS_IN2" "$TOOL" listen 0.0.0.0 80
+	bg_start int2 "$NS_IN2" "$TOOL" listen :: 80
 }
 
 E2E_TOPOLOGY=gw_topology E2E_IFACE=any
-plan 48
+plan 52
 e2e_setup
 cat > "$T/access.conf" <<EOT
 [gw-alice]
@@ -61,12 +63,14 @@ Users      alice@example.com
 Forward    db1     $INT1 tcp/22
 Forward    db1     $INT1_6 tcp/22
 Forward    db1nat  $INT1 tcp/22 via 2222
+Forward    db1nat  $INT1_6 tcp/22 via 2222
 Timeout    3
 MaxTimeout 5
 
 [gw-dave]
 Users      dave@example.com
 Forward    web     $INT2 tcp/80 via 8080
+Forward    web     $INT2_6 tcp/80 via 8080
 Masquerade yes
 Timeout    3
 MaxTimeout 5
@@ -85,7 +89,9 @@ fwd_grants() {
 		{ in_srv iptables-legacy -S SIGKNOCK-FWD
 		  in_srv ip6tables-legacy -S SIGKNOCK-FWD
 		  in_srv iptables-legacy -t nat -S SIGKNOCK-DNAT
-		  in_srv iptables-legacy -t nat -S SIGKNOCK-SNAT; } 2>/dev/null |
+		  in_srv iptables-legacy -t nat -S SIGKNOCK-SNAT
+		  in_srv ip6tables-legacy -t nat -S SIGKNOCK-DNAT
+		  in_srv ip6tables-legacy -t nat -S SIGKNOCK-SNAT; } 2>/dev/null |
 			grep -c -- '--datestop' || true
 	fi
 }
@@ -166,6 +172,17 @@ n=$(count_log "$pat")
 ok "alice knocks over IPv6 for tcp/22@db1" knock_as alice -6 -A tcp/22@db1 $SRV6
 ok "... accepted for her IPv6 address" wait_log "$n" "$pat"
 ok "... the client reaches db1's IPv6 tcp/22" wait_for 3 cli_reach $INT1_6 22
+wait_for 8 no_fwd_grants
+
+# IPv6 DNAT, without and with masquerading.
+ok "before a knock, the gateway's IPv6 tcp/2222 is shut" cli_shut $SRV6 2222
+knock_as alice -6 -A tcp/22@db1nat $SRV6
+ok "alice's IPv6 knock for tcp/22@db1nat: the gateway's [$SRV6]:2222 reaches db1" \
+	wait_for 3 cli_reach $SRV6 2222
+ok "... the other host cannot" oth_shut $SRV6_OTH 2222
+knock_as dave -6 -A @web $SRV6
+ok "dave's IPv6 knock for @web: [$SRV6]:8080 reaches web, masqueraded" \
+	wait_for 3 cli_reach $SRV6 8080
 wait_for 8 no_fwd_grants
 
 # A live forwarded grant through a restart (adopted), and revocation.

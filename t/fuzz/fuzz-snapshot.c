@@ -34,7 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 			    st.kr->entries[i].fpr, PGP_FPR_LEN) >= 0)
 				abort();
 		for (i = 0; i < st.acl->n; i++)
-			if (st.acl->rules[i].n_open > ACCESS_PORTS_MAX)
+			if (st.acl->rules[i].n_open > ACCESS_PORTS_MAX ||
+			    st.acl->rules[i].n_fwd > ACCESS_FWD_MAX)
 				abort();
 		replay_close(st.rc);
 		ps_state_free(&st);
