@@ -20,10 +20,13 @@
 #include "log.h"
 
 /* Base chains on the input hook of another table: with warn, each is
- * named in a log line (they can drop what the libiptc backend opens). */
+ * named in a log line (they can drop what the libiptc backend opens).
+ * With forward, base chains on the forward hook whose policy is drop
+ * (a router's) instead: they drop what a gateway's grants forward. */
 struct detect {
 	int	found;
 	int	warn;
+	int	forward;
 };
 
 static int
@@ -40,7 +43,25 @@ chain_cb(const struct nlmsghdr *nlh, void *data)
 	    nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
 	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), "sigknock") != 0) {
 		family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
-		if (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_LOCAL_IN &&
+		if (dt->forward) {
+			if (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) ==
+			    NF_INET_FORWARD && nftnl_chain_is_set(c,
+			    NFTNL_CHAIN_POLICY) && nftnl_chain_get_u32(c,
+			    NFTNL_CHAIN_POLICY) == NF_DROP) {
+				dt->found = 1;
+				log_warn("firewall: nftables chain %s %s %s "
+				    "(forward hook, policy drop) also decides "
+				    "what a grant through this gateway forwards: "
+				    "accept the Forward destinations there "
+				    "(sigknockd's gate closes them to everyone "
+				    "without a grant)", family == NFPROTO_INET ?
+				    "inet" : family == NFPROTO_IPV4 ? "ip" :
+				    family == NFPROTO_IPV6 ? "ip6" : "other",
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+			}
+		} else if (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) ==
+		    NF_INET_LOCAL_IN &&
 		    (family == NFPROTO_IPV4 || family == NFPROTO_IPV6 ||
 		    family == NFPROTO_INET)) {
 			dt->found = 1;
@@ -86,13 +107,13 @@ fw_host_uses_legacy(void)
 }
 
 static int
-nft_input_chains(int warn)
+nft_chains(int warn, int forward)
 {
 	char buf[8192];	/* MNL_SOCKET_BUFFER_SIZE is a run-time value */
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	uint32_t seq = (uint32_t)time(NULL), portid;
-	struct detect dt = { 0, warn };
+	struct detect dt = { 0, warn, forward };
 	int n, r = -1;
 
 	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
@@ -118,11 +139,17 @@ out:
 int
 fw_host_uses_nftables(void)
 {
-	return nft_input_chains(0);
+	return nft_chains(0, 0);
 }
 
 void
 fw_nft_warn_chains(void)
 {
-	nft_input_chains(1);
+	nft_chains(1, 0);
+}
+
+int
+fw_nft_warn_forward_drops(void)
+{
+	return nft_chains(1, 1);
 }

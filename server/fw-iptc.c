@@ -964,6 +964,28 @@ fw_legacy_warn_drops(const struct fw_params *p)
 }
 
 int
+fw_legacy_warn_forward_drop(void)
+{
+	struct xt_counters cnt;
+	struct xtc_handle *h;
+	const char *pol;
+	int drop;
+
+	if (fw_host_uses_legacy() != 1 || (h = iptc_init("filter")) == NULL)
+		return 0;
+	pol = iptc_get_policy("FORWARD", &cnt, h);
+	drop = pol != NULL && strcmp(pol, "DROP") == 0;
+	iptc_free(h);
+	if (drop)
+		log_warn("firewall: the iptables-legacy FORWARD policy is DROP: "
+		    "it also decides what a grant through this gateway "
+		    "forwards; accept the Forward destinations there "
+		    "(sigknockd's gate closes them to everyone without a "
+		    "grant)");
+	return drop;
+}
+
+int
 fw_host_legacy_rules(void)
 {
 	static const char *builtin[] = { "INPUT", "FORWARD", "OUTPUT" };

@@ -230,6 +230,10 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 		}
 		break;
 	}
+	if (p->n_forward > 0 && kind != FW_LOG) {
+		fw_nft_warn_forward_drops();
+		fw_legacy_warn_forward_drop();
+	}
 	if ((r = fw->be->open(&fw->st, p, now, adopt, fw)) != 0) {
 		free(fw->rules);
 		free(fw->slots);

@@ -161,5 +161,10 @@ int	fw_host_legacy_rules(void);
  * (or every port), and nftables input chains. */
 void	fw_legacy_warn_drops(const struct fw_params *p);
 void	fw_nft_warn_chains(void);
+/* A gateway: name what else can drop forwarded traffic (nftables base
+ * chains on the forward hook with policy drop, a legacy FORWARD policy
+ * of DROP); 1 when something was named. */
+int	fw_nft_warn_forward_drops(void);
+int	fw_legacy_warn_forward_drop(void);
 
 #endif

@@ -55,7 +55,7 @@ gw_topology() {
 }
 
 E2E_TOPOLOGY=gw_topology E2E_IFACE=any
-plan 52
+plan 54
 e2e_setup
 cat > "$T/access.conf" <<EOT
 [gw-alice]
@@ -254,3 +254,18 @@ wait_for 3 cli_reach $SRV4 2222
 kill -KILL "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
 ok "with sigknockd SIGKILLed, the grant expires in the kernel" \
 	wait_for 10 sh -c "! ip netns exec $NS_CLI '$TOOL' connect $SRV4 2222 300"
+
+# A router's own forward policy of drop also decides: named at start.
+if [ "$FW" = nftables ]; then
+	in_srv nft -f - <<NFT
+table inet router {
+	chain pass { type filter hook forward priority 0; policy drop; }
+}
+NFT
+	pat="nftables chain inet router pass (forward hook, policy drop) also decides"
+else
+	in_srv iptables-legacy -P FORWARD DROP
+	pat="the iptables-legacy FORWARD policy is DROP: it also decides"
+fi
+ok "sigknockd starts on a router whose own forward policy is drop" daemon_start
+ok "... and names that policy in a warning" grep -qF "$pat" "$LOG"
