@@ -52,10 +52,11 @@ gw_topology() {
 	ip netns exec "$NS_SRV" sysctl -qw net.ipv6.conf.all.forwarding=1
 	bg_start int1 "$NS_IN1" "$TOOL" listen :: 22
 	bg_start int2 "$NS_IN2" "$TOOL" listen :: 80
+	bg_start echo7 "$NS_IN1" "$TOOL" listen 0.0.0.0 7 echo
 }
 
 E2E_TOPOLOGY=gw_topology E2E_IFACE=any
-plan 54
+plan 56
 e2e_setup
 cat > "$T/access.conf" <<EOT
 [gw-alice]
@@ -63,6 +64,7 @@ Users      alice@example.com
 Forward    db1     $INT1 tcp/22
 Forward    db1     $INT1_6 tcp/22
 Forward    db1nat  $INT1 tcp/22 via 2222
+Forward    echo1   $INT1 tcp/7
 Forward    db1nat  $INT1_6 tcp/22 via 2222
 Timeout    3
 MaxTimeout 5
@@ -152,6 +154,17 @@ GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" --signer "$FPR_alice
 ok "sigknock -W GATEWAY:2222 -A tcp/22@db1nat knocks and relays db1's service" \
 	grep -q "hello from the hidden service" "$T/w.out"
 wait_for 8 no_fwd_grants
+
+# Connection tracking: a flow opened during the grant outlives it, as
+# on the host itself; a new one after it is refused.  sigknock -W knocks,
+# connects and relays: "two" is sent after the 3-second grant ended, and
+# the echo of both comes back once its stdin ends (a half close).
+(echo one; sleep 5; echo two) | GNUPGHOME=$T/users in_cli "$B/sigknock" \
+	--server-key "$PUB" --signer "$FPR_alice" --work 0 \
+	-W $INT1:7 -A tcp/7@echo1 $SRV4 > "$T/echo.out" 2>"$T/echo.err"
+ok "a forwarded connection opened during the grant still carries data after it ended" \
+	test "$(cat "$T/echo.out")" = "$(printf 'one\ntwo')"
+ok "... while a new connection is refused" cli_shut $INT1 7
 
 # Refusals.
 n=$(count_log "destination web is not in Forward of \[gw-alice\]")
