@@ -35,7 +35,7 @@
 #include "wire.h"
 #include "work.h"
 
-#define SYNOPSIS	"sigknock [OPTIONS] [SERVER]"
+#define SYNOPSIS	"sigknock [OPTIONS] [SERVER...]"
 
 /* Exit statuses besides 0, 1 (could not knock) and 2 (usage). */
 #define EXIT_NOT_OPENED	3	/* -W: knocked, the port never opened */
@@ -70,6 +70,7 @@ struct opts {
 	const char *touch_timeout;
 	const char *reader;
 	const char *pin_fd;
+	const char *servers;	/* a group: Servers in ~/.sigknockrc */
 	char	*owned[32];	/* values copied from ~/.sigknockrc */
 	size_t	 n_owned;
 	const char *timeout;
@@ -94,13 +95,14 @@ usage(FILE *f)
 "                [--reader NAME] [--pin-fd N]\n"
 "                [--credential FILE] [--fido-device DEV] [--touch-timeout SECS]\n"
 "                [--timeout SECS] [--test] [--save-packet FILE] [-4|-6] [-v]\n"
-"                [SERVER]\n"
+"                [SERVER...]\n"
 "\n"
 "Send one signed knock to SERVER so that it opens PROTO/PORT for you.\n"
 "\n"
 "  SERVER             a stanza of ~/.sigknockrc ([SERVER] or a pattern that\n"
 "                     matches it; its Server line names the host), else\n"
-"                     the host to knock\n"
+"                     the host to knock; several SERVERs, or a stanza\n"
+"                     with Servers: one signature (one touch) for all\n"
 "  -n STANZA          use the [STANZA] section of ~/.sigknockrc\n"
 "  -A LIST            what to open, e.g. tcp/22,tcp/443 (default: the\n"
 "                     server's Default for you); tcp/22@db1: port 22 of\n"
@@ -323,6 +325,16 @@ rc_check(const struct conf_line *l)
 	    inet_pton(AF_INET6, l->value, a) != 1)
 		return conf_error(l, "'%s' is neither an IPv4 or IPv6 address "
 		    "nor source", l->value);
+	if (strcasecmp(l->key, "Servers") == 0) {
+		char buf[CONF_LINE_MAX], *items[SK_SET_MAX + 1];
+		int n;
+
+		snprintf(buf, sizeof(buf), "%s", l->value);
+		if ((n = conf_split(buf, items, SK_SET_MAX)) < 1)
+			return conf_error(l, "between 1 and %d names of servers "
+			    "(stanzas or hosts; * and ? match stanzas)",
+			    SK_SET_MAX);
+	}
 	if (strcasecmp(l->key, "Access") == 0) {
 		memset(&rq, 0, sizeof(rq));
 		if (access_list_parse(l->value, &rq, why, sizeof(why)) != 0)
@@ -354,6 +366,7 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "ConnectTimeout", offsetof(struct opts, connect_timeout) },
 		{ "TimeOffset", offsetof(struct opts, time_offset) },
 		{ "Work", offsetof(struct opts, work) },
+		{ "Servers", offsetof(struct opts, servers) },
 	};
 	struct rc *rc = arg;
 	const char **field;
@@ -447,21 +460,31 @@ long_:
 	return -1;
 }
 
+/* The rc file: --rc, else ~/.sigknockrc; 0 when there is none to read. */
+static int
+rc_path(const struct opts *o, char *path, size_t len)
+{
+	const char *home = getenv("HOME");
+
+	if (o->rc != NULL)
+		snprintf(path, len, "%s", o->rc);
+	else if (home != NULL)
+		snprintf(path, len, "%s/.sigknockrc", home);
+	else
+		return 0;
+	return 1;
+}
+
 /* The stanzas that match -n NAME, else the name given (SERVER, or -W's
  * host), in file order, first value wins; then [default]. */
 static int
 read_rc(struct opts *o)
 {
 	char path[4096];
-	const char *home = getenv("HOME");
 	struct rc rc = { o, NULL, 0, 0, 0 };
 	int r;
 
-	if (o->rc != NULL)
-		snprintf(path, sizeof(path), "%s", o->rc);
-	else if (home != NULL)
-		snprintf(path, sizeof(path), "%s/.sigknockrc", home);
-	else
+	if (!rc_path(o, path, sizeof(path)))
 		return 0;
 	if (access(path, F_OK) != 0) {
 		if (o->rc != NULL || o->stanza != NULL) {
@@ -519,8 +542,11 @@ show(const struct sk_request *rq, const struct knock_target *t,
 	char addr[INET6_ADDRSTRLEN] = "the packet's source";
 	size_t i;
 
-	if (t->fd >= 0)
+	if (t != NULL && t->fd >= 0)
 		printf("server:     %s port %s\n", t->server_str, port);
+	if (rq->set_count != 0)
+		printf("set:        %u servers, one signature (this datagram: "
+		    "number %u)\n", rq->set_count, rq->set_index + 1);
 	if (rq->addr_family == SK_ADDR_IPV4)
 		inet_ntop(AF_INET, rq->addr, addr, sizeof(addr));
 	else if (rq->addr_family == SK_ADDR_IPV6)
@@ -736,6 +762,81 @@ add_work(uint8_t *dg, size_t *len, uint64_t ts, unsigned effort)
 }
 
 static int
+save_packet(const char *path, const uint8_t *dg, size_t len)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "wb")) == NULL || fwrite(dg, 1, len, f) != len ||
+	    fclose(f) != 0) {
+		log_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the token, encode rq (with the signer it names) and sign it:
+ * inner[0..*ulen) is the signed part, sig[0..*siglen) the signature.
+ * The token is closed again: not held while a connection is relayed. */
+static int
+sign_request(const struct opts *o, const struct token_ops *tops,
+    struct sk_request *rq, uint8_t *inner, size_t *ulen, uint8_t *sig,
+    size_t *siglen)
+{
+	uint8_t msg[SK_SIGNED_MSG_MAX];
+	struct token *tok = NULL;
+	struct token_opts to;
+	size_t mlen, idlen;
+	int r = -1;
+
+	memset(&to, 0, sizeof(to));
+	to.signer = o->signer;
+	to.credential = o->credential;
+	to.device = o->fido_device;
+	to.touch_timeout = o->touch_timeout != NULL ? atoi(o->touch_timeout) :
+	    0;
+	to.reader = o->reader;
+	to.pin_fd = o->pin_fd != NULL ? atoi(o->pin_fd) : -1;
+	to.verbose = o->verbose;
+	if (tops->open(&tok, &to, &rq->signer_type, rq->signer_id, &idlen) != 0)
+		return -1;
+	rq->signer_id_len = (uint8_t)idlen;
+	if (request_encode_unsigned(rq, inner, SK_INNER_MAX, ulen) != 0 ||
+	    request_signed_message(inner, *ulen, msg, sizeof(msg), &mlen) != 0)
+		log_err("cannot encode the request");
+	else if (tops->sign(tok, msg, mlen, sig, SK_SIG_MAX, siglen) == 0)
+		r = 0;
+	tops->close(tok);
+	rq->sig_len = (uint16_t)*siglen;
+	return r;
+}
+
+/* Seal the signed request inner[0..ulen) + sig for server sk (with this
+ * server's set proof when rq names a set), and add the work. */
+static int
+seal_for(const struct sk_request *rq, const uint8_t *inner, size_t ulen,
+    const uint8_t *sig, size_t siglen, const struct sk_server_key *sk,
+    unsigned index, const uint8_t proof[][SK_DIGEST_LEN], long effort,
+    uint8_t *dg, size_t *dlen)
+{
+	uint8_t buf[SK_INNER_MAX];
+	size_t ilen;
+
+	memcpy(buf, inner, ulen);
+	if (request_append_signature(buf, sizeof(buf), ulen, sig, siglen,
+	    &ilen) != 0 || (rq->set_count != 0 && request_append_proof(buf,
+	    sizeof(buf), ilen, rq, index, proof, &ilen) != 0) ||
+	    datagram_seal(sk, buf, ilen, NULL, dg, SK_DATAGRAM_MAX - (effort ?
+	    SK_WORK_LEN : 0), dlen) != 0) {
+		log_err("the signed request does not fit one datagram");
+		return -1;
+	}
+	if (effort > 0 && add_work(dg, dlen, rq->timestamp,
+	    (unsigned)effort) != 0)
+		return -1;
+	return 0;
+}
+
+static int
 relay(int fd)
 {
 	int r;
@@ -745,6 +846,255 @@ relay(int fd)
 
 	close(fd);
 	return r == 0 ? 0 : EXIT_RELAY;
+}
+
+/* Servers entries with * or ? stand for the rc file's stanzas whose
+ * plain names (no pattern) they match, in file order. */
+struct sections {
+	const char	 *pat;
+	char		(*out)[CONF_NAME_MAX];
+	size_t		  n, max;
+};
+
+static int
+section_cb(void *arg, const struct conf_line *l)
+{
+	struct sections *sc = arg;
+	size_t i;
+
+	if (!l->is_section || strpbrk(l->section, "*?!, \t") != NULL ||
+	    strcmp(l->section, "default") == 0 ||
+	    !pattern_match(sc->pat, l->section))
+		return 0;
+	for (i = 0; i < sc->n; i++)
+		if (strcmp(sc->out[i], l->section) == 0)
+			return 0;
+	if (sc->n == sc->max)
+		return SK_ERR_TOO_LONG;
+	snprintf(sc->out[sc->n++], CONF_NAME_MAX, "%s", l->section);
+	return 0;
+}
+
+static int
+expand_servers(const struct opts *o, char **names, size_t *n)
+{
+	static char found[SK_SET_MAX][CONF_NAME_MAX];
+	char *out[SK_SET_MAX];
+	char path[4096];
+	struct sections sc = { NULL, found, 0, SK_SET_MAX };
+	size_t i, k = 0, from;
+
+	for (i = 0; i < *n; i++) {
+		if (strpbrk(names[i], "*?") == NULL) {
+			if (k == SK_SET_MAX)
+				goto many;
+			out[k++] = names[i];
+			continue;
+		}
+		if (!rc_path(o, path, sizeof(path)))
+			continue;
+		sc.pat = names[i];
+		from = sc.n;
+		if (conf_read(path, CONF_PERM_NOT_WRITABLE, section_cb,
+		    &sc) != 0)
+			goto many;
+		for (; from < sc.n; from++) {
+			if (k == SK_SET_MAX)
+				goto many;
+			out[k++] = found[from];
+		}
+	}
+	memcpy(names, out, k * sizeof(out[0]));
+	*n = k;
+	return 0;
+many:
+	log_err("Servers: more than %d servers, or the rc file cannot be read",
+	    SK_SET_MAX);
+	return -1;
+}
+
+/* One member of a group: its own stanza's Server, Port and ServerKey. */
+struct member {
+	struct opts		 o;
+	struct sk_server_key	 sk;
+	struct knock_target	 t;
+	const char		*port;
+	uint8_t			 dg[SK_DATAGRAM_MAX];
+	size_t			 dlen;
+};
+
+static void
+opts_free(struct opts *o)
+{
+	while (o->n_owned > 0)
+		free(o->owned[--o->n_owned]);
+}
+
+/* Each name's stanza (cmd: the command line's options alone), its key
+ * and its target; every one must bind the same address. */
+static int
+members_open(const struct opts *cmd, const struct opts *o, char **names,
+    size_t n, struct member *m, struct sk_request *rq)
+{
+	struct sk_request probe;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	long v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		m[i].o = *cmd;
+		m[i].o.name = names[i];
+		m[i].o.server = m[i].o.server_key = NULL;
+		m[i].t.fd = -1;
+		if (read_rc(&m[i].o) != 0)
+			return -1;
+		if (m[i].o.server == NULL)
+			m[i].o.server = names[i];
+		else if (expand_server(&m[i].o, names[i]) != 0)
+			return -1;
+		m[i].port = m[i].o.port != NULL ? m[i].o.port : "62201";
+		if (parse_num("port", m[i].port, 1, 65535, &v) != 0)
+			return -1;
+		if (m[i].o.server_key == NULL) {
+			log_err("%s: no server key: a group takes each server's "
+			    "ServerKey from its stanza in ~/.sigknockrc",
+			    names[i]);
+			return -1;
+		}
+		if (serverkey_parse_public(m[i].o.server_key, m[i].sk.pk) != 0 ||
+		    wire_server_key_init(&m[i].sk, NULL) != 0)
+			return -1;
+		if (target_open(m[i].o.server, m[i].port, o->family,
+		    &m[i].t) != 0)
+			return -1;
+		probe = *rq;
+		if (bind_address(o, &m[i].t, &probe) != 0)
+			return -1;
+		if (i == 0) {
+			*rq = probe;
+			continue;
+		}
+		if (probe.addr_family != rq->addr_family ||
+		    memcmp(probe.addr, rq->addr, 16) != 0) {
+			log_err("one signature binds one address, and %s sees "
+			    "you as %s, %s as %s: knock them apart, or bind one "
+			    "address with -a", names[0], rq->addr_family ==
+			    SK_ADDR_SOURCE ? "source" : sk_addr_str(
+			    rq->addr_family == SK_ADDR_IPV4 ? AF_INET : AF_INET6,
+			    rq->addr, a, sizeof(a)), names[i],
+			    probe.addr_family == SK_ADDR_SOURCE ? "source" :
+			    sk_addr_str(probe.addr_family == SK_ADDR_IPV4 ?
+			    AF_INET : AF_INET6, probe.addr, b, sizeof(b)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* sigknock SERVER SERVER... or a stanza with Servers: one request for
+ * the set of their keys (PROTOCOL.md 3.4), signed once, sealed and sent
+ * to each.  With -W, the connection goes where -W says, and the knock
+ * is sent again halfway to the member -W names (else the first). */
+static int
+knock_group(const struct opts *cmd, struct opts *o, char **names, size_t n,
+    long effort, long connect_timeout, const struct token_ops *tops)
+{
+	uint8_t digests[SK_SET_MAX][SK_DIGEST_LEN];
+	uint8_t proof[SK_SET_DEPTH_MAX][SK_DIGEST_LEN];
+	uint8_t inner[SK_INNER_MAX], sig[SK_SIG_MAX];
+	char chost[1024], cport[16];
+	struct conn_target ct;
+	struct sk_request rq;
+	struct member *m;
+	size_t i, w = 0, ulen, siglen;
+	int fd, status = 1;
+
+	if (n > SK_SET_MAX) {
+		log_err("more than %d servers in one group", SK_SET_MAX);
+		return 2;
+	}
+	if (cmd->server_key != NULL) {
+		log_err("--server-key names one server's key: a group takes each "
+		    "server's ServerKey from its stanza in ~/.sigknockrc");
+		return 2;
+	}
+	if ((m = calloc(n, sizeof(*m))) == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		m[i].t.fd = -1;
+	if (build_request(o, &m[0].sk, &rq) != 0) {
+		status = 2;
+		goto out;
+	}
+	if (o->connect != NULL) {
+		if (conn_split(o->connect, chost, sizeof(chost), cport,
+		    sizeof(cport)) != 0 || conn_resolve(chost, cport, o->family,
+		    &ct) != 0)
+			goto out;
+		o->family = ct.family;
+	}
+	/* Where to, and which address: before any PIN or touch. */
+	if (members_open(cmd, o, names, n, m, &rq) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		memcpy(digests[i], m[i].sk.digest, SK_DIGEST_LEN);
+		if (o->connect != NULL && (strcmp(names[i], chost) == 0 ||
+		    strcmp(m[i].o.server, chost) == 0))
+			w = i;
+	}
+	if (wire_set_root((const uint8_t (*)[SK_DIGEST_LEN])digests, n,
+	    rq.server_digest) != 0 || request_set_group(&rq, (unsigned)n) != 0) {
+		log_err("cannot form the set of %zu servers", n);
+		goto out;
+	}
+	if (sign_request(o, tops, &rq, inner, &ulen, sig, &siglen) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (wire_set_proof((const uint8_t (*)[SK_DIGEST_LEN])digests, n,
+		    i, proof) != 0 || seal_for(&rq, inner, ulen, sig, siglen,
+		    &m[i].sk, (unsigned)i, (const uint8_t (*)[SK_DIGEST_LEN])proof,
+		    effort, m[i].dg, &m[i].dlen) != 0)
+			goto out;
+		rq.set_index = (uint8_t)i;
+		if (o->save_packet != NULL) {
+			char path[4096];
+
+			snprintf(path, sizeof(path), "%s.%zu", o->save_packet,
+			    i + 1);
+			if (save_packet(path, m[i].dg, m[i].dlen) != 0)
+				goto out;
+		}
+		if (o->test) {
+			show(&rq, &m[i].t, m[i].port, (unsigned)effort, m[i].dg,
+			    m[i].dlen);
+			continue;
+		}
+		if (send(m[i].t.fd, m[i].dg, m[i].dlen, 0) !=
+		    (ssize_t)m[i].dlen) {
+			log_err("cannot send to %s (%s): %s", names[i],
+			    m[i].t.server_str, strerror(errno));
+			goto out;
+		}
+		if (o->verbose)
+			log_info("sent %zu bytes to %s port %s", m[i].dlen,
+			    m[i].t.server_str, m[i].port);
+	}
+	status = 0;
+	if (o->connect != NULL && !o->test) {
+		if ((fd = wait_open(&ct, &m[w].t, m[w].dg, m[w].dlen,
+		    connect_timeout)) < 0)
+			status = EXIT_NOT_OPENED;
+		else
+			status = relay(fd);
+	}
+out:
+	for (i = 0; i < n; i++) {
+		target_close(&m[i].t);
+		wire_server_key_wipe(&m[i].sk);
+		opts_free(&m[i].o);
+	}
+	free(m);
+	return status;
 }
 
 int
@@ -777,20 +1127,19 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct opts o;	/* static: opts_at_exit frees its strings */
+	static struct opts cmd;	/* the command line's alone, for a group */
 	struct sk_server_key sk;
 	struct sk_request rq;
 	const struct token_ops *tops;
-	struct token *tok = NULL;
-	struct token_opts to;
 	struct knock_target t = { -1, 0, { 0 }, { 0 }, "" };
 	struct conn_target ct;
-	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX], sig[SK_SIG_MAX];
+	uint8_t inner[SK_INNER_MAX], sig[SK_SIG_MAX];
 	uint8_t dg[SK_DATAGRAM_MAX];
-	char chost[1024], cport[16], caccess[32];
+	char chost[1024], cport[16], caccess[32], *names[SK_SET_MAX + 1];
+	char gbuf[CONF_LINE_MAX];
 	const char *kport;
-	size_t ulen, ilen, mlen, siglen, dlen, idlen;
+	size_t ulen, siglen, dlen, nnames = 0;
 	long v, connect_timeout = CONNECT_TIMEOUT_S, effort = SK_WORK_DEFAULT;
-	FILE *f;
 	int c, fd, err, status = 1;
 
 	memset(&o, 0, sizeof(o));
@@ -831,11 +1180,19 @@ main(int argc, char **argv)
 		default: return sk_usage_error(SYNOPSIS, NULL);
 		}
 	}
-	if (argc - optind > 1)
-		return sk_usage_error(SYNOPSIS, "unexpected argument '%s' (one "
-		    "SERVER at most)", argv[optind + 1]);
+	if (argc - optind > SK_SET_MAX)
+		return sk_usage_error(SYNOPSIS, "more than %d servers",
+		    SK_SET_MAX);
+	/* Several servers: one signature for all (a group); the request's
+	 * settings come from the command line and the first one's stanza. */
+	for (; optind + (int)nnames < argc; nnames++)
+		names[nnames] = argv[optind + nnames];
 	if (optind < argc)
 		o.name = argv[optind];
+	if (nnames > 1 && o.stanza != NULL)
+		return sk_usage_error(SYNOPSIS, "-n and several servers do not "
+		    "go together");
+	cmd = o;
 	if (o.connect != NULL) {
 		if (o.test)
 			return sk_usage_error(SYNOPSIS, "-W and --test do not "
@@ -857,6 +1214,18 @@ main(int argc, char **argv)
 		o.server = argv[optind];
 	if (read_rc(&o) != 0)
 		return 1;
+	/* A stanza with Servers names a group. */
+	if (nnames <= 1 && o.servers != NULL) {
+		snprintf(gbuf, sizeof(gbuf), "%s", o.servers);
+		nnames = (size_t)conf_split(gbuf, names, SK_SET_MAX);
+		if (expand_servers(&o, names, &nnames) != 0)
+			return 1;
+		if (nnames < 2) {
+			log_err("Servers %s: %zu server%s; a group has at least 2",
+			    o.servers, nnames, nnames == 1 ? "" : "s");
+			return 1;
+		}
+	}
 	/* Only the file's Server takes %h: a name on the command line is
 	 * used as given (an IPv6 zone, fe80::1%eth0, has a percent sign). */
 	if (o.server == NULL)
@@ -880,6 +1249,17 @@ main(int argc, char **argv)
 	if (o.work != NULL && parse_num("work", o.work, 0, WORK_MAX,
 	    &effort) != 0)
 		return 2;
+	if (nnames > 1) {
+		if (crypto_init() != 0)
+			return 1;
+		if ((tops = token_find(o.token ? o.token : "gpg")) == NULL) {
+			log_err("unknown token '%s' (this build has: %s)",
+			    o.token, token_names());
+			return 2;
+		}
+		return knock_group(&cmd, &o, names, nnames, effort,
+		    connect_timeout, tops);
+	}
 	if (o.server == NULL && !o.test) {
 		log_err("no server: name one, or set Server in ~/.sigknockrc");
 		return 2;
@@ -926,44 +1306,12 @@ main(int argc, char **argv)
 		    "no answer" : strerror(err));
 	}
 
-	memset(&to, 0, sizeof(to));
-	to.signer = o.signer;
-	to.credential = o.credential;
-	to.device = o.fido_device;
-	to.touch_timeout = o.touch_timeout != NULL ? atoi(o.touch_timeout) : 0;
-	to.reader = o.reader;
-	to.pin_fd = o.pin_fd != NULL ? atoi(o.pin_fd) : -1;
-	to.verbose = o.verbose;
-	if (tops->open(&tok, &to, &rq.signer_type, rq.signer_id, &idlen) != 0)
+	if (sign_request(&o, tops, &rq, inner, &ulen, sig, &siglen) != 0 ||
+	    seal_for(&rq, inner, ulen, sig, siglen, &sk, 0, NULL, effort, dg,
+	    &dlen) != 0)
 		goto out;
-	rq.signer_id_len = (uint8_t)idlen;
-	if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) != 0 ||
-	    request_signed_message(inner, ulen, msg, sizeof(msg), &mlen) != 0) {
-		log_err("cannot encode the request");
+	if (o.save_packet != NULL && save_packet(o.save_packet, dg, dlen) != 0)
 		goto out;
-	}
-	if (tops->sign(tok, msg, mlen, sig, sizeof(sig), &siglen) != 0)
-		goto out;
-	tops->close(tok);	/* not held while a connection is relayed */
-	tok = NULL;
-	if (request_append_signature(inner, sizeof(inner), ulen, sig, siglen,
-	    &ilen) != 0 ||
-	    datagram_seal(&sk, inner, ilen, NULL, dg, sizeof(dg) - (effort ?
-	    SK_WORK_LEN : 0), &dlen) != 0) {
-		log_err("the signed request does not fit one datagram");
-		goto out;
-	}
-	rq.sig_len = (uint16_t)siglen;
-	if (effort > 0 && add_work(dg, &dlen, rq.timestamp,
-	    (unsigned)effort) != 0)
-		goto out;
-	if (o.save_packet != NULL) {
-		if ((f = fopen(o.save_packet, "wb")) == NULL ||
-		    fwrite(dg, 1, dlen, f) != dlen || fclose(f) != 0) {
-			log_err("%s: %s", o.save_packet, strerror(errno));
-			goto out;
-		}
-	}
 	if (o.test) {
 		show(&rq, &t, kport, (unsigned)effort, dg, dlen);
 		status = 0;
@@ -990,8 +1338,6 @@ main(int argc, char **argv)
 		remember(&t, kport, &rq);
 out:
 	target_close(&t);
-	if (tok != NULL)
-		tops->close(tok);
 	wire_server_key_wipe(&sk);
 	return status;
 }

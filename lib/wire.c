@@ -97,16 +97,18 @@ wire_dest_name_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* Extensions: TLVs (type, len, value) filling ext exactly.  The one type
- * defined, SK_EXT_DEST, is critical: at most once, a valid name, copied
- * to dest (when not NULL).  Any other critical type is refused. */
+/* Extensions: TLVs (type, len, value) filling ext exactly.  The types
+ * defined are critical, each at most once: SK_EXT_DEST, a valid name,
+ * copied to out->dest, and SK_EXT_SET, a count of 2..SK_SET_MAX servers,
+ * to out->set_count (out may be NULL).  Any other critical type is
+ * refused. */
 static int
-ext_check(const uint8_t *p, size_t len, char dest[SK_DEST_MAX + 1])
+ext_check(const uint8_t *p, size_t len, struct sk_request *out)
 {
 	struct rbuf r;
 	const uint8_t *v;
 	uint8_t type, vlen;
-	int e, seen = 0;
+	int e, seen = 0, seen_set = 0;
 
 	rbuf_init(&r, p, len);
 	while (rbuf_left(&r) > 0) {
@@ -117,13 +119,155 @@ ext_check(const uint8_t *p, size_t len, char dest[SK_DEST_MAX + 1])
 		if (type == SK_EXT_DEST) {
 			if (seen++ || !wire_dest_name_ok((const char *)v, vlen))
 				return SK_ERR_BAD_FIELD;
-			if (dest != NULL) {
-				memcpy(dest, v, vlen);
-				dest[vlen] = '\0';
+			if (out != NULL) {
+				memcpy(out->dest, v, vlen);
+				out->dest[vlen] = '\0';
 			}
+		} else if (type == SK_EXT_SET) {
+			if (seen_set++ || vlen != 1 || v[0] < 2 ||
+			    v[0] > SK_SET_MAX)
+				return SK_ERR_BAD_FIELD;
+			if (out != NULL)
+				out->set_count = v[0];
 		} else if (type & 0x80)
 			return SK_ERR_UNKNOWN_CRITICAL;
 	}
+	return 0;
+}
+
+int
+request_set_group(struct sk_request *rq, unsigned count)
+{
+	if (count < 2 || count > SK_SET_MAX || rq->set_count != 0 ||
+	    rq->ext_len + 3 > SK_EXT_MAX)
+		return SK_ERR_INVALID_ARG;
+	rq->ext[rq->ext_len++] = SK_EXT_SET;
+	rq->ext[rq->ext_len++] = 1;
+	rq->ext[rq->ext_len++] = (uint8_t)count;
+	rq->set_count = (uint8_t)count;
+	return 0;
+}
+
+/* ---- server sets: a Merkle tree (PROTOCOL.md 3.4) ---- */
+
+#define SET_LEAF	"sigknock v1 set leaf"	/* each + its NUL */
+#define SET_NODE	"sigknock v1 set node"
+#define SET_EMPTY	"sigknock v1 set empty"
+
+unsigned
+wire_set_depth(unsigned count)
+{
+	unsigned d = 0;
+
+	while ((1u << d) < count)
+		d++;
+	return d;
+}
+
+static int
+set_hash(const char *label, const uint8_t *a, const uint8_t *b,
+    uint8_t out[static SK_DIGEST_LEN])
+{
+	uint8_t buf[32 + 2 * SK_DIGEST_LEN];
+	size_t n = strlen(label) + 1;
+
+	memcpy(buf, label, n);
+	if (a != NULL) {
+		memcpy(buf + n, a, SK_DIGEST_LEN);
+		n += SK_DIGEST_LEN;
+	}
+	if (b != NULL) {
+		memcpy(buf + n, b, SK_DIGEST_LEN);
+		n += SK_DIGEST_LEN;
+	}
+	return crypto_sha256(buf, n, out);
+}
+
+/* The tree's level 0 (leaves, padded) into t; returns the width. */
+static size_t
+set_leaves(const uint8_t (*digests)[SK_DIGEST_LEN], size_t n,
+    uint8_t t[][SK_DIGEST_LEN])
+{
+	size_t w = (size_t)1 << wire_set_depth((unsigned)n), i;
+
+	for (i = 0; i < w; i++)
+		if ((i < n ? set_hash(SET_LEAF, digests[i], NULL, t[i]) :
+		    set_hash(SET_EMPTY, NULL, NULL, t[i])) != 0)
+			return 0;
+	return w;
+}
+
+int
+wire_set_proof(const uint8_t (*digests)[SK_DIGEST_LEN], size_t n,
+    size_t index, uint8_t proof[][SK_DIGEST_LEN])
+{
+	uint8_t t[SK_SET_MAX][SK_DIGEST_LEN];
+	size_t w, i, d = 0;
+
+	if (n < 2 || n > SK_SET_MAX || index >= n ||
+	    (w = set_leaves(digests, n, t)) == 0)
+		return SK_ERR_INVALID_ARG;
+	for (; w > 1; w /= 2, index /= 2, d++) {
+		if (proof != NULL)
+			memcpy(proof[d], t[index ^ 1], SK_DIGEST_LEN);
+		for (i = 0; i < w / 2; i++)
+			if (set_hash(SET_NODE, t[2 * i], t[2 * i + 1], t[i]) != 0)
+				return SK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+int
+wire_set_root(const uint8_t (*digests)[SK_DIGEST_LEN], size_t n,
+    uint8_t root[static SK_DIGEST_LEN])
+{
+	uint8_t t[SK_SET_MAX][SK_DIGEST_LEN];
+	size_t w, i;
+
+	if (n < 2 || n > SK_SET_MAX || (w = set_leaves(digests, n, t)) == 0)
+		return SK_ERR_INVALID_ARG;
+	for (; w > 1; w /= 2)
+		for (i = 0; i < w / 2; i++)
+			if (set_hash(SET_NODE, t[2 * i], t[2 * i + 1], t[i]) != 0)
+				return SK_ERR_CRYPTO;
+	memcpy(root, t[0], SK_DIGEST_LEN);
+	return 0;
+}
+
+int
+wire_request_binds(const struct sk_request *rq,
+    const uint8_t digest[static SK_DIGEST_LEN])
+{
+	uint8_t h[SK_DIGEST_LEN];
+	unsigned i, index = rq->set_index;
+
+	if (rq->set_count == 0)
+		return sk_memeq(rq->server_digest, digest, SK_DIGEST_LEN);
+	if (index >= rq->set_count || set_hash(SET_LEAF, digest, NULL, h) != 0)
+		return 0;
+	for (i = 0; i < wire_set_depth(rq->set_count); i++, index /= 2)
+		if ((index & 1 ? set_hash(SET_NODE, rq->set_proof[i], h, h) :
+		    set_hash(SET_NODE, h, rq->set_proof[i], h)) != 0)
+			return 0;
+	return sk_memeq(rq->server_digest, h, SK_DIGEST_LEN);
+}
+
+int
+request_append_proof(uint8_t *buf, size_t cap, size_t len,
+    const struct sk_request *rq, unsigned index,
+    const uint8_t proof[][SK_DIGEST_LEN], size_t *outlen)
+{
+	unsigned depth = wire_set_depth(rq->set_count), i;
+
+	*outlen = 0;
+	if (rq->set_count == 0 || index >= rq->set_count ||
+	    len + 1 + (size_t)depth * SK_DIGEST_LEN > cap ||
+	    len + 1 + (size_t)depth * SK_DIGEST_LEN > SK_INNER_MAX)
+		return SK_ERR_NO_SPACE;
+	buf[len++] = (uint8_t)index;
+	for (i = 0; i < depth; i++, len += SK_DIGEST_LEN)
+		memcpy(buf + len, proof[i], SK_DIGEST_LEN);
+	*outlen = len;
 	return 0;
 }
 
@@ -254,7 +398,7 @@ decode(struct rbuf *r, struct sk_request *rq)
 	if (rq->ext_len > SK_EXT_MAX)
 		return SK_ERR_TOO_LONG;
 	if ((e = rbuf_bytes(r, rq->ext, rq->ext_len)) != 0 ||
-	    (e = ext_check(rq->ext, rq->ext_len, rq->dest)) != 0 ||
+	    (e = ext_check(rq->ext, rq->ext_len, rq)) != 0 ||
 	    (e = rbuf_u8(r, &rq->signer_id_len)) != 0)
 		return e;
 	if (rq->signer_id_len > SK_SIGNER_ID_MAX)
@@ -272,6 +416,16 @@ decode(struct rbuf *r, struct sk_request *rq)
 		return SK_ERR_TOO_LONG;
 	if ((e = rbuf_bytes(r, rq->sig, rq->sig_len)) != 0)
 		return e;
+	if (rq->set_count != 0) {
+		if ((e = rbuf_u8(r, &rq->set_index)) != 0)
+			return e;
+		if (rq->set_index >= rq->set_count)
+			return SK_ERR_BAD_FIELD;
+		for (i = 0; i < wire_set_depth(rq->set_count); i++)
+			if ((e = rbuf_bytes(r, rq->set_proof[i],
+			    SK_DIGEST_LEN)) != 0)
+				return e;
+	}
 	return rbuf_end(r);
 }
 

@@ -24,6 +24,9 @@
 #define SK_SIGNER_ID_MAX	32
 #define SK_EXT_DEST		0x81	/* critical: a gateway's destination */
 #define SK_DEST_MAX		32	/* its name: 1..32 of [A-Za-z0-9._-] */
+#define SK_EXT_SET		0x82	/* critical: signed for a set of servers */
+#define SK_SET_MAX		64	/* servers in one set */
+#define SK_SET_DEPTH_MAX	6	/* proof hashes: ceil(log2(SK_SET_MAX)) */
 #define SK_SIG_MAX		1024
 #define SK_SIGN_CONTEXT		"sigknock v1 request"	/* + its NUL */
 #define SK_SIGN_CONTEXT_LEN	20
@@ -61,6 +64,12 @@ struct sk_request {
 	/* From ext, by the decoder (request_set_dest for the encoder): the
 	 * destination a gateway forwards to, or "" for the server itself. */
 	char		dest[SK_DEST_MAX + 1];
+	/* SK_EXT_SET: server_digest is the root of a set of set_count
+	 * servers; after the signature, this server's leaf index and the
+	 * proof (wire_set_depth(set_count) hashes). */
+	uint8_t		set_count;	/* 0: one server */
+	uint8_t		set_index;
+	uint8_t		set_proof[SK_SET_DEPTH_MAX][SK_DIGEST_LEN];
 	uint8_t		signer_id_len;
 	uint8_t		signer_id[SK_SIGNER_ID_MAX];
 	/* Filled by the decoder: */
@@ -91,6 +100,27 @@ void	wire_server_key_wipe(struct sk_server_key *k);
 int	wire_dest_name_ok(const char *s, size_t len);
 /* Name the destination (appends the SK_EXT_DEST extension). */
 int	request_set_dest(struct sk_request *rq, const char *name);
+
+/* Server sets (PROTOCOL.md 3.4): a Merkle tree over the servers' key
+ * digests, in the order given, padded to a power of two. */
+unsigned wire_set_depth(unsigned count);
+/* The root over n digests (2..SK_SET_MAX), and the proof for index. */
+int	wire_set_root(const uint8_t (*digests)[SK_DIGEST_LEN], size_t n,
+	    uint8_t root[static SK_DIGEST_LEN]);
+int	wire_set_proof(const uint8_t (*digests)[SK_DIGEST_LEN], size_t n,
+	    size_t index, uint8_t proof[][SK_DIGEST_LEN]);
+/* 1 when rq binds the server whose key digest is digest: its own
+ * server_digest, or a set whose root the proof leads to from it. */
+int	wire_request_binds(const struct sk_request *rq,
+	    const uint8_t digest[static SK_DIGEST_LEN]);
+/* Sign for a set of count servers (appends the SK_EXT_SET extension;
+ * the caller puts the root in server_digest). */
+int	request_set_group(struct sk_request *rq, unsigned count);
+/* After request_append_signature: this datagram's leaf index and proof
+ * (rq's set_count says how many hashes). */
+int	request_append_proof(uint8_t *buf, size_t cap, size_t len,
+	    const struct sk_request *rq, unsigned index,
+	    const uint8_t proof[][SK_DIGEST_LEN], size_t *outlen);
 
 /* Encode everything up to (not including) sig_len: the signed part. */
 int	request_encode_unsigned(const struct sk_request *rq, uint8_t *out,

@@ -286,9 +286,14 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 		    age < 0 ? "ahead of" : "behind", k->cfg->max_packet_age);
 		goto out;
 	}
-	if (!sk_memeq(rq.server_digest, sk->digest, SK_DIGEST_LEN)) {
-		REFUSE(k, c, wrong_server, "request is bound to another "
-		    "server key");
+	if (!wire_request_binds(&rq, sk->digest)) {
+		if (rq.set_count != 0)
+			REFUSE(k, c, wrong_server, "request is bound to a set "
+			    "of %u servers that does not hold this server's key",
+			    rq.set_count);
+		else
+			REFUSE(k, c, wrong_server, "request is bound to another "
+			    "server key");
 		goto out;
 	}
 	/* 7. replay, on the digest of the signed message. */

@@ -1,12 +1,14 @@
 /* Wire format v1: encode, seal, open, decode round trips (PROTOCOL.md). */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
 #include "err.h"
 #include "tap.h"
 #include "wire.h"
+#include "work.h"
 
 static void
 random_request(struct sk_request *rq, const struct sk_server_key *k, int i)
@@ -65,6 +67,112 @@ same_request(const struct sk_request *a, const struct sk_request *b)
 	    a->sig_len == b->sig_len && memcmp(a->sig, b->sig, a->sig_len) == 0;
 }
 
+static void
+hex32(const char *h, uint8_t out[32])
+{
+	size_t i;
+	unsigned v;
+
+	for (i = 0; i < 32; i++) {
+		sscanf(h + 2 * i, "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+}
+
+/* Server sets (PROTOCOL.md 3.4): every index of every size proves its
+ * own digest and no other; a known answer computed apart (Python's
+ * hashlib); the set survives encode and decode; the largest set with
+ * the largest signature still fits. */
+static void
+test_sets(const struct sk_server_key *k)
+{
+	uint8_t d[SK_SET_MAX][SK_DIGEST_LEN], root[SK_DIGEST_LEN], want[32];
+	uint8_t inner[SK_INNER_MAX], dg[SK_DATAGRAM_MAX], out[SK_INNER_MAX];
+	uint8_t sig[600];
+	struct sk_request rq, back;
+	size_t n, i, ulen, ilen, dlen, olen;
+	int bad = 0, wrong = 0;
+
+	crypto_random(d, sizeof(d));
+	for (n = 2; n <= SK_SET_MAX; n++) {
+		if (wire_set_root((const uint8_t (*)[32])d, n, root) != 0)
+			bad++;
+		for (i = 0; i < n; i++) {
+			memset(&rq, 0, sizeof(rq));
+			rq.set_count = (uint8_t)n;
+			rq.set_index = (uint8_t)i;
+			memcpy(rq.server_digest, root, 32);
+			if (wire_set_proof((const uint8_t (*)[32])d, n, i,
+			    rq.set_proof) != 0 || !wire_request_binds(&rq, d[i]))
+				bad++;
+			if (wire_request_binds(&rq, d[(i + 1) % n]))
+				wrong++;
+			rq.set_proof[0][i % 32] ^= 1;
+			if (wire_request_binds(&rq, d[i]))
+				wrong++;
+		}
+	}
+	is_int(0, bad, "sets of 2 to 64 servers: every index's proof leads "
+	    "from its digest to the root");
+	is_int(0, wrong, "... and neither another digest nor a changed proof "
+	    "does");
+	memset(d[0], 0x00, 32);
+	memset(d[1], 0x11, 32);
+	memset(d[2], 0x22, 32);
+	hex32("71d308e33dde36c118dcb02e0afee3eb3ea69eade4a1c8f15b6f03e1b7e6dcb1",
+	    want);
+	wire_set_root((const uint8_t (*)[32])d, 3, root);
+	ok(memcmp(root, want, 32) == 0, "the root of 00.., 11.., 22.. is the "
+	    "known answer (an empty leaf pads the fourth)");
+	hex32("076437766cc57b373aa7c3165ee287f0487fcd742baa5db0d9bc32bb4f9b09c1",
+	    want);
+	wire_set_root((const uint8_t (*)[32])d, 2, root);
+	ok(memcmp(root, want, 32) == 0, "... and of 00.., 11..");
+
+	/* Encode, sign, prove, seal, open, decode: the largest case. */
+	memset(&rq, 0, sizeof(rq));
+	rq.version = SK_WIRE_VERSION;
+	rq.signer_type = SK_SIGNER_OPENPGP;
+	rq.addr_family = SK_ADDR_IPV6;
+	rq.n_access = SK_ACCESS_MAX;
+	for (i = 0; i < SK_ACCESS_MAX; i++)
+		rq.access[i] = (struct sk_access){ 6, (uint16_t)(1000 + i) };
+	rq.signer_id_len = 32;
+	crypto_random(d, sizeof(d));
+	memcpy(d[SK_SET_MAX - 1], k->digest, 32);
+	wire_set_root((const uint8_t (*)[32])d, SK_SET_MAX, rq.server_digest);
+	request_set_dest(&rq, "a-destination-name-of-32-chars-x");
+	memset(sig, 0x5a, sizeof(sig));	/* an RSA-4096 OpenPGP packet: ~540 */
+	ok(request_set_group(&rq, SK_SET_MAX) == 0 &&
+	    request_set_group(&rq, 3) != 0, "request_set_group: once");
+	wire_set_proof((const uint8_t (*)[32])d, SK_SET_MAX, SK_SET_MAX - 1,
+	    rq.set_proof);
+	ok(request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) == 0 &&
+	    request_append_signature(inner, sizeof(inner), ulen, sig,
+	    sizeof(sig), &ilen) == 0 && request_append_proof(inner,
+	    sizeof(inner), ilen, &rq, SK_SET_MAX - 1, rq.set_proof, &ilen) == 0 &&
+	    datagram_seal(k, inner, ilen, NULL, dg, sizeof(dg), &dlen) == 0,
+	    "64 servers, 16 ports, IPv6, a destination, a 600-byte signature: "
+	    "sealed");
+	ok(dlen + SK_WORK_LEN <= SK_DATAGRAM_MAX, "... in %zu bytes, with "
+	    "room for the work trailer", dlen);
+	ok(datagram_open(k, dg, dlen, out, sizeof(out), &olen) == 0 &&
+	    request_decode(out, olen, &back) == 0 && back.set_count ==
+	    SK_SET_MAX && back.set_index == SK_SET_MAX - 1 &&
+	    back.signed_len == ulen && wire_request_binds(&back, k->digest),
+	    "... decodes, and binds this server");
+	out[olen - 1] ^= 1;
+	ok(request_decode(out, olen, &back) == 0 &&
+	    !wire_request_binds(&back, k->digest), "a flipped proof byte "
+	    "decodes but binds nothing");
+	out[ilen - 1 - 6 * 32] = SK_SET_MAX;
+	is_int(SK_ERR_BAD_FIELD, request_decode(out, olen, &back),
+	    "an index outside the set is malformed");
+	out[ilen - 1 - 6 * 32] = SK_SET_MAX - 1;
+	is_int(SK_ERR_TRUNCATED, request_decode(out, olen - 1, &back),
+	    "a proof one byte short is truncated");
+}
+
 int
 main(void)
 {
@@ -75,7 +183,7 @@ main(void)
 	size_t ulen, ilen, dlen, olen, mlen;
 	int i, fails = 0, sizes = 0;
 
-	plan(17);
+	plan(17 + 11);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	crypto_random(sk, sizeof(sk));
@@ -105,6 +213,7 @@ main(void)
 			sizes++;
 	}
 	is_int(0, fails, "300 random requests survive encode, seal, open, decode");
+	test_sets(&k);
 	is_int(300, sizes, "every datagram is at most 1200 bytes");
 
 	/* Signed message: context with its NUL, then the unsigned part. */

@@ -8,7 +8,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 32
+plan 36
 
 test_tmpdir
 T=$tap_tmp
@@ -30,6 +30,17 @@ Timeout   7
 [127.0.0.*]
 Server    %h
 Access    udp/53
+
+[g1]
+Server    127.0.0.4
+
+[g2]
+Server    127.0.0.5
+Port      6001
+
+[grp]
+Servers   g?
+Access    tcp/2222
 
 [default]
 ServerKey $PUB
@@ -79,6 +90,19 @@ out=$(sk -A tcp/22@db1,tcp/443 prod)
 ok "-A naming a destination for some entries only is refused" sh -c "echo '$out' | grep -q 'either every entry names the destination'"
 sk -A 'tcp/22@d/b' prod > "$T/o"
 ok "-A with a bad destination name is refused" grep -q "'d/b' is not a destination name" "$T/o"
+
+# Groups: one signature for a set of servers.
+sk grp > "$T/o"
+ok "Servers g? stands for the stanzas g1 and g2: one datagram each, as a set of 2" \
+	sh -c "[ \$(grep -c 'set:        2 servers, one signature' '$T/o') -eq 2 ] &&
+	grep -q 'server:     127.0.0.4 port 6000' '$T/o' && grep -q 'server:     127.0.0.5 port 6001' '$T/o'"
+ok "... the group's Access is the request's" sh -c "[ \$(grep -c 'access:     tcp/2222' '$T/o') -eq 2 ]"
+sk g1 g2 127.0.0.9 > "$T/o"
+ok "three servers on the command line: a set of 3" \
+	sh -c "[ \$(grep -c 'set:        3 servers' '$T/o') -eq 3 ]"
+sk --server-key "$PUB" g1 g2 > "$T/o"
+ok "a group refuses --server-key (each member's is in its stanza)" \
+	grep -q -- "--server-key names one server's key" "$T/o"
 
 # --time-offset and TimeOffset shift the signed timestamp.
 out=$(sk --time-offset -3600 prod); now=$(date +%s)

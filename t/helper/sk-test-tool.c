@@ -287,6 +287,22 @@ golden_key(struct sk_server_key *k, uint8_t skE[32])
 	sk_wipe(sk, sizeof(sk));
 }
 
+/* The golden set: digests 11..11, the golden server's, 33..33. */
+static void
+golden_set(const struct sk_server_key *k, uint8_t *root,
+    uint8_t proof[][SK_DIGEST_LEN])
+{
+	uint8_t d[3][SK_DIGEST_LEN];
+
+	memset(d[0], 0x11, SK_DIGEST_LEN);
+	memcpy(d[1], k->digest, SK_DIGEST_LEN);
+	memset(d[2], 0x33, SK_DIGEST_LEN);
+	if ((root != NULL && wire_set_root((const uint8_t (*)[32])d, 3,
+	    root) != 0) || (proof != NULL && wire_set_proof((const uint8_t
+	    (*)[32])d, 3, 1, proof) != 0))
+		die("golden set", NULL);
+}
+
 static void
 golden_request(int which, struct sk_request *rq, const struct sk_server_key *k)
 {
@@ -321,11 +337,23 @@ golden_request(int which, struct sk_request *rq, const struct sk_server_key *k)
 		rq->n_access = 1;
 		rq->access[0] = (struct sk_access){ 6, 443 };
 		break;
-	default:	/* the packet's source, policy defaults, FIDO2 */
+	case 2:		/* the packet's source, policy defaults, FIDO2 */
 		rq->signer_type = SK_SIGNER_FIDO2;
 		rq->signer_id_len = 32;
 		for (i = 0; i < 32; i++)
 			rq->signer_id[i] = (uint8_t)(0x40 + i);
+		break;
+	default:	/* a set of 3 servers (this one second), a destination */
+		rq->addr_family = SK_ADDR_IPV4;
+		memcpy(rq->addr, "\x0a\x00\x00\x03", 4);
+		rq->n_access = 1;
+		rq->access[0] = (struct sk_access){ 6, 22 };
+		golden_set(k, rq->server_digest, NULL);
+		if (request_set_dest(rq, "db1") != 0 ||
+		    request_set_group(rq, 3) != 0)
+			die("golden set", NULL);
+		rq->set_index = 1;
+		golden_set(k, NULL, rq->set_proof);
 		break;
 	}
 	/* The wire layer treats the signature as opaque bytes. */
@@ -351,10 +379,21 @@ print_fields(FILE *f, const struct sk_request *rq)
 	print_hex(f, rq->ext, rq->ext_len);
 	fprintf(f, " signer_id=");
 	print_hex(f, rq->signer_id, rq->signer_id_len);
-	fprintf(f, " signed_len=%zu sig_len=%u\n", rq->signed_len, rq->sig_len);
+	fprintf(f, " signed_len=%zu sig_len=%u", rq->signed_len, rq->sig_len);
+	if (rq->set_count != 0) {
+		struct sk_server_key k;
+		uint8_t skE[32];
+
+		golden_key(&k, skE);
+		fprintf(f, " set=%u index=%u binds=%s", rq->set_count,
+		    rq->set_index, wire_request_binds(rq, k.digest) ? "yes" :
+		    "no");
+		wire_server_key_wipe(&k);
+	}
+	fputc('\n', f);
 }
 
-static const char *golden_names[] = { "ipv4", "ipv6", "source" };
+static const char *golden_names[] = { "ipv4", "ipv6", "source", "set" };
 
 /* golden DIR: write t/data/golden-v1-NAME.txt files. */
 static int
@@ -372,11 +411,14 @@ cmd_golden(int argc, char **argv)
 	if (argc != 2)
 		die("usage: golden DIR", NULL);
 	golden_key(&k, skE);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		golden_request(i, &rq, &k);
 		if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) ||
 		    request_append_signature(inner, sizeof(inner), ulen, rq.sig,
 		    rq.sig_len, &ilen) ||
+		    (rq.set_count != 0 && request_append_proof(inner,
+		    sizeof(inner), ilen, &rq, rq.set_index,
+		    (const uint8_t (*)[SK_DIGEST_LEN])rq.set_proof, &ilen)) ||
 		    datagram_seal(&k, inner, ilen, skE, dg, sizeof(dg), &dlen) ||
 		    datagram_open(&k, dg, dlen, opened, sizeof(opened), &olen) ||
 		    olen != ilen || memcmp(opened, inner, ilen) != 0 ||
@@ -707,6 +749,30 @@ cmd_reseal(int argc, char **argv)
 	if (datagram_seal(&k, inner, ilen, NULL, out, sizeof(out), &olen) != 0)
 		die("cannot seal", NULL);
 	write_file(argv[3], out, olen);
+	wire_server_key_wipe(&k);
+	return 0;
+}
+
+/* redirect SERVERKEY IN PUB OUT: open the datagram IN with its server's
+ * private key and seal the same request to another server (public key
+ * PUB): what someone holding one server's key could send another. */
+static int
+cmd_redirect(int argc, char **argv)
+{
+	struct sk_server_key k, to;
+	uint8_t inner[SK_INNER_MAX], out[SK_DATAGRAM_MAX];
+	size_t ilen, olen;
+
+	if (argc != 5)
+		die("usage: redirect SERVERKEY IN PUB OUT", NULL);
+	open_datagram(argv[1], argv[2], &k, inner, &ilen);
+	memset(&to, 0, sizeof(to));
+	if (serverkey_parse_public(argv[3], to.pk) != 0 ||
+	    wire_server_key_init(&to, NULL) != 0)
+		die("bad public key", argv[3]);
+	if (datagram_seal(&to, inner, ilen, NULL, out, sizeof(out), &olen) != 0)
+		die("cannot seal", NULL);
+	write_file(argv[4], out, olen);
 	wire_server_key_wipe(&k);
 	return 0;
 }
@@ -1084,6 +1150,7 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
+	{ "redirect", cmd_redirect, "SERVERKEY IN PUB OUT  seal a datagram's request to another server" },
 	{ "unseal", cmd_unseal, "SERVERKEY IN MSG SIG  write a datagram's signed message and signature" },
 	{ "reseal", cmd_reseal, "SERVERKEY IN OUT  flip the last bit of the signed request and seal it again" },
 	{ "flood", cmd_flood, "[-s N|fresh] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s, or a fresh /24 or /48 each)" },
