@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "agentproto.h"
 #include "clock.h"
 #include "conf.h"
 #include "connect.h"
@@ -71,6 +72,7 @@ struct opts {
 	const char *reader;
 	const char *pin_fd;
 	const char *servers;	/* a group: Servers in ~/.sigknockrc */
+	const char *agent;	/* Agent: a socket, or none */
 	char	*owned[32];	/* values copied from ~/.sigknockrc */
 	size_t	 n_owned;
 	const char *timeout;
@@ -367,6 +369,7 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "TimeOffset", offsetof(struct opts, time_offset) },
 		{ "Work", offsetof(struct opts, work) },
 		{ "Servers", offsetof(struct opts, servers) },
+		{ "Agent", offsetof(struct opts, agent) },
 	};
 	struct rc *rc = arg;
 	const char **field;
@@ -785,9 +788,29 @@ sign_request(const struct opts *o, const struct token_ops *tops,
 	uint8_t msg[SK_SIGNED_MSG_MAX];
 	struct token *tok = NULL;
 	struct token_opts to;
+	const char *agent = o->agent != NULL ? o->agent : getenv(AGENT_ENV_SOCK);
 	size_t mlen, idlen;
 	int r = -1;
 
+	/* A session agent signs with its delegated key: no token here. */
+	if (agent != NULL && agent[0] != '\0' && strcmp(agent, "none") != 0) {
+		if (agent_signer(agent, &rq->signer_type, rq->signer_id,
+		    &idlen) != 0)
+			return -1;
+		rq->signer_id_len = (uint8_t)idlen;
+		if (request_encode_unsigned(rq, inner, SK_INNER_MAX, ulen) != 0 ||
+		    request_signed_message(inner, *ulen, msg, sizeof(msg),
+		    &mlen) != 0) {
+			log_err("cannot encode the request");
+			return -1;
+		}
+		if (agent_sign(agent, msg, mlen, sig, SK_SIG_MAX, siglen) != 0)
+			return -1;
+		rq->sig_len = (uint16_t)*siglen;
+		if (o->verbose)
+			log_info("signed by the agent at %s", agent);
+		return 0;
+	}
 	memset(&to, 0, sizeof(to));
 	to.signer = o->signer;
 	to.credential = o->credential;

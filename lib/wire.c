@@ -78,6 +78,7 @@ signer_id_ok(uint8_t type, uint8_t len)
 	switch (type) {
 	case SK_SIGNER_OPENPGP:	return len == 20 || len == 32;
 	case SK_SIGNER_FIDO2:	return len == 32;
+	case SK_SIGNER_DELEGATED: return len == 20 || len == 32;
 	}
 	return 0;
 }
@@ -371,7 +372,8 @@ decode(struct rbuf *r, struct sk_request *rq)
 	if ((e = rbuf_u8(r, &rq->signer_type)) != 0)
 		return e;
 	if (rq->signer_type != SK_SIGNER_OPENPGP &&
-	    rq->signer_type != SK_SIGNER_FIDO2)
+	    rq->signer_type != SK_SIGNER_FIDO2 &&
+	    rq->signer_type != SK_SIGNER_DELEGATED)
 		return SK_ERR_BAD_FIELD;
 	if ((e = rbuf_u64(r, &rq->timestamp)) != 0 ||
 	    (e = rbuf_bytes(r, rq->nonce, SK_NONCE_LEN)) != 0 ||

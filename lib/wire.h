@@ -35,6 +35,7 @@
 enum sk_signer_type {
 	SK_SIGNER_OPENPGP = 1,
 	SK_SIGNER_FIDO2 = 2,
+	SK_SIGNER_DELEGATED = 3,	/* deleg.h */
 };
 
 enum sk_addr_family {

@@ -110,6 +110,32 @@ parse_ports(const struct conf_line *l, struct sk_access *out, size_t *n,
 
 static int gate_room(const struct access *a, const struct conf_line *l);
 
+/* "no", or a duration: seconds, or a number with s, m, h or d; at most
+ * 7 days (a delegation outlives any knock: keep it short). */
+static int
+parse_duration(const struct conf_line *l, unsigned *out)
+{
+	unsigned long v, mul = 1;
+	char *end;
+
+	if (strcasecmp(l->value, "no") == 0) {
+		*out = 0;
+		return 0;
+	}
+	v = strtoul(l->value, &end, 10);
+	if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
+		mul = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 :
+		    86400;
+		end++;
+	}
+	if (!isdigit((unsigned char)l->value[0]) || *end != '\0' || v == 0 ||
+	    v > 7 * 86400 || v * mul > 7 * 86400)
+		return conf_error(l, "'%s' is neither no nor a time from 1 s to "
+		    "7d (such as 8h)", l->value);
+	*out = (unsigned)(v * mul);
+	return 0;
+}
+
 /* Forward NAME ADDRESS PROTO/PORT [via PORT][, PROTO/PORT [via PORT]]...
  * A name has one address per family, file-wide; a via port leads to one
  * destination port, file-wide, and is no port of Open. */
@@ -346,6 +372,9 @@ line(void *arg, const struct conf_line *l)
 	} else if (strcasecmp(l->key, "Forward") == 0) {
 		if ((e = parse_forward(ld, l)) != 0)
 			return e;
+	} else if (strcasecmp(l->key, "Delegation") == 0) {
+		if (parse_duration(l, &r->delegation) != 0)
+			return SK_ERR_BAD_FIELD;
 	} else if (strcasecmp(l->key, "Masquerade") == 0) {
 		if (conf_bool(l, &r->masquerade) != 0)
 			return SK_ERR_BAD_FIELD;

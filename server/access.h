@@ -74,6 +74,7 @@ struct access_rule {
 	size_t		   n_fwd;
 	struct access_fwd  fwd[ACCESS_FWD_MAX];
 	int		   masquerade;
+	unsigned	   delegation;	/* Delegation: longest in seconds, 0 off */
 };
 
 /* What a forwarded request opens: for each port of the internal host,

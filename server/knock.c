@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "crypto.h"
+#include "deleg.h"
 #include "err.h"
 #include "knock.h"
 #include "wipe.h"
@@ -41,16 +42,32 @@ refuse(struct knock *k, const struct knock_who *c, const char *fmt, ...)
 /* What to open, after policy: ports, address, timeout.  The address is
  * the one the request signed; without one (source mode), the datagram's
  * source, which anyone on the path can forge or race. */
+const char *
+knock_deleg_refusal(const struct access_rule *r, uint64_t life, char *buf,
+    size_t len)
+{
+	if (r->delegation == 0)
+		snprintf(buf, len, "[%s] does not accept delegated knocks (no "
+		    "Delegation)", r->name);
+	else if (life > r->delegation)
+		snprintf(buf, len, "a delegation of %" PRIu64 " s is longer than "
+		    "Delegation %u s of [%s]", life, r->delegation, r->name);
+	else
+		return NULL;
+	return buf;
+}
+
 static int
 decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
     const struct access_who *who, const struct pkt_info *pi,
     const struct access_rule **rule, const struct sk_access **ports,
-    size_t *nports, struct fw_rule *base, struct access_forward *fwd)
+    size_t *nports, struct fw_rule *base, struct access_forward *fwd,
+    uint64_t deleg_life)
 {
 	const struct access_rule *r;
 	struct access_addr ad;
 	char why[320], a[INET6_ADDRSTRLEN];
-	const char *never;
+	const char *never, *no;
 	int own;
 
 	memset(base, 0, sizeof(*base));
@@ -89,6 +106,11 @@ decide(struct knock *k, const struct knock_who *c, const struct sk_request *rq,
 	ad.bound = base->addr;
 	if ((r = access_match(k->acl, who, &ad, why, sizeof(why))) == NULL) {
 		REFUSE(k, c, policy, "%s", why);
+		return -1;
+	}
+	if (deleg_life != 0 && (no = knock_deleg_refusal(r, deleg_life, why,
+	    sizeof(why))) != NULL) {
+		REFUSE(k, c, policy, "%s", no);
 		return -1;
 	}
 	if (rq->dest[0] != '\0') {
@@ -179,6 +201,139 @@ check_fido2(struct knock *k, struct knock_who *c, const struct sk_request *rq,
 	*counter = as.counter;
 	*aw = (struct access_who){ u->rec.name[0] ? u->rec.name : NULL, NULL,
 	    NULL, u->id };
+	return 0;
+}
+
+/* Where a delegation's digest is cached (one slot per first byte: a
+ * collision only costs a verification). */
+static struct knock_dcache *
+dcache_slot(struct knock *k, const uint8_t digest[32])
+{
+	return &k->dcache[digest[0] % KNOCK_DCACHE];
+}
+
+/* Steps 8-9 for signer type 3 (PROTOCOL.md 4.3): the delegation, signed
+ * by the user's key or credential (checked once, then by its digest),
+ * its time and limits, and the ephemeral key's signature over msg. */
+static int
+check_delegated(struct knock *k, struct knock_who *c,
+    const struct sk_request *rq, const uint8_t *msg, size_t mlen,
+    time_t now, struct access_who *aw, struct knock_decision *d)
+{
+	struct sk_delegation dl;
+	struct knock_dcache *slot;
+	const struct keyring_entry *who;
+	const struct fido2_user *u = NULL;
+	struct fido2_assertion as;
+	struct crypto_pubkey *epk = NULL;
+	uint8_t dmsg[SK_DELEG_MSG_MAX + SK_DELEG_DSIG_MAX], h[32];
+	char fpr[PGP_FPR_HEX_LEN + 1];
+	size_t dlen;
+	int r, cached;
+
+	if ((r = deleg_parse(rq->sig, rq->sig_len, &dl)) != 0) {
+		REFUSE(k, c, bad_request, "malformed delegation: %s",
+		    sk_strerror(r));
+		return -1;
+	}
+	/* Who: the delegating key or credential, as for a direct knock. */
+	if (dl.dtype == SK_SIGNER_FIDO2) {
+		if (rq->signer_id_len == FIDO2_ID_LEN)
+			fido2_short_id(rq->signer_id, fpr);
+		snprintf(c->who, sizeof(c->who), "fido2:%s", rq->signer_id_len ==
+		    FIDO2_ID_LEN ? fpr : "?");
+		if ((u = fido2_users_lookup(k->fu, rq->signer_id,
+		    rq->signer_id_len)) == NULL) {
+			REFUSE(k, c, unknown_signer, "delegated by an unknown "
+			    "FIDO2 credential");
+			return -1;
+		}
+		who_format(c->who, sizeof(c->who), GRANT_FIDO2, u->id,
+		    u->rec.name);
+	} else {
+		if (rq->signer_id_len == PGP_FPR_LEN) {
+			pgp_fpr_format(rq->signer_id, fpr);
+			snprintf(c->who, sizeof(c->who), "%s", fpr);
+		}
+		if ((who = keyring_lookup(k->kr, rq->signer_id,
+		    rq->signer_id_len)) == NULL || (who->expires != 0 &&
+		    now >= who->expires)) {
+			REFUSE(k, c, unknown_signer, "delegated by %s",
+			    who == NULL ? "an unknown, revoked or removed key" :
+			    "an expired key");
+			return -1;
+		}
+		who_format(c->who, sizeof(c->who), GRANT_OPENPGP, who->fpr,
+		    who->name);
+	}
+	if ((int64_t)dl.created > (int64_t)now + k->cfg->max_packet_age) {
+		REFUSE(k, c, stale, "delegation made %" PRId64 " s ahead of the "
+		    "server clock", (int64_t)dl.created - (int64_t)now);
+		return -1;
+	}
+	if ((int64_t)dl.not_after <= (int64_t)now) {
+		REFUSE(k, c, stale, "delegation expired %" PRId64 " s ago",
+		    (int64_t)now - (int64_t)dl.not_after);
+		return -1;
+	}
+	if (!deleg_allows(&dl, rq)) {
+		REFUSE(k, c, policy, "the delegation does not cover these "
+		    "servers or ports");
+		return -1;
+	}
+	if (deleg_message(&dl, rq->signer_id, rq->signer_id_len, dmsg,
+	    sizeof(dmsg), &dlen) != 0 || dlen + dl.dsig_len > sizeof(dmsg)) {
+		REFUSE(k, c, bad_request, "cannot form the delegation");
+		return -1;
+	}
+	/* Its digest covers the token's signature too. */
+	memcpy(dmsg + dlen, dl.dsig, dl.dsig_len);
+	if (crypto_sha256(dmsg, dlen + dl.dsig_len, d->deleg_digest) != 0)
+		return -1;
+	slot = dcache_slot(k, d->deleg_digest);
+	cached = slot->used && slot->gen == k->kgen &&
+	    memcmp(slot->digest, d->deleg_digest, 32) == 0;
+	if (!cached) {
+		if (dl.dtype == SK_SIGNER_FIDO2)
+			r = fido2_verify(u->pk, u->rec.alg, u->rp_hash, dl.dsig,
+			    dl.dsig_len, dmsg, dlen, &as);
+		else
+			r = keyring_verify(k->kr, rq->signer_id,
+			    rq->signer_id_len, dl.dsig, dl.dsig_len, dmsg, dlen,
+			    now, (unsigned)k->cfg->max_packet_age, &who);
+		if (r != 0) {
+			REFUSE(k, c, bad_signature, "the delegation: %s",
+			    sk_strerror(r));
+			return -1;
+		}
+		slot->used = 1;
+		slot->gen = k->kgen;
+		slot->counter = dl.dtype == SK_SIGNER_FIDO2 ? as.counter : 0;
+		memcpy(slot->digest, d->deleg_digest, 32);
+	}
+	/* The request itself, by the delegated key. */
+	if (crypto_sha256(msg, mlen, h) != 0 || crypto_pubkey_ec(&epk,
+	    SK_PK_EDDSA, SK_CURVE_ED25519, dl.epk, sizeof(dl.epk)) != 0 ||
+	    crypto_pubkey_verify(epk, SK_HASH_SHA256, h, sizeof(h), dl.esig,
+	    32, dl.esig + 32, 32) != 0) {
+		crypto_pubkey_free(epk);
+		REFUSE(k, c, bad_signature, "the delegated key's signature does "
+		    "not verify");
+		return -1;
+	}
+	crypto_pubkey_free(epk);
+	d->deleg = 1;
+	d->deleg_created = dl.created;
+	d->deleg_not_after = dl.not_after;
+	d->fido2_counter = slot->counter;
+	if (dl.dtype == SK_SIGNER_FIDO2)
+		*aw = (struct access_who){ u->rec.name[0] ? u->rec.name : NULL,
+		    NULL, NULL, u->id };
+	else
+		*aw = (struct access_who){ who->name[0] ? who->name : NULL,
+		    who->fpr, who->primary_fpr, NULL };
+	if (strlen(c->who) + sizeof(" by delegation") <= sizeof(c->who))
+		strcat(c->who, " by delegation");
 	return 0;
 }
 
@@ -307,6 +462,11 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 		goto out;
 	}
 	/* 8. signer, 9. signature. */
+	if (rq.signer_type == SK_SIGNER_DELEGATED) {
+		if (check_delegated(k, c, &rq, msg, mlen, now, &aw, d) != 0)
+			goto out;
+		goto policy;
+	}
 	if (rq.signer_type == SK_SIGNER_FIDO2) {
 		if (check_fido2(k, c, &rq, msg, mlen, &aw,
 		    &d->fido2_counter) != 0)
@@ -337,11 +497,12 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 policy:
 	/* 10. policy. */
 	if (decide(k, c, &rq, &aw, pi, &d->rule, &ports, &d->nports,
-	    &base, &fwd) != 0)
+	    &base, &fwd, d->deleg ? d->deleg_not_after - d->deleg_created :
+	    0) != 0)
 		goto out;
 	memcpy(d->ports, ports, d->nports * sizeof(d->ports[0]));
-	owner_of(&d->owner, &aw, rq.signer_type == SK_SIGNER_FIDO2 ?
-	    GRANT_FIDO2 : GRANT_OPENPGP);
+	owner_of(&d->owner, &aw, aw.fido2_id != NULL ? GRANT_FIDO2 :
+	    GRANT_OPENPGP);
 	snprintf(d->owner.stanza, sizeof(d->owner.stanza), "%s", d->rule->name);
 	d->owner.family = base.family;
 	memcpy(d->owner.addr, base.addr, 16);
@@ -382,6 +543,31 @@ knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 	return check_sealed(k, pi, now, d);
 }
 
+/* A delegated FIDO2 knock carries its delegation's assertion, and so
+ * its sign counter, every time: it is checked (and must rise) the first
+ * time the delegation is seen here, not again. */
+static int
+deleg_seen(const struct knock *k, const struct knock_decision *d)
+{
+	size_t i;
+
+	if (!d->deleg)
+		return 0;
+	for (i = 0; i < KNOCK_DCACHE; i++)
+		if (memcmp(k->dseen[i], d->deleg_digest, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+deleg_remember(struct knock *k, const struct knock_decision *d)
+{
+	if (!d->deleg || deleg_seen(k, d))
+		return;
+	memcpy(k->dseen[k->dseen_next], d->deleg_digest, 32);
+	k->dseen_next = (k->dseen_next + 1) % KNOCK_DCACHE;
+}
+
 void
 knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 {
@@ -394,9 +580,9 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 	uint32_t last = 0;
 	int failed = 0, r = 0;
 
-	if (d->owner.signer == GRANT_FIDO2 && (k->fc == NULL ||
-	    (r = fido2_counters_check(k->fc, d->owner.id, d->fido2_counter,
-	    &last)) != 0)) {
+	if (d->owner.signer == GRANT_FIDO2 && !deleg_seen(k, d) &&
+	    (k->fc == NULL || (r = fido2_counters_check(k->fc, d->owner.id,
+	    d->fido2_counter, &last)) != 0)) {
 		if (k->fc != NULL && r == SK_ERR_FIDO2_COUNTER) {
 			/* Only the key's holder can sign: never rate-limited. */
 			k->st.bad_signature++;
@@ -409,6 +595,7 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 			    "counter");
 		return;
 	}
+	deleg_remember(k, d);
 	/* Record before granting: a crash after the grant must not let the
 	 * same datagram in again.  Kept for the largest window any reload
 	 * could set, not the current one (MaxPacketAge may be raised). */

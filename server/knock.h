@@ -54,6 +54,16 @@ struct knock_stats {
 
 struct knock_decision;
 
+/* Delegations verified once (PROTOCOL.md 4.3): by digest, for as long
+ * as the keyring they were checked against is the one in use (gen). */
+#define KNOCK_DCACHE	256
+struct knock_dcache {
+	uint8_t		 digest[32];
+	uint64_t	 gen;
+	uint32_t	 counter;	/* FIDO2: the assertion's */
+	int		 used;
+};
+
 struct knock {
 	const struct server_config *cfg;
 	struct sk_server_key	 key;
@@ -63,6 +73,11 @@ struct knock {
 	struct crypto_hmac	*prev_mac1;	/* NULL: no previous key */
 	struct keyring		*kr;
 	struct fido2_users	*fu;	/* FIDO2 users, or NULL */
+	uint64_t		 kgen;	/* bumped whenever kr or fu change */
+	struct knock_dcache	 dcache[KNOCK_DCACHE];
+	/* The monitor: delegations whose FIDO2 counter it recorded. */
+	uint8_t			 dseen[KNOCK_DCACHE][32];
+	size_t			 dseen_next;
 	struct fido2_counters	*fc;	/* their sign counters (StateDir);
 					 * NULL in the worker: the monitor
 					 * checks and records them */
@@ -106,6 +121,10 @@ struct knock_decision {
 	uint64_t		  timestamp;
 	uint32_t		  fido2_counter;	/* signer type 2 */
 	struct grant		  owner;	/* who, from where, under what */
+	/* Signer type 3: the delegation's lifetime and digest. */
+	int			  deleg;
+	uint64_t		  deleg_created, deleg_not_after;
+	uint8_t			  deleg_digest[32];
 };
 
 /* Steps 1-10 of PROTOCOL.md section 5 on one datagram: 0 and *d filled
@@ -151,6 +170,10 @@ size_t	knock_format_stats(const struct knock_stats *s, size_t qlen,
 const char *knock_still_allowed(const struct knock *k, const struct grant *g,
 	    time_t now, const struct access_rule **rule,
 	    struct access_forward *fwd);
+/* NULL when rule r accepts a delegation lasting life seconds, else why
+ * not (in buf). */
+const char *knock_deleg_refusal(const struct access_rule *r, uint64_t life,
+	    char *buf, size_t len);
 /* "name (fingerprint)", "fingerprint (no name)", "name (fido2:ID)" ...
  * for the owner of g, as the log lines show a signer. */
 void	knock_who_format(const struct grant *g, char *out, size_t len);

@@ -119,6 +119,10 @@ ps_grant_from(const struct knock_decision *d, struct ps_grant *m)
 	m->timestamp = d->timestamp;
 	memcpy(m->digest, d->digest, sizeof(m->digest));
 	memcpy(m->dest, d->owner.dest, sizeof(m->dest));
+	m->deleg = d->deleg != 0;
+	m->deleg_created = d->deleg_created;
+	m->deleg_not_after = d->deleg_not_after;
+	memcpy(m->deleg_digest, d->deleg_digest, sizeof(m->deleg_digest));
 }
 
 static int
@@ -228,6 +232,24 @@ ps_grant_check(const struct knock *k, struct ps_bucket *b, const void *msg,
 		memcpy(g->via, fwd.via, sizeof(g->via));
 		g->masq = fwd.masq;
 	}
+	/* A delegated knock: the delegation still runs, and the stanza
+	 * takes delegations that long. */
+	if (m.deleg > 1 || (m.deleg && (m.deleg_not_after <= (uint64_t)now ||
+	    m.deleg_not_after <= m.deleg_created || m.deleg_created >
+	    (uint64_t)now + (uint64_t)k->cfg->max_packet_age))) {
+		snprintf(why, whylen, "the delegation is not valid now");
+		return -1;
+	}
+	if (m.deleg && (no = knock_deleg_refusal(d->rule, m.deleg_not_after -
+	    m.deleg_created, why, whylen)) != NULL)
+		return -1;
+	if (m.deleg && strlen(d->c.who) + sizeof(" by delegation") <=
+	    sizeof(d->c.who))
+		strcat(d->c.who, " by delegation");
+	d->deleg = (int)m.deleg;
+	d->deleg_created = m.deleg_created;
+	d->deleg_not_after = m.deleg_not_after;
+	memcpy(d->deleg_digest, m.deleg_digest, sizeof(d->deleg_digest));
 	if (m.timeout == 0 || m.timeout > d->rule->max_timeout) {
 		snprintf(why, whylen, "timeout %u s is not within MaxTimeout "
 		    "%u of [%s]", m.timeout, d->rule->max_timeout,

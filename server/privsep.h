@@ -59,6 +59,9 @@ struct ps_grant {
 	uint64_t	 timestamp;		/* the request's */
 	uint8_t		 digest[32];		/* of the signed message */
 	char		 dest[SK_DEST_MAX + 1];	/* "" or behind the gateway */
+	uint32_t	 deleg;			/* signer type 3 */
+	uint64_t	 deleg_created, deleg_not_after;
+	uint8_t		 deleg_digest[32];
 };
 
 #define PS_LOG_MAX	1024

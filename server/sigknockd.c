@@ -236,6 +236,7 @@ keyring_finish(struct daemon *d)
 	d->k.kr = j->kr;
 	fido2_users_free(d->k.fu);
 	d->k.fu = j->fu;
+	d->k.kgen++;
 	j->kr = NULL;
 	j->fu = NULL;
 	d->retry_s = 0;

@@ -135,6 +135,7 @@ take_snapshot(struct worker *w, int fd, uint64_t size)
 	w->k.acl = st.acl;
 	w->k.kr = st.kr;
 	w->k.fu = st.fu;
+	w->k.kgen++;
 }
 
 #ifdef SK_TEST_HOOKS
