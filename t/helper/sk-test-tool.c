@@ -24,6 +24,7 @@
 #include "log.h"
 #include "pgp.h"
 #include "serverkey.h"
+#include "deleg.h"
 #include "wipe.h"
 #include "wire.h"
 #include "work.h"
@@ -303,6 +304,34 @@ golden_set(const struct sk_server_key *k, uint8_t *root,
 		die("golden set", NULL);
 }
 
+/* A delegation by the OpenPGP key 10..23, made at 1764000000 for 8
+ * hours, limited to tcp/22, to the key 70..8f; the token's and the
+ * delegated key's signatures are opaque bytes here, as in every golden
+ * vector. */
+static void
+golden_deleg(struct sk_request *rq)
+{
+	struct sk_delegation d;
+	size_t i, len;
+
+	memset(&d, 0, sizeof(d));
+	d.dtype = SK_SIGNER_OPENPGP;
+	d.created = 1764000000u;
+	d.not_after = d.created + 8 * 3600;
+	for (i = 0; i < SK_ED25519_LEN; i++)
+		d.epk[i] = (uint8_t)(0x70 + i);
+	d.n_ports = 1;
+	d.ports[0] = (struct sk_access){ 6, 22 };
+	d.dsig_len = 40;
+	for (i = 0; i < d.dsig_len; i++)
+		d.dsig[i] = (uint8_t)(0xd0 ^ i);
+	for (i = 0; i < SK_ED25519_SIG_LEN; i++)
+		d.esig[i] = (uint8_t)(0xe0 ^ i);
+	if (deleg_encode(&d, rq->sig, sizeof(rq->sig), &len) != 0)
+		die("golden delegation", NULL);
+	rq->sig_len = (uint16_t)len;
+}
+
 static void
 golden_request(int which, struct sk_request *rq, const struct sk_server_key *k)
 {
@@ -343,6 +372,14 @@ golden_request(int which, struct sk_request *rq, const struct sk_server_key *k)
 		for (i = 0; i < 32; i++)
 			rq->signer_id[i] = (uint8_t)(0x40 + i);
 		break;
+	case 4:		/* signer type 3: a delegation (opaque signatures) */
+		rq->signer_type = SK_SIGNER_DELEGATED;
+		rq->addr_family = SK_ADDR_IPV4;
+		memcpy(rq->addr, "\x0a\x00\x00\x04", 4);
+		rq->n_access = 1;
+		rq->access[0] = (struct sk_access){ 6, 22 };
+		golden_deleg(rq);
+		return;
 	default:	/* a set of 3 servers (this one second), a destination */
 		rq->addr_family = SK_ADDR_IPV4;
 		memcpy(rq->addr, "\x0a\x00\x00\x03", 4);
@@ -380,6 +417,15 @@ print_fields(FILE *f, const struct sk_request *rq)
 	fprintf(f, " signer_id=");
 	print_hex(f, rq->signer_id, rq->signer_id_len);
 	fprintf(f, " signed_len=%zu sig_len=%u", rq->signed_len, rq->sig_len);
+	if (rq->signer_type == SK_SIGNER_DELEGATED) {
+		struct sk_delegation d;
+
+		if (deleg_parse(rq->sig, rq->sig_len, &d) != 0)
+			fprintf(f, " deleg=malformed");
+		else
+			fprintf(f, " deleg=%u/%" PRIu64 "/%" PRIu64 "/%u",
+			    d.dtype, d.created, d.not_after, d.n_ports);
+	}
 	if (rq->set_count != 0) {
 		struct sk_server_key k;
 		uint8_t skE[32];
@@ -393,7 +439,8 @@ print_fields(FILE *f, const struct sk_request *rq)
 	fputc('\n', f);
 }
 
-static const char *golden_names[] = { "ipv4", "ipv6", "source", "set" };
+static const char *golden_names[] = { "ipv4", "ipv6", "source", "set",
+    "deleg" };
 
 /* golden DIR: write t/data/golden-v1-NAME.txt files. */
 static int
@@ -411,7 +458,7 @@ cmd_golden(int argc, char **argv)
 	if (argc != 2)
 		die("usage: golden DIR", NULL);
 	golden_key(&k, skE);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		golden_request(i, &rq, &k);
 		if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) ||
 		    request_append_signature(inner, sizeof(inner), ulen, rq.sig,
@@ -444,6 +491,19 @@ cmd_golden(int argc, char **argv)
 		print_hex(f, h, 32);
 		fprintf(f, "\ndatagram: ");
 		print_hex(f, dg, dlen);
+		if (rq.signer_type == SK_SIGNER_DELEGATED) {
+			/* PROTOCOL.md 4.3: what the user's token signed. */
+			struct sk_delegation d;
+			uint8_t dm[SK_DELEG_MSG_MAX];
+			size_t dml;
+
+			if (deleg_parse(rq.sig, rq.sig_len, &d) != 0 ||
+			    deleg_message(&d, rq.signer_id, rq.signer_id_len,
+			    dm, sizeof(dm), &dml) != 0)
+				die("golden delegation", NULL);
+			fprintf(f, "\ndelegation_message: ");
+			print_hex(f, dm, dml);
+		}
 		if (i == 0) {
 			/* PROTOCOL.md 2.1: the same datagram with 12 bits of
 			 * work at its timestamp, the first nonce from 0. */
