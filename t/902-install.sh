@@ -6,7 +6,7 @@
 . "$srcdir/t/tap.sh"
 require_cmd make cmp
 B=$top_builddir
-plan 22
+plan 23
 test_tmpdir
 T=$tap_tmp
 R=$T/root
@@ -17,11 +17,11 @@ ok "make install DESTDIR=... succeeds" mk install
 bindir=$(var bindir) sbindir=$(var sbindir) mandir=$(var mandir)
 confdir=$(var sysconfdir)/sigknock unitdir=$(var systemdsystemunitdir)
 mode() { stat -c %a "$1"; }
-for p in "$bindir/sigknock" "$bindir/sigknock-keys" "$bindir/sigknock-token" "$sbindir/sigknockd"; do
+for p in "$bindir/sigknock" "$bindir/sigknock-keys" "$bindir/sigknock-token" "$bindir/sigknock-agent" "$sbindir/sigknockd"; do
 	ok "installed: $p, executable" test -x "$R$p"
 done
 n=$(find "$R$mandir" -name 'sigknock*.[158]' | wc -l)
-is 7 "$n" "seven man pages"
+is 8 "$n" "eight man pages"
 is 700 "$(mode "$R$confdir")" "$confdir is mode 0700"
 is 600 "$(mode "$R$confdir/sigknockd.conf")" "a sample sigknockd.conf, mode 0600"
 is 600 "$(mode "$R$confdir/access.conf")" "a sample access.conf, mode 0600"
