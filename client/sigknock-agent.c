@@ -27,6 +27,7 @@
 #include "deleg.h"
 #include "err.h"
 #include "log.h"
+#include "serverkey.h"
 #include "token.h"
 #include "wipe.h"
 #include "wire.h"
@@ -47,6 +48,7 @@ struct agent {
 	unsigned long		 lifetime;
 	size_t			 n_ports;
 	struct sk_access	 ports[SK_ACCESS_MAX];
+	uint8_t			 servers[SK_DIGEST_LEN];	/* 0: any */
 	/* The session: a delegation and its key, or none. */
 	int			 live;
 	struct sk_delegation	 dl;
@@ -71,6 +73,8 @@ usage(FILE *f)
 "                     h or d (default 8h; the server's Delegation must\n"
 "                     allow it)\n"
 "  --ports LIST       limit the delegation to these PROTO/PORT entries\n"
+"  --servers KEYS     limit it to this server (its public key), or to the\n"
+"                     group of these servers, in this order\n"
 "  --token NAME       gpg, card or fido2 (default gpg), with --signer FPR,\n"
 "                     --credential FILE, --fido-device DEV, --reader NAME,\n"
 "                     --touch-timeout SECS as for sigknock\n"
@@ -143,6 +147,7 @@ ensure(struct agent *a, char *why, size_t whylen)
 	a->dl.created = (uint64_t)now;
 	a->dl.not_after = (uint64_t)now + a->lifetime;
 	a->dl.n_ports = (uint8_t)a->n_ports;
+	memcpy(a->dl.servers, a->servers, SK_DIGEST_LEN);
 	memcpy(a->dl.ports, a->ports, sizeof(a->ports));
 	if (deleg_message(&a->dl, a->id, a->idlen, dmsg, sizeof(dmsg),
 	    &dlen) != 0 || a->tops->sign(tok, dmsg, dlen, a->dl.dsig,
@@ -302,6 +307,34 @@ parse_ports(const char *list, struct agent *a)
 	return 0;
 }
 
+/* --servers KEY[,KEY...]: one server's key digest, or the root of the
+ * set of several in this order (as sigknock signs for a group). */
+static int
+parse_servers(const char *list, struct agent *a)
+{
+	char buf[CONF_LINE_MAX], *items[SK_SET_MAX + 1];
+	uint8_t d[SK_SET_MAX][SK_DIGEST_LEN];
+	struct sk_server_key k;
+	int n, i;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	if ((n = conf_split(buf, items, SK_SET_MAX)) <= 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memset(&k, 0, sizeof(k));
+		if (serverkey_parse_public(items[i], k.pk) != 0 ||
+		    wire_server_key_init(&k, NULL) != 0)
+			return -1;
+		memcpy(d[i], k.digest, SK_DIGEST_LEN);
+	}
+	if (n == 1) {
+		memcpy(a->servers, d[0], SK_DIGEST_LEN);
+		return 0;
+	}
+	return wire_set_root((const uint8_t (*)[SK_DIGEST_LEN])d, (size_t)n,
+	    a->servers) == 0 ? 0 : -1;
+}
+
 /* The socket: -a, else "agent" in a new directory of its own. */
 static int
 listen_on(const char *want, char *path, size_t plen, char *dir, size_t dlen)
@@ -362,7 +395,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_TOKEN = 256, OPT_SIGNER, OPT_CRED, OPT_FIDO_DEV, OPT_READER,
-	    OPT_TOUCH, OPT_PORTS };
+	    OPT_TOUCH, OPT_PORTS, OPT_SERVERS };
 	static const struct option longopts[] = {
 		{ "token", required_argument, NULL, OPT_TOKEN },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -371,6 +404,7 @@ main(int argc, char **argv)
 		{ "reader", required_argument, NULL, OPT_READER },
 		{ "touch-timeout", required_argument, NULL, OPT_TOUCH },
 		{ "ports", required_argument, NULL, OPT_PORTS },
+		{ "servers", required_argument, NULL, OPT_SERVERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -378,7 +412,7 @@ main(int argc, char **argv)
 	static struct agent a;
 	struct sigaction sa;
 	struct pollfd p;
-	const char *want = NULL, *token = "gpg", *e;
+	const char *want = NULL, *token = "gpg", *e, *servers = NULL;
 	char path[512], dir[512];
 	int c, fd, cfd, fg = 0, kill_it = 0, forget_it = 0, timeout;
 	pid_t pid;
@@ -418,6 +452,9 @@ main(int argc, char **argv)
 				    "not 1 to %d PROTO/PORT entries", optarg,
 				    SK_ACCESS_MAX);
 			break;
+		case OPT_SERVERS:
+			servers = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock-agent %s\n", PACKAGE_VERSION);
 			return 0;
@@ -453,6 +490,9 @@ main(int argc, char **argv)
 		    "has: %s)", token, token_names());
 	if (crypto_init() != 0)
 		return 1;
+	if (servers != NULL && parse_servers(servers, &a) != 0)
+		return sk_usage_error(SYNOPSIS, "--servers '%s': not 1 to %d "
+		    "server public keys", servers, SK_SET_MAX);
 	if ((fd = listen_on(want, path, sizeof(path), dir, sizeof(dir))) < 0) {
 		if (dir[0] != '\0')
 			rmdir(dir);

@@ -17,7 +17,7 @@ E2E_USERS_EXTRA="key-fido, edcard@example.com"
 E2E_ACCESS_EXTRA="Delegation 90"
 E2E_TIMEOUT=2
 
-plan 29
+plan 31
 e2e_setup
 AGENT=$B/sigknock-agent
 EMU=$B/t/helper/sk-fido2-emu
@@ -113,6 +113,17 @@ agent a4 $fido -t 60 --ports tcp/443
 n=$(count_log 'does not cover these servers or ports')
 aknock a4 -A tcp/22
 ok "a delegation limited to tcp/443 does not open tcp/22" \
+	wait_log "$n" "the delegation does not cover these servers or ports"
+
+agent a7 $fido -t 60 --servers "$PUB"
+n=$(count_log "$deleg")
+aknock a7 -A tcp/22
+ok "a delegation limited to this server's key is accepted here" wait_log "$n" "$deleg"
+"$B/sigknock-keys" init-server -o "$T/other.key" > "$T/other.pub" 2>/dev/null
+agent a8 $fido -t 60 --servers "$(cat "$T/other.pub")"
+n=$(count_log 'does not cover these servers or ports')
+aknock a8 -A tcp/22
+ok "... one limited to another server's is refused" \
 	wait_log "$n" "the delegation does not cover these servers or ports"
 
 # Revocation: alice's soft key delegates (gpg token); revoked, her
