@@ -86,19 +86,7 @@ for k in ed rsa; do
 done
 
 # --- the PIN from a pinentry (Assuan), as GnuPG asks it ---
-cat > "$T/pinentry" <<EOT
-#!/bin/sh
-echo "OK a pinentry for the test"
-while read -r cmd rest; do
-	case \$cmd in
-	SETDESC) echo "\$rest" >> "$T/pinentry.log"; echo OK ;;
-	GETPIN) echo "D 12%33456"; echo OK ;;
-	BYE) echo OK; exit 0 ;;
-	*) echo OK ;;
-	esac
-done
-EOT
-chmod +x "$T/pinentry"
+card_pinentry "12%33456"
 n=$(count_log 'accepted edcard@example.com')
 in_cli env SIGKNOCK_PINENTRY="$T/pinentry" "$B/sigknock" --token card --reader "$ED" \
 	--server-key "$PUB" -A tcp/22 $SRV4 </dev/null >/dev/null 2>&1

@@ -11,6 +11,7 @@
 . "$srcdir/t/lib-gpg.sh"
 . "$srcdir/t/lib-netns.sh"
 . "$srcdir/t/lib-e2e.sh"
+. "$srcdir/t/lib-fido.sh"
 require_netns
 require_cmd gpg nft
 require_sshd
@@ -23,15 +24,9 @@ e2e_setup
 sshd_start || bail "sshd"
 
 # The FIDO2 emulator and an enrolled EdDSA credential.
-EMU=$B/t/helper/sk-fido2-emu
-"$EMU" --socket "$T/fido.sock" --state "$T/fido.state" &
-pid_emu=$!
-test_cleanup "kill $pid_emu 2>/dev/null"
-wait_for 5 test -S "$T/fido.sock" || bail "FIDO2 emulator"
-"$B/sigknock-token" --fido-device "unix:$T/fido.sock" enroll --alg eddsa \
-	--name key-eddsa -o "$T/ed.cred" >/dev/null 2>&1 || bail "enroll"
+fido_start || bail "FIDO2 emulator"
+fido_enroll key-eddsa "$T/ed.cred" --alg eddsa || bail "enroll"
 "$B/sigknock-keys" -k "$T/keyring" add "$T/ed.cred.pub" >/dev/null 2>&1 || bail "add"
-touches() { awk '$1 == "counter" { print $2 }' "$T/fido.state"; }
 bg_start echo "$NS_SRV" "$TOOL" listen 0.0.0.0 8443 echo
 ok "sigknockd starts" daemon_start
 

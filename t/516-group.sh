@@ -10,16 +10,15 @@
 #                                  reaches it from another address)
 . "$srcdir/t/tap.sh"
 . "$srcdir/t/lib-netns.sh"
+. "$srcdir/t/lib-fido.sh"
 require_netns
 require_cmd nft
 
 B=$top_builddir
 TOOL="$B/t/helper/sk-test-tool"
-EMU=$B/t/helper/sk-fido2-emu
 plan 20
 test_tmpdir
 T=$tap_tmp
-DEV=unix:$T/fido.sock
 
 tag=sk$$g
 NS_CLI=${tag}c
@@ -46,13 +45,8 @@ done
 in_s() { _i=$1; shift; ip netns exec "${tag}$_i" "$@"; }
 
 # The security key, and its credential enrolled once.
-"$EMU" --socket "$T/fido.sock" --state "$T/fido.state" &
-pid_emu=$!
-test_cleanup "kill $pid_emu 2>/dev/null"
-wait_for 5 test -S "$T/fido.sock" || bail "emulator"
-"$B/sigknock-token" --fido-device "$DEV" enroll --name key-fido -o "$T/cred" >/dev/null 2>&1 ||
-	bail "enroll"
-touches() { awk '$1 == "counter" { print $2 }' "$T/fido.state"; }
+fido_start || bail "emulator"
+fido_enroll key-fido "$T/cred" || bail "enroll"
 
 # Six servers: their own key, keyring, access file, state, daemon.
 for i in 1 2 3 4 5 6; do
@@ -93,7 +87,7 @@ Server 10.79.2.1
 [*]
 Token      fido2
 Credential $T/cred
-FidoDevice $DEV
+FidoDevice $FIDO_DEV
 Access     tcp/22
 Work       8
 EOT

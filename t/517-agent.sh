@@ -10,6 +10,7 @@
 . "$srcdir/t/lib-netns.sh"
 . "$srcdir/t/lib-e2e.sh"
 . "$srcdir/t/lib-card.sh"
+. "$srcdir/t/lib-fido.sh"
 require_netns
 require_cmd gpg nft
 FW=nftables
@@ -20,16 +21,9 @@ E2E_TIMEOUT=2
 plan 31
 e2e_setup
 AGENT=$B/sigknock-agent
-EMU=$B/t/helper/sk-fido2-emu
-DEV=unix:$T/fido.sock
-"$EMU" --socket "$T/fido.sock" --state "$T/fido.state" &
-pid_emu=$!
-test_cleanup "kill $pid_emu 2>/dev/null"
-wait_for 5 test -S "$T/fido.sock" || bail "emulator"
-"$B/sigknock-token" --fido-device "$DEV" enroll --name key-fido -o "$T/cred" >/dev/null 2>&1 ||
-	bail "enroll"
+fido_start || bail "emulator"
+fido_enroll key-fido "$T/cred" || bail "enroll"
 "$B/sigknock-keys" -k "$T/keyring" add "$T/cred.pub" >/dev/null 2>&1 || bail "add"
-touches() { awk '$1 == "counter" { print $2 }' "$T/fido.state"; }
 ok "sigknockd starts" daemon_start
 
 # agent NAME [OPTIONS...]: an agent in the foreground on $T/NAME/agent.
@@ -47,7 +41,7 @@ aknock() {
 	in_cli env SIGKNOCK_AGENT_SOCK="$T/$_n/agent" "$B/sigknock" \
 		--server-key "$PUB" --work 0 "$@" $SRV4
 }
-fido="--token fido2 --credential $T/cred --fido-device $DEV"
+fido="--token fido2 --credential $T/cred --fido-device $FIDO_DEV"
 deleg='accepted key-fido (fido2:[0-9A-F]*) by delegation'
 
 ok "an agent starts with the FIDO2 key" agent a1 $fido -t 85
@@ -151,19 +145,7 @@ if [ -e "$VPCD_DRIVER" ] && [ -x /usr/lib/gnupg/scdaemon ] && command -v pcscd >
 	gpg --export edcard@example.com > "$T/edcard.pgp"
 	card_keytocard "$FPR_ed" CAFE0001 || bail "keytocard"
 	"$B/sigknock-keys" -k "$T/keyring" add "$T/edcard.pgp" >/dev/null 2>&1
-	cat > "$T/pinentry" <<EOT
-#!/bin/sh
-echo "OK a pinentry for the test"
-while read -r cmd rest; do
-	case \$cmd in
-	SETDESC) echo "\$rest" >> "$T/pinentry.log"; echo OK ;;
-	GETPIN) echo "D 123456"; echo OK ;;
-	BYE) echo OK; exit 0 ;;
-	*) echo OK ;;
-	esac
-done
-EOT
-	chmod +x "$T/pinentry"
+	card_pinentry "123456"
 	counter() { "$B/sigknock-token" status --reader "$ED" 2>/dev/null | sed -n 's/^signature counter .: //p'; }
 	sleep 1.5
 	c0=$(counter)

@@ -75,3 +75,22 @@ card_keytocard() {
 	[ "$(gpg -K --with-colons "$1" 2>/dev/null | awk -F: '/^sec/ { print $15; exit }')" = \
 		"D276000124010304FFFF${2}0000" ]
 }
+
+# card_pinentry PIN: $T/pinentry, an Assuan pinentry that answers PIN
+# (percent-encoded as Assuan wants it) and logs each description it is
+# shown in $T/pinentry.log.
+card_pinentry() {
+	cat > "$T/pinentry" <<EOT
+#!/bin/sh
+echo "OK a pinentry for the test"
+while read -r cmd rest; do
+	case \$cmd in
+	SETDESC) echo "\$rest" >> "$T/pinentry.log"; echo OK ;;
+	GETPIN) echo "D $1"; echo OK ;;
+	BYE) echo OK; exit 0 ;;
+	*) echo OK ;;
+	esac
+done
+EOT
+	chmod +x "$T/pinentry"
+}

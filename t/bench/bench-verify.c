@@ -227,6 +227,26 @@ op_pipeline(void *arg)
 	return knock_check(p->k, &p->pi, time(NULL), 0, &d);
 }
 
+/* A request for tcp/22 by key e, bound to the sender's address
+ * (10.0.0.2, below) as the client does by default. */
+static void
+bench_request(const struct knock *k, const struct keyring_entry *e,
+    uint8_t type, struct sk_request *rq)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->version = SK_WIRE_VERSION;
+	rq->signer_type = type;
+	rq->timestamp = (uint64_t)time(NULL);
+	crypto_random(rq->nonce, sizeof(rq->nonce));
+	memcpy(rq->server_digest, k->key.digest, SK_DIGEST_LEN);
+	rq->addr_family = SK_ADDR_IPV4;
+	memcpy(rq->addr, "\x0a\x00\x00\x02", 4);
+	rq->n_access = 1;
+	rq->access[0] = (struct sk_access){ 6, 22 };
+	rq->signer_id_len = PGP_FPR_LEN;
+	memcpy(rq->signer_id, e->fpr, PGP_FPR_LEN);
+}
+
 /* A real knock datagram signed by entry e through GPGME. */
 static int
 make_datagram(gpgme_ctx_t g, const struct knock *k,
@@ -236,20 +256,7 @@ make_datagram(gpgme_ctx_t g, const struct knock *k,
 	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX], sig[SK_SIG_MAX];
 	size_t ulen, mlen, slen, ilen;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.version = SK_WIRE_VERSION;
-	rq.signer_type = SK_SIGNER_OPENPGP;
-	rq.timestamp = (uint64_t)time(NULL);
-	crypto_random(rq.nonce, sizeof(rq.nonce));
-	memcpy(rq.server_digest, k->key.digest, SK_DIGEST_LEN);
-	/* Bound to the sender's address (10.0.0.2, below), as the client
-	 * does by default. */
-	rq.addr_family = SK_ADDR_IPV4;
-	memcpy(rq.addr, "\x0a\x00\x00\x02", 4);
-	rq.n_access = 1;
-	rq.access[0] = (struct sk_access){ 6, 22 };
-	rq.signer_id_len = PGP_FPR_LEN;
-	memcpy(rq.signer_id, e->fpr, PGP_FPR_LEN);
+	bench_request(k, e, SK_SIGNER_OPENPGP, &rq);
 	if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) != 0 ||
 	    request_signed_message(inner, ulen, msg, sizeof(msg), &mlen) != 0 ||
 	    gpgme_sign_detached(g, e, msg, mlen, sig, sizeof(sig), &slen) != 0 ||
@@ -277,19 +284,8 @@ make_delegated(gpgme_ctx_t g, const struct knock *k,
 	uint8_t dmsg[SK_DELEG_MSG_MAX], q[64], b[8], h[32];
 	size_t ulen, mlen, slen, ilen, dml, qlen, blen, rl, sl;
 
-	memset(&rq, 0, sizeof(rq));
 	memset(&d, 0, sizeof(d));
-	rq.version = SK_WIRE_VERSION;
-	rq.signer_type = SK_SIGNER_DELEGATED;
-	rq.timestamp = (uint64_t)time(NULL);
-	crypto_random(rq.nonce, sizeof(rq.nonce));
-	memcpy(rq.server_digest, k->key.digest, SK_DIGEST_LEN);
-	rq.addr_family = SK_ADDR_IPV4;
-	memcpy(rq.addr, "\x0a\x00\x00\x02", 4);
-	rq.n_access = 1;
-	rq.access[0] = (struct sk_access){ 6, 22 };
-	rq.signer_id_len = PGP_FPR_LEN;
-	memcpy(rq.signer_id, e->fpr, PGP_FPR_LEN);
+	bench_request(k, e, SK_SIGNER_DELEGATED, &rq);
 	if (crypto_privkey_generate(&ek, SK_PK_EDDSA, SK_CURVE_ED25519, 0) ||
 	    crypto_privkey_public(ek, &pub) || crypto_pubkey_export(pub, q,
 	    &qlen, b, &blen, sizeof(q)))
