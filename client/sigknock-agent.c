@@ -203,7 +203,7 @@ serve(struct agent *a, int fd)
 {
 	uint8_t op, l[2], msg[AGENT_MSG_MAX], out[SK_SIG_MAX + 3], h[32];
 	uint8_t r[32], s[32];
-	struct ucred cr;
+	struct ucred cr = { 0, (uid_t)-1, (gid_t)-1 };
 	socklen_t crlen = sizeof(cr);
 	char why[160];
 	size_t n, rl, sl, olen;
