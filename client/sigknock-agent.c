@@ -344,9 +344,12 @@ listen_on(const char *want, char *path, size_t plen, char *dir, size_t dlen)
 	int fd;
 
 	dir[0] = '\0';
-	if (want != NULL)
-		snprintf(path, plen, "%s", want);
-	else {
+	if (want != NULL) {
+		if ((size_t)snprintf(path, plen, "%s", want) >= plen) {
+			log_err("%s: name too long for a socket", want);
+			return -1;
+		}
+	} else {
 		snprintf(dir, dlen, "%s/sigknock-agent.XXXXXX",
 		    base != NULL && base[0] == '/' ? base : "/tmp");
 		if (mkdtemp(dir) == NULL) {
@@ -354,7 +357,10 @@ listen_on(const char *want, char *path, size_t plen, char *dir, size_t dlen)
 			dir[0] = '\0';
 			return -1;
 		}
-		snprintf(path, plen, "%s/agent", dir);
+		if ((size_t)snprintf(path, plen, "%s/agent", dir) >= plen) {
+			log_err("%s: name too long for a socket", dir);
+			return -1;
+		}
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;

@@ -551,7 +551,10 @@ deleg_seen(const struct knock *k, const struct knock_decision *d)
 {
 	size_t i;
 
-	if (!d->deleg)
+	static const uint8_t none[32];
+
+	/* An empty slot is all zeros: never a match. */
+	if (!d->deleg || memcmp(d->deleg_digest, none, 32) == 0)
 		return 0;
 	for (i = 0; i < KNOCK_DCACHE; i++)
 		if (memcmp(k->dseen[i], d->deleg_digest, 32) == 0)

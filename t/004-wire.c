@@ -7,6 +7,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "tap.h"
+#include "deleg.h"
 #include "wire.h"
 #include "work.h"
 
@@ -156,6 +157,41 @@ test_sets(const struct sk_server_key *k)
 	    "sealed");
 	ok(dlen + SK_WORK_LEN <= SK_DATAGRAM_MAX, "... in %zu bytes, with "
 	    "room for the work trailer", dlen);
+	{
+		/* Delegated (PROTOCOL.md 4.3) by an RSA-4096 key (its OpenPGP
+		 * signature ~540 bytes; the delegation with a 16-port limit and
+		 * the Ed25519 signature fill ~760 of the signature field): 64
+		 * servers, IPv6, two ports still fit with the work trailer. */
+		struct sk_delegation dl;
+		struct sk_request dq = rq;
+		uint8_t field[SK_SIG_MAX], big[SK_INNER_MAX];
+		uint8_t bdg[SK_DATAGRAM_MAX];
+		size_t flen, blen, bdlen = 0, bulen;
+
+		memset(&dl, 0, sizeof(dl));
+		dl.dtype = SK_SIGNER_OPENPGP;
+		dl.created = 1;
+		dl.not_after = 2;
+		dl.n_ports = SK_ACCESS_MAX;
+		memcpy(dl.ports, rq.access, sizeof(dl.ports));
+		dl.dsig_len = 560;
+		dq.signer_type = SK_SIGNER_DELEGATED;
+		dq.n_access = 2;
+		dq.ext_len = 0;
+		dq.dest[0] = '\0';
+		dq.set_count = 0;
+		int fits = request_set_group(&dq, SK_SET_MAX) == 0 &&
+		    deleg_encode(&dl, field, sizeof(field), &flen) == 0 &&
+		    request_encode_unsigned(&dq, big, sizeof(big), &bulen) == 0 &&
+		    request_append_signature(big, sizeof(big), bulen, field,
+		    flen, &blen) == 0 && request_append_proof(big, sizeof(big),
+		    blen, &dq, SK_SET_MAX - 1, dq.set_proof, &blen) == 0 &&
+		    datagram_seal(k, big, blen, NULL, bdg, sizeof(bdg),
+		    &bdlen) == 0 && bdlen + SK_WORK_LEN <= SK_DATAGRAM_MAX;
+
+		ok(fits, "... delegated by an RSA-4096 key, 64 servers, IPv6, "
+		    "two ports: %zu bytes with work", bdlen + SK_WORK_LEN);
+	}
 	ok(datagram_open(k, dg, dlen, out, sizeof(out), &olen) == 0 &&
 	    request_decode(out, olen, &back) == 0 && back.set_count ==
 	    SK_SET_MAX && back.set_index == SK_SET_MAX - 1 &&
@@ -183,7 +219,7 @@ main(void)
 	size_t ulen, ilen, dlen, olen, mlen;
 	int i, fails = 0, sizes = 0;
 
-	plan(17 + 11);
+	plan(17 + 12);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	crypto_random(sk, sizeof(sk));
