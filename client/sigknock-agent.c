@@ -115,6 +115,21 @@ renew_margin(const struct agent *a)
 	    a->lifetime / 4;
 }
 
+/* TESTS ONLY (--enable-test-hooks, never in a package): date new
+ * delegations $SK_TEST_AGENT_BACKDATE seconds back, so that t/517 can
+ * show a server refusing one that has ended. */
+static time_t
+backdate(void)
+{
+#ifdef SK_TEST_HOOKS
+	const char *e = getenv("SK_TEST_AGENT_BACKDATE");
+
+	if (e != NULL)
+		return (time_t)strtol(e, NULL, 10);
+#endif
+	return 0;
+}
+
 /* A live delegation, asking the token for one when there is none. */
 static int
 ensure(struct agent *a, char *why, size_t whylen)
@@ -144,8 +159,8 @@ ensure(struct agent *a, char *why, size_t whylen)
 		goto out;
 	}
 	a->dl.dtype = a->type;
-	a->dl.created = (uint64_t)now;
-	a->dl.not_after = (uint64_t)now + a->lifetime;
+	a->dl.created = (uint64_t)(now - backdate());
+	a->dl.not_after = a->dl.created + a->lifetime;
 	a->dl.n_ports = (uint8_t)a->n_ports;
 	memcpy(a->dl.servers, a->servers, SK_DIGEST_LEN);
 	memcpy(a->dl.ports, a->ports, sizeof(a->ports));

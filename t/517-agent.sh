@@ -18,7 +18,7 @@ E2E_USERS_EXTRA="key-fido, edcard@example.com"
 E2E_ACCESS_EXTRA="Delegation 90"
 E2E_TIMEOUT=2
 
-plan 31
+plan 32
 e2e_setup
 AGENT=$B/sigknock-agent
 fido_start || bail "emulator"
@@ -76,6 +76,14 @@ is "$(touches)" "$((c0 + 1))" "a 6-second delegation: two knocks, one touch"
 sleep 7
 aknock a2 -A tcp/22
 is "$(touches)" "$((c0 + 2))" "... after its end, the next knock makes a new one (a touch)"
+
+# A delegation that has ended (made 120 s ago for 60 s, through a test
+# hook of the agent): refused, with the reason.
+SK_TEST_AGENT_BACKDATE=120 agent a9 $fido -t 60
+n=$(count_log 'delegation expired')
+aknock a9 -A tcp/22
+ok "a server refuses a delegation that has ended, saying when" \
+	wait_log "$n" "delegation expired 6[0-9] s ago"
 
 # Killed mid-session: nothing on disk but its socket, which is dead.
 kill -KILL "$pid_a2"; wait "$pid_a2" 2>/dev/null
