@@ -21,7 +21,11 @@ W=$(worker_pid)
 ok "the monitor started a worker" test -n "$W"
 ok "... its child" test "$(awk '$1 == "PPid:" { print $2 }' "/proc/$W/status")" = "$pid_daemon"
 
-# Its credentials and confinement, as the kernel reports them.
+# Its credentials and confinement, as the kernel reports them, once it
+# has finished confining itself (the seccomp filter comes last; "worker
+# started" is logged at the fork, and under valgrind the worker takes a
+# while to get there).
+wait_for 20 sh -c "[ \"\$(awk '\$1 == \"Seccomp:\" { print \$2 }' /proc/$W/status)\" = 2 ]"
 uids=$(status_field "$W" Uid)
 set -- $uids
 ok "the worker runs as an unprivileged user (Uid: $uids)" \
