@@ -614,7 +614,6 @@ static int
 build_table(struct nft *st, const struct fw_params *p, int wipe)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
-	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nftnl_rule *r;
 	struct nlmsghdr *h;
 	struct batch bt;
@@ -643,23 +642,7 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	    NFT_SET_TIMEOUT);
 	add_set(st, &bt, SET_G6, 3, CONCAT3(T_IPV6, T_PROTO, T_SERVICE), 24,
 	    NFT_SET_TIMEOUT);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CHAIN);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, -10);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	h = batch_msg(st, &bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
-	nftnl_chain_nlmsg_build_payload(h, c);
-	mnl_nlmsg_batch_next(bt.b);
-	/* flush chain: a delete-rule without a handle */
-	h = batch_msg(st, &bt, NFT_MSG_DELRULE, 0);
-	r = rule_new();
-	nftnl_rule_nlmsg_build_payload(h, r);
-	nftnl_rule_free(r);
-	mnl_nlmsg_batch_next(bt.b);
-	nftnl_chain_free(c);
+	add_chain(st, &bt, CHAIN, NF_INET_LOCAL_IN, -10, "filter");
 	set_protected(st, &bt, p);
 
 	/* udp dport KNOCK drop */
