@@ -35,6 +35,10 @@ refuse(struct knock *k, const struct knock_who *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (k->why != NULL) {
+		snprintf(k->why, k->whylen, "%s", msg);
+		return;
+	}
 	sk_log_rl(&k->log_refusals, LOG_INFO, "refused from %s%s%s: %s", c->src,
 	    c->who[0] ? " by " : "", c->who, msg);
 }
@@ -398,14 +402,15 @@ admit(struct knock *k, const struct pkt_info *pi, double mono)
 	return 0;
 }
 
-/* Steps 4-10, for a datagram that passed admit(). */
+/* Steps 5-10 on a request (inner, ilen) opened from a datagram sealed to
+ * server key sk, from pi's source (pi->payload is not used). */
 static int
-check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
+check_request(struct knock *k, const struct sk_server_key *sk,
+    const uint8_t *inner, size_t ilen, const struct pkt_info *pi, time_t now,
     struct knock_decision *d)
 {
-	uint8_t inner[SK_INNER_MAX], msg[SK_SIGNED_MSG_MAX];
+	uint8_t msg[SK_SIGNED_MSG_MAX];
 	struct sk_request rq;
-	const struct sk_server_key *sk = key_for(k, pi->payload, pi->len);
 	const struct keyring_entry *who;
 	struct access_who aw;
 	const struct sk_access *ports;
@@ -413,25 +418,23 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	struct fw_rule base;
 	struct knock_who *c = &d->c;
 	char fpr[PGP_FPR_HEX_LEN + 1];
-	size_t ilen, mlen;
+	size_t mlen;
 	int64_t age;
 	int r, status = -1;
 
 	memset(d, 0, sizeof(*d));
 	sk_addr_str(pi->family, pi->src, c->src, sizeof(c->src));
-	/* 4. HPKE open, 5. strict decode. */
-	if (sk == NULL)
-		sk = &k->key;	/* admit() let it in: the key changed since */
-	if ((r = datagram_open(sk, pi->payload, pi->len, inner,
-	    sizeof(inner), &ilen)) != 0) {
-		REFUSE(k, c, decrypt, "%s", sk_strerror(r));
-		return -1;
-	}
+	/* 5. strict decode. */
 	if ((r = request_decode(inner, ilen, &rq)) != 0) {
 		REFUSE(k, c, bad_request, "malformed request: %s",
 		    sk_strerror(r));
 		goto out;
 	}
+	/* The address it asks for, for the monitor's refusals too. */
+	d->owner.family = rq.addr_family == SK_ADDR_SOURCE ? pi->family :
+	    rq.addr_family == SK_ADDR_IPV4 ? AF_INET : AF_INET6;
+	memcpy(d->owner.addr, rq.addr_family == SK_ADDR_SOURCE ? pi->src :
+	    rq.addr, 16);
 	/* 6. time window and server binding. */
 	age = (int64_t)now - (int64_t)rq.timestamp;
 	if (rq.timestamp > (uint64_t)INT64_MAX || age > k->cfg->max_packet_age ||
@@ -481,7 +484,14 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	r = keyring_verify(k->kr, rq.signer_id, rq.signer_id_len, rq.sig,
 	    rq.sig_len, msg, mlen, now, (unsigned)k->cfg->max_packet_age, &who);
 	if (r != 0) {
-		if (rq.signer_id_len == PGP_FPR_LEN) {
+		const struct keyring_entry *named;
+
+		/* Who it names: with the name, when the keyring has it. */
+		if (rq.signer_id_len == PGP_FPR_LEN && (named =
+		    keyring_lookup(k->kr, rq.signer_id, PGP_FPR_LEN)) != NULL)
+			who_format(c->who, sizeof(c->who), GRANT_OPENPGP,
+			    named->fpr, named->name);
+		else if (rq.signer_id_len == PGP_FPR_LEN) {
 			pgp_fpr_format(rq.signer_id, fpr);
 			snprintf(c->who, sizeof(c->who), "%s", fpr);
 		}
@@ -519,16 +529,76 @@ policy:
 	memcpy(d->owner.ports, d->ports, d->nports * sizeof(d->ports[0]));
 	d->timeout = rq.timeout == 0 ? d->rule->timeout : rq.timeout;
 	if (d->timeout > d->rule->max_timeout) {
-		log_info("%s asked for %u s; capped to MaxTimeout %u of [%s]",
-		    c->who, d->timeout, d->rule->max_timeout, d->rule->name);
+		/* Said once, by the process that grants. */
+		if (k->request == NULL)
+			log_info("%s asked for %u s; capped to MaxTimeout %u "
+			    "of [%s]", c->who, d->timeout, d->rule->max_timeout,
+			    d->rule->name);
 		d->timeout = d->rule->max_timeout;
 	}
 	d->timestamp = rq.timestamp;
 	status = 0;
 out:
-	sk_wipe(inner, sizeof(inner));
 	sk_wipe(msg, sizeof(msg));
 	return status;
+}
+
+/* Steps 4-10, for a datagram that passed admit().  The opened request
+ * stays in d, for the monitor to check again (privsep.h). */
+static int
+check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
+    struct knock_decision *d)
+{
+	uint8_t inner[SK_INNER_MAX];
+	const struct sk_server_key *sk = key_for(k, pi->payload, pi->len);
+	struct knock_who c = { "", "" };
+	size_t ilen;
+	int r;
+
+	/* 4. HPKE open. */
+	if (sk == NULL)
+		sk = &k->key;	/* admit() let it in: the key changed since */
+	if ((r = datagram_open(sk, pi->payload, pi->len, inner,
+	    sizeof(inner), &ilen)) != 0) {
+		memset(d, 0, sizeof(*d));
+		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
+		REFUSE(k, &c, decrypt, "%s", sk_strerror(r));
+		d->c = c;
+		return -1;
+	}
+	r = check_request(k, sk, inner, ilen, pi, now, d);
+	if (r == 0) {
+		memcpy(d->inner, inner, ilen);
+		d->inner_len = ilen;
+		d->prev_key = sk == &k->prev;
+	}
+	sk_wipe(inner, sizeof(inner));
+	return r;
+}
+
+int
+knock_check_opened(struct knock *k, int prev_key, const uint8_t *inner,
+    size_t ilen, const struct pkt_info *pi, time_t now,
+    struct knock_decision *d, char *why, size_t whylen)
+{
+	struct knock_stats before = k->st;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	why[0] = '\0';
+	if (prev_key && k->prev_mac1 == NULL) {
+		snprintf(why, whylen, "no previous server key to check it with");
+		return -1;
+	}
+	/* Refusals are this caller's to log and count. */
+	k->why = why;
+	k->whylen = whylen;
+	r = check_request(k, prev_key ? &k->prev : &k->key, inner, ilen, pi,
+	    now, d);
+	k->why = NULL;
+	if (r != 0)
+		k->st = before;
+	return r;
 }
 
 

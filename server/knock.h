@@ -102,6 +102,10 @@ struct knock {
 	void			(*request)(void *arg,
 				    const struct knock_decision *d);
 	void			*request_arg;
+	/* The monitor's check (knock_check_opened): refusals are written
+	 * here instead of logged. */
+	char			*why;
+	size_t			 whylen;
 };
 
 /* Who and from where, for log lines. */
@@ -125,6 +129,11 @@ struct knock_decision {
 	int			  deleg;
 	uint64_t		  deleg_created, deleg_not_after;
 	uint8_t			  deleg_digest[32];
+	/* The opened request, for the monitor to check again; prev_key:
+	 * it came sealed to the previous server key. */
+	uint8_t			  inner[SK_INNER_MAX];
+	size_t			  inner_len;
+	int			  prev_key;
 };
 
 /* Steps 1-10 of PROTOCOL.md section 5 on one datagram: 0 and *d filled
@@ -133,6 +142,15 @@ struct knock_decision {
  * Changes nothing but counters and rate-limit state. */
 int	knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 	    double mono, struct knock_decision *d);
+/* The monitor's steps 5-10 (privsep.h): the request inner (ilen bytes),
+ * opened by the worker from a datagram sealed to the current server key
+ * (prev_key 0) or the previous one, from pi's source, checked exactly as
+ * knock_check() checks it: decode, time window, server binding, replay,
+ * signer, signature, policy.  0 and *d, or -1 with why; a refusal is
+ * neither logged nor counted here. */
+int	knock_check_opened(struct knock *k, int prev_key, const uint8_t *inner,
+	    size_t ilen, const struct pkt_info *pi, time_t now,
+	    struct knock_decision *d, char *why, size_t whylen);
 /* Check and record a FIDO2 sign counter, record the request in the
  * replay cache, then grant. */
 void	knock_grant(struct knock *k, const struct knock_decision *d,

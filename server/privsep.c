@@ -105,24 +105,11 @@ ps_grant_from(const struct knock_decision *d, struct ps_grant *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->type = PS_GRANT;
-	m->signer = (uint32_t)d->owner.signer;
-	memcpy(m->id, d->owner.id, sizeof(m->id));
-	m->family = (uint32_t)d->owner.family;
-	memcpy(m->addr, d->owner.addr, 16);
+	m->prev_key = d->prev_key != 0;
 	m->src_family = (uint32_t)d->owner.src_family;
 	memcpy(m->src, d->owner.src, 16);
-	m->bound = d->owner.bound != 0;
-	m->nports = (uint32_t)d->nports;
-	memcpy(m->ports, d->ports, d->nports * sizeof(d->ports[0]));
-	m->timeout = d->timeout;
-	m->fido2_counter = d->fido2_counter;
-	m->timestamp = d->timestamp;
-	memcpy(m->digest, d->digest, sizeof(m->digest));
-	memcpy(m->dest, d->owner.dest, sizeof(m->dest));
-	m->deleg = d->deleg != 0;
-	m->deleg_created = d->deleg_created;
-	m->deleg_not_after = d->deleg_not_after;
-	memcpy(m->deleg_digest, d->deleg_digest, sizeof(m->deleg_digest));
+	m->inner_len = (uint32_t)d->inner_len;
+	memcpy(m->inner, d->inner, d->inner_len);
 }
 
 static int
@@ -142,18 +129,13 @@ bucket_take(struct ps_bucket *b, double mono)
 }
 
 int
-ps_grant_check(const struct knock *k, struct ps_bucket *b, const void *msg,
+ps_grant_check(struct knock *k, struct ps_bucket *b, const void *msg,
     size_t len, time_t now, double mono, struct knock_decision *d, char *why,
     size_t whylen)
 {
 	struct ps_grant m;
-	struct grant *g = &d->owner;
-	struct access_forward fwd;
-	const struct keyring_entry *e;
-	const struct fido2_user *u;
-	const char *no;
-	int64_t age;
-	size_t i;
+	struct pkt_info pi;
+	int r;
 
 	memset(d, 0, sizeof(*d));
 	why[0] = '\0';
@@ -166,104 +148,24 @@ ps_grant_check(const struct knock *k, struct ps_bucket *b, const void *msg,
 	if (bucket_take(b, mono) != 0) {
 		snprintf(why, whylen, "over %d grant requests a second",
 		    PS_GRANTS_PER_S);
-		return -1;
+		r = -1;
+		goto out;
 	}
-	/* The fields, before anything is looked up with them. */
-	if ((m.signer != GRANT_OPENPGP && m.signer != GRANT_FIDO2) ||
-	    (m.family != AF_INET && m.family != AF_INET6) ||
-	    (m.src_family != AF_INET && m.src_family != AF_INET6) ||
-	    m.bound > 1 || m.nports == 0 || m.nports > SK_ACCESS_MAX) {
+	/* The fields, before anything is done with them. */
+	if (m.prev_key > 1 || (m.src_family != AF_INET &&
+	    m.src_family != AF_INET6) || m.inner_len > sizeof(m.inner)) {
 		snprintf(why, whylen, "malformed request");
-		return -1;
+		r = -1;
+		goto out;
 	}
-	for (i = 0; i < m.nports; i++)
-		if ((m.ports[i].proto != 6 && m.ports[i].proto != 17) ||
-		    m.ports[i].port == 0) {
-			snprintf(why, whylen, "malformed port");
-			return -1;
-		}
-	if (memchr(m.dest, '\0', sizeof(m.dest)) == NULL ||
-	    (m.dest[0] != '\0' && !wire_dest_name_ok(m.dest, strlen(m.dest)))) {
-		snprintf(why, whylen, "malformed destination");
-		return -1;
-	}
-	memcpy(g->dest, m.dest, sizeof(g->dest));
-	g->signer = (int)m.signer;
-	memcpy(g->id, m.id, sizeof(g->id));
-	if (g->signer == GRANT_OPENPGP)
-		memset(g->id + PGP_FPR_LEN, 0, sizeof(g->id) - PGP_FPR_LEN);
-	g->family = (int)m.family;
-	memcpy(g->addr, m.addr, 16);
-	g->src_family = (int)m.src_family;
-	memcpy(g->src, m.src, 16);
-	g->bound = (int)m.bound;
-	g->nports = m.nports;
-	memcpy(g->ports, m.ports, m.nports * sizeof(m.ports[0]));
-	/* The name and primary key as the monitor knows them. */
-	if (g->signer == GRANT_FIDO2 &&
-	    (u = fido2_users_lookup(k->fu, g->id, FIDO2_ID_LEN)) != NULL)
-		snprintf(g->name, sizeof(g->name), "%s", u->rec.name);
-	else if (g->signer == GRANT_OPENPGP &&
-	    (e = keyring_lookup(k->kr, g->id, PGP_FPR_LEN)) != NULL) {
-		snprintf(g->name, sizeof(g->name), "%s", e->name);
-		memcpy(g->primary, e->primary_fpr, PGP_FPR_LEN);
-	}
-	sk_addr_str(g->src_family, g->src, d->c.src, sizeof(d->c.src));
-	knock_who_format(g, d->c.who, sizeof(d->c.who));
-	/* Time window, then replay: the digest's record is what stops the
-	 * same knock from opening twice. */
-	age = (int64_t)now - (int64_t)m.timestamp;
-	if (m.timestamp > (uint64_t)INT64_MAX ||
-	    age > k->cfg->max_packet_age || -age > k->cfg->max_packet_age) {
-		snprintf(why, whylen, "timestamp outside MaxPacketAge");
-		return -1;
-	}
-	if (replay_seen(k->rc, m.digest, now)) {
-		snprintf(why, whylen, "replayed request");
-		return -1;
-	}
-	/* The signer's authority, exactly as for a live grant at reload. */
-	if ((no = knock_still_allowed(k, g, now, &d->rule, &fwd)) != NULL) {
-		snprintf(why, whylen, "%s", no);
-		return -1;
-	}
-	if (g->dest[0] != '\0') {
-		memcpy(g->dst, fwd.dst, 16);
-		memcpy(g->via, fwd.via, sizeof(g->via));
-		g->masq = fwd.masq;
-	}
-	/* A delegated knock: the delegation still runs, and the stanza
-	 * takes delegations that long. */
-	if (m.deleg > 1 || (m.deleg && (m.deleg_not_after <= (uint64_t)now ||
-	    m.deleg_not_after <= m.deleg_created || m.deleg_created >
-	    (uint64_t)now + (uint64_t)k->cfg->max_packet_age))) {
-		snprintf(why, whylen, "the delegation is not valid now");
-		return -1;
-	}
-	if (m.deleg && (no = knock_deleg_refusal(d->rule, m.deleg_not_after -
-	    m.deleg_created, why, whylen)) != NULL)
-		return -1;
-	if (m.deleg && strlen(d->c.who) + sizeof(" by delegation") <=
-	    sizeof(d->c.who))
-		strcat(d->c.who, " by delegation");
-	d->deleg = (int)m.deleg;
-	d->deleg_created = m.deleg_created;
-	d->deleg_not_after = m.deleg_not_after;
-	memcpy(d->deleg_digest, m.deleg_digest, sizeof(d->deleg_digest));
-	if (m.timeout == 0 || m.timeout > d->rule->max_timeout) {
-		snprintf(why, whylen, "timeout %u s is not within MaxTimeout "
-		    "%u of [%s]", m.timeout, d->rule->max_timeout,
-		    d->rule->name);
-		return -1;
-	}
-	snprintf(g->stanza, sizeof(g->stanza), "%s", d->rule->name);
-	d->nports = m.nports;
-	memcpy(d->ports, m.ports, m.nports * sizeof(m.ports[0]));
-	d->timeout = m.timeout;
-	memcpy(d->digest, m.digest, sizeof(d->digest));
-	d->timestamp = m.timestamp;
-	d->fido2_counter = m.fido2_counter;
-	return 0;
+	memset(&pi, 0, sizeof(pi));
+	pi.family = (int)m.src_family;
+	memcpy(pi.src, m.src, m.src_family == AF_INET ? 4 : 16);
+	r = knock_check_opened(k, (int)m.prev_key, m.inner, m.inner_len, &pi,
+	    now, d, why, whylen);
+out:
+	sk_wipe(&m, sizeof(m));
+	return r;
 }
 
 int

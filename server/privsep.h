@@ -4,11 +4,12 @@
  * The monitor keeps root's powers and the state: configuration, keyring
  * (GnuPG), firewall, replay cache, FIDO2 counters, grant owners.  The
  * worker, unprivileged and confined (sandbox.h), does everything that
- * touches datagram bytes and ends, for a knock that passed every check,
- * with a grant request.  The monitor believes nothing in a request: it
- * checks it again against the policy, keys and state it loaded itself,
- * so a worker under an attacker's control can ask for no more than some
- * authorized user could be granted.
+ * touches datagram bytes first and ends, for a knock that passed every
+ * check, with a grant request: the opened request itself.  The monitor
+ * believes nothing in it: it verifies the signature and checks the
+ * request again against the keys, policy and state it loaded itself, so
+ * a worker under an attacker's control can open nothing that no
+ * signature asked for (PROTOCOL.md 5.1).
  *
  * Messages travel on a SOCK_SEQPACKET socketpair, one message per
  * datagram, each a fixed C struct (both ends are the same binary: this
@@ -43,27 +44,26 @@ struct ps_known {
 	int64_t		 seen;
 };
 
-/* A knock that passed every check in the worker: who, what, for whom. */
+/* A knock that passed every check in the worker, as the worker opened
+ * it: the request (signed message, signature, FIDO2 authenticator data,
+ * delegation: all of it), the server key it was sealed to and the
+ * datagram's source.  Nothing else: the monitor decodes, verifies and
+ * decides again (ps_grant_check), so the worker's word counts only for
+ * what no signature covers, the source address. */
 struct ps_grant {
 	uint32_t	 type;
-	uint32_t	 signer;		/* GRANT_OPENPGP, GRANT_FIDO2 */
-	uint8_t		 id[32];		/* signing key fpr, or FIDO2 id */
-	uint32_t	 family, src_family;	/* AF_INET, AF_INET6 */
-	uint8_t		 addr[16];		/* to open */
+	uint32_t	 prev_key;		/* 1: the previous server key */
+	uint32_t	 src_family;		/* AF_INET, AF_INET6 */
 	uint8_t		 src[16];		/* the datagram's source */
-	uint32_t	 bound;			/* 0: source mode */
-	uint32_t	 nports;
-	struct sk_access ports[SK_ACCESS_MAX];
-	uint32_t	 timeout;		/* seconds */
-	uint32_t	 fido2_counter;
-	uint64_t	 timestamp;		/* the request's */
-	uint8_t		 digest[32];		/* of the signed message */
-	char		 dest[SK_DEST_MAX + 1];	/* "" or behind the gateway */
-	uint32_t	 deleg;			/* signer type 3 */
-	uint64_t	 deleg_created, deleg_not_after;
-	uint8_t		 deleg_digest[32];
+	uint32_t	 inner_len;
+	uint8_t		 inner[SK_INNER_MAX];	/* the opened request */
 };
 
+/* The worker's lines are data: the monitor logs them after "worker: ",
+ * with control characters escaped (ps_log_clean), at most this many a
+ * second after a burst of twice that.  The worker's own rate limits
+ * (refusals 10/s, garbage 1/s) stay well below it. */
+#define PS_LOG_PER_S	25
 #define PS_LOG_MAX	1024
 struct ps_log {
 	uint32_t	 type;
@@ -108,11 +108,14 @@ void	ps_grant_from(const struct knock_decision *d, struct ps_grant *m);
 struct ps_bucket {
 	double		 tokens, at;
 };
-/* Check request m (len bytes as received) against the monitor's own
- * knock state k (keys, access policy, replay cache) at now; mono is the
- * monotonic clock for the rate limit.  0 and *d ready for knock_grant(),
- * or -1 with why. */
-int	ps_grant_check(const struct knock *k, struct ps_bucket *b,
+/* Check request m (len bytes as received) as knock_check() checks a
+ * datagram, with the monitor's own knock state k (server keys, keyring,
+ * FIDO2 users, access policy, replay cache) at now: decode, time window,
+ * server binding, replay digest (derived here), signer, signature,
+ * policy; mono is the monotonic clock for the rate limit.  0 and *d
+ * ready for knock_grant(), or -1 with why (logged and counted by the
+ * caller). */
+int	ps_grant_check(struct knock *k, struct ps_bucket *b,
 	    const void *m, size_t len, time_t now, double mono,
 	    struct knock_decision *d, char *why, size_t whylen);
 

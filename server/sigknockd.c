@@ -1020,8 +1020,10 @@ from_worker(struct daemon *d)
 			worker_grant(d, &m, (size_t)n);
 			break;
 		case PS_LOG:
+			/* Data, not log lines: marked as the worker's,
+			 * escaped, and capped (PS_LOG_PER_S). */
 			prio = ps_log_clean(&m.log, (size_t)n, text, sizeof(text));
-			sk_log_rl(&d->wlog, prio, "%s", text);
+			sk_log_rl(&d->wlog, prio, "worker: %s", text);
 			break;
 		case PS_STATS:
 			if ((size_t)n != sizeof(m.stats)) {
@@ -1363,7 +1365,8 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.config_path = SK_CONFIG_FILE;
 	d.sfd = d.ifd = d.iwd = d.pidfd = d.sink = d.wsock = -1;
-	d.wlog = (struct sk_ratelimit)SK_RATELIMIT_INIT(200, 400);
+	d.wlog = (struct sk_ratelimit)SK_RATELIMIT_INIT(PS_LOG_PER_S,
+	    2 * PS_LOG_PER_S);
 	d.wrefused = (struct sk_ratelimit)SK_RATELIMIT_INIT(10, 20);
 	d.job.pipe[0] = d.job.pipe[1] = -1;
 	sk_log_init("sigknockd", 1, LOG_INFO);

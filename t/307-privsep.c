@@ -2,7 +2,8 @@
  * snapshot written by the monitor and read by the worker gives the same
  * keys, rules, FIDO2 users and replay digests (and keys that still
  * verify); no truncation of it parses; and the monitor's check of a
- * grant request refuses each thing a worker could lie about. */
+ * grant request verifies the signature itself and refuses each thing a
+ * worker could forge or lie about. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -14,13 +15,14 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "endian.h"
 #include "err.h"
 #include "privsep.h"
 #include "tap.h"
 
 static struct knock k;
 static struct server_config cfg;
-static struct crypto_privkey *priv[3];
+static struct crypto_privkey *priv[3], *carol_key;
 static time_t now;
 
 static void
@@ -78,7 +80,8 @@ setup(void)
 	    "MaxTimeout 300\n"
 	    "Source     192.0.2.0/24\n"
 	    "Forward    db1 10.1.0.5 tcp/22 via 2222, tcp/5432\n"
-	    "Masquerade yes\n";
+	    "Masquerade yes\n"
+	    "AllowSourceMode yes\n";
 
 	now = time(NULL);
 	cfg.max_packet_age = 120;
@@ -114,7 +117,7 @@ setup(void)
 		bail("fido2 key");
 	rec.pklen = qlen;
 	crypto_pubkey_free(fp);
-	crypto_privkey_free(fk);
+	carol_key = fk;
 	if (fido2_users_build(&rec, 1, "test", &k.fu) != 0 || k.fu->n != 1)
 		bail("fido2 users");
 	/* replay: three live digests, one expired */
@@ -220,26 +223,114 @@ test_snapshot(void)
 	free(buf);
 }
 
+/* A request as alice's client makes it: tcp/22 for 192.0.2.7, 30 s, now,
+ * bound to this server. */
+static struct sk_request
+base_rq(void)
+{
+	struct sk_request rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.version = SK_WIRE_VERSION;
+	rq.signer_type = SK_SIGNER_OPENPGP;
+	rq.timestamp = (uint64_t)now;
+	crypto_random(rq.nonce, sizeof(rq.nonce));
+	memcpy(rq.server_digest, k.key.digest, SK_DIGEST_LEN);
+	rq.addr_family = SK_ADDR_IPV4;
+	inet_pton(AF_INET, "192.0.2.7", rq.addr);
+	rq.timeout = 30;
+	rq.n_access = 1;
+	rq.access[0] = (struct sk_access){ 6, 22 };
+	rq.signer_id_len = PGP_FPR_LEN;
+	memcpy(rq.signer_id, k.kr->entries[0].fpr, PGP_FPR_LEN);
+	return rq;
+}
+
+/* How a request is signed: by its key (entry), by carol's FIDO2
+ * credential with a counter, or forged (well formed, right left 16
+ * bits, random signature values). */
+enum how { SIGNED, FORGED };
+
+/* The grant request for rq from source src, signed as said: by keyring
+ * entry `key` (OpenPGP), or by carol's credential when key < 0. */
 static struct ps_grant
-base_request(void)
+request(struct sk_request *rq, int key, enum how how, uint32_t counter,
+    const char *src)
 {
 	struct ps_grant m;
+	struct pgp_sig_builder b;
+	const struct keyring_entry *e = key >= 0 ? &k.kr->entries[key] : NULL;
+	uint8_t msg[SK_SIGNED_MSG_MAX], sig[SK_SIG_MAX], digest[64];
+	uint8_t s1[512], s2[512], ad[37], buf[69], der[80];
+	const uint8_t *parts[1];
+	size_t lens[1], ulen, mlen, slen, dlen, l1, l2, ilen, derlen;
 
 	memset(&m, 0, sizeof(m));
 	m.type = PS_GRANT;
-	m.signer = GRANT_OPENPGP;
-	memcpy(m.id, k.kr->entries[0].fpr, PGP_FPR_LEN);	/* alice */
-	m.family = m.src_family = AF_INET;
-	inet_pton(AF_INET, "192.0.2.7", m.addr);
-	memcpy(m.src, m.addr, 16);
-	m.bound = 1;
-	m.nports = 1;
-	m.ports[0].proto = 6;
-	m.ports[0].port = 22;
-	m.timeout = 30;
-	m.timestamp = (uint64_t)now;
-	crypto_random(m.digest, sizeof(m.digest));
+	m.src_family = strchr(src, ':') ? AF_INET6 : AF_INET;
+	inet_pton((int)m.src_family, src, m.src);
+	if (e == NULL) {
+		rq->signer_type = SK_SIGNER_FIDO2;
+		rq->signer_id_len = FIDO2_ID_LEN;
+		memcpy(rq->signer_id, k.fu->u[0].id, FIDO2_ID_LEN);
+	}
+	if (request_encode_unsigned(rq, m.inner, sizeof(m.inner), &ulen) != 0 ||
+	    request_signed_message(m.inner, ulen, msg, sizeof(msg), &mlen) != 0)
+		bail("request");
+	if (e == NULL) {
+		/* An assertion: authData (rpIdHash, UP, counter), then the
+		 * ES256 signature over authData || SHA-256(msg). */
+		memcpy(ad, k.fu->u[0].rp_hash, 32);
+		ad[32] = FIDO2_FLAG_UP;
+		be32enc(ad + 33, counter);
+		memcpy(buf, ad, 37);
+		crypto_sha256(msg, mlen, buf + 37);
+		crypto_sha256(buf, sizeof(buf), digest);
+		if (how == FORGED) {
+			crypto_random(s1, 32);
+			crypto_random(s2, 32);
+			s1[0] |= 1, s2[0] |= 1;
+			l1 = l2 = 32;
+		} else if (crypto_privkey_sign(carol_key, SK_HASH_SHA256,
+		    digest, 32, s1, &l1, s2, &l2, 32) != 0)
+			bail("es256");
+		if (fido2_der_encode(s1, l1, s2, l2, der, sizeof(der),
+		    &derlen) != 0 || fido2_sig_encode(ad, sizeof(ad), der,
+		    derlen, sig, sizeof(sig), &slen) != 0)
+			bail("fido2 field");
+	} else {
+		parts[0] = msg;
+		lens[0] = mlen;
+		if (pgp_sig_builder_init(&b, PGP_SIG_BINARY, e->algo,
+		    PGP_HASH_SHA256, (uint32_t)now, rq->signer_id, 0) != 0 ||
+		    pgp_sig_builder_digest(&b, parts, lens, 1, digest,
+		    &dlen) != 0)
+			bail("signature packet");
+		if (how == FORGED) {
+			crypto_random(s1, 32);
+			crypto_random(s2, 32);
+			l1 = l2 = 32;
+		} else if (crypto_privkey_sign(priv[key], SK_HASH_SHA256,
+		    digest, dlen, s1, &l1, s2, &l2, sizeof(s1)) != 0)
+			bail("sign");
+		if (pgp_sig_builder_finish(&b, digest, s1, l1, s2, l2, sig,
+		    sizeof(sig), &slen) != 0)
+			bail("signature packet");
+	}
+	if (request_append_signature(m.inner, sizeof(m.inner), ulen, sig, slen,
+	    &ilen) != 0)
+		bail("append");
+	m.inner_len = (uint32_t)ilen;
 	return m;
+}
+
+/* alice's request as her client makes it, signed by her. */
+static struct ps_grant
+alice(void)
+{
+	struct sk_request rq = base_rq();
+
+	return request(&rq, 0, SIGNED, 0, "192.0.2.7");
 }
 
 /* The check's verdict on m: "" when granted, else why. */
@@ -263,84 +354,136 @@ verdict(const struct ps_grant *m, size_t len, struct knock_decision *d)
 		diag("got '%s'", w_);					\
 } while (0)
 
+/* One request rq by alice from src, signed, checked. */
+#define ALICE(rq_, src_, text, ...) do {				\
+	struct ps_grant m_ = request(&(rq_), 0, SIGNED, 0, (src_));	\
+	REFUSED(m_, text, __VA_ARGS__);					\
+} while (0)
+
 static void
 test_grant_check(void)
 {
 	struct knock_decision d;
-	struct ps_grant m = base_request();
+	struct ps_grant m = alice();
+	struct sk_request rq;
 	struct ps_bucket b = { 0, 0 };
+	struct knock_stats before;
 	char why[320];
-	int i, granted;
+	size_t i;
+	int granted, bad;
 
-	is_string("", verdict(&m, sizeof(m), &d), "a request alice could make "
-	    "is granted");
+	is_string("", verdict(&m, sizeof(m), &d), "a request alice signed is "
+	    "granted");
 	ok(strcmp(d.rule->name, "admins") == 0 && strcmp(d.owner.name,
 	    "alice") == 0 && d.owner.primary[0] == 0xa0 && d.timeout == 30 &&
-	    strstr(d.c.who, "alice") != NULL, "... its owner's name, primary "
-	    "key and stanza come from the monitor's own tables");
+	    strstr(d.c.who, "alice") != NULL && d.owner.bound &&
+	    memcmp(d.owner.addr, "\xc0\x00\x02\x07", 4) == 0, "... its owner's "
+	    "name, primary key, stanza, address and timeout come from the "
+	    "monitor's own reading of it");
 	ok(strstr(verdict(&m, sizeof(m) - 1, &d), "bytes") != NULL,
 	    "a request one byte short is refused");
-	m = base_request(); m.ports[0].port = 8080;
-	REFUSED(m, "Open", "a port outside Open");
-	m = base_request(); m.nports = 2; m.ports[1].proto = 6;
-	m.ports[1].port = 443;
-	is_string("", verdict(&m, sizeof(m), &d), "... (two ports in Open pass)");
-	m = base_request(); m.timeout = 301;
-	REFUSED(m, "MaxTimeout", "a timeout above MaxTimeout");
-	m = base_request(); m.timeout = 0;
-	REFUSED(m, "MaxTimeout", "a timeout of 0");
-	m = base_request(); memset(m.id, 0x77, PGP_FPR_LEN);
-	REFUSED(m, "revoked or removed", "a key the monitor does not hold");
-	m = base_request(); memcpy(m.id, k.kr->entries[1].fpr, PGP_FPR_LEN);
-	REFUSED(m, "expired", "a key that expired (bob)");
-	m = base_request(); memset(m.digest, 0xd1, sizeof(m.digest));
-	REFUSED(m, "replayed", "a digest in the replay cache");
-	m = base_request(); m.timestamp = (uint64_t)(now - 121);
-	REFUSED(m, "MaxPacketAge", "a timestamp outside MaxPacketAge");
-	m = base_request(); inet_pton(AF_INET, "127.0.0.1", m.addr);
-	memcpy(m.src, m.addr, 16);
-	REFUSED(m, "loopback", "a loopback address");
-	m = base_request(); inet_pton(AF_INET, "198.51.100.1", m.addr);
-	memcpy(m.src, m.addr, 16);
-	REFUSED(m, "no stanza", "an address outside Source");
-	m = base_request(); m.bound = 0; inet_pton(AF_INET, "192.0.2.9", m.src);
-	REFUSED(m, "source only", "source mode opening anything but the source");
-	m = base_request(); m.family = 99;
+	/* What a worker under an attacker's control can make. */
+	rq = base_rq();
+	m = request(&rq, 0, FORGED, 0, "192.0.2.7");
+	REFUSED(m, "signature", "a request alice did not sign (a well-formed "
+	    "signature packet naming her key) is refused");
+	m = alice();
+	m.inner[40] ^= 1;
+	ok(strcmp(verdict(&m, sizeof(m), &d), "") != 0, "... one she signed, "
+	    "changed after");
+	for (bad = 0, m = alice(), i = 0; i < m.inner_len; i++) {
+		struct ps_grant t = m;
+
+		t.inner_len = (uint32_t)i;
+		bad += strcmp(verdict(&t, sizeof(t), &d), "") == 0;
+	}
+	is_int(0, bad, "no truncation of a signed request is granted");
+	m = alice(); m.inner_len = sizeof(m.inner) + 1;
+	REFUSED(m, "malformed", "a length beyond the request field");
+	m = alice(); m.src_family = 99;
 	REFUSED(m, "malformed", "an unknown address family");
-	m = base_request(); m.nports = 0;
-	REFUSED(m, "malformed", "no port");
-	m = base_request(); m.nports = SK_ACCESS_MAX + 1;
-	REFUSED(m, "malformed", "too many ports");
-	m = base_request(); m.ports[0].proto = 1;
-	REFUSED(m, "malformed", "a protocol other than TCP and UDP");
-	m = base_request(); m.signer = 7;
-	REFUSED(m, "malformed", "an unknown signer type");
-	/* A destination behind the gateway: its name comes from the worker,
-	 * what it stands for from the monitor's own access file. */
-	m = base_request(); snprintf(m.dest, sizeof(m.dest), "db1");
+	m = alice(); m.prev_key = 2;
+	REFUSED(m, "malformed", "a server key other than the current or "
+	    "previous one");
+	m = alice(); m.prev_key = 1;
+	REFUSED(m, "previous", "the previous server key, when there is none");
+	before = k.st;
+	m = alice(); m.inner[40] ^= 1;
+	verdict(&m, sizeof(m), &d);
+	ok(memcmp(&before, &k.st, sizeof(before)) == 0, "a refusal counts "
+	    "nowhere but where the caller says");
+	/* Policy, as the monitor reads the signed request. */
+	rq = base_rq(); rq.access[0].port = 8080;
+	ALICE(rq, "192.0.2.7", "Open", "a port outside Open");
+	rq = base_rq(); rq.n_access = 2; rq.access[1] = (struct sk_access){ 6,
+	    443 };
+	m = request(&rq, 0, SIGNED, 0, "192.0.2.7");
+	is_string("", verdict(&m, sizeof(m), &d), "... (two ports in Open pass)");
+	rq = base_rq(); rq.timeout = 301;
+	m = request(&rq, 0, SIGNED, 0, "192.0.2.7");
+	ok(strcmp(verdict(&m, sizeof(m), &d), "") == 0 && d.timeout == 300,
+	    "a timeout above MaxTimeout is capped to it, as in the worker");
+	rq = base_rq(); rq.timeout = 0;
+	m = request(&rq, 0, SIGNED, 0, "192.0.2.7");
+	ok(strcmp(verdict(&m, sizeof(m), &d), "") == 0 && d.timeout == 30,
+	    "no timeout: the stanza's");
+	rq = base_rq(); memset(rq.signer_id, 0x77, PGP_FPR_LEN);
+	ALICE(rq, "192.0.2.7", "nknown", "a key the monitor does not hold");
+	rq = base_rq(); memcpy(rq.signer_id, k.kr->entries[1].fpr, PGP_FPR_LEN);
+	m = request(&rq, 1, SIGNED, 0, "192.0.2.7");
+	REFUSED(m, "xpired", "a key that expired (bob), signed by it");
+	m = alice();
+	is_string("", verdict(&m, sizeof(m), &d), "a fresh request of alice's");
+	replay_add(k.rc, d.digest, now + 100);
+	REFUSED(m, "replayed", "... again, once its digest (derived by the "
+	    "monitor) is in the replay cache");
+	rq = base_rq(); rq.timestamp = (uint64_t)(now - 121);
+	ALICE(rq, "192.0.2.7", "MaxPacketAge", "a timestamp outside "
+	    "MaxPacketAge");
+	rq = base_rq(); rq.server_digest[0] ^= 1;
+	ALICE(rq, "192.0.2.7", "another server", "a request bound to another "
+	    "server key");
+	rq = base_rq(); inet_pton(AF_INET, "127.0.0.1", rq.addr);
+	ALICE(rq, "192.0.2.7", "loopback", "a loopback address");
+	rq = base_rq(); inet_pton(AF_INET, "198.51.100.1", rq.addr);
+	ALICE(rq, "198.51.100.1", "Source", "an address outside Source");
+	rq = base_rq(); rq.addr_family = SK_ADDR_SOURCE;
+	memset(rq.addr, 0, sizeof(rq.addr));
+	m = request(&rq, 0, SIGNED, 0, "192.0.2.9");
+	is_string("", verdict(&m, sizeof(m), &d), "source mode is granted");
+	ok(!d.owner.bound &&
+	    memcmp(d.owner.addr, "\xc0\x00\x02\x09", 4) == 0, "source mode "
+	    "opens the source the worker reports");
+	m = request(&rq, 0, SIGNED, 0, "198.51.100.9");
+	REFUSED(m, "Source", "... within Source only");
+	/* A destination behind the gateway: its name is signed, what it
+	 * stands for is the monitor's access file. */
+	rq = base_rq(); request_set_dest(&rq, "db1");
+	m = request(&rq, 0, SIGNED, 0, "192.0.2.7");
 	is_string("", verdict(&m, sizeof(m), &d), "a request for tcp/22@db1 "
 	    "is granted");
 	ok(strcmp(d.owner.dest, "db1") == 0 && memcmp(d.owner.dst,
 	    "\x0a\x01\x00\x05", 4) == 0 && d.owner.via[0] == 2222 &&
 	    d.owner.masq == 1, "... to 10.1.0.5 via 2222, masqueraded: the "
-	    "access file's, not the worker's");
-	m = base_request(); snprintf(m.dest, sizeof(m.dest), "db2");
-	REFUSED(m, "Forward", "a destination the stanza does not list");
-	m = base_request(); snprintf(m.dest, sizeof(m.dest), "db1");
-	m.ports[0].port = 443;
-	REFUSED(m, "Forward", "a port of db1 outside its Forward lines (443 "
-	    "is in Open, not there)");
-	m = base_request(); memset(m.dest, 'a', sizeof(m.dest));
-	REFUSED(m, "malformed destination", "a destination with no NUL");
-	m = base_request(); snprintf(m.dest, sizeof(m.dest), "d b");
-	REFUSED(m, "malformed destination", "a destination name with a blank");
-	m = base_request(); m.signer = GRANT_FIDO2;
-	memcpy(m.id, k.fu->u[0].id, FIDO2_ID_LEN);
-	is_string("", verdict(&m, sizeof(m), &d), "a FIDO2 user's request "
-	    "(carol) is granted");
+	    "access file's");
+	rq = base_rq(); request_set_dest(&rq, "db2");
+	ALICE(rq, "192.0.2.7", "db2", "a destination the stanza does not list");
+	rq = base_rq(); request_set_dest(&rq, "db1"); rq.access[0].port = 443;
+	ALICE(rq, "192.0.2.7", "443", "a port of db1 outside its Forward lines "
+	    "(443 is in Open, not there)");
+	/* FIDO2: the counter is the verified assertion's. */
+	rq = base_rq();
+	m = request(&rq, -1, SIGNED, 7, "192.0.2.7");
+	ok(strcmp(verdict(&m, sizeof(m), &d), "") == 0 &&
+	    d.owner.signer == GRANT_FIDO2 && d.fido2_counter == 7,
+	    "carol's FIDO2 request is granted, with her assertion's counter");
 	is_string("carol", d.owner.name, "... under the monitor's name for it");
+	rq = base_rq();
+	m = request(&rq, -1, FORGED, 0xffffffff, "192.0.2.7");
+	REFUSED(m, "signature", "a forged assertion with sign counter "
+	    "0xffffffff is refused before its counter is read");
 	/* The rate: a burst of twice the rate, then the refill only. */
-	m = base_request();
+	m = alice();
 	for (granted = 0, i = 0; i < 3 * PS_GRANTS_PER_S; i++)
 		granted += ps_grant_check(&k, &b, &m, sizeof(m), now, 5.0, &d,
 		    why, sizeof(why)) == 0;
@@ -378,7 +521,7 @@ test_log_clean(void)
 int
 main(void)
 {
-	plan(55);
+	plan(61);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	setup();

@@ -2,8 +2,8 @@
 # Privilege separation (sigknockd(8), PRIVILEGE SEPARATION): the worker
 # that reads datagrams runs unprivileged, confined and under seccomp; an
 # attacker who took it over (the test hooks of a --enable-test-hooks
-# build make it try) is killed or refused, and the monitor re-checks every
-# grant request against its own policy.
+# build make it try) is killed or refused, and the monitor verifies every
+# grant request itself before it applies its own policy.
 . "$srcdir/t/tap.sh"
 . "$srcdir/t/lib-gpg.sh"
 . "$srcdir/t/lib-netns.sh"
@@ -11,7 +11,8 @@
 require_netns
 require_cmd gpg nft
 FW=nftables
-plan 36
+PLAN=43
+plan $PLAN
 E2E_TIMEOUT=4 E2E_MAXAGE=60 e2e_setup
 ok "sigknockd starts" daemon_start
 
@@ -45,7 +46,7 @@ knock -A tcp/22 >/dev/null 2>&1
 ok "a knock opens through the worker and the monitor" wait_log "$n" "accepted alice@example.com"
 
 if ! grep -q 'SK_TEST_HOOKS 1' "$B/config.h"; then
-	for i in $(seq 14 36); do
+	for i in $(seq 14 $PLAN); do
 		skip "built without --enable-test-hooks (the hooks attack the sandbox)"
 	done
 	exit 0
@@ -98,36 +99,81 @@ is "$sum_before" "$(cat "$T/keyring/"* 2>/dev/null | cksum)" "... and the keyrin
 ok "... a knock after opens" knock_opens
 
 # Forged grant requests: what a worker under an attacker's control could
-# send.  The monitor checks each against its own policy and state.
+# send.  The monitor verifies the signature of each itself and checks it
+# against its own keyring, policy and state.
 forge() {	# FPR ADDR PORT TIMEOUT DIGEST, then the monitor's answer
 	_f_n=$(count_log "monitor: refused the worker's grant request.*$6")
 	test_hook "grant $1 $2 $3 $4 $5"
 	wait_log "$_f_n" "monitor: refused the worker's grant request.*$6"
 }
 fresh() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
-ok "a forged request for a port outside Open is refused" \
-	forge "$FPR_alice" "$CLI4" tcp/8080 3 "$(fresh)" "a port is no longer in the stanza's Open"
-ok "... one above MaxTimeout too" \
-	forge "$FPR_alice" "$CLI4" tcp/22 600 "$(fresh)" "timeout 600 s is not within MaxTimeout 5"
+# A request within alice's authority (her port, an address the attacker
+# chose), with no signature of hers: today's attack on the boundary.
+n=$(count_log 'accepted alice')
+ok "a forged request within alice's authority, without her signature, is refused" \
+	forge "$FPR_alice" "$CLI4" tcp/443 5 "$(fresh)" "signature"
+ok "... logged with the signer it names and the address it asked for" \
+	grep -q "monitor: refused the worker's grant request by alice@example.com ($FPR_alice) for $CLI4: .*signature" "$LOG"
+ok "... nothing opens" closed $SRV4 443
+is "$n" "$(count_log 'accepted alice')" "... and nothing is accepted in her name"
+ok "... one for a key the keyring does not hold" \
+	forge "$FPR_carol" "$CLI4" tcp/22 3 "$(fresh)" "unknown"
+ok "the refusals are counted" sh -c "'$B/sigknockd' -c '$T/sigknockd.conf' -S | grep -q '^monitor_refused [1-9]'"
+
+# relay: a worker that checks nothing and passes on whatever a real
+# datagram holds.  The monitor's own checks still refuse.
+relay() {	# DATAGRAM-FILE, then the monitor's answer
+	_r_n=$(count_log "monitor: refused the worker's grant request.*$2")
+	printf 'SKTEST relay ' > "$T/relay"
+	cat "$1" >> "$T/relay"
+	in_cli "$TOOL" udp-send "$SRV4" 62201 "$T/relay" >/dev/null
+	wait_log "$_r_n" "monitor: refused the worker's grant request.*$2"
+}
+knock --test --save-packet "$T/8080.pkt" -A tcp/8080 >/dev/null 2>&1
+ok "alice's signed knock for a port outside Open, relayed, is refused" \
+	relay "$T/8080.pkt" "tcp/8080 is not in Open"
+knock --test --save-packet "$T/own.pkt" -a "$SRV4" -A tcp/22 >/dev/null 2>&1
+ok "... one bound to the server's own address" \
+	relay "$T/own.pkt" "an address of this server"
+knock --test --save-packet "$T/loop.pkt" -a 127.0.0.1 -A tcp/22 >/dev/null 2>&1
+ok "... one bound to a loopback address" \
+	relay "$T/loop.pkt" "loopback"
+ok "... a knock already granted (the monitor derives its digest itself)" \
+	relay "$T/live.pkt" "replayed request"
 n=$(count_log "signing key")
 "$B/sigknock-keys" -k "$T/keyring" revoke "$FPR_erin" >/dev/null 2>&1
 wait_log "$n" "signing key"
-ok "... one for a revoked user" \
-	forge "$FPR_erin" "$CLI4" tcp/22 3 "$(fresh)" "the key was revoked or removed"
-used=$(od -An -tx1 -N32 "$T/state/replay" | tr -d ' \n')
-ok "... one with the digest of a knock already granted" \
-	forge "$FPR_alice" "$CLI4" tcp/22 3 "$used" "replayed request"
-ok "... one for a loopback address" \
-	forge "$FPR_alice" 127.0.0.1 tcp/22 3 "$(fresh)" "a loopback address"
-ok "... one for the server's own address" \
-	forge "$FPR_alice" "$SRV4" tcp/22 3 "$(fresh)" "an address of this server"
-ok "the refusals are counted" sh -c "'$B/sigknockd' -c '$T/sigknockd.conf' -S | grep -q '^monitor_refused [1-9]'"
-ok "... one for a key the keyring does not hold" \
-	forge "$FPR_carol" "$CLI4" tcp/22 3 "$(fresh)" "the key was revoked or removed"
-# What the boundary does not stop, and PROTOCOL.md says so: a request
-# some authorized user could make (alice's knock) is granted.
-n=$(count_log 'accepted alice')
-test_hook "grant $FPR_alice $CLI4 tcp/22 3 $(fresh)"
-ok "a request within alice's authority is granted" wait_log "$n" "accepted alice@example.com .* for $CLI4"
+GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" --signer "$FPR_erin" \
+	--test --save-packet "$T/erin.pkt" -A tcp/22 $SRV4 >/dev/null 2>&1
+ok "... a knock by a user revoked since" \
+	relay "$T/erin.pkt" "unknown"
+n=$(count_log "accepted alice@example.com .* open tcp/443 for $CLI4")
+knock --test --save-packet "$T/good.pkt" -A tcp/443 >/dev/null 2>&1
+printf 'SKTEST relay ' > "$T/relay"
+cat "$T/good.pkt" >> "$T/relay"
+in_cli "$TOOL" udp-send "$SRV4" 62201 "$T/relay" >/dev/null
+ok "a knock alice signed, relayed unchecked, opens: the monitor's check is the whole check" \
+	wait_log "$n" "accepted alice@example.com .* open tcp/443 for $CLI4"
+
+# What the worker says is data: marked, escaped and capped.
+n=$(count_log 'worker: ')
+test_hook "log 2000 x
+accepted mallory (0000) from 10.0.0.66: open tcp/22"
+wait_log "$n" 'worker: x'
+sleep 1
+ok "a forged log line reaches the log marked as the worker's, its newline escaped" \
+	grep -q 'worker: x\\x0aaccepted mallory' "$LOG"
+ok "... never as a line of its own" sh -c "! grep -q '^[^ ]*: accepted mallory\|^accepted mallory' '$LOG'"
+test_hook "stderr accepted eve (0000) from 10.0.0.66: written to stderr"
+test_hook "log 1 after the stderr write"
+wait_log 0 'worker: after the stderr write'
+forged=$(grep -c 'accepted mallory' "$LOG")
+ok "... and capped: $forged of 2000 lines logged, with a count of the rest" \
+	sh -c "[ $forged -le 100 ] && grep -q '([0-9]* similar messages suppressed)' '$LOG'"
+if grep -q 'SK_SANITIZERS 1' "$B/config.h"; then
+	skip "a sanitizer build keeps the worker's stderr for the sanitizers' reports"
+else
+	ok "what the worker writes to its stderr reaches no log" sh -c "! grep -q 'written to stderr' '$LOG'"
+fi
 
 ok "the daemon is alive through all of it" daemon_alive

@@ -26,6 +26,7 @@
 #include "knock.h"
 #include "log.h"
 #include "pgp.h"
+#include "privsep.h"
 #include "wire.h"
 #include "work.h"
 
@@ -227,6 +228,38 @@ op_pipeline(void *arg)
 	return knock_check(p->k, &p->pi, time(NULL), 0, &d);
 }
 
+/* The monitor's check of the worker's grant request for the same knock
+ * (privsep.h): what a knock costs the monitor before the firewall. */
+struct mctx {
+	struct knock	*k;
+	struct ps_grant	 msg;
+};
+
+static int
+op_monitor(void *arg)
+{
+	struct mctx *m = arg;
+	struct knock_decision d;
+	struct ps_bucket b = { 0, 0 };
+	char why[320];
+
+	return ps_grant_check(m->k, &b, &m->msg, sizeof(m->msg), time(NULL),
+	    1.0, &d, why, sizeof(why));
+}
+
+/* The monitor's request for the knock in p. */
+static int
+monitor_request(struct pctx *p, struct mctx *m)
+{
+	struct knock_decision d;
+
+	if (knock_check(p->k, &p->pi, time(NULL), 0, &d) != 0)
+		return -1;
+	m->k = p->k;
+	ps_grant_from(&d, &m->msg);
+	return 0;
+}
+
 /* A request for tcp/22 by key e, bound to the sender's address
  * (10.0.0.2, below) as the client does by default. */
 static void
@@ -350,9 +383,10 @@ main(int argc, char **argv)
 	struct knock k;
 	struct server_config cfg;
 	struct pctx pc;
+	struct mctx mc;
 	uint8_t sk[32], inner[200], dg[SK_DATAGRAM_MAX];
 	char name[32], tmp[] = "/tmp/sigknock-bench.XXXXXX", path[64];
-	double in, raw, gp, pl, dl;
+	double in, raw, gp, pl, dl, mon, dmon;
 	size_t i, dlen;
 	FILE *f;
 	int r;
@@ -404,9 +438,9 @@ main(int argc, char **argv)
 	pc.pi.family = AF_INET;
 	memcpy(pc.pi.src, "\x0a\x00\x00\x02", 4);
 
-	printf("%-9s %11s %11s %11s %9s %9s %11s %11s\n", "key", "pipeline/s",
-	    "verify/s", "raw gcry/s", "raw/pipe", "gpgme/s", "pipe/gpgme",
-	    "delegated/s");
+	printf("%-9s %11s %11s %11s %9s %9s %11s %11s %10s %12s\n", "key",
+	    "pipeline/s", "verify/s", "raw gcry/s", "raw/pipe", "gpgme/s",
+	    "pipe/gpgme", "delegated/s", "monitor/s", "monitor-dl/s");
 	for (i = 0; i < kr->n; i++) {
 		v.e = &kr->entries[i];
 		if (gpgme_sign_detached(v.g, v.e, msg, sizeof(msg), v.sig,
@@ -423,6 +457,8 @@ main(int argc, char **argv)
 		pc.pi.payload = dg;
 		pc.pi.len = dlen;
 		pl = rate(op_pipeline, &pc, 20);
+		mon = monitor_request(&pc, &mc) == 0 ? rate(op_monitor, &mc,
+		    20) : -1;
 		in = rate(op_inprocess, &v, 20);
 		raw = rate(op_raw, &v, 20);
 		gp = rate(op_gpgme, &v, 5);
@@ -433,10 +469,14 @@ main(int argc, char **argv)
 		pc.pi.payload = dg;
 		pc.pi.len = dlen;
 		dl = rate(op_pipeline, &pc, 20);
-		printf("%-9s %11.0f %11.0f %11.0f %9.2f %9.1f %11.0f %11.0f\n",
-		    keyring_algo_name(v.e->algo, v.e->bits, name, sizeof(name)),
-		    pl, in, raw, raw / pl, gp, pl / gp, dl);
-		if (pl < 0 || in < 0 || raw < 0 || gp < 0 || dl < 0) {
+		dmon = monitor_request(&pc, &mc) == 0 ? rate(op_monitor, &mc,
+		    20) : -1;
+		printf("%-9s %11.0f %11.0f %11.0f %9.2f %9.1f %11.0f %11.0f "
+		    "%10.0f %12.0f\n", keyring_algo_name(v.e->algo, v.e->bits,
+		    name, sizeof(name)), pl, in, raw, raw / pl, gp, pl / gp, dl,
+		    mon, dmon);
+		if (pl < 0 || in < 0 || raw < 0 || gp < 0 || dl < 0 ||
+		    mon < 0 || dmon < 0) {
 			fprintf(stderr, "a verification failed\n");
 			return 1;
 		}
