@@ -33,9 +33,14 @@
 #include "wire.h"
 
 #define SYNOPSIS	"sigknock-agent [-d] [-a SOCKET] [-t LIFETIME] " \
+			"[--ports LIST] [--dest NAME|any] [--servers KEYS] " \
 			"[--token NAME] [TOKEN OPTIONS] | -k | -D"
 #define LIFETIME_DEFAULT	(8 * 3600)
 #define LIFETIME_MAX		(7 * 86400)
+/* A request dated further than this from the agent's clock is not
+ * signed: the client dates its requests now (sigknock --time-offset
+ * aside), and a request dated ahead would outlive the agent. */
+#define CLOCK_SLACK_S		5
 /* A delegation this close to its end is renewed first: the server must
  * still find it valid when the knock arrives. */
 #define RENEW_MARGIN_S		10
@@ -49,6 +54,8 @@ struct agent {
 	size_t			 n_ports;
 	struct sk_access	 ports[SK_ACCESS_MAX];
 	uint8_t			 servers[SK_DIGEST_LEN];	/* 0: any */
+	uint8_t			 dest_len;	/* as in the delegation */
+	char			 dest[SK_DEST_MAX + 1];
 	/* The session: a delegation and its key, or none. */
 	int			 live;
 	struct sk_delegation	 dl;
@@ -72,7 +79,10 @@ usage(FILE *f)
 "  -t LIFETIME        how long a delegation lasts: seconds, or with s, m,\n"
 "                     h or d (default 8h; the server's Delegation must\n"
 "                     allow it)\n"
-"  --ports LIST       limit the delegation to these PROTO/PORT entries\n"
+"  --ports LIST       limit the delegation to these PROTO/PORT entries of\n"
+"                     the server's own ports\n"
+"  --dest NAME|any    the destination behind a gateway it may open, or any\n"
+"                     (default: any without --ports, none with it)\n"
 "  --servers KEYS     limit it to this server (its public key), or to the\n"
 "                     group of these servers, in this order\n"
 "  --token NAME       gpg, card or fido2 (default gpg), with --signer FPR,\n"
@@ -164,6 +174,8 @@ ensure(struct agent *a, char *why, size_t whylen)
 	a->dl.n_ports = (uint8_t)a->n_ports;
 	memcpy(a->dl.servers, a->servers, SK_DIGEST_LEN);
 	memcpy(a->dl.ports, a->ports, sizeof(a->ports));
+	a->dl.dest_len = a->dest_len;
+	memcpy(a->dl.dest, a->dest, sizeof(a->dest));
 	if (deleg_message(&a->dl, a->id, a->idlen, dmsg, sizeof(dmsg),
 	    &dlen) != 0 || a->tops->sign(tok, dmsg, dlen, a->dl.dsig,
 	    sizeof(a->dl.dsig), &siglen) != 0) {
@@ -218,6 +230,7 @@ serve(struct agent *a, int fd)
 {
 	uint8_t op, l[2], msg[AGENT_MSG_MAX], out[SK_SIG_MAX + 3], h[32];
 	uint8_t r[32], s[32];
+	struct sk_request rq;
 	struct ucred cr = { 0, (uid_t)-1, (gid_t)-1 };
 	socklen_t crlen = sizeof(cr);
 	char why[160];
@@ -251,9 +264,23 @@ serve(struct agent *a, int fd)
 			refuse(fd, why);
 			return;
 		}
-		if (!message_ok(a, msg, n)) {
-			refuse(fd, "not a sigknock request for this agent's "
-			    "signer");
+		if ((why[0] = '\0', !message_ok(a, msg, n)) ||
+		    request_decode_signed(msg, n, &rq) != 0)
+			snprintf(why, sizeof(why), "not a sigknock request for "
+			    "this agent's signer");
+		else if (rq.timestamp > (uint64_t)INT64_MAX ||
+		    llabs((long long)rq.timestamp - (long long)time(NULL)) >
+		    CLOCK_SLACK_S)
+			snprintf(why, sizeof(why), "a request dated %lld s from "
+			    "this agent's clock (at most %d)",
+			    rq.timestamp > (uint64_t)INT64_MAX ? 0 :
+			    (long long)rq.timestamp - (long long)time(NULL),
+			    CLOCK_SLACK_S);
+		else if (!deleg_allows(&a->dl, &rq))
+			snprintf(why, sizeof(why), "a request for a server, port "
+			    "or destination outside this agent's limits");
+		if (why[0] != '\0') {
+			refuse(fd, why);
 			return;
 		}
 		if (crypto_sha256(msg, n, h) != 0 || crypto_privkey_sign(a->key,
@@ -416,7 +443,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_TOKEN = 256, OPT_SIGNER, OPT_CRED, OPT_FIDO_DEV, OPT_READER,
-	    OPT_TOUCH, OPT_PORTS, OPT_SERVERS };
+	    OPT_TOUCH, OPT_PORTS, OPT_DEST, OPT_SERVERS };
 	static const struct option longopts[] = {
 		{ "token", required_argument, NULL, OPT_TOKEN },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -425,6 +452,7 @@ main(int argc, char **argv)
 		{ "reader", required_argument, NULL, OPT_READER },
 		{ "touch-timeout", required_argument, NULL, OPT_TOUCH },
 		{ "ports", required_argument, NULL, OPT_PORTS },
+		{ "dest", required_argument, NULL, OPT_DEST },
 		{ "servers", required_argument, NULL, OPT_SERVERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -434,6 +462,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct pollfd p;
 	const char *want = NULL, *token = "gpg", *e, *servers = NULL;
+	const char *dest = NULL;
 	char path[512], dir[512];
 	int c, fd, cfd, fg = 0, kill_it = 0, forget_it = 0, timeout;
 	pid_t pid;
@@ -473,6 +502,14 @@ main(int argc, char **argv)
 				    "not 1 to %d PROTO/PORT entries", optarg,
 				    SK_ACCESS_MAX);
 			break;
+		case OPT_DEST:
+			if (strcmp(optarg, "any") != 0 &&
+			    !wire_dest_name_ok(optarg, strlen(optarg)))
+				return sk_usage_error(SYNOPSIS, "--dest '%s': "
+				    "not 'any' or a destination name (1 to %d "
+				    "of A-Z a-z 0-9 . _ -)", optarg, SK_DEST_MAX);
+			dest = optarg;
+			break;
 		case OPT_SERVERS:
 			servers = optarg;
 			break;
@@ -511,6 +548,16 @@ main(int argc, char **argv)
 		    "has: %s)", token, token_names());
 	if (crypto_init() != 0)
 		return 1;
+	/* A port limit is for the server's own ports: with one, no
+	 * destination unless named; without any limit, any. */
+	if (dest == NULL)
+		a.dest_len = a.n_ports > 0 ? 0 : SK_DELEG_DEST_ANY;
+	else if (strcmp(dest, "any") == 0)
+		a.dest_len = SK_DELEG_DEST_ANY;
+	else {
+		a.dest_len = (uint8_t)strlen(dest);
+		memcpy(a.dest, dest, a.dest_len);
+	}
 	if (servers != NULL && parse_servers(servers, &a) != 0)
 		return sk_usage_error(SYNOPSIS, "--servers '%s': not 1 to %d "
 		    "server public keys", servers, SK_SET_MAX);

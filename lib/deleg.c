@@ -33,6 +33,9 @@ put_head(struct wbuf *w, const struct sk_delegation *d)
 		wbuf_u8(w, d->ports[i].proto);
 		wbuf_u16(w, d->ports[i].port);
 	}
+	wbuf_u8(w, d->dest_len);
+	if (d->dest_len != SK_DELEG_DEST_ANY)
+		wbuf_bytes(w, d->dest, d->dest_len);
 }
 
 static int
@@ -42,6 +45,10 @@ head_ok(const struct sk_delegation *d)
 
 	if ((d->dtype != SK_SIGNER_OPENPGP && d->dtype != SK_SIGNER_FIDO2) ||
 	    d->n_ports > SK_ACCESS_MAX || d->not_after <= d->created)
+		return 0;
+	if (d->dest_len != SK_DELEG_DEST_ANY && (d->dest_len > SK_DEST_MAX ||
+	    strnlen(d->dest, sizeof(d->dest)) != d->dest_len ||
+	    (d->dest_len > 0 && !wire_dest_name_ok(d->dest, d->dest_len))))
 		return 0;
 	for (i = 0; i < d->n_ports; i++)
 		if ((d->ports[i].proto != 6 && d->ports[i].proto != 17) ||
@@ -109,6 +116,15 @@ deleg_parse(const uint8_t *p, size_t len, struct sk_delegation *d)
 		if ((e = rbuf_u8(&r, &d->ports[i].proto)) != 0 ||
 		    (e = rbuf_u16(&r, &d->ports[i].port)) != 0)
 			goto fail;
+	if ((e = rbuf_u8(&r, &d->dest_len)) != 0)
+		goto fail;
+	if (d->dest_len > SK_DEST_MAX && d->dest_len != SK_DELEG_DEST_ANY) {
+		e = SK_ERR_TOO_LONG;
+		goto fail;
+	}
+	if (d->dest_len != SK_DELEG_DEST_ANY &&
+	    (e = rbuf_bytes(&r, (uint8_t *)d->dest, d->dest_len)) != 0)
+		goto fail;
 	if ((e = rbuf_u16(&r, &d->dsig_len)) != 0)
 		goto fail;
 	if (d->dsig_len == 0 || d->dsig_len > SK_DELEG_DSIG_MAX) {
@@ -138,6 +154,12 @@ deleg_allows(const struct sk_delegation *d, const struct sk_request *rq)
 	if (memcmp(d->servers, zero, SK_DIGEST_LEN) != 0 &&
 	    memcmp(d->servers, rq->server_digest, SK_DIGEST_LEN) != 0)
 		return 0;
+	/* Behind a gateway: the destination named, or any; the port limit
+	 * is the server's own ports'. */
+	if (rq->dest[0] != '\0')
+		return d->dest_len == SK_DELEG_DEST_ANY ||
+		    (d->dest_len == strlen(rq->dest) &&
+		    memcmp(d->dest, rq->dest, d->dest_len) == 0);
 	if (d->n_ports == 0)
 		return 1;
 	if (rq->n_access == 0)

@@ -359,8 +359,9 @@ request_append_signature(uint8_t *buf, size_t cap, size_t signed_len,
 	return 0;
 }
 
+/* The signed part: up to and with the signer id. */
 static int
-decode(struct rbuf *r, struct sk_request *rq)
+decode_signed(struct rbuf *r, struct sk_request *rq)
 {
 	size_t i;
 	int e;
@@ -410,6 +411,17 @@ decode(struct rbuf *r, struct sk_request *rq)
 	if (!signer_id_ok(rq->signer_type, rq->signer_id_len))
 		return SK_ERR_BAD_FIELD;
 	rq->signed_len = r->off;
+	return 0;
+}
+
+static int
+decode(struct rbuf *r, struct sk_request *rq)
+{
+	size_t i;
+	int e;
+
+	if ((e = decode_signed(r, rq)) != 0)
+		return e;
 	if ((e = rbuf_u16(r, &rq->sig_len)) != 0)
 		return e;
 	if (rq->sig_len == 0)
@@ -442,6 +454,24 @@ request_decode(const uint8_t *p, size_t len, struct sk_request *rq)
 		return SK_ERR_TOO_LONG;
 	rbuf_init(&r, p, len);
 	if ((e = decode(&r, rq)) != 0)
+		memset(rq, 0, sizeof(*rq));
+	return e;
+}
+
+int
+request_decode_signed(const uint8_t *msg, size_t len, struct sk_request *rq)
+{
+	struct rbuf r;
+	int e;
+
+	memset(rq, 0, sizeof(*rq));
+	if (len < SK_SIGN_CONTEXT_LEN ||
+	    memcmp(msg, SK_SIGN_CONTEXT, SK_SIGN_CONTEXT_LEN) != 0)
+		return SK_ERR_BAD_VERSION;
+	if (len - SK_SIGN_CONTEXT_LEN > SK_INNER_MAX)
+		return SK_ERR_TOO_LONG;
+	rbuf_init(&r, msg + SK_SIGN_CONTEXT_LEN, len - SK_SIGN_CONTEXT_LEN);
+	if ((e = decode_signed(&r, rq)) != 0 || (e = rbuf_end(&r)) != 0)
 		memset(rq, 0, sizeof(*rq));
 	return e;
 }

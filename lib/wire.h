@@ -132,6 +132,11 @@ int	request_append_signature(uint8_t *buf, size_t cap, size_t signed_len,
 /* Strict decode of an inner request; rq is zeroed first and is valid only
  * when 0 is returned. */
 int	request_decode(const uint8_t *p, size_t len, struct sk_request *rq);
+/* The other way: a signed message (context and signed part, what a
+ * signer is asked to sign) decoded as strictly; sig_len and what follows
+ * it stay zero. */
+int	request_decode_signed(const uint8_t *msg, size_t len,
+	    struct sk_request *rq);
 /* signed_message = context || inner[0 .. signed_len) */
 int	request_signed_message(const uint8_t *inner, size_t signed_len,
 	    uint8_t *out, size_t cap, size_t *len);

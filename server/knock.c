@@ -613,32 +613,45 @@ knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 	return check_sealed(k, pi, now, d);
 }
 
-/* A delegated FIDO2 knock carries its delegation's assertion, and so
- * its sign counter, every time: it is checked (and must rise) the first
- * time the delegation is seen here, not again. */
+/* The sign counter of a FIDO2 knock, direct or delegated (fido2ctr.h):
+ * checked and recorded, 0; else refused (logged and counted), -1. */
 static int
-deleg_seen(const struct knock *k, const struct knock_decision *d)
+counter_ok(struct knock *k, const struct knock_decision *d, time_t now)
 {
-	size_t i;
+	uint32_t last = 0;
+	int r;
 
-	static const uint8_t none[32];
-
-	/* An empty slot is all zeros: never a match. */
-	if (!d->deleg || memcmp(d->deleg_digest, none, 32) == 0)
+	if (k->fc == NULL)
+		r = SK_ERR_INVALID_ARG;
+	else if (d->deleg)
+		r = fido2_counters_deleg(k->fc, d->owner.id, d->fido2_counter,
+		    d->deleg_digest, d->deleg_created, d->deleg_not_after,
+		    k->cfg->max_packet_age, now, &last);
+	else
+		r = fido2_counters_check(k->fc, d->owner.id, d->fido2_counter,
+		    now, &last);
+	if (r == 0)
 		return 0;
-	for (i = 0; i < KNOCK_DCACHE; i++)
-		if (memcmp(k->dseen[i], d->deleg_digest, 32) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-deleg_remember(struct knock *k, const struct knock_decision *d)
-{
-	if (!d->deleg || deleg_seen(k, d))
-		return;
-	memcpy(k->dseen[k->dseen_next], d->deleg_digest, 32);
-	k->dseen_next = (k->dseen_next + 1) % KNOCK_DCACHE;
+	if (r == SK_ERR_FIDO2_COUNTER) {
+		/* Only the key's holder can sign: never rate-limited. */
+		k->st.bad_signature++;
+		if (d->deleg)
+			log_warn("refused from %s by %s: the delegation's sign "
+			    "counter %u is not above %u, the last seen before "
+			    "it was made, or was seen before: possibly a cloned "
+			    "security key", d->c.src, d->c.who,
+			    d->fido2_counter, last);
+		else
+			log_warn("refused from %s by %s: sign counter %u is not "
+			    "above %u, the last seen: possibly a cloned "
+			    "security key", d->c.src, d->c.who,
+			    d->fido2_counter, last);
+	} else if (r == SK_ERR_NO_SPACE)
+		REFUSE(k, &d->c, grant_failed, "%d live FIDO2 delegations are "
+		    "remembered already", FIDO2_DELEGS_MAX);
+	else
+		REFUSE(k, &d->c, grant_failed, "cannot record the sign counter");
+	return -1;
 }
 
 void
@@ -650,25 +663,10 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 	char list[SK_ACCESS_MAX * (12 + SK_DEST_MAX)] = "";
 	size_t i, j, n, off = 0;
 	struct tm tm;
-	uint32_t last = 0;
-	int failed = 0, r = 0;
+	int failed = 0;
 
-	if (d->owner.signer == GRANT_FIDO2 && !deleg_seen(k, d) &&
-	    (k->fc == NULL || (r = fido2_counters_check(k->fc, d->owner.id,
-	    d->fido2_counter, &last)) != 0)) {
-		if (k->fc != NULL && r == SK_ERR_FIDO2_COUNTER) {
-			/* Only the key's holder can sign: never rate-limited. */
-			k->st.bad_signature++;
-			log_warn("refused from %s by %s: sign counter %u is not "
-			    "above %u, the last seen: possibly a cloned "
-			    "security key", d->c.src, d->c.who,
-			    d->fido2_counter, last);
-		} else
-			REFUSE(k, &d->c, grant_failed, "cannot record the sign "
-			    "counter");
+	if (d->owner.signer == GRANT_FIDO2 && counter_ok(k, d, now) != 0)
 		return;
-	}
-	deleg_remember(k, d);
 	/* Record before granting: a crash after the grant must not let the
 	 * same datagram in again.  Kept for the largest window any reload
 	 * could set, not the current one (MaxPacketAge may be raised). */

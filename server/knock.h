@@ -75,10 +75,7 @@ struct knock {
 	struct fido2_users	*fu;	/* FIDO2 users, or NULL */
 	uint64_t		 kgen;	/* bumped whenever kr or fu change */
 	struct knock_dcache	 dcache[KNOCK_DCACHE];
-	/* The monitor: delegations whose FIDO2 counter it recorded. */
-	uint8_t			 dseen[KNOCK_DCACHE][32];
-	size_t			 dseen_next;
-	struct fido2_counters	*fc;	/* their sign counters (StateDir);
+	struct fido2_counters	*fc;	/* FIDO2 sign counters (StateDir);
 					 * NULL in the worker: the monitor
 					 * checks and records them */
 	struct access		*acl;

@@ -5,6 +5,7 @@
  * checks it. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -25,6 +26,8 @@ sample(struct sk_delegation *d)
 	d->n_ports = 2;
 	d->ports[0] = (struct sk_access){ 6, 22 };
 	d->ports[1] = (struct sk_access){ 17, 53 };
+	d->dest_len = 3;
+	memcpy(d->dest, "db1", 3);
 	d->dsig_len = 300;
 	for (i = 0; i < d->dsig_len; i++)
 		d->dsig[i] = (uint8_t)i;
@@ -43,7 +46,7 @@ main(void)
 	size_t len, n, l1, l2, qlen, blen, rl, sl;
 	int bad;
 
-	plan(16);
+	plan(25);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	sample(&d);
@@ -72,7 +75,22 @@ main(void)
 	e = d; e.dsig_len = 0;
 	ok(deleg_encode(&e, buf, sizeof(buf), &len) != 0,
 	    "an empty token signature cannot be encoded");
+	deleg_encode(&d, buf, sizeof(buf), &len);
+	buf[1 + 8 + 8 + 32 + 32 + 1 + 6 + 1 + 1] = ' ';
+	is_int(SK_ERR_BAD_FIELD, deleg_parse(buf, len, &back),
+	    "a destination name with a blank is refused");
+	deleg_encode(&d, buf, sizeof(buf), &len);
+	buf[1 + 8 + 8 + 32 + 32 + 1 + 6] = SK_DEST_MAX + 1;
+	is_int(SK_ERR_TOO_LONG, deleg_parse(buf, len, &back),
+	    "a destination name of %d bytes is refused", SK_DEST_MAX + 1);
+	e = d; e.dest_len = SK_DELEG_DEST_ANY; memset(e.dest, 0, sizeof(e.dest));
+	ok(deleg_encode(&e, buf, sizeof(buf), &len) == 0 &&
+	    deleg_parse(buf, len, &back) == 0 && back.dest_len ==
+	    SK_DELEG_DEST_ANY && back.dest[0] == '\0', "\"any destination\" "
+	    "round-trips, with no name");
 	e = d; e.dsig_len = SK_DELEG_DSIG_MAX;
+	e.dest_len = SK_DEST_MAX;
+	memset(e.dest, 'a', SK_DEST_MAX);
 	e.n_ports = SK_ACCESS_MAX;
 	for (n = 0; n < SK_ACCESS_MAX; n++)
 		e.ports[n] = (struct sk_access){ 6, (uint16_t)(1 + n) };
@@ -86,7 +104,7 @@ main(void)
 	ok(memcmp(m1, "sigknock v1 delegation\0", 23) == 0 && m1[23] == 3 &&
 	    m1[24] == 20 && memcmp(m1 + 25, id, 20) == 0,
 	    "the message begins with the context, type 3 and the signer");
-	for (bad = 0, n = 0; n < 6; n++) {
+	for (bad = 0, n = 0; n < 8; n++) {
 		e = d;
 		switch (n) {
 		case 0: e.created++; break;
@@ -94,6 +112,8 @@ main(void)
 		case 2: e.epk[31] ^= 1; break;
 		case 3: e.servers[0] = 1; break;
 		case 4: e.ports[1].port = 54; break;
+		case 5: e.dest[2] = '2'; break;
+		case 6: e.dest_len = SK_DELEG_DEST_ANY; break;
 		default: e.dtype = SK_SIGNER_OPENPGP; break;
 		}
 		deleg_message(&e, id, 20, m2, sizeof(m2), &l2);
@@ -113,9 +133,30 @@ main(void)
 	rq.n_access = 0;
 	ok(!deleg_allows(&d, &rq), "nor the server's default, when ports are "
 	    "limited");
+	/* Behind a gateway: the port limit is the server's own ports'; a
+	 * destination must be named, or "any". */
+	rq.n_access = 1;
+	rq.access[0] = (struct sk_access){ 6, 22 };
+	request_set_dest(&rq, "db1");
+	ok(deleg_allows(&d, &rq), "the destination it names is allowed");
+	rq.access[0].port = 5432;
+	ok(deleg_allows(&d, &rq), "... whatever the port (the port limit is "
+	    "for the server's own ports)");
+	snprintf(rq.dest, sizeof(rq.dest), "db2");
+	ok(!deleg_allows(&d, &rq), "another destination is not");
+	snprintf(rq.dest, sizeof(rq.dest), "db11");
+	ok(!deleg_allows(&d, &rq), "... nor one it begins");
+	e = d; e.dest_len = 0; memset(e.dest, 0, sizeof(e.dest));
+	rq.access[0].port = 22;
+	snprintf(rq.dest, sizeof(rq.dest), "db1");
+	ok(!deleg_allows(&e, &rq), "a delegation limited to tcp/22 with no "
+	    "destination does not allow tcp/22@db1");
+	e.dest_len = SK_DELEG_DEST_ANY;
+	ok(deleg_allows(&e, &rq), "... \"any destination\" does");
+	memset(&rq, 0, sizeof(rq));
 	memset(d.servers, 7, sizeof(d.servers));
 	rq.n_access = 1;
-	rq.access[0].port = 53;
+	rq.access[0] = (struct sk_access){ 17, 53 };
 	ok(!deleg_allows(&d, &rq) && (memset(rq.server_digest, 7, 32),
 	    deleg_allows(&d, &rq)), "a server limit: only that server "
 	    "digest (or set root)");

@@ -423,8 +423,10 @@ print_fields(FILE *f, const struct sk_request *rq)
 		if (deleg_parse(rq->sig, rq->sig_len, &d) != 0)
 			fprintf(f, " deleg=malformed");
 		else
-			fprintf(f, " deleg=%u/%" PRIu64 "/%" PRIu64 "/%u",
-			    d.dtype, d.created, d.not_after, d.n_ports);
+			fprintf(f, " deleg=%u/%" PRIu64 "/%" PRIu64 "/%u/%s",
+			    d.dtype, d.created, d.not_after, d.n_ports,
+			    d.dest_len == SK_DELEG_DEST_ANY ? "any" :
+			    d.dest_len == 0 ? "-" : d.dest);
 	}
 	if (rq->set_count != 0) {
 		struct sk_server_key k;
