@@ -654,71 +654,124 @@ counter_ok(struct knock *k, const struct knock_decision *d, time_t now)
 	return -1;
 }
 
-void
-knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
+/* "accepted ..." for decision d, granted as g. */
+static void
+log_accepted(const struct knock_decision *d, const struct grant *g)
 {
-	struct grant g = d->owner;
-	struct fw_rule fr[3];
 	char addr[INET6_ADDRSTRLEN], until[32], to[INET6_ADDRSTRLEN + 64] = "";
 	char list[SK_ACCESS_MAX * (12 + SK_DEST_MAX)] = "";
-	size_t i, j, n, off = 0;
+	size_t i, off = 0;
 	struct tm tm;
-	int failed = 0;
 
-	if (d->owner.signer == GRANT_FIDO2 && counter_ok(k, d, now) != 0)
-		return;
-	/* Record before granting: a crash after the grant must not let the
-	 * same datagram in again.  Kept for the largest window any reload
-	 * could set, not the current one (MaxPacketAge may be raised). */
-	if (replay_add(k->rc, d->digest, (time_t)d->timestamp +
-	    MAX_PACKET_AGE_MAX + 1) != 0) {
-		REFUSE(k, &d->c, grant_failed, "cannot record it in the replay "
-		    "cache");
-		return;
-	}
-	g.until = now + (time_t)d->timeout;
-	for (i = 0; i < g.nports; i++)
-		for (j = 0, n = grant_fw_rules(&g, i, fr); j < n; j++)
-			if (fw_grant(k->fw, &fr[j]) != 0)
-				failed = 1;
-	/* "accepted" only once the kernel holds the grant. */
-	if (!failed && fw_commit(k->fw) != 0)
-		failed = 1;
-	sk_addr_str(g.family, g.addr, addr, sizeof(addr));
-	if (failed) {
-		k->st.grant_failed++;
-		log_err("not granted to %s from %s: the firewall could not add "
-		    "the grant for %s (see the line before)", d->c.who,
-		    d->c.src, addr);
-		return;
-	}
-	k->st.granted++;
-	/* Its source is known from now on (known.h). */
-	if (k->known != NULL && known_add(k->known, d->owner.src_family,
-	    d->owner.src, now))
-		k->known_dirty = 1;
-	if (k->granted != NULL)
-		k->granted(k->granted_arg, &g);
-	gmtime_r(&g.until, &tm);
+	gmtime_r(&g->until, &tm);
 	strftime(until, sizeof(until), "%H:%M:%SZ", &tm);
-	for (i = 0; i < g.nports && off < sizeof(list); i++)
+	for (i = 0; i < g->nports && off < sizeof(list); i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off,
-		    "%s%s/%u%s%s", i ? "," : "", g.ports[i].proto == 6 ? "tcp" :
-		    "udp", g.ports[i].port, g.dest[0] ? "@" : "", g.dest);
-	if (g.dest[0] != '\0') {
+		    "%s%s/%u%s%s", i ? "," : "", g->ports[i].proto == 6 ?
+		    "tcp" : "udp", g->ports[i].port, g->dest[0] ? "@" : "",
+		    g->dest);
+	if (g->dest[0] != '\0') {
 		off = (size_t)snprintf(to, sizeof(to), " to %s",
-		    sk_addr_str(g.family, g.dst, addr, sizeof(addr)));
-		for (i = 0; i < g.nports && off < sizeof(to); i++)
-			if (g.via[i] != 0)
+		    sk_addr_str(g->family, g->dst, addr, sizeof(addr)));
+		for (i = 0; i < g->nports && off < sizeof(to); i++)
+			if (g->via[i] != 0)
 				off += (size_t)snprintf(to + off, sizeof(to) - off,
-				    ", %u via %u", g.ports[i].port, g.via[i]);
-		if (g.masq && off < sizeof(to))
+				    ", %u via %u", g->ports[i].port, g->via[i]);
+		if (g->masq && off < sizeof(to))
 			snprintf(to + off, sizeof(to) - off, ", masqueraded");
-		sk_addr_str(g.family, g.addr, addr, sizeof(addr));
 	}
+	sk_addr_str(g->family, g->addr, addr, sizeof(addr));
 	log_notice("accepted %s from %s: open %s for %s until %s (%u s) [%s]%s",
 	    d->c.who, d->c.src, list, addr, until, d->timeout, d->rule->name,
 	    to);
+}
+
+void
+knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
+    size_t nd, time_t now)
+{
+	struct grant g[KNOCK_GRANT_BATCH];
+	struct fw_rule fr[3];
+	char addr[INET6_ADDRSTRLEN];
+	int state[KNOCK_GRANT_BATCH];	/* 0 refused, 1 to grant, 2 failed */
+	size_t i, j, n, p, todo = 0;
+	int committed;
+
+	if (nd > KNOCK_GRANT_BATCH)
+		nd = KNOCK_GRANT_BATCH;
+	/* Record before granting: a crash after the grant must not let the
+	 * same datagram in again.  Kept for the largest window any reload
+	 * could set, not the current one (MaxPacketAge may be raised).
+	 * The records of the batch are made durable together. */
+	for (i = 0; i < nd; i++) {
+		const struct knock_decision *d = dv[i];
+
+		state[i] = 0;
+		if (d->owner.signer == GRANT_FIDO2 && counter_ok(k, d, now) != 0)
+			continue;
+		/* The same request twice in one batch: the first only. */
+		if (replay_seen(k->rc, d->digest, now)) {
+			REFUSE(k, &d->c, replayed, "replayed request");
+			continue;
+		}
+		if (replay_append(k->rc, d->digest, (time_t)d->timestamp +
+		    MAX_PACKET_AGE_MAX + 1) != 0) {
+			REFUSE(k, &d->c, grant_failed, "cannot record it in the "
+			    "replay cache");
+			continue;
+		}
+		state[i] = 1;
+		todo++;
+	}
+	if (todo == 0)
+		return;
+	if (replay_sync(k->rc) != 0) {
+		for (i = 0; i < nd; i++)
+			if (state[i] == 1)
+				REFUSE(k, &dv[i]->c, grant_failed, "cannot record "
+				    "it in the replay cache");
+		return;
+	}
+	for (i = 0; i < nd; i++) {
+		if (state[i] != 1)
+			continue;
+		g[i] = dv[i]->owner;
+		g[i].until = now + (time_t)dv[i]->timeout;
+		for (p = 0; p < g[i].nports; p++)
+			for (j = 0, n = grant_fw_rules(&g[i], p, fr); j < n; j++)
+				if (fw_grant(k->fw, &fr[j]) != 0)
+					state[i] = 2;
+	}
+	/* "accepted" only once the kernel holds the grant. */
+	committed = fw_commit(k->fw) == 0;
+	for (i = 0; i < nd; i++) {
+		const struct knock_decision *d = dv[i];
+
+		if (state[i] == 0)
+			continue;
+		if (state[i] == 2 || !committed) {
+			k->st.grant_failed++;
+			log_err("not granted to %s from %s: the firewall could "
+			    "not add the grant for %s (see the line before)",
+			    d->c.who, d->c.src, sk_addr_str(d->owner.family,
+			    d->owner.addr, addr, sizeof(addr)));
+			continue;
+		}
+		k->st.granted++;
+		/* Its source is known from now on (known.h). */
+		if (k->known != NULL && known_add(k->known, d->owner.src_family,
+		    d->owner.src, now))
+			k->known_dirty = 1;
+		if (k->granted != NULL)
+			k->granted(k->granted_arg, &g[i]);
+		log_accepted(d, &g[i]);
+	}
+}
+
+void
+knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
+{
+	knock_grant_many(k, &d, 1, now);
 }
 
 /* Step 3's work check (PROTOCOL.md section 2.1): the effort proven by

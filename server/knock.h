@@ -152,6 +152,13 @@ int	knock_check_opened(struct knock *k, int prev_key, const uint8_t *inner,
  * replay cache, then grant. */
 void	knock_grant(struct knock *k, const struct knock_decision *d,
 	    time_t now);
+/* The same for nd (at most KNOCK_GRANT_BATCH) decisions at once: their
+ * replay records made durable with one sync, then one firewall commit
+ * (the monitor, for the grant requests that wait together).  A request
+ * that is in the batch twice is granted once. */
+#define KNOCK_GRANT_BATCH	32
+void	knock_grant_many(struct knock *k,
+	    const struct knock_decision *const *d, size_t nd, time_t now);
 /* The daemon's path.  knock_receive: steps 1-3 (with the work trailer,
  * work.h), then into a lane of the verification queue (lanes.h: known
  * sources, work, strangers).  knock_serve: steps 4-10 and the grant for

@@ -350,6 +350,18 @@ known_setup(struct daemon *d)
 	known_prune(d->k.known, time(NULL) - d->cfg.known_period * 86400);
 }
 
+/* The known sources' file, when a grant added one. */
+static void
+known_save_dirty(struct daemon *d)
+{
+	if (d->k.known == NULL || !d->k.known_dirty)
+		return;
+	if (known_save(d->k.known, d->cfg.state_dir) != 0)
+		log_err("cannot record known sources in %s/" KNOWN_FILE,
+		    d->cfg.state_dir);
+	d->k.known_dirty = 0;
+}
+
 static void
 known_granted(struct daemon *d, const struct grant *g)
 {
@@ -357,12 +369,6 @@ known_granted(struct daemon *d, const struct grant *g)
 
 	if (d->k.known == NULL)
 		return;
-	if (d->k.known_dirty) {
-		if (known_save(d->k.known, d->cfg.state_dir) != 0)
-			log_err("cannot record known sources in %s/" KNOWN_FILE,
-			    d->cfg.state_dir);
-		d->k.known_dirty = 0;
-	}
 	if (d->wsock < 0)
 		return;
 	memset(&m, 0, sizeof(m));
@@ -381,7 +387,8 @@ on_granted(void *arg, const struct grant *g)
 
 	if (grants_add(&d->owners, g) != 0)
 		log_err("out of memory recording a grant's owner");
-	owners_save(d);
+	/* Written once for the batch (grant_batch). */
+	d->owners_dirty = 1;
 	known_granted(d, g);
 }
 
@@ -884,31 +891,56 @@ reap_worker(struct daemon *d)
 		write_stats(d);
 }
 
-/* A grant request: re-checked here against the monitor's own state. */
+/* A grant request: verified and checked here against the monitor's own
+ * state, then queued to be granted with the others that came with it
+ * (grant_batch). */
 static void
 worker_grant(struct daemon *d, const void *msg, size_t len)
 {
-	struct knock_decision dec;
+	struct knock_decision *dec = &d->batch[d->nbatch];
 	char why[320], a[INET6_ADDRSTRLEN];
 	time_t now = time(NULL);
 
-	if (ps_grant_check(&d->k, &d->wgrants, msg, len, now, knock_mono(), &dec,
+	if (ps_grant_check(&d->k, &d->wgrants, msg, len, now, knock_mono(), dec,
 	    why, sizeof(why)) == 0) {
-		knock_grant(&d->k, &dec, now);
+		d->nbatch++;
 		return;
 	}
 	d->k.st.monitor_refused++;
 	sk_log_rl(&d->wrefused, LOG_WARNING, "monitor: refused the worker's "
-	    "grant request%s%s%s%s: %s", dec.c.who[0] ? " by " : "",
-	    dec.c.who, dec.owner.family ? " for " : "", dec.owner.family ?
-	    sk_addr_str(dec.owner.family, dec.owner.addr, a, sizeof(a)) : "",
+	    "grant request%s%s%s%s: %s", dec->c.who[0] ? " by " : "",
+	    dec->c.who, dec->owner.family ? " for " : "", dec->owner.family ?
+	    sk_addr_str(dec->owner.family, dec->owner.addr, a, sizeof(a)) : "",
 	    why);
+}
+
+/* Grant what worker_grant queued: one replay sync and one firewall
+ * commit for all, then the owners' and known sources' files once. */
+static void
+grant_batch(struct daemon *d)
+{
+	const struct knock_decision *dv[KNOCK_GRANT_BATCH];
+	size_t i;
+
+	if (d->nbatch == 0)
+		return;
+	for (i = 0; i < d->nbatch; i++)
+		dv[i] = &d->batch[i];
+	knock_grant_many(&d->k, dv, d->nbatch, time(NULL));
+	for (i = 0; i < d->nbatch; i++)
+		sk_wipe(d->batch[i].inner, sizeof(d->batch[i].inner));
+	d->nbatch = 0;
+	if (d->owners_dirty) {
+		owners_save(d);
+		d->owners_dirty = 0;
+	}
+	known_save_dirty(d);
 }
 
 /* Everything the worker sent; a message the monitor does not expect
  * means a worker not behaving as built: it is stopped. */
 static void
-from_worker(struct daemon *d)
+read_worker(struct daemon *d)
 {
 	union {
 		uint32_t	type;
@@ -947,6 +979,8 @@ from_worker(struct daemon *d)
 		switch (m.type) {
 		case PS_GRANT:
 			worker_grant(d, &m, (size_t)n);
+			if (d->nbatch == KNOCK_GRANT_BATCH)
+				grant_batch(d);
 			break;
 		case PS_LOG:
 			/* Data, not log lines: marked as the worker's,
@@ -970,6 +1004,13 @@ from_worker(struct daemon *d)
 			return;
 		}
 	}
+}
+
+static void
+from_worker(struct daemon *d)
+{
+	read_worker(d);
+	grant_batch(d);
 }
 
 static int

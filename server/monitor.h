@@ -64,6 +64,11 @@ struct daemon {
 	struct ps_bucket	 wgrants;	/* its grant requests */
 	struct sk_ratelimit	 wlog;		/* its log lines */
 	struct sk_ratelimit	 wrefused;	/* requests refused */
+	/* Its grant requests that passed the monitor's check, granted
+	 * together once read (grant_batch). */
+	struct knock_decision	 batch[KNOCK_GRANT_BATCH];
+	size_t			 nbatch;
+	int			 owners_dirty;
 };
 
 /* Everything zero or closed, the defaults set. */

@@ -152,25 +152,43 @@ replay_seen(const struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LEN],
 }
 
 int
-replay_add(struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LEN],
+replay_append(struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LEN],
     time_t expires)
 {
 	uint8_t rec[RECORD_LEN];
 	struct entry tmp;
-	int r;
 
 	memcpy(tmp.d, d, REPLAY_DIGEST_LEN);
 	tmp.expires = expires;
 	record(rec, &tmp);
-	if (rc->fd >= 0 && (write(rc->fd, rec, sizeof(rec)) !=
-	    (ssize_t)sizeof(rec) || fdatasync(rc->fd) != 0)) {
+	if (rc->fd >= 0 && write(rc->fd, rec, sizeof(rec)) !=
+	    (ssize_t)sizeof(rec)) {
 		log_err("replay cache %s: %s", rc->path, strerror(errno));
 		return SK_ERR_IO;
 	}
 	rc->on_disk++;
-	if ((r = insert(rc, d, expires)) != 0)
-		return r;
+	return insert(rc, d, expires);
+}
+
+int
+replay_sync(struct replay *rc)
+{
+	if (rc->fd >= 0 && fdatasync(rc->fd) != 0) {
+		log_err("replay cache %s: %s", rc->path, strerror(errno));
+		return SK_ERR_IO;
+	}
 	return 0;
+}
+
+int
+replay_add(struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LEN],
+    time_t expires)
+{
+	int r;
+
+	if ((r = replay_append(rc, d, expires)) != 0)
+		return r;
+	return replay_sync(rc);
 }
 
 void

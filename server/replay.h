@@ -25,6 +25,11 @@ int	replay_seen(const struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LE
  * returns, so a grant never precedes its record. */
 int	replay_add(struct replay *rc, const uint8_t d[static REPLAY_DIGEST_LEN],
 	    time_t expires);
+/* The same in two steps, for several records and one sync: append
+ * (written, remembered, not yet durable), then sync before granting. */
+int	replay_append(struct replay *rc,
+	    const uint8_t d[static REPLAY_DIGEST_LEN], time_t expires);
+int	replay_sync(struct replay *rc);
 /* Drop expired entries; compact the file when most of it is dead. */
 void	replay_prune(struct replay *rc, time_t now);
 /* Every live entry. */

@@ -495,6 +495,57 @@ test_grant_check(void)
 	    sizeof(why)) == 0, "... and a tenth of a second later, again");
 }
 
+static int ngranted;
+
+static void
+count_granted(void *arg, const struct grant *g)
+{
+	(void)arg;
+	(void)g;
+	ngranted++;
+}
+
+/* The monitor grants the requests that come together in one go: the
+ * same request twice in a batch (a worker could send it so) opens once. */
+static void
+test_grant_batch(void)
+{
+	struct knock_decision d[3];
+	const struct knock_decision *dv[4];
+	struct sk_request rq = base_rq();
+	struct ps_grant a = alice(), b;
+	struct fw_params p;
+	uint64_t granted = k.st.granted, replayed = k.st.replayed;
+
+	rq.access[0].port = 443;
+	b = request(&rq, 0, SIGNED, 0, "192.0.2.7");
+	memset(&p, 0, sizeof(p));
+	p.knock_port = 62201;
+	if (fw_open(FW_LOG, &p, now, &k.fw) != 0)
+		bail("fw_open");
+	k.granted = count_granted;
+	ok(strcmp(verdict(&a, sizeof(a), &d[0]), "") == 0 &&
+	    strcmp(verdict(&a, sizeof(a), &d[1]), "") == 0 &&
+	    strcmp(verdict(&b, sizeof(b), &d[2]), "") == 0, "three requests "
+	    "pass the check before any is granted, two of them the same");
+	dv[0] = &d[0];
+	dv[1] = &d[1];
+	dv[2] = &d[2];
+	knock_grant_many(&k, dv, 3, now);
+	ok(k.st.granted == granted + 2 && ngranted == 2 && fw_count(k.fw) == 2,
+	    "granted together: two grants, the repeated request once");
+	ok(k.st.replayed == replayed + 1, "... the repeat counted as replayed");
+	ok(replay_seen(k.rc, d[0].digest, now) && replay_seen(k.rc,
+	    d[2].digest, now), "... both digests recorded");
+	dv[0] = &d[0];
+	knock_grant_many(&k, dv, 1, now);
+	ok(k.st.granted == granted + 2, "a later batch with one of them "
+	    "grants nothing");
+	k.granted = NULL;
+	fw_close(k.fw);
+	k.fw = NULL;
+}
+
 static void
 test_log_clean(void)
 {
@@ -521,12 +572,13 @@ test_log_clean(void)
 int
 main(void)
 {
-	plan(61);
+	plan(66);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	setup();
 	test_snapshot();
 	test_grant_check();
+	test_grant_batch();
 	test_log_clean();
 	return 0;
 }

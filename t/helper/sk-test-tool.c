@@ -721,34 +721,42 @@ cmd_udp_spoof(int argc, char **argv)
 	struct sockaddr_in dst;
 	uint8_t pkt[28 + SK_DATAGRAM_MAX], *buf;
 	size_t len;
-	int fd;
+	int fd, i;
 
-	if (argc != 5)
-		die("usage: udp-spoof SRC DST PORT FILE", NULL);
-	buf = read_file(argv[4], &len);
-	if (len > SK_DATAGRAM_MAX)
-		die("datagram too long", argv[4]);
+	if (argc < 5 || (argc - 5) % 2 != 0)
+		die("usage: udp-spoof SRC DST PORT FILE [SRC FILE]...", NULL);
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons((uint16_t)atoi(argv[3]));
-	memset(pkt, 0, 28);
-	if (inet_pton(AF_INET, argv[1], pkt + 12) != 1 ||
-	    inet_pton(AF_INET, argv[2], &dst.sin_addr) != 1)
-		die("SRC and DST are IPv4 addresses", NULL);
-	pkt[0] = 0x45;
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_UDP;
-	memcpy(pkt + 16, &dst.sin_addr, 4);
-	be16enc(pkt + 20, 40000);
-	memcpy(pkt + 22, &dst.sin_port, 2);
-	be16enc(pkt + 24, (uint16_t)(8 + len));
-	memcpy(pkt + 28, buf, len);
-	if ((fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW)) < 0 ||
-	    sendto(fd, pkt, 28 + len, 0, (struct sockaddr *)&dst,
-	    sizeof(dst)) != (ssize_t)(28 + len))
-		die("raw send", strerror(errno));
+	if (inet_pton(AF_INET, argv[2], &dst.sin_addr) != 1)
+		die("DST is an IPv4 address", NULL);
+	if ((fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW)) < 0)
+		die("raw socket", strerror(errno));
+	/* SRC FILE pairs: argv[1] argv[4], then argv[5] argv[6] ... */
+	for (i = 0; 4 + 2 * i < argc; i++) {
+		const char *src = i == 0 ? argv[1] : argv[3 + 2 * i];
+		const char *file = i == 0 ? argv[4] : argv[4 + 2 * i];
+
+		buf = read_file(file, &len);
+		if (len > SK_DATAGRAM_MAX)
+			die("datagram too long", file);
+		memset(pkt, 0, 28);
+		if (inet_pton(AF_INET, src, pkt + 12) != 1)
+			die("SRC is an IPv4 address", src);
+		pkt[0] = 0x45;
+		pkt[8] = 64;
+		pkt[9] = IPPROTO_UDP;
+		memcpy(pkt + 16, &dst.sin_addr, 4);
+		be16enc(pkt + 20, 40000);
+		memcpy(pkt + 22, &dst.sin_port, 2);
+		be16enc(pkt + 24, (uint16_t)(8 + len));
+		memcpy(pkt + 28, buf, len);
+		if (sendto(fd, pkt, 28 + len, 0, (struct sockaddr *)&dst,
+		    sizeof(dst)) != (ssize_t)(28 + len))
+			die("raw send", strerror(errno));
+		free(buf);
+	}
 	close(fd);
-	free(buf);
 	return 0;
 }
 
@@ -1220,7 +1228,7 @@ static const struct {
 	{ "listen", cmd_listen, "ADDR PORT [echo]  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
 	{ "udp-send", cmd_udp_send, "HOST PORT FILE|random:N[xCOUNT]  send datagrams" },
-	{ "udp-spoof", cmd_udp_spoof, "SRC DST PORT FILE  send a datagram from a forged IPv4 source" },
+	{ "udp-spoof", cmd_udp_spoof, "SRC DST PORT FILE [SRC FILE]...  send datagrams from forged IPv4 sources, in one go" },
 	{ "flip", cmd_flip, "FILE OFFSET OUT  copy with one bit flipped" },
 	{ "keyring-list", cmd_keyring_list, "HOMEDIR  list usable signing keys" },
 	{ "pgp-verify", cmd_pgp_verify, "HOMEDIR SIG DATA [NOW]  verify a detached signature" },
