@@ -544,6 +544,7 @@ struct add_ctx {
 		char		 name[USERS_NAME_MAX + 1];
 		int		 known;
 		struct users_entry *from;	/* name moves from this line */
+		char		 claim[USERS_NAME_MAX + 1];	/* its e-mail's */
 	} k[64];
 };
 
@@ -599,6 +600,28 @@ add_vet(void *arg, const struct keyring_info *ki)
 	/* users_name_ok() bounds it to USERS_NAME_MAX. */
 	snprintf(a->k[n].name, sizeof(a->k[n].name), "%.*s", USERS_NAME_MAX,
 	    want);
+	/* New keys of one input that claim the same e-mail: none of them
+	 * gets it (which is older is their makers' to say), the admin
+	 * names the right one. */
+	if (a->name == NULL && e == NULL && want[0] != '\0') {
+		size_t j, rivals = 0;
+
+		snprintf(a->k[n].claim, sizeof(a->k[n].claim), "%.*s",
+		    USERS_NAME_MAX, want);
+		for (j = 0; j < n; j++)
+			if (strcasecmp(a->k[j].claim, want) == 0) {
+				a->k[j].name[0] = '\0';
+				rivals++;
+			}
+		if (rivals > 0) {
+			a->k[n].name[0] = '\0';
+			log_warn("key %s: %zu other key%s in this input claim%s "
+			    "the e-mail '%s' too: none of them gets it as a "
+			    "name; 'sigknock-keys name FPR %s' gives it to the "
+			    "right one", ki->fpr, rivals, rivals == 1 ? "" :
+			    "s", rivals == 1 ? "s" : "", want, want);
+		}
+	}
 	a->n++;
 	return 0;
 }

@@ -348,7 +348,8 @@ users_resolve(struct users *u, struct users_key *keys, size_t nkeys,
 	    NULL || (fresh = calloc(nkeys + 1, sizeof(*fresh))) == NULL ||
 	    (ok = calloc(nkeys + 1, sizeof(*ok))) == NULL)
 		goto out;
-	/* Keys the ledger does not know yet, oldest first. */
+	/* Keys the ledger does not know yet, in a fixed order (the one
+	 * their lines are appended in). */
 	for (i = 0; i < nkeys; i++)
 		if (users_find(u, keys[i].fpr) == NULL)
 			fresh[nfresh++] = &keys[i];
@@ -379,11 +380,32 @@ users_resolve(struct users *u, struct users_key *keys, size_t nkeys,
 			    "by another user: this credential has no name, "
 			    "only its fido2: id", recs[i].name, recs[i].line);
 	}
-	/* First sight: the user ID's e-mail, unless someone holds it.  The
+	/* First sight: the user ID's e-mail, unless someone holds it, or
+	 * another key seen for the first time with it claims it too: then
+	 * none of them gets it (a key's creation date is its maker's to
+	 * choose, so it cannot decide), and the admin names one.  The
 	 * names taken so far point into u: decide first, then append. */
 	for (i = 0; i < nfresh; i++) {
 		const char *want = fresh[i]->uid;
+		size_t j, rivals = 0;
 
+		for (j = 0; j < nfresh; j++)
+			if (j != i && want[0] != '\0' &&
+			    strcasecmp(fresh[j]->uid, want) == 0)
+				rivals++;
+		if (rivals > 0) {
+			ok[i] = 0;
+			if (warn) {
+				pgp_fpr_format(fresh[i]->fpr, fpr);
+				log_warn("key %s: %zu other new key%s claim%s its "
+				    "user ID's e-mail '%s' too: none of them "
+				    "gets it ('sigknock-keys name FPR NAME' "
+				    "gives it to the right one)", fpr, rivals,
+				    rivals == 1 ? "" : "s", rivals == 1 ? "s" :
+				    "", want);
+			}
+			continue;
+		}
 		ok[i] = want[0] != '\0' && users_name_ok(want) &&
 		    !taken_has(&t, want);
 		if (ok[i])

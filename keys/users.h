@@ -99,9 +99,11 @@ struct users_key {
 
 /* Give every key and FIDO2 record its name: ledger lines first (in file
  * order), then FIDO2 records (in file order), then keys the ledger does
- * not know yet, oldest first, each proposing its user ID's e-mail (first
- * seen; recorded in u, which becomes dirty).  A name held already leaves
- * the later holder without one, with a warning when warn is set.
+ * not know yet, each proposing its user ID's e-mail (first seen;
+ * recorded in u, which becomes dirty).  A name held already leaves the
+ * later holder without one, with a warning when warn is set; new keys
+ * that propose the same name all go without it (their creation dates
+ * are their makers' to choose: they cannot decide).
  * rec_named[i] tells whether FIDO2 record i keeps its name.  keys[].name
  * points into u, which must outlive its use. */
 int	users_resolve(struct users *u, struct users_key *keys, size_t nkeys,

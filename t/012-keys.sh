@@ -7,7 +7,7 @@
 require_cmd gpg
 B=$top_builddir
 K="$B/sigknock-keys"
-plan 31
+plan 37
 
 test_tmpdir
 T=$tap_tmp
@@ -98,6 +98,27 @@ gpg --export "$w" | gpg --homedir "$KR" --batch --quiet --import 2>/dev/null
 ok "list warns when a key imported with gpg claims a held name" \
 	grep -q "key $w: its user ID's e-mail 'robert@example.com' is held by another user" "$T/o"
 ok "... and shows it without a name" grep -q "^$w ed25519 *valid *- *robert@example.com" "$T/o"
+
+# Two new keys claiming one e-mail: neither gets it, whatever the dates
+# their makers chose (one is dated 2001 here); the admin names one.
+c1=$(gpg_genkey 'Carol <carol@example.com>' ed25519 sign) || bail "keygen"
+c2=$(gpg_genkey 'Carol Old <carol@example.com>' ed25519 sign never \
+	--faked-system-time 20010101T000000) || bail "keygen"
+gpg --export "$c1" "$c2" > "$T/carols.pgp"
+"$K" -k "$T/kr2" add "$T/carols.pgp" > "$T/o" 2>&1
+ok "add: two new keys in one input claiming one e-mail get no name" \
+	sh -c "grep -q '^added $c1 ed25519 (no name: known by fingerprint)' '$T/o' && grep -q '^added $c2 ed25519 (no name: known by fingerprint)' '$T/o'"
+ok "... the older-dated one neither" sh -c "! grep -q '^$c2 carol@example.com' '$T/kr2/sigknock-users'"
+ok "... and add says so, with the command that settles it" \
+	grep -q "claims the e-mail 'carol@example.com' too: none of them gets it as a name; 'sigknock-keys name FPR carol@example.com'" "$T/o"
+"$K" -k "$T/kr2" name "$c1" carol@example.com > /dev/null 2>&1
+ok "sigknock-keys name gives it to the right one" sh -c "'$K' -k '$T/kr2' list carol@example.com | grep -q '^$c1 .* carol@example.com '"
+mkdir -m 700 "$T/kr3"
+gpg --homedir "$T/kr3" --batch --quiet --import "$T/carols.pgp" 2>/dev/null
+"$K" -k "$T/kr3" list > "$T/o" 2>&1
+ok "imported with gpg, as the daemon sees them: neither is named" \
+	sh -c "grep -q '^$c1 ed25519 *valid *- ' '$T/o' && grep -q '^$c2 ed25519 *valid *- ' '$T/o'"
+ok "... saying why" grep -q "other new key claims its user ID's e-mail 'carol@example.com' too: none of them gets it" "$T/o"
 
 # the ledger is parsed strictly
 printf '%s\n' "# hand edit" "$alice alice@example.com maybe 2026-11-30T12:00:00Z add" > "$T/bad"
