@@ -78,7 +78,73 @@ struct iptc {
 	int		 gw;		/* the forward chain is set up */
 	int		 nat;		/* the nat chains are set up */
 	struct fw_params p;		/* the gate we keep */
+	/* What the kernel said of each table (family, filter/nat) after
+	 * our last change: another program's change shows as a difference
+	 * (fwi_changed), for one system call, without reading the table. */
+	struct ipt_getinfo seen[2][2];
+	int		 fd[2];		/* raw sockets to ask with, or -1 */
 };
+
+static void fwi_close(void *vst);
+
+/* ---- changes by others, cheaply (IPT_SO_GET_INFO) ---- */
+
+static int
+table_info(const struct iptc *st, int af, const char *table,
+    struct ipt_getinfo *gi)
+{
+	socklen_t len = sizeof(*gi);
+	int fd = st->fd[af == AF_INET6];
+
+	memset(gi, 0, sizeof(*gi));
+	snprintf(gi->name, sizeof(gi->name), "%s", table);
+	if (fd < 0)
+		return -1;
+	/* ip6t_getinfo has ipt_getinfo's layout; IP6T_SO_GET_INFO its
+	 * number, at SOL_IPV6. */
+	return getsockopt(fd, af == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	    af == AF_INET ? IPT_SO_GET_INFO : IP6T_SO_GET_INFO, gi, &len);
+}
+
+/* After a change of ours, under the xtables lock: remember the tables. */
+static void
+note_tables(struct iptc *st)
+{
+	int f, t;
+
+	for (f = 0; f < 2; f++)
+		for (t = 0; t < 2; t++)
+			if (table_info(st, f ? AF_INET6 : AF_INET, t ? "nat" :
+			    "filter", &st->seen[f][t]) != 0)
+				memset(&st->seen[f][t], 0, sizeof(st->seen[f][t]));
+}
+
+/* 1 when a table of ours changed since we last looked (someone else's
+ * commit: the gate may be gone; fw_heal looks closely), else 0. */
+static int
+fwi_changed(void *vst)
+{
+	struct iptc *st = vst;
+	struct ipt_getinfo gi;
+	int f, t, changed = 0;
+
+	for (f = 0; f < 1 + (st->v6 != 0); f++)
+		for (t = 0; t < 1 + (st->gw || st->nat); t++) {
+			if (table_info(st, f ? AF_INET6 : AF_INET, t ? "nat" :
+			    "filter", &gi) != 0)
+				memset(&gi, 0, sizeof(gi));
+			if (gi.num_entries != st->seen[f][t].num_entries ||
+			    gi.size != st->seen[f][t].size ||
+			    memcmp(gi.hook_entry, st->seen[f][t].hook_entry,
+			    sizeof(gi.hook_entry)) != 0 ||
+			    memcmp(gi.underflow, st->seen[f][t].underflow,
+			    sizeof(gi.underflow)) != 0) {
+				st->seen[f][t] = gi;
+				changed = 1;
+			}
+		}
+	return changed;
+}
 
 /* ---- the two families behind one set of calls ---- */
 
@@ -784,6 +850,7 @@ regate(struct iptc *st, const struct fw_params *p, int keep)
 	if (r == 0 && st->v6)
 		r = setup_family(st, AF_INET6, time(NULL), keep, adopt_none,
 		    NULL);
+	note_tables(st);
 	lock_release(lock);
 	return r;
 }
@@ -807,8 +874,10 @@ fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 	st->knock_port = p->knock_port;
 	st->p = *p;
 	want_chains(st, p);
+	st->fd[0] = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	st->fd[1] = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if ((lock = lock_take()) < 0) {
-		free(st);
+		fwi_close(st);
 		return SK_ERR_IO;
 	}
 	r = setup_family(st, AF_INET, now, 1, adopt, arg);
@@ -819,9 +888,10 @@ fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 			    "will fail, and IPv6 protected ports are not closed "
 			    "by sigknockd");
 	}
+	note_tables(st);
 	lock_release(lock);
 	if (r != 0) {
-		free(st);
+		fwi_close(st);
 		return r;
 	}
 	log_info("firewall: iptables (libiptc, legacy tables): chain %s, "
@@ -919,6 +989,7 @@ fwi_apply(void *vst, const struct fw_op *ops, size_t n)
 	r4 = commit_family(ops, n, AF_INET);
 	if (st->v6)
 		r6 = commit_family(ops, n, AF_INET6);
+	note_tables(st);
 	lock_release(lock);
 	return r4 != 0 ? r4 : r6;
 }
@@ -926,7 +997,13 @@ fwi_apply(void *vst, const struct fw_op *ops, size_t n)
 static void
 fwi_close(void *vst)
 {
-	free(vst);
+	struct iptc *st = vst;
+
+	if (st->fd[0] >= 0)
+		close(st->fd[0]);
+	if (st->fd[1] >= 0)
+		close(st->fd[1]);
+	free(st);
 }
 
 void
@@ -1030,6 +1107,7 @@ const struct fw_backend fw_backend_iptc = {
 	.open = fwi_open,
 	.protect = fwi_protect,
 	.intact = fwi_intact,
+	.changed = fwi_changed,
 	.rebuild = fwi_rebuild,
 	.apply = fwi_apply,
 	.close = fwi_close,

@@ -60,6 +60,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "crypto.h"
 #include "err.h"
 #include "fileio.h"
 #include "fw.h"
@@ -105,7 +106,13 @@ struct nft {
 	int		 gw;		/* the forward gate is built */
 	int		 nat;		/* the nat chains are built */
 	char		*buf;
+	/* The gate as built (gate_digest): every rule of the table, with
+	 * its handle, and what the protected sets hold. */
+	uint8_t		 gate[SK_SHA256_LEN];
+	int		 has_gate;
 };
+
+static void gate_remember(struct nft *st);
 
 /* ---- netlink batches ---- */
 
@@ -954,6 +961,7 @@ fwn_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 		}
 	}
 	adopt_all(st, now, adopt, arg);
+	gate_remember(st);
 	/* Ruleset notifications: a flush by someone else is seen at once
 	 * (the daemon also checks every second). */
 	if ((st->mon = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
@@ -995,6 +1003,7 @@ fwn_protect(void *vst, const struct fw_params *p)
 			    "chains: %s", strerror(e < 0 ? -e : e));
 			return SK_ERR_IO;
 		}
+		gate_remember(st);
 		write_snippet(st, p);
 		return 0;
 	}
@@ -1007,6 +1016,7 @@ fwn_protect(void *vst, const struct fw_params *p)
 		    strerror(-e));
 		return SK_ERR_IO;
 	}
+	gate_remember(st);
 	write_snippet(st, p);
 	return 0;
 }
@@ -1170,13 +1180,193 @@ count_rules(struct nft *st)
 	return e != 0 ? e : count;
 }
 
-/* The table holds exactly the rules build_table makes. */
+/* ---- what the gate holds ---- */
+
+/* Text of the gate, gathered for its digest. */
+struct gate_text {
+	char	*p;
+	size_t	 len, cap;
+	char	**keys;		/* one set's elements, to sort */
+	size_t	 nkeys, capkeys;
+	int	 err;
+};
+
+static void
+gate_put(struct gate_text *g, const char *s)
+{
+	size_t n = strlen(s);
+	char *t;
+
+	if (g->err)
+		return;
+	if (g->len + n + 1 > g->cap) {
+		size_t cap = (g->cap ? 2 * g->cap : 16384) + n;
+
+		if ((t = realloc(g->p, cap)) == NULL) {
+			g->err = ENOMEM;
+			return;
+		}
+		g->p = t;
+		g->cap = cap;
+	}
+	memcpy(g->p + g->len, s, n);
+	g->len += n;
+	g->p[g->len++] = '\n';
+}
+
+static void
+gate_rule_msg(const struct nlmsghdr *m, void *arg)
+{
+	struct gate_text *g = arg;
+	struct nftnl_rule *r;
+	char line[2048];
+
+	if ((m->nlmsg_type & 0xff) != NFT_MSG_NEWRULE ||
+	    (r = nftnl_rule_alloc()) == NULL)
+		return;
+	if (nftnl_rule_nlmsg_parse(m, r) == 0 && nftnl_rule_snprintf(line,
+	    sizeof(line), r, NFTNL_OUTPUT_DEFAULT, 0) > 0)
+		gate_put(g, line);
+	else
+		g->err = EINVAL;
+	nftnl_rule_free(r);
+}
+
+static int
+gate_key(struct nftnl_set_elem *e, void *arg)
+{
+	struct gate_text *g = arg;
+	const uint8_t *k;
+	uint32_t klen, i;
+	char *hex, **t;
+
+	if ((k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen)) == NULL ||
+	    (hex = malloc(2 * (size_t)klen + 1)) == NULL) {
+		g->err = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < klen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", k[i]);
+	if (g->nkeys == g->capkeys) {
+		g->capkeys = g->capkeys ? 2 * g->capkeys : 64;
+		if ((t = realloc(g->keys, g->capkeys * sizeof(*t))) == NULL) {
+			free(hex);
+			g->err = ENOMEM;
+			return -1;
+		}
+		g->keys = t;
+	}
+	g->keys[g->nkeys++] = hex;
+	return 0;
+}
+
+static void
+gate_elem_msg(const struct nlmsghdr *m, void *arg)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s != NULL && nftnl_set_elems_nlmsg_parse(m, s) == 0)
+		nftnl_set_elem_foreach(s, gate_key, arg);
+	nftnl_set_free(s);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+/* One set's elements, sorted, into g. */
+static int
+gate_set(struct nft *st, struct gate_text *g, const char *name)
+{
+	char rbuf[65536];
+	struct nftnl_set *set = elems_new(name);
+	struct nlmsghdr *h;
+	size_t i;
+	int e;
+
+	memset(rbuf, 0, 4096);
+	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+	    NLM_F_DUMP, st->seq++);
+	nftnl_set_elems_nlmsg_build_payload(h, set);
+	nftnl_set_free(set);
+	gate_put(g, name);
+	g->nkeys = 0;
+	e = dump(st, rbuf, sizeof(rbuf), h, gate_elem_msg, g);
+	qsort(g->keys, g->nkeys, sizeof(*g->keys), cmp_str);
+	for (i = 0; i < g->nkeys; i++) {
+		gate_put(g, g->keys[i]);
+		free(g->keys[i]);
+	}
+	g->nkeys = 0;
+	return e;
+}
+
+/* The digest of the gate as the kernel holds it now: every rule of our
+ * table (its chain, handle and expressions: the knock port's drop, the
+ * gates, their order) and the elements of the protected sets.  The
+ * grants' sets change at every knock and are not part of it.  0, or
+ * -ENOENT when the table is gone, or another error. */
+static int
+gate_digest(struct nft *st, uint8_t out[SK_SHA256_LEN])
+{
+	struct gate_text g;
+	char rbuf[65536];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *h;
+	int e;
+
+	memset(&g, 0, sizeof(g));
+	if (r == NULL)
+		return -ENOMEM;
+	memset(rbuf, 0, 4096);
+	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETRULE, NFPROTO_INET,
+	    NLM_F_DUMP, st->seq++);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
+	nftnl_rule_nlmsg_build_payload(h, r);
+	nftnl_rule_free(r);
+	if ((e = dump(st, rbuf, sizeof(rbuf), h, gate_rule_msg, &g)) == 0 &&
+	    (e = gate_set(st, &g, SET_PROT)) == 0 && st->gw &&
+	    (e = gate_set(st, &g, SET_FP4)) == 0)
+		e = gate_set(st, &g, SET_FP6);
+	if (e == 0 && g.err != 0)
+		e = -g.err;
+	if (e == 0 && crypto_sha256(g.p != NULL ? g.p : "", g.len, out) != 0)
+		e = -EINVAL;
+	free(g.p);
+	free(g.keys);
+	return e;
+}
+
+/* After we built or changed the gate: what it must keep holding. */
+static void
+gate_remember(struct nft *st)
+{
+	st->has_gate = gate_digest(st, st->gate) == 0;
+	if (!st->has_gate)
+		log_warn("firewall: nftables: cannot read the gate back to "
+		    "watch it; checking its rule count only");
+}
+
+/* The table holds exactly the gate we built: the same rules (the same
+ * handles: nothing deleted and put back) and the same protected
+ * ports and destinations.  A flushed set or chain, or a rule of ours
+ * changed, is a gate to build again (fw_heal). */
 static int
 fwn_intact(void *vst)
 {
 	struct nft *st = vst;
-	int n = count_rules(st);
+	uint8_t now[SK_SHA256_LEN];
+	int n, e;
 
+	if (st->has_gate) {
+		if ((e = gate_digest(st, now)) == -ENOENT)
+			return 0;
+		if (e == 0)
+			return memcmp(now, st->gate, sizeof(now)) == 0;
+	}
+	n = count_rules(st);
 	if (n == -ENOENT)
 		return 0;
 	return n < 0 ? -1 : n == RULES_INPUT + (st->gw ? RULES_FWD : 0) +
@@ -1195,6 +1385,7 @@ fwn_rebuild(void *vst, const struct fw_params *p)
 		    TABLE, strerror(e < 0 ? -e : e));
 		return SK_ERR_IO;
 	}
+	gate_remember(st);
 	write_snippet(st, p);
 	return 0;
 }

@@ -354,6 +354,12 @@ fw_watch_fd(const struct fw *fw)
 }
 
 int
+fw_changed(struct fw *fw)
+{
+	return fw->be->changed != NULL ? fw->be->changed(fw->st) : -1;
+}
+
+int
 fw_watch_event(struct fw *fw)
 {
 	return fw->be->watch_event != NULL ? fw->be->watch_event(fw->st) : 0;

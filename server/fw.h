@@ -82,6 +82,10 @@ struct fw_backend {
 	 * someone removed them (a flushed ruleset, a restore), -1 when it
 	 * cannot tell.  Cheap: called every second. */
 	int	(*intact)(void *st);
+	/* Optional, for backends without change notifications (watch_fd):
+	 * 1 when the kernel's tables changed since our last change (one
+	 * cheap question, asked FW_PROBE_S apart), else 0. */
+	int	(*changed)(void *st);
 	/* Optional: build the gate again from scratch, without grants (the
 	 * generic layer adds every live grant again). */
 	int	(*rebuild)(void *st, const struct fw_params *p);
@@ -137,6 +141,11 @@ int	fw_heal(struct fw *fw, time_t now, int deep);
 /* The backend's ruleset-change descriptor, or -1; fw_watch_event drains
  * it and returns 1 when fw_heal should run now. */
 int	fw_watch_fd(const struct fw *fw);
+/* Backends with a change probe (changed): 1 when someone else changed
+ * the ruleset since our last change, then fw_heal deep; 0 when not; -1
+ * when the backend has no probe.  Asked every FW_PROBE_S. */
+#define FW_PROBE_S	0.05
+int	fw_changed(struct fw *fw);
 int	fw_watch_event(struct fw *fw);
 /* The earliest expiry among live grants, or 0 when none. */
 time_t	fw_next_expiry(const struct fw *fw);

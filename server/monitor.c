@@ -1032,6 +1032,8 @@ run(struct daemon *d)
 	double next_prune = knock_mono() + PRUNE_EVERY_S;
 	double next_stats = knock_mono() + STATS_EVERY_S;
 	double next_tick = knock_mono() + TICK_S;
+	double next_probe = fw_changed(d->k.fw) < 0 ? 0 : knock_mono() +
+	    FW_PROBE_S;
 	time_t exp;
 	int timeout, n, heal = 0;
 
@@ -1040,6 +1042,8 @@ run(struct daemon *d)
 
 		if (next_tick < wake)
 			wake = next_tick;
+		if (next_probe != 0 && next_probe < wake)
+			wake = next_probe;
 		if (d->restart_at != 0 && d->restart_at < wake)
 			wake = d->restart_at;
 
@@ -1120,6 +1124,14 @@ run(struct daemon *d)
 				    "keys read before", d->cfg.keyring,
 				    KEYRING_SLOW_S);
 			}
+		}
+		/* A backend without notifications (libiptc): one cheap
+		 * question every FW_PROBE_S, so that a deleted jump or a
+		 * restore is healed within about that (sigknockd(8)). */
+		if (next_probe != 0 && now_m >= next_probe) {
+			if (fw_changed(d->k.fw) == 1)
+				heal = 2;
+			next_probe = now_m + FW_PROBE_S;
 		}
 		if (heal) {
 			fw_heal(d->k.fw, time(NULL), heal == 2);

@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 112
+plan 118
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -409,13 +409,47 @@ NFT
 		stranger_locked_out
 	ok "... and the daemon adds the live grant again" wait_log "$n" 'adding them again'
 	ok "... for its holder" wait_for 2 can_connect $SRV4 22
+	# The gate is checked for what it holds, not for how many rules it
+	# has: an emptied set of protected ports, a protected port swapped
+	# for another (the same count), the knock port's drop deleted.
+	n=$(count_log 'gate rebuilt')
+	in_srv nft flush set inet sigknock protected
+	sleep 1.1
+	ok "nft flush set of the protected ports: closed to strangers again within 1 s" stranger_locked_out
+	ok "... gate rebuilt" wait_log "$n" 'gate rebuilt'
+	n=$(count_log 'gate rebuilt')
+	in_srv nft delete element inet sigknock protected '{ tcp . 22 }'
+	in_srv nft add element inet sigknock protected '{ tcp . 9999 }'
+	sleep 1.1
+	ok "a protected port swapped for another: closed to strangers again within 1 s" stranger_locked_out
+	ok "... gate rebuilt" wait_log "$n" 'gate rebuilt'
+	n=$(count_log 'gate rebuilt')
+	h=$(in_srv nft -a list chain inet sigknock input | sed -n 's/.*udp dport 62201 drop # handle \([0-9]*\)/\1/p')
+	in_srv nft delete rule inet sigknock input handle "$h"
+	ok "the knock port's drop deleted: back within 1 s" wait_for 1 knock_silent
+	ok "... gate rebuilt" wait_log "$n" 'gate rebuilt'
 else
 	n=$(count_log 'gate rebuilt')
 	in_srv iptables-legacy -D INPUT -j SIGKNOCK
 	sleep 1.1
 	ok "a deleted jump to our chain: closed to strangers within 1 s" stranger_locked_out
 	ok "... gate rebuilt" wait_log "$n" 'gate rebuilt'
+	# What the gate holds, not how many rules: a rule put ahead of our
+	# jump, our chain flushed.
+	n=$(count_log 'gate rebuilt')
+	in_srv iptables-legacy -I INPUT 1 -p tcp --dport 22 -j ACCEPT
+	sleep 1.1
+	ok "an ACCEPT put ahead of our jump: our jump first again within 1 s" \
+		sh -c "ip netns exec '$NS_SRV' iptables-legacy -S INPUT | sed -n 2p | grep -q -- '-j SIGKNOCK'"
+	ok "... closed to strangers" stranger_locked_out
+	n=$(count_log 'gate rebuilt')
+	in_srv iptables-legacy -F SIGKNOCK
+	sleep 1.1
+	ok "our chain flushed: closed to strangers again within 1 s" stranger_locked_out
+	ok "... gate rebuilt" wait_log "$n" 'gate rebuilt'
+	in_srv iptables-legacy -D INPUT -p tcp --dport 22 -j ACCEPT
 	for i in 1 2 3; do skip "the nftables include snippet: nftables only"; done
+	for i in 1 2; do skip "the sets of table inet sigknock: nftables only"; done
 fi
 wait_for 6 no_grants
 
