@@ -758,9 +758,12 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 			continue;
 		}
 		k->st.granted++;
-		/* Its source is known from now on (known.h). */
-		if (k->known != NULL && known_add(k->known, d->owner.src_family,
-		    d->owner.src, now))
+		/* Its source is known from now on (known.h), as this
+		 * user's: the primary key's, or the credential's. */
+		if (k->known != NULL && known_add_owned(k->known,
+		    d->owner.src_family, d->owner.src, now,
+		    d->owner.signer == GRANT_OPENPGP ? d->owner.primary :
+		    d->owner.id))
 			k->known_dirty = 1;
 		if (k->granted != NULL)
 			k->granted(k->granted_arg, &g[i]);
@@ -808,6 +811,11 @@ work_effort(struct knock *k, const struct pkt_info *pi,
 		/* Someone sent it first from elsewhere: the work was theirs
 		 * to spend, this copy waits as a stranger's. */
 		k->st.work_copy++;
+		return 0;
+	case WS_FULL:
+		/* Work the table cannot remember would count again later:
+		 * it counts for nothing now. */
+		k->st.work_unrecorded++;
 		return 0;
 	}
 	k->st.work++;
@@ -938,12 +946,13 @@ knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
 	    ", bad signature %" PRIu64 ", policy %" PRIu64 ", refused by the "
 	    "monitor %" PRIu64 ", grant failed %" PRIu64 ", copy of seen "
 	    "work %" PRIu64 "; known lane %" PRIu64 ", with work %" PRIu64
-	    ", work not valid %" PRIu64, s->received,
+	    ", work not valid %" PRIu64 ", work not recorded %" PRIu64,
+	    s->received,
 	    s->granted, s->malformed, s->bad_size, s->bad_mac, s->rate_source,
 	    s->shed, s->decrypt, s->bad_request, s->stale, s->wrong_server,
 	    s->replayed, s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->grant_failed, s->work_copy, s->known_lane,
-	    s->work, s->work_refused);
+	    s->work, s->work_refused, s->work_unrecorded);
 	log_notice("queue: %zu waiting from %zu prefixes; longest wait %.1f ms",
 	    qlen, qpfx, s->wait_max * 1e3);
 }
@@ -962,14 +971,15 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	    "\nunknown_signer %" PRIu64 "\nbad_signature %" PRIu64
 	    "\npolicy %" PRIu64 "\nmonitor_refused %" PRIu64
 	    "\nwork_copy %" PRIu64 "\nknown_lane %" PRIu64 "\nwork %" PRIu64
-	    "\nwork_refused %" PRIu64
+	    "\nwork_refused %" PRIu64 "\nwork_unrecorded %" PRIu64
 	    "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
 	    s->received, s->granted, s->grant_failed, s->malformed,
 	    s->bad_size, s->bad_mac, s->rate_source, s->shed, s->decrypt,
 	    s->bad_request, s->stale, s->wrong_server, s->replayed,
 	    s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->work_copy, s->known_lane, s->work,
-	    s->work_refused, qlen, qpfx, s->wait_max * 1e3);
+	    s->work_refused, s->work_unrecorded, qlen, qpfx,
+	    s->wait_max * 1e3);
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }
 

@@ -45,6 +45,8 @@ struct knock_stats {
 	uint64_t	work;		/* carried valid work (work lane) */
 	uint64_t	work_refused;	/* work that did not check: none */
 	uint64_t	work_copy;	/* a worked datagram seen before */
+	uint64_t	work_unrecorded;	/* valid work, no room to
+					 * remember it: counted as none */
 	double		wait_max;	/* longest seconds from capture to verdict */
 };
 

@@ -21,9 +21,12 @@
 struct entry {
 	uint8_t		key[9];		/* family, then 4 or 8 address bytes */
 	uint8_t		used;		/* 0 free, 1 used, 2 deleted */
+	uint8_t		owner[KNOWN_OWNER_LEN];	/* zero: none recorded */
 	time_t		seen;
 	time_t		saved;		/* seen as last written out */
 };
+
+static const uint8_t no_owner[KNOWN_OWNER_LEN];
 
 struct known {
 	uint64_t	seed;
@@ -86,21 +89,28 @@ find(const struct known *k, const uint8_t key[9], struct entry **free_slot)
 	return NULL;
 }
 
-static void
-drop_oldest(struct known *k)
+/* Drop the least recently seen source, of owner's when owner is not
+ * NULL; returns how many owner held before (all when owner is NULL). */
+static size_t
+drop_oldest(struct known *k, const uint8_t *owner)
 {
 	struct entry *old = NULL;
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; i < SLOTS; i++)
-		if (k->e[i].used == 1 && (old == NULL ||
-		    k->e[i].seen < old->seen))
+	for (i = 0; i < SLOTS; i++) {
+		if (k->e[i].used != 1 || (owner != NULL &&
+		    memcmp(k->e[i].owner, owner, KNOWN_OWNER_LEN) != 0))
+			continue;
+		n++;
+		if (old == NULL || k->e[i].seen < old->seen)
 			old = &k->e[i];
-	if (old != NULL) {
+	}
+	if (old != NULL && (owner == NULL || n >= KNOWN_PER_OWNER)) {
 		old->used = 2;
 		k->n--;
 		k->deleted++;
 	}
+	return n;
 }
 
 /* Lookups stop at a free slot: when deleted ones fill the table, put
@@ -130,18 +140,31 @@ rehash(struct known *k)
 int
 known_add(struct known *k, int family, const uint8_t *addr, time_t seen)
 {
+	return known_add_owned(k, family, addr, seen, NULL);
+}
+
+int
+known_add_owned(struct known *k, int family, const uint8_t *addr,
+    time_t seen, const uint8_t *owner)
+{
 	uint8_t key[9];
 	struct entry *e, *slot;
 
 	if (make_key(family, addr, key) != 0)
 		return 0;
+	if (owner != NULL && memcmp(owner, no_owner, KNOWN_OWNER_LEN) == 0)
+		owner = NULL;
 	if ((e = find(k, key, &slot)) != NULL) {
 		if (seen > e->seen)
 			e->seen = seen;
 		return e->seen - e->saved >= KNOWN_REFRESH_S;
 	}
+	/* One user's new source pushes out that user's oldest, not
+	 * someone else's: nobody fills the list for the others. */
+	if (owner != NULL && drop_oldest(k, owner) >= KNOWN_PER_OWNER)
+		find(k, key, &slot);
 	if (k->n == KNOWN_MAX) {
-		drop_oldest(k);
+		drop_oldest(k, NULL);
 		find(k, key, &slot);
 	}
 	if (slot == NULL)
@@ -149,6 +172,8 @@ known_add(struct known *k, int family, const uint8_t *addr, time_t seen)
 	if (slot->used == 2)
 		k->deleted--;
 	memcpy(slot->key, key, 9);
+	memcpy(slot->owner, owner != NULL ? owner : no_owner,
+	    KNOWN_OWNER_LEN);
 	slot->used = 1;
 	slot->seen = seen;
 	slot->saved = 0;
@@ -212,7 +237,7 @@ static int
 parse_line(struct known *k, char *line)
 {
 	char *sp, *end;
-	uint8_t addr[16];
+	uint8_t addr[16], owner[KNOWN_OWNER_LEN];
 	unsigned long long seen;
 	int family;
 
@@ -224,8 +249,25 @@ parse_line(struct known *k, char *line)
 		return -1;
 	errno = 0;
 	seen = strtoull(sp, &end, 10);
-	if (*end != '\0' || errno != 0 || seen > INT64_MAX)
+	if ((*end != '\0' && *end != ' ') || errno != 0 || seen > INT64_MAX)
 		return -1;
+	/* An owner (the first file format had none). */
+	if (*end == ' ') {
+		unsigned v;
+		size_t i;
+
+		if (strlen(end + 1) != 2 * KNOWN_OWNER_LEN)
+			return -1;
+		for (i = 0; i < KNOWN_OWNER_LEN; i++) {
+			if (sscanf(end + 1 + 2 * i, "%2x", &v) != 1 ||
+			    end[1 + 2 * i] == ' ' || end[1 + 2 * i] == '+' ||
+			    end[1 + 2 * i] == '-')
+				return -1;
+			owner[i] = (uint8_t)v;
+		}
+		known_add_owned(k, family, addr, (time_t)seen, owner);
+		return 0;
+	}
 	known_add(k, family, addr, (time_t)seen);
 	return 0;
 }
@@ -248,13 +290,13 @@ known_parse(struct known *k, const char *buf, size_t len, size_t *bad)
 size_t
 known_format(const struct known *k, char *out, size_t cap)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], owner[2 * KNOWN_OWNER_LEN + 1];
 	uint8_t addr[16];
-	size_t i, len;
+	size_t i, j, len;
 	int n, family;
 
 	n = snprintf(out, cap, "# sigknockd: sources of accepted knocks "
-	    "(address, last seen)\n");
+	    "(address, last seen, whose)\n");
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	len = (size_t)n;
@@ -262,9 +304,13 @@ known_format(const struct known *k, char *out, size_t cap)
 		if (k->e[i].used != 1)
 			continue;
 		key_addr(&k->e[i], &family, addr);
-		n = snprintf(out + len, cap - len, "%s %" PRId64 "\n",
+		owner[0] = '\0';
+		for (j = 0; memcmp(k->e[i].owner, no_owner,
+		    KNOWN_OWNER_LEN) != 0 && j < KNOWN_OWNER_LEN; j++)
+			snprintf(owner + 2 * j, 3, "%02x", k->e[i].owner[j]);
+		n = snprintf(out + len, cap - len, "%s %" PRId64 "%s%s\n",
 		    sk_addr_str(family, addr, a, sizeof(a)),
-		    (int64_t)k->e[i].seen);
+		    (int64_t)k->e[i].seen, owner[0] ? " " : "", owner);
 		if (n < 0 || (size_t)n >= cap - len)
 			return 0;
 		len += (size_t)n;
@@ -285,7 +331,8 @@ known_load(struct known *k, const char *dir)
 	known_parse(k, buf, len, &bad);
 	free(buf);
 	if (bad > 0)
-		log_warn("%s: %zu lines that are not ADDRESS SEEN skipped",
+		log_warn("%s: %zu lines that are not ADDRESS SEEN [OWNER] "
+		    "skipped",
 		    path, bad);
 	for (i = 0; i < SLOTS; i++)
 		k->e[i].saved = k->e[i].seen;

@@ -13,7 +13,13 @@
 
 #define KNOWN_MAX	4096
 #define KNOWN_FILE	"known"
-#define KNOWN_BYTES	(KNOWN_MAX * 64)
+#define KNOWN_BYTES	(KNOWN_MAX * 96)
+/* Each source records whose knock it was (KNOWN_OWNER_LEN bytes of the
+ * signer's primary key fingerprint or FIDO2 id); one owner keeps at most
+ * KNOWN_PER_OWNER sources, its least recently seen going first, so that
+ * no user can fill the list and push out the others'. */
+#define KNOWN_OWNER_LEN	8
+#define KNOWN_PER_OWNER	16
 /* A known source seen again is written out at most this often. */
 #define KNOWN_REFRESH_S	3600
 
@@ -25,6 +31,10 @@ void	known_free(struct known *k);
  * file should be written (a new source, or one not refreshed for
  * KNOWN_REFRESH_S), else 0. */
 int	known_add(struct known *k, int family, const uint8_t *addr, time_t seen);
+/* The same, for owner's knock (KNOWN_OWNER_LEN bytes; NULL or all zero:
+ * none recorded, not bounded). */
+int	known_add_owned(struct known *k, int family, const uint8_t *addr,
+	    time_t seen, const uint8_t *owner);
 int	known_has(const struct known *k, int family, const uint8_t *addr);
 /* Forget sources last seen before `oldest`. */
 void	known_prune(struct known *k, time_t oldest);
@@ -32,8 +42,9 @@ size_t	known_count(const struct known *k);
 void	known_each(const struct known *k, void (*cb)(void *arg, int family,
 	    const uint8_t *addr, time_t seen), void *arg);
 
-/* Text: one "ADDRESS SEEN" line each (SEEN in Unix seconds; an IPv6
- * source as its /64, written with the rest zero).  Parse adds every good
+/* Text: one "ADDRESS SEEN [OWNER]" line each (SEEN in Unix seconds;
+ * an IPv6 source as its /64, written with the rest zero; OWNER in hex,
+ * absent in the first format).  Parse adds every good
  * line to k and counts the others in *bad; it never fails.  Format
  * returns the length, 0 when cap is too small. */
 void	known_parse(struct known *k, const char *buf, size_t len, size_t *bad);

@@ -165,6 +165,10 @@ workseen_add(struct workseen *s, const uint8_t mac1[16], int family,
 		if (victim == NULL || e->until < victim->until)
 			victim = e;
 	}
+	/* Nothing is forgotten within its window: forgotten work would
+	 * count again.  With no room, this work does not count. */
+	if (victim->until > now)
+		return WS_FULL;
 	memcpy(victim->mac1, mac1, 16);
 	memcpy(victim->src, src, 16);
 	victim->family = family;

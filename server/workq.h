@@ -36,13 +36,18 @@ void	workq_free(struct workq *q);
  * public-key work; a copy from another source keeps its place in line
  * but not the work (whoever copied alice's datagram off the wire and
  * sent it first must not make alice's own copy a duplicate).  Fixed
- * memory (WS_SLOTS); when a probe run is full the entry that expires
- * first makes room. */
+ * memory (WS_SLOTS); an entry is never dropped before its ttl, so no
+ * flood of valid work makes the table forget one and count it twice:
+ * when the slots a datagram may go in are all live, its work does not
+ * count (WS_FULL).  Filling 65,536 slots within 2 x MaxPacketAge (241 s
+ * by default) takes about 272 new valid works a second, each costing
+ * its maker ~2^20 hashes. */
 #define WS_SLOTS	65536
 enum ws_result {
 	WS_NEW = 0,		/* added */
 	WS_COPY,		/* seen from this source: drop it */
 	WS_COPY_ELSEWHERE,	/* seen from another source: no work */
+	WS_FULL,		/* no room to remember it: no work */
 };
 struct workseen;
 struct workseen *workseen_new(void);

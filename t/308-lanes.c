@@ -326,12 +326,50 @@ test_known(void)
 	    has(k2, "2001:db8:1:2::9"), "two good lines, four bad ones skipped");
 	known_free(k);
 	known_free(k2);
+
+	/* One user cannot fill the list: an insider's 1,000 sources keep
+	 * 16 of theirs and push out nobody else's. */
+	{
+		static const uint8_t alice[KNOWN_OWNER_LEN] = { 0xa1 },
+		    mallory[KNOWN_OWNER_LEN] = { 0x66 };
+
+		k = known_new();
+		k2 = known_new();
+		if (k == NULL || k2 == NULL)
+			bail("known_new");
+		inet_pton(AF_INET, "192.0.2.7", addr);
+		known_add_owned(k, AF_INET, addr, 100, alice);
+		for (i = 0; i < 1000; i++) {
+			addr[0] = 10;
+			addr[1] = 9;
+			addr[2] = (uint8_t)(i >> 8);
+			addr[3] = (uint8_t)i;
+			known_add_owned(k, AF_INET, addr, 200 + (time_t)i,
+			    mallory);
+		}
+		ok(known_count(k) == 1 + KNOWN_PER_OWNER && has(k, "192.0.2.7")
+		    && has(k, "10.9.3.231") && !has(k, "10.9.0.0"), "1,000 new "
+		    "sources of one user keep %d of them (the latest), and "
+		    "another user's stays", KNOWN_PER_OWNER);
+		len = known_format(k, text, sizeof(text));
+		known_parse(k2, text, len, &bad);
+		inet_pton(AF_INET, "10.9.100.1", addr);
+		known_add_owned(k2, AF_INET, addr, 5000, mallory);
+		ok(bad == 0 && known_count(k2) == 1 + KNOWN_PER_OWNER &&
+		    strstr(text, "192.0.2.7 100 a100000000000000\n") != NULL &&
+		    !has(k2, "10.9.3.216") && has(k2, "10.9.100.1"), "owners "
+		    "are written and read back: the bound holds after a "
+		    "restart");
+		known_free(k);
+		known_free(k2);
+	}
 }
 
 static void
 test_workseen(void)
 {
 	struct workseen *s = workseen_new();
+	enum ws_result r;
 	uint8_t m[16];
 	unsigned i, copies = 0;
 
@@ -353,16 +391,38 @@ test_workseen(void)
 	    "new again");
 	for (i = 0; i < WS_SLOTS / 2; i++) {
 		crypto_random(m, sizeof(m));
-		copies += workseen_add(s, m, AF_INET, a, 20, 5) != WS_NEW;
+		r = workseen_add(s, m, AF_INET, a, 20, 5);
+		copies += r == WS_COPY || r == WS_COPY_ELSEWHERE;
 	}
 	is_int(0, copies, "%d random ones: none taken for a copy", WS_SLOTS / 2);
+	workseen_free(s);
+	/* A flood of valid work cannot make it forget: with every slot
+	 * live, new work does not count, and what was seen stays seen. */
+	if ((s = workseen_new()) == NULL)
+		bail("workseen_new");
+	memset(m, 9, sizeof(m));
+	workseen_add(s, m, AF_INET, a, 100, 50);
+	for (copies = 0, i = 0; i < 4 * WS_SLOTS; i++) {
+		uint8_t other[16];
+
+		crypto_random(other, sizeof(other));
+		copies += workseen_add(s, other, AF_INET, b, 101, 50) ==
+		    WS_FULL;
+	}
+	ok(copies >= 3 * WS_SLOTS, "a flood of %d valid works into %d slots: "
+	    "the ones without room count for nothing (%u)", 4 * WS_SLOTS,
+	    WS_SLOTS, copies);
+	ok(workseen_add(s, m, AF_INET, a, 120, 50) == WS_COPY, "... and the "
+	    "first one is still seen: its copy is dropped, not counted again");
+	ok(workseen_add(s, m, AF_INET, a, 152, 50) == WS_NEW, "once the "
+	    "windows are over there is room again: new");
 	workseen_free(s);
 }
 
 int
 main(void)
 {
-	plan(25);
+	plan(30);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	srandom(308);

@@ -31,7 +31,9 @@ pat="accepted alice@example.com .* open tcp/22 for $CLI4"
 n=$(count_log "$pat")
 ok "alice knocks (no flood yet)" knock -A tcp/22 --work 0
 ok "... accepted" wait_log "$n" "$pat"
-ok "her address is in StateDir/known" wait_for 2 grep -q "^$CLI4 [0-9]*$" "$T/state/known"
+own=$(echo "$FPR_alice" | cut -c1-16 | tr 'A-F' 'a-f')
+ok "her address is in StateDir/known, as hers (her primary key's first 8 bytes)" \
+	wait_for 2 grep -q "^$CLI4 [0-9]* $own$" "$T/state/known"
 ok "... written 0600" test "$(stat -c %a "$T/state/known")" = 600
 wait_for 6 no_grants
 
