@@ -762,22 +762,29 @@ dump(struct nft *st, char *rbuf, size_t rlen, const struct nlmsghdr *h,
 	return n < 0 ? -errno : 0;
 }
 
+/* Every element of set name, to cb (as nftnl_set_elem_foreach). */
+struct elem_walk {
+	int	(*cb)(struct nftnl_set_elem *e, void *arg);
+	void	*arg;
+};
+
 static void
-adopt_msg(const struct nlmsghdr *m, void *arg)
+elems_msg(const struct nlmsghdr *m, void *arg)
 {
+	struct elem_walk *w = arg;
 	struct nftnl_set *s = nftnl_set_alloc();
 
 	if (s != NULL && nftnl_set_elems_nlmsg_parse(m, s) == 0)
-		nftnl_set_elem_foreach(s, adopt_elem, arg);
+		nftnl_set_elem_foreach(s, w->cb, w->arg);
 	nftnl_set_free(s);
 }
 
 static int
-adopt_set(struct nft *st, const char *name, int family, int kind, time_t now,
-    fw_adopt_cb adopt, void *arg)
+dump_elems(struct nft *st, const char *name,
+    int (*cb)(struct nftnl_set_elem *e, void *arg), void *arg)
 {
 	char rbuf[65536];
-	struct adopt_ctx a = { family, kind, now, adopt, arg };
+	struct elem_walk w = { cb, arg };
 	struct nftnl_set *s = elems_new(name);
 	struct nlmsghdr *h;
 
@@ -786,7 +793,16 @@ adopt_set(struct nft *st, const char *name, int family, int kind, time_t now,
 	    NLM_F_DUMP, st->seq++);
 	nftnl_set_elems_nlmsg_build_payload(h, s);
 	nftnl_set_free(s);
-	return dump(st, rbuf, sizeof(rbuf), h, adopt_msg, &a);
+	return dump(st, rbuf, sizeof(rbuf), h, elems_msg, &w);
+}
+
+static int
+adopt_set(struct nft *st, const char *name, int family, int kind, time_t now,
+    fw_adopt_cb adopt, void *arg)
+{
+	struct adopt_ctx a = { family, kind, now, adopt, arg };
+
+	return dump_elems(st, name, adopt_elem, &a);
 }
 
 /* Every grant the kernel holds, of every kind: 0 or the first error. */
@@ -1162,21 +1178,31 @@ count_msg(const struct nlmsghdr *m, void *arg)
 
 /* How many rules our table holds: -ENOENT when it is gone.  One dump of
  * a few rules. */
+/* Every rule of our table, to cb (a dump callback). */
 static int
-count_rules(struct nft *st)
+dump_rules(struct nft *st, void (*cb)(const struct nlmsghdr *m, void *arg),
+    void *arg)
 {
 	char rbuf[65536];
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *h;
-	int count = 0, e;
 
+	if (r == NULL)
+		return -ENOMEM;
 	memset(rbuf, 0, 4096);
 	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETRULE, NFPROTO_INET,
 	    NLM_F_DUMP, st->seq++);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
 	nftnl_rule_nlmsg_build_payload(h, r);
 	nftnl_rule_free(r);
-	e = dump(st, rbuf, sizeof(rbuf), h, count_msg, &count);
+	return dump(st, rbuf, sizeof(rbuf), h, cb, arg);
+}
+
+static int
+count_rules(struct nft *st)
+{
+	int count = 0, e = dump_rules(st, count_msg, &count);
+
 	return e != 0 ? e : count;
 }
 
@@ -1260,16 +1286,6 @@ gate_key(struct nftnl_set_elem *e, void *arg)
 	return 0;
 }
 
-static void
-gate_elem_msg(const struct nlmsghdr *m, void *arg)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-
-	if (s != NULL && nftnl_set_elems_nlmsg_parse(m, s) == 0)
-		nftnl_set_elem_foreach(s, gate_key, arg);
-	nftnl_set_free(s);
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -1280,20 +1296,12 @@ cmp_str(const void *a, const void *b)
 static int
 gate_set(struct nft *st, struct gate_text *g, const char *name)
 {
-	char rbuf[65536];
-	struct nftnl_set *set = elems_new(name);
-	struct nlmsghdr *h;
 	size_t i;
 	int e;
 
-	memset(rbuf, 0, 4096);
-	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-	    NLM_F_DUMP, st->seq++);
-	nftnl_set_elems_nlmsg_build_payload(h, set);
-	nftnl_set_free(set);
 	gate_put(g, name);
 	g->nkeys = 0;
-	e = dump(st, rbuf, sizeof(rbuf), h, gate_elem_msg, g);
+	e = dump_elems(st, name, gate_key, g);
 	qsort(g->keys, g->nkeys, sizeof(*g->keys), cmp_str);
 	for (i = 0; i < g->nkeys; i++) {
 		gate_put(g, g->keys[i]);
@@ -1312,21 +1320,10 @@ static int
 gate_digest(struct nft *st, uint8_t out[SK_SHA256_LEN])
 {
 	struct gate_text g;
-	char rbuf[65536];
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *h;
 	int e;
 
 	memset(&g, 0, sizeof(g));
-	if (r == NULL)
-		return -ENOMEM;
-	memset(rbuf, 0, 4096);
-	h = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETRULE, NFPROTO_INET,
-	    NLM_F_DUMP, st->seq++);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
-	nftnl_rule_nlmsg_build_payload(h, r);
-	nftnl_rule_free(r);
-	if ((e = dump(st, rbuf, sizeof(rbuf), h, gate_rule_msg, &g)) == 0 &&
+	if ((e = dump_rules(st, gate_rule_msg, &g)) == 0 &&
 	    (e = gate_set(st, &g, SET_PROT)) == 0 && st->gw &&
 	    (e = gate_set(st, &g, SET_FP4)) == 0)
 		e = gate_set(st, &g, SET_FP6);
