@@ -140,6 +140,17 @@ backdate(void)
 	return 0;
 }
 
+/* The agent's limits (servers, ports, destination) into d. */
+static void
+set_limits(const struct agent *a, struct sk_delegation *d)
+{
+	d->n_ports = (uint8_t)a->n_ports;
+	memcpy(d->servers, a->servers, SK_DIGEST_LEN);
+	memcpy(d->ports, a->ports, sizeof(a->ports));
+	d->dest_len = a->dest_len;
+	memcpy(d->dest, a->dest, sizeof(a->dest));
+}
+
 /* A live delegation, asking the token for one when there is none. */
 static int
 ensure(struct agent *a, char *why, size_t whylen)
@@ -171,11 +182,7 @@ ensure(struct agent *a, char *why, size_t whylen)
 	a->dl.dtype = a->type;
 	a->dl.created = (uint64_t)(now - backdate());
 	a->dl.not_after = a->dl.created + a->lifetime;
-	a->dl.n_ports = (uint8_t)a->n_ports;
-	memcpy(a->dl.servers, a->servers, SK_DIGEST_LEN);
-	memcpy(a->dl.ports, a->ports, sizeof(a->ports));
-	a->dl.dest_len = a->dest_len;
-	memcpy(a->dl.dest, a->dest, sizeof(a->dest));
+	set_limits(a, &a->dl);
 	if (deleg_message(&a->dl, a->id, a->idlen, dmsg, sizeof(dmsg),
 	    &dlen) != 0 || a->tops->sign(tok, dmsg, dlen, a->dl.dsig,
 	    sizeof(a->dl.dsig), &siglen) != 0) {
@@ -231,6 +238,7 @@ serve(struct agent *a, int fd)
 	uint8_t op, l[2], msg[AGENT_MSG_MAX], out[SK_SIG_MAX + 3], h[32];
 	uint8_t r[32], s[32];
 	struct sk_request rq;
+	struct sk_delegation lim;
 	struct ucred cr = { 0, (uid_t)-1, (gid_t)-1 };
 	socklen_t crlen = sizeof(cr);
 	char why[160];
@@ -260,27 +268,38 @@ serve(struct agent *a, int fd)
 		if (agent_read(fd, l, 2) != 0 || (n = (size_t)(l[0] << 8 |
 		    l[1])) > sizeof(msg) || agent_read(fd, msg, n) != 0)
 			return;
-		if (ensure(a, why, sizeof(why)) != 0) {
-			refuse(fd, why);
+		/* What it is asked to sign, before the token is: a request,
+		 * dated now, within the limits. */
+		if (request_decode_signed(msg, n, &rq) != 0) {
+			refuse(fd, "not a sigknock request");
 			return;
 		}
-		if ((why[0] = '\0', !message_ok(a, msg, n)) ||
-		    request_decode_signed(msg, n, &rq) != 0)
-			snprintf(why, sizeof(why), "not a sigknock request for "
-			    "this agent's signer");
-		else if (rq.timestamp > (uint64_t)INT64_MAX ||
+		if (rq.timestamp > (uint64_t)INT64_MAX ||
 		    llabs((long long)rq.timestamp - (long long)time(NULL)) >
-		    CLOCK_SLACK_S)
+		    CLOCK_SLACK_S) {
 			snprintf(why, sizeof(why), "a request dated %lld s from "
 			    "this agent's clock (at most %d)",
 			    rq.timestamp > (uint64_t)INT64_MAX ? 0 :
 			    (long long)rq.timestamp - (long long)time(NULL),
 			    CLOCK_SLACK_S);
-		else if (!deleg_allows(&a->dl, &rq))
-			snprintf(why, sizeof(why), "a request for a server, port "
-			    "or destination outside this agent's limits");
-		if (why[0] != '\0') {
 			refuse(fd, why);
+			return;
+		}
+		memset(&lim, 0, sizeof(lim));
+		set_limits(a, &lim);
+		if (!deleg_allows(&lim, &rq)) {
+			refuse(fd, "a request for a server, port or destination "
+			    "outside this agent's limits");
+			return;
+		}
+		if (ensure(a, why, sizeof(why)) != 0) {
+			refuse(fd, why);
+			return;
+		}
+		/* ... and for this signer. */
+		if (!message_ok(a, msg, n)) {
+			refuse(fd, "not a sigknock request for this agent's "
+			    "signer");
 			return;
 		}
 		if (crypto_sha256(msg, n, h) != 0 || crypto_privkey_sign(a->key,
