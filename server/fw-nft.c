@@ -1302,7 +1302,8 @@ gate_set(struct nft *st, struct gate_text *g, const char *name)
 	gate_put(g, name);
 	g->nkeys = 0;
 	e = dump_elems(st, name, gate_key, g);
-	qsort(g->keys, g->nkeys, sizeof(*g->keys), cmp_str);
+	if (g->nkeys > 1)	/* an empty set has no array to sort */
+		qsort(g->keys, g->nkeys, sizeof(*g->keys), cmp_str);
 	for (i = 0; i < g->nkeys; i++) {
 		gate_put(g, g->keys[i]);
 		free(g->keys[i]);
