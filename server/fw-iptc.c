@@ -106,6 +106,24 @@ table_info(const struct iptc *st, int af, const char *table,
 	    af == AF_INET ? IPT_SO_GET_INFO : IP6T_SO_GET_INFO, gi, &len);
 }
 
+/* Family f (0 IPv4, 1 IPv6) and table t (0 filter, 1 nat) hold our
+ * chains: only those are asked about (asking for a table can make the
+ * kernel load its module). */
+static int
+table_used(const struct iptc *st, int f, int t)
+{
+	return (f == 0 || st->v6) && (t == 0 || st->gw || st->nat);
+}
+
+/* What the kernel says of table t of family f now (zero: nothing). */
+static void
+table_now(const struct iptc *st, int f, int t, struct ipt_getinfo *gi)
+{
+	if (table_info(st, f ? AF_INET6 : AF_INET, t ? "nat" : "filter",
+	    gi) != 0)
+		memset(gi, 0, sizeof(*gi));
+}
+
 /* After a change of ours, under the xtables lock: remember the tables. */
 static void
 note_tables(struct iptc *st)
@@ -114,9 +132,8 @@ note_tables(struct iptc *st)
 
 	for (f = 0; f < 2; f++)
 		for (t = 0; t < 2; t++)
-			if (table_info(st, f ? AF_INET6 : AF_INET, t ? "nat" :
-			    "filter", &st->seen[f][t]) != 0)
-				memset(&st->seen[f][t], 0, sizeof(st->seen[f][t]));
+			if (table_used(st, f, t))
+				table_now(st, f, t, &st->seen[f][t]);
 }
 
 /* 1 when a table of ours changed since we last looked (someone else's
@@ -128,11 +145,11 @@ fwi_changed(void *vst)
 	struct ipt_getinfo gi;
 	int f, t, changed = 0;
 
-	for (f = 0; f < 1 + (st->v6 != 0); f++)
-		for (t = 0; t < 1 + (st->gw || st->nat); t++) {
-			if (table_info(st, f ? AF_INET6 : AF_INET, t ? "nat" :
-			    "filter", &gi) != 0)
-				memset(&gi, 0, sizeof(gi));
+	for (f = 0; f < 2; f++)
+		for (t = 0; t < 2; t++) {
+			if (!table_used(st, f, t))
+				continue;
+			table_now(st, f, t, &gi);
 			if (gi.num_entries != st->seen[f][t].num_entries ||
 			    gi.size != st->seen[f][t].size ||
 			    memcmp(gi.hook_entry, st->seen[f][t].hook_entry,

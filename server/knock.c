@@ -551,7 +551,6 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 {
 	uint8_t inner[SK_INNER_MAX];
 	const struct sk_server_key *sk = key_for(k, pi->payload, pi->len);
-	struct knock_who c = { "", "" };
 	size_t ilen;
 	int r;
 
@@ -561,9 +560,8 @@ check_sealed(struct knock *k, const struct pkt_info *pi, time_t now,
 	if ((r = datagram_open(sk, pi->payload, pi->len, inner,
 	    sizeof(inner), &ilen)) != 0) {
 		memset(d, 0, sizeof(*d));
-		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
-		REFUSE(k, &c, decrypt, "%s", sk_strerror(r));
-		d->c = c;
+		sk_addr_str(pi->family, pi->src, d->c.src, sizeof(d->c.src));
+		REFUSE(k, &d->c, decrypt, "%s", sk_strerror(r));
 		return -1;
 	}
 	r = check_request(k, sk, inner, ilen, pi, now, d);
