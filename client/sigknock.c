@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +54,15 @@
 #define ASSUMED_TIMEOUT_S	30
 /* The most effort --work may ask for: 2^32 hashes, minutes. */
 #define WORK_MAX		32
+/* --resend: the copies of the knock, in seconds after the first. */
+#define RESEND_MAX		4
+#define RESEND_LAST_MAX		60.0
+#define RESEND_DEFAULT		"0.3,1"
+
+struct resend {
+	size_t	n;
+	double	at[RESEND_MAX];
+};
 
 struct opts {
 	const char *stanza;
@@ -61,6 +72,7 @@ struct opts {
 	const char *connect_timeout;
 	const char *time_offset;
 	const char *work;	/* effort in bits */
+	const char *resend;	/* --resend LIST, or none */
 	const char *port;
 	const char *server_key;
 	const char *access;
@@ -91,7 +103,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: sigknock [-n STANZA] [-A PROTO/PORT[@DEST][,...]] [-a IP | -s] [-p PORT]\n"
 "                [-W HOST:PORT [--connect-timeout SECS]] [--time-offset SECS]\n"
-"                [--work BITS]\n"
+"                [--work BITS] [--resend LIST|none]\n"
 "                [--stun HOST[:PORT]] [--server-key KEY] [--signer FPR]\n"
 "                [--token gpg|card|fido2] [--rc FILE]\n"
 "                [--reader NAME] [--pin-fd N]\n"
@@ -124,9 +136,13 @@ usage(FILE *f)
 "  --connect-timeout S  -W: how long to wait for the port (default %d)\n"
 "  --time-offset S    add S seconds (may be negative) to the clock, for a\n"
 "                     clock known to be off\n"
-"  --work BITS        proof of work: 2^BITS hashes that put the knock ahead\n"
-"                     of a flood (default %d, about 0.1 s; 0: none; at most\n"
-"                     %d)\n"
+"  --work BITS        proof of work on the copies: 2^BITS hashes that put\n"
+"                     them ahead of a flood (default %d, about 0.1 s; 0:\n"
+"                     none; at most %d)\n"
+"  --resend LIST      send copies of the knock this many seconds after it\n"
+"                     (default " RESEND_DEFAULT "; at most %d, up to %.0f s), from a\n"
+"                     background process, with the work; none: one datagram,\n"
+"                     which then carries the work\n"
 "  --server-key KEY   the server's public key: base64, or a file holding it\n"
 "  --signer FPR       the signing key (default: your first usable one)\n"
 "  --token NAME       signing backend: %s (default gpg)\n"
@@ -151,7 +167,8 @@ usage(FILE *f)
 "Exit status: 0 sent (-W: relayed until closed), 1 could not knock, 2 usage,\n"
 "3 -W: knocked but the port never opened, 4 -W: the connection failed.\n"
 "See sigknock(1) and sigknockrc(5).\n", SK_DEFAULT_PORT, CONNECT_TIMEOUT_S,
-	    SK_WORK_DEFAULT, WORK_MAX, token_names(),
+	    SK_WORK_DEFAULT, WORK_MAX, RESEND_MAX, RESEND_LAST_MAX,
+	    token_names(),
 	    TOKEN_FIDO2_TOUCH_S);
 }
 
@@ -175,6 +192,38 @@ parse_num(const char *what, const char *s, long min, long max, long *v)
 		return -1;
 	}
 	return 0;
+}
+
+/* --resend and Resend: none, or up to RESEND_MAX increasing delays in
+ * seconds (decimals), the last at most RESEND_LAST_MAX.  0, or -1 with
+ * the reason in why. */
+static int
+parse_resend(const char *s, struct resend *r, char *why, size_t whylen)
+{
+	char buf[128], *item, *save = NULL, *end;
+	double v, last = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (strcasecmp(s, "none") == 0 || strcmp(s, "0") == 0)
+		return 0;
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		goto bad;
+	for (item = strtok_r(buf, ", \t", &save); item != NULL;
+	    item = strtok_r(NULL, ", \t", &save)) {
+		errno = 0;
+		v = strtod(item, &end);
+		if (*item < '0' || *item > '9' || *end != '\0' || errno != 0 ||
+		    !(v > last) || v > RESEND_LAST_MAX || r->n == RESEND_MAX)
+			goto bad;
+		r->at[r->n++] = last = v;
+	}
+	if (r->n > 0)
+		return 0;
+bad:
+	snprintf(why, whylen, "'%s' is not none or up to %d increasing delays "
+	    "in seconds (e.g. " RESEND_DEFAULT "), the last at most %.0f", s,
+	    RESEND_MAX, RESEND_LAST_MAX);
+	return -1;
 }
 
 /* ~/.sigknockrc: fill what the command line left unset. */
@@ -313,6 +362,12 @@ rc_check(const struct conf_line *l)
 		return conf_uint(l, 1, 3600, &v) ? SK_ERR_BAD_FIELD : 0;
 	if (strcasecmp(l->key, "Work") == 0)
 		return conf_uint(l, 0, WORK_MAX, &v) ? SK_ERR_BAD_FIELD : 0;
+	if (strcasecmp(l->key, "Resend") == 0) {
+		struct resend rs;
+
+		if (parse_resend(l->value, &rs, why, sizeof(why)) != 0)
+			return conf_error(l, "%s", why);
+	}
 	if (strcasecmp(l->key, "TimeOffset") == 0 &&
 	    parse_num(NULL, l->value, -TIME_OFFSET_MAX, TIME_OFFSET_MAX,
 	    &sv) != 0)
@@ -368,6 +423,7 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "ConnectTimeout", offsetof(struct opts, connect_timeout) },
 		{ "TimeOffset", offsetof(struct opts, time_offset) },
 		{ "Work", offsetof(struct opts, work) },
+		{ "Resend", offsetof(struct opts, resend) },
 		{ "Servers", offsetof(struct opts, servers) },
 		{ "Agent", offsetof(struct opts, agent) },
 	};
@@ -834,12 +890,13 @@ sign_request(const struct opts *o, const struct token_ops *tops,
 }
 
 /* Seal the signed request inner[0..ulen) + sig for server sk (with this
- * server's set proof when rq names a set), and add the work. */
+ * server's set proof when rq names a set), leaving room for the work
+ * when effort > 0, and add the work when work_now. */
 static int
 seal_for(const struct sk_request *rq, const uint8_t *inner, size_t ulen,
     const uint8_t *sig, size_t siglen, const struct sk_server_key *sk,
     unsigned index, const uint8_t proof[][SK_DIGEST_LEN], long effort,
-    uint8_t *dg, size_t *dlen)
+    int work_now, uint8_t *dg, size_t *dlen)
 {
 	uint8_t buf[SK_INNER_MAX];
 	size_t ilen;
@@ -853,10 +910,84 @@ seal_for(const struct sk_request *rq, const uint8_t *inner, size_t ulen,
 		log_err("the signed request does not fit one datagram");
 		return -1;
 	}
-	if (effort > 0 && add_work(dg, dlen, rq->timestamp,
+	if (work_now && effort > 0 && add_work(dg, dlen, rq->timestamp,
 	    (unsigned)effort) != 0)
 		return -1;
 	return 0;
+}
+
+/* One datagram the copies go to. */
+struct copy {
+	int		 fd;		/* connected UDP socket */
+	const char	*to;		/* for -v */
+	uint8_t		*dg;		/* the sealed datagram, room for work */
+	size_t		 dlen;
+};
+
+/* The copies of a knock (--resend): a child process sends each of the n
+ * datagrams again rs->at[] seconds after the first went, with effort
+ * bits of work (the lane for work at the server, PROTOCOL.md 5: a flood
+ * forged from the user's own address keeps the others busy), then exits.
+ * The first copy went without work, at once: the work costs ~0.1 s that
+ * only a flood makes worth paying.  The child holds only the sealed
+ * datagrams; stdin and stdout lead to /dev/null, stderr too unless -v,
+ * so that no pipe or command substitution waits for it.  Its pid, 0 for
+ * no copies, -1 when it cannot fork (said; the knock itself went). */
+static pid_t
+send_copies(struct copy *c, size_t n, const struct resend *rs, long effort,
+    uint64_t ts, int verbose)
+{
+	int64_t t0 = mono_ms(), wait;
+	size_t i, j;
+	pid_t pid;
+	int fd;
+
+	if (rs->n == 0)
+		return 0;
+	if ((pid = fork()) != 0) {
+		if (pid < 0)
+			log_warn("no copies of the knock: fork: %s",
+			    strerror(errno));
+		return pid;
+	}
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (!verbose)
+			dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (j = 0; j < n; j++)
+		if (effort > 0 && add_work(c[j].dg, &c[j].dlen, ts,
+		    (unsigned)effort) != 0)
+			_exit(1);
+	for (i = 0; i < rs->n; i++) {
+		if ((wait = t0 + (int64_t)(rs->at[i] * 1000) - mono_ms()) > 0)
+			poll(NULL, 0, (int)wait);
+		for (j = 0; j < n; j++) {
+			if (send(c[j].fd, c[j].dg, c[j].dlen, 0) !=
+			    (ssize_t)c[j].dlen)
+				log_info("copy %zu to %s: %s", i + 1, c[j].to,
+				    strerror(errno));
+			else
+				log_info("copy %zu sent to %s (%zu bytes)",
+				    i + 1, c[j].to, c[j].dlen);
+		}
+	}
+	_exit(0);
+}
+
+/* -W: the connection is made (or never will be): no more copies. */
+static void
+end_copies(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 static int
@@ -1020,8 +1151,10 @@ members_open(const struct opts *cmd, const struct opts *o, char **names,
  * is sent again halfway to the member -W names (else the first). */
 static int
 knock_group(const struct opts *cmd, struct opts *o, char **names, size_t n,
-    long effort, long connect_timeout, const struct token_ops *tops)
+    long effort, const struct resend *rs, long connect_timeout,
+    const struct token_ops *tops)
 {
+	struct copy copies[SK_SET_MAX];
 	uint8_t digests[SK_SET_MAX][SK_DIGEST_LEN];
 	uint8_t proof[SK_SET_DEPTH_MAX][SK_DIGEST_LEN];
 	uint8_t inner[SK_INNER_MAX], sig[SK_SIG_MAX];
@@ -1030,6 +1163,7 @@ knock_group(const struct opts *cmd, struct opts *o, char **names, size_t n,
 	struct sk_request rq;
 	struct member *m;
 	size_t i, w = 0, ulen, siglen;
+	pid_t cpid = 0;
 	int fd, status = 1;
 
 	if (n > SK_SET_MAX) {
@@ -1076,7 +1210,7 @@ knock_group(const struct opts *cmd, struct opts *o, char **names, size_t n,
 		if (wire_set_proof((const uint8_t (*)[SK_DIGEST_LEN])digests, n,
 		    i, proof) != 0 || seal_for(&rq, inner, ulen, sig, siglen,
 		    &m[i].sk, (unsigned)i, (const uint8_t (*)[SK_DIGEST_LEN])proof,
-		    effort, m[i].dg, &m[i].dlen) != 0)
+		    effort, o->test || rs->n == 0, m[i].dg, &m[i].dlen) != 0)
 			goto out;
 		rq.set_index = (uint8_t)i;
 		if (o->save_packet != NULL) {
@@ -1101,11 +1235,18 @@ knock_group(const struct opts *cmd, struct opts *o, char **names, size_t n,
 		if (o->verbose)
 			log_info("sent %zu bytes to %s port %s", m[i].dlen,
 			    m[i].t.server_str, m[i].port);
+		copies[i] = (struct copy){ m[i].t.fd, names[i], m[i].dg,
+		    m[i].dlen };
 	}
 	status = 0;
+	if (!o->test)
+		cpid = send_copies(copies, n, rs, effort, rq.timestamp,
+		    o->verbose);
 	if (o->connect != NULL && !o->test) {
-		if ((fd = wait_open(&ct, &m[w].t, m[w].dg, m[w].dlen,
-		    connect_timeout)) < 0)
+		fd = wait_open(&ct, &m[w].t, m[w].dg, m[w].dlen,
+		    connect_timeout);
+		end_copies(cpid);
+		if (fd < 0)
 			status = EXIT_NOT_OPENED;
 		else
 			status = relay(fd);
@@ -1126,7 +1267,7 @@ main(int argc, char **argv)
 	enum { OPT_SERVER_KEY = 256, OPT_SIGNER, OPT_TOKEN, OPT_TIMEOUT,
 	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
 	    OPT_READER, OPT_PIN_FD, OPT_STUN, OPT_CONNECT_TIMEOUT,
-	    OPT_TIME_OFFSET, OPT_WORK };
+	    OPT_TIME_OFFSET, OPT_WORK, OPT_RESEND };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -1145,6 +1286,7 @@ main(int argc, char **argv)
 		    OPT_CONNECT_TIMEOUT },
 		{ "time-offset", required_argument, NULL, OPT_TIME_OFFSET },
 		{ "work", required_argument, NULL, OPT_WORK },
+		{ "resend", required_argument, NULL, OPT_RESEND },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1161,6 +1303,10 @@ main(int argc, char **argv)
 	char chost[1024], cport[16], caccess[32], *names[SK_SET_MAX + 1];
 	char gbuf[CONF_LINE_MAX];
 	const char *kport;
+	struct resend rs;
+	struct copy copy;
+	char why[160];
+	pid_t cpid;
 	size_t ulen, siglen, dlen, nnames = 0;
 	long v, connect_timeout = CONNECT_TIMEOUT_S, effort = SK_WORK_DEFAULT;
 	int c, fd, err, status = 1;
@@ -1198,6 +1344,7 @@ main(int argc, char **argv)
 		case OPT_CONNECT_TIMEOUT: o.connect_timeout = optarg; break;
 		case OPT_TIME_OFFSET: o.time_offset = optarg; break;
 		case OPT_WORK: o.work = optarg; break;
+		case OPT_RESEND: o.resend = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
@@ -1272,6 +1419,11 @@ main(int argc, char **argv)
 	if (o.work != NULL && parse_num("work", o.work, 0, WORK_MAX,
 	    &effort) != 0)
 		return 2;
+	if (parse_resend(o.resend != NULL ? o.resend : RESEND_DEFAULT, &rs,
+	    why, sizeof(why)) != 0) {
+		log_err("resend: %s", why);
+		return 2;
+	}
 	if (nnames > 1) {
 		if (crypto_init() != 0)
 			return 1;
@@ -1280,7 +1432,7 @@ main(int argc, char **argv)
 			    o.token, token_names());
 			return 2;
 		}
-		return knock_group(&cmd, &o, names, nnames, effort,
+		return knock_group(&cmd, &o, names, nnames, effort, &rs,
 		    connect_timeout, tops);
 	}
 	if (o.server == NULL && !o.test) {
@@ -1330,8 +1482,8 @@ main(int argc, char **argv)
 	}
 
 	if (sign_request(&o, tops, &rq, inner, &ulen, sig, &siglen) != 0 ||
-	    seal_for(&rq, inner, ulen, sig, siglen, &sk, 0, NULL, effort, dg,
-	    &dlen) != 0)
+	    seal_for(&rq, inner, ulen, sig, siglen, &sk, 0, NULL, effort,
+	    o.test || rs.n == 0, dg, &dlen) != 0)
 		goto out;
 	if (o.save_packet != NULL && save_packet(o.save_packet, dg, dlen) != 0)
 		goto out;
@@ -1349,9 +1501,12 @@ main(int argc, char **argv)
 		log_info("sent %zu bytes to %s port %s", dlen, t.server_str,
 		    kport);
 	status = 0;
+	copy = (struct copy){ t.fd, o.server, dg, dlen };
+	cpid = send_copies(&copy, 1, &rs, effort, rq.timestamp, o.verbose);
 	if (o.connect != NULL) {
-		if ((fd = wait_open(&ct, &t, dg, dlen,
-		    connect_timeout)) < 0) {
+		fd = wait_open(&ct, &t, dg, dlen, connect_timeout);
+		end_copies(cpid);
+		if (fd < 0) {
 			status = EXIT_NOT_OPENED;
 			goto out;
 		}

@@ -39,7 +39,7 @@ struct penalty {
 };
 
 struct fairq {
-	uint64_t	seed;
+	uint64_t	seed, rng;
 	size_t		n, nprefix;
 	uint32_t	free_item, free_prefix;
 	uint32_t	ring[2];	/* next to serve, per class */
@@ -61,6 +61,7 @@ fairq_new(void)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	crypto_random(&q->seed, sizeof(q->seed));
+	crypto_random(&q->rng, sizeof(q->rng));
 	for (i = 0; i < FQ_ENTRIES; i++) {
 		q->it[i].next = i + 1 < FQ_ENTRIES ? i + 1 : NIL;
 		q->p[i].hnext = i + 1 < FQ_ENTRIES ? i + 1 : NIL;
@@ -218,6 +219,40 @@ take_head(struct fairq *q, uint32_t pi)
 	return i;
 }
 
+/* Unlink the datagram at position at (0: the oldest) of prefix pi, which
+ * holds more than one: the prefix stays.  Returns the item. */
+static uint32_t
+take_at(struct fairq *q, uint32_t pi, uint32_t at)
+{
+	struct prefix *p = &q->p[pi];
+	uint32_t prev = NIL, i = p->head;
+
+	if (at == 0)
+		return take_head(q, pi);
+	for (; at > 0; at--) {
+		prev = i;
+		i = q->it[i].next;
+	}
+	q->it[prev].next = q->it[i].next;
+	if (p->tail == i)
+		p->tail = prev;
+	set_len(q, pi, p->len - 1);
+	q->n--;
+	return i;
+}
+
+/* splitmix64: which datagram a full prefix loses.  Not a secret; only
+ * not a choice the sender can make. */
+static uint32_t
+fq_random(struct fairq *q, uint32_t n)
+{
+	uint64_t z = (q->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return (uint32_t)((z ^ (z >> 31)) % n);
+}
+
 static void
 item_free(struct fairq *q, uint32_t i)
 {
@@ -263,12 +298,18 @@ fairq_push(struct fairq *q, const struct pkt_info *pi, double at)
 	struct item *it;
 
 	if (pi->len > SK_DATAGRAM_MAX)
-		return FQ_PREFIX_FULL;
+		return FQ_FULL;
 	prefix_key(pi, key);
 	pix = prefix_get(q, key, 0, at);
-	if (pix != NIL && q->p[pix].len >= FQ_PER_PREFIX)
-		return FQ_PREFIX_FULL;
-	if (q->free_item == NIL) {
+	/* A full prefix loses one of its own at random, not the newcomer:
+	 * a sender who forges a user's source keeps that prefix full, and
+	 * a queue that refused newcomers would refuse the user's knock
+	 * every time, one that dropped the oldest would drop it after
+	 * FQ_PER_PREFIX more. */
+	if (pix != NIL && q->p[pix].len >= FQ_PER_PREFIX) {
+		item_free(q, take_at(q, pix, fq_random(q, q->p[pix].len)));
+		res = FQ_PREFIX_SHED;
+	} else if (q->free_item == NIL) {
 		if ((victim = shed_victim(q, pix != NIL ? q->p[pix].cls :
 		    penalty_slot(q, key, at, 1) != NULL)) == NIL)
 			return FQ_FULL;

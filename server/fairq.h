@@ -1,6 +1,6 @@
 /* The queue in front of public-key work (PROTOCOL.md section 5, step 3).
  *
- * Datagrams that passed mac1 and the per-source rate limit wait here,
+ * Datagrams that passed mac1 wait here,
  * one FIFO per source prefix (IPv4 /24, IPv6 /48), and are served round
  * robin: one datagram from each waiting prefix in turn.  A user's knock
  * therefore waits behind at most one datagram per other busy prefix, and
@@ -11,7 +11,10 @@
  * datagram of the longest queue makes room (of a penalized prefix first,
  * for a newcomer that is not penalized, see below); when every queue
  * holds one datagram and none is penalized, the newcomer is dropped.
- * A prefix may hold at most FQ_PER_PREFIX.
+ * A prefix may hold at most FQ_PER_PREFIX: a newcomer to a full prefix
+ * takes the place of one of its datagrams chosen at random, so that a
+ * sender who keeps a prefix full (forging a user's address) cannot make
+ * sure that the user's datagram is the one dropped.
  *
  * A prefix whose datagrams failed after mac1 (fairq_penalize: a sender
  * who knows the server's public key but cannot sign) is penalized for
@@ -35,7 +38,7 @@
 enum fq_result {
 	FQ_QUEUED = 0,
 	FQ_QUEUED_SHED,		/* queued; another prefix's oldest was dropped */
-	FQ_PREFIX_FULL,		/* dropped: its prefix already has FQ_PER_PREFIX */
+	FQ_PREFIX_SHED,		/* queued; one of its prefix's went, at random */
 	FQ_FULL,		/* dropped: FQ_ENTRIES prefixes wait, one each */
 };
 

@@ -369,10 +369,12 @@ key_for(const struct knock *k, const uint8_t *p, size_t len)
 	return NULL;
 }
 
-/* Steps 1-3: size, mac1, per-source rate.  Garbage is only counted; its
- * address is formatted only for debug logs. */
+/* Steps 1-2: size, mac1.  Garbage is only counted; its address is
+ * formatted only for debug logs.  No count per source stands here: one
+ * that a sender who knows pkS can spend for a forged source would let
+ * 20 datagrams a second lock its owner out (PROTOCOL.md 5). */
 static int
-admit(struct knock *k, const struct pkt_info *pi, double mono)
+admit(struct knock *k, const struct pkt_info *pi)
 {
 	struct knock_who c = { "", "" };
 
@@ -392,11 +394,6 @@ admit(struct knock *k, const struct pkt_info *pi, double mono)
 			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
 			    "mac1 mismatch (not sealed to this server)", c.src);
 		}
-		return -1;
-	}
-	if (ratelimit_check(k->rl, pi->family, pi->src, mono) != RL_OK) {
-		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
-		REFUSE(k, &c, rate_source, "over the per-source rate limit");
 		return -1;
 	}
 	return 0;
@@ -602,11 +599,11 @@ knock_check_opened(struct knock *k, int prev_key, const uint8_t *inner,
 
 int
 knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
-    double mono, struct knock_decision *d)
+    struct knock_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	k->st.received++;
-	if (admit(k, pi, mono) != 0)
+	if (admit(k, pi) != 0)
 		return -1;
 	return check_sealed(k, pi, now, d);
 }
@@ -775,6 +772,23 @@ knock_grant(struct knock *k, const struct knock_decision *d, time_t now)
 	knock_grant_many(k, &d, 1, now);
 }
 
+/* A copy from the same source of a datagram already seen: counted,
+ * logged only for debugging (clients send each knock more than once, so
+ * this is the normal case, not an attack; a copy that gets this far
+ * after the window below is refused as a replay, step 7). */
+static void
+duplicate(struct knock *k, const struct pkt_info *pi, const char *what)
+{
+	struct knock_who c = { "", "" };
+
+	k->st.duplicate++;
+	if (sk_log_level() >= LOG_DEBUG) {
+		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
+		sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: %s "
+		    "(a duplicate)", c.src, what);
+	}
+}
+
 /* Step 3's work check (PROTOCOL.md section 2.1): the effort proven by
  * w for the datagram (mac1) in pi, now; 0 for none.  Work for another
  * time, server or datagram proves nothing and counts as none; a copy of
@@ -793,24 +807,22 @@ work_effort(struct knock *k, const struct pkt_info *pi,
 		k->st.work_refused++;
 		return 0;
 	}
-	switch (k->ws != NULL ? workseen_add(k->ws, pi->payload, pi->family,
-	    pi->src, mono, 2.0 * (double)k->cfg->max_packet_age + 1) : WS_NEW) {
-	case WS_NEW:
+	switch (k->ws != NULL ? seen_add(k->ws, pi->payload, pi->family,
+	    pi->src, mono, 2.0 * (double)k->cfg->max_packet_age + 1) :
+	    SEEN_NEW) {
+	case SEEN_NEW:
 		break;
-	case WS_COPY: {
-		struct knock_who c = { "", "" };
-
-		sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
-		REFUSE(k, &c, work_copy, "replayed request (a copy of a "
-		    "datagram whose work was seen: dropped before decryption)");
+	case SEEN_COPY:
+		/* The client's own copy (it sends its worked datagram more
+		 * than once), or a replay from the same source. */
+		duplicate(k, pi, "a copy of a datagram whose work was seen");
 		return -1;
-	}
-	case WS_COPY_ELSEWHERE:
+	case SEEN_COPY_ELSEWHERE:
 		/* Someone sent it first from elsewhere: the work was theirs
 		 * to spend, this copy waits as a stranger's. */
 		k->st.work_copy++;
 		return 0;
-	case WS_FULL:
+	case SEEN_FULL:
 		/* Work the table cannot remember would count again later:
 		 * it counts for nothing now. */
 		k->st.work_unrecorded++;
@@ -833,14 +845,23 @@ knock_receive(struct knock *k, const struct pkt_info *pi0, double mono)
 	/* The work trailer, when there is one, is not part of the datagram
 	 * that mac1 and HPKE see. */
 	work_split(pi.payload, pi.len, SK_DATAGRAM_MIN, &w, &pi.len);
-	if (admit(k, &pi, mono) != 0 || (effort = work_effort(k, &pi, &w,
-	    mono)) < 0)
+	if (admit(k, &pi) != 0)
 		return;
-	if (k->known != NULL && known_has(k->known, pi.family, pi.src)) {
+	if (k->decided != NULL && seen_find(k->decided, pi.payload, pi.family,
+	    pi.src, mono) == SEEN_COPY) {
+		duplicate(k, &pi, "a copy of a datagram decided moments ago");
+		return;
+	}
+	if ((effort = work_effort(k, &pi, &w, mono)) < 0)
+		return;
+	/* Work first: a copy with work must not wait in the known lane
+	 * behind a flood forged from its own (known) address. */
+	if (effort > 0)
+		lane = LANE_WORK;
+	else if (k->known != NULL && known_has(k->known, pi.family, pi.src)) {
 		lane = LANE_KNOWN;
 		k->st.known_lane++;
-	} else if (effort > 0)
-		lane = LANE_WORK;
+	}
 	switch (lanes_push(&k->q, lane, &pi, (unsigned)effort, mono)) {
 	case 0:
 		break;
@@ -899,6 +920,9 @@ knock_serve(struct knock *k, double slice)
 		 * key but did not produce a valid knock: that prefix waits
 		 * behind the others of its lane for a while (lanes.h). */
 		now = time(NULL);
+		if (k->decided != NULL)
+			seen_add(k->decided, pi.payload, pi.family, pi.src, t0,
+			    KNOCK_DUP_WINDOW_S);
 		if (check_sealed(k, &pi, now, &d) == 0) {
 			if (k->request != NULL)
 				k->request(k->request_arg, &d);
@@ -938,7 +962,7 @@ knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
 {
 	log_notice("stats: received %" PRIu64 ", granted %" PRIu64
 	    "; dropped: not udp/ip %" PRIu64 ", size %" PRIu64 ", mac1 %" PRIu64
-	    ", rate(source) %" PRIu64 ", shed %" PRIu64 ", decrypt %"
+	    ", duplicate %" PRIu64 ", shed %" PRIu64 ", decrypt %"
 	    PRIu64 ", malformed %" PRIu64 ", stale %" PRIu64 ", wrong server %"
 	    PRIu64 ", replay %" PRIu64 ", unknown signer %" PRIu64
 	    ", bad signature %" PRIu64 ", policy %" PRIu64 ", refused by the "
@@ -946,7 +970,7 @@ knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
 	    "work %" PRIu64 "; known lane %" PRIu64 ", with work %" PRIu64
 	    ", work not valid %" PRIu64 ", work not recorded %" PRIu64,
 	    s->received,
-	    s->granted, s->malformed, s->bad_size, s->bad_mac, s->rate_source,
+	    s->granted, s->malformed, s->bad_size, s->bad_mac, s->duplicate,
 	    s->shed, s->decrypt, s->bad_request, s->stale, s->wrong_server,
 	    s->replayed, s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->grant_failed, s->work_copy, s->known_lane,
@@ -963,7 +987,7 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 
 	n = snprintf(buf, len, "received %" PRIu64 "\ngranted %" PRIu64
 	    "\ngrant_failed %" PRIu64 "\nnot_udp_ip %" PRIu64 "\nbad_size %"
-	    PRIu64 "\nbad_mac1 %" PRIu64 "\nrate_source %" PRIu64 "\nshed %"
+	    PRIu64 "\nbad_mac1 %" PRIu64 "\nduplicate %" PRIu64 "\nshed %"
 	    PRIu64 "\ndecrypt %" PRIu64 "\nmalformed %" PRIu64 "\nstale %"
 	    PRIu64 "\nwrong_server %" PRIu64 "\nreplayed %" PRIu64
 	    "\nunknown_signer %" PRIu64 "\nbad_signature %" PRIu64
@@ -972,7 +996,7 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	    "\nwork_refused %" PRIu64 "\nwork_unrecorded %" PRIu64
 	    "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
 	    s->received, s->granted, s->grant_failed, s->malformed,
-	    s->bad_size, s->bad_mac, s->rate_source, s->shed, s->decrypt,
+	    s->bad_size, s->bad_mac, s->duplicate, s->shed, s->decrypt,
 	    s->bad_request, s->stale, s->wrong_server, s->replayed,
 	    s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->work_copy, s->known_lane, s->work,

@@ -18,7 +18,6 @@
 #include "keyring.h"
 #include "log.h"
 #include "packet.h"
-#include "ratelimit.h"
 #include "replay.h"
 #include "servconf.h"
 #include "wire.h"
@@ -28,7 +27,7 @@ struct knock_stats {
 	uint64_t	malformed;	/* frames that are not IP/UDP (capture) */
 	uint64_t	bad_size;
 	uint64_t	bad_mac;
-	uint64_t	rate_source;
+	uint64_t	duplicate;	/* a copy of one seen (client resends) */
 	uint64_t	shed;		/* queue full, or waited too long */
 	uint64_t	decrypt;
 	uint64_t	bad_request;
@@ -49,6 +48,10 @@ struct knock_stats {
 					 * remember it: counted as none */
 	double		wait_max;	/* longest seconds from capture to verdict */
 };
+
+/* A copy from the same source of a datagram decided at most this many
+ * seconds ago is a duplicate (the client's copies go within a second). */
+#define KNOCK_DUP_WINDOW_S	2.0
 
 /* At most this many seconds of verification in one go after an idle
  * spell (the budget's bucket depth). */
@@ -82,11 +85,11 @@ struct knock {
 					 * checks and records them */
 	struct access		*acl;
 	struct replay		*rc;
-	struct ratelimit	*rl;
 	struct lanes		 q;		/* lanes.h; the worker's */
 	struct known		*known;		/* known sources, or NULL */
 	int			 known_dirty;	/* known to be written out */
-	struct workseen		*ws;		/* seen work, with q */
+	struct seen		*ws;		/* seen work, with q */
+	struct seen		*decided;	/* duplicates, with q */
 	double			 verify_share;	/* of a core, for steps 4-10 */
 	double			 budget, budget_at;	/* seconds; monotonic */
 	struct fw		*fw;
@@ -137,10 +140,10 @@ struct knock_decision {
 
 /* Steps 1-10 of PROTOCOL.md section 5 on one datagram: 0 and *d filled
  * when it may open something; -1 when refused (counted and logged).
- * now = wall clock, mono = a monotonic clock in seconds (rate limits).
- * Changes nothing but counters and rate-limit state. */
+ * now = wall clock.  Changes nothing but counters and rate-limit
+ * state. */
 int	knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
-	    double mono, struct knock_decision *d);
+	    struct knock_decision *d);
 /* The monitor's steps 5-10 (privsep.h): the request inner (ilen bytes),
  * opened by the worker from a datagram sealed to the current server key
  * (prev_key 0) or the previous one, from pi's source, checked exactly as

@@ -245,8 +245,9 @@ worker_main(const struct server_config *cfg, struct capture *cap, int sock,
 	w.k.request = request;
 	w.k.request_arg = &w;
 	if (replay_open(NULL, 0, &w.k.rc) != 0 ||
-	    (w.k.rl = ratelimit_new(5, 10)) == NULL ||
-	    lanes_init(&w.k.q) != 0 || (w.k.ws = workseen_new()) == NULL) {
+	    lanes_init(&w.k.q) != 0 || (w.k.ws = seen_new(SEEN_WORK_SLOTS,
+	    SEEN_KEEP)) == NULL || (w.k.decided = seen_new(SEEN_DECIDED_SLOTS,
+	    SEEN_FORGET)) == NULL) {
 		log_err("worker: out of memory");
 		_exit(1);
 	}

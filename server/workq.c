@@ -125,59 +125,96 @@ workq_free(struct workq *q)
 	free(q);
 }
 
-#define WS_PROBE	8
+#define SEEN_PROBE	8
 
-struct ws_slot {
+struct seen_slot {
 	uint8_t		mac1[16];
 	uint8_t		src[16];
 	int		family;
 	double		until;		/* 0: free */
 };
 
-struct workseen {
-	uint64_t	seed;
-	struct ws_slot	s[WS_SLOTS];
+struct seen {
+	uint64_t		seed;
+	size_t			mask;
+	enum seen_mode		mode;
+	struct seen_slot	s[];
 };
 
-struct workseen *
-workseen_new(void)
+struct seen *
+seen_new(size_t slots, enum seen_mode mode)
 {
-	struct workseen *s;
+	struct seen *s;
 
-	if ((s = calloc(1, sizeof(*s))) != NULL)
-		crypto_random(&s->seed, sizeof(s->seed));
+	if (slots == 0 || (slots & (slots - 1)) != 0 ||
+	    (s = calloc(1, sizeof(*s) + slots * sizeof(s->s[0]))) == NULL)
+		return NULL;
+	crypto_random(&s->seed, sizeof(s->seed));
+	s->mask = slots - 1;
+	s->mode = mode;
 	return s;
 }
 
-enum ws_result
-workseen_add(struct workseen *s, const uint8_t mac1[16], int family,
-    const uint8_t src[16], double now, double ttl)
+/* The slot holding mac1, else in *victim the free or stalest slot of
+ * its probe run. */
+static struct seen_slot *
+seen_slot(struct seen *s, const uint8_t mac1[16], double now,
+    struct seen_slot **victim)
 {
 	uint64_t h = sk_hash(s->seed, mac1, 16);
-	struct ws_slot *e, *victim = NULL;
+	struct seen_slot *e;
 	size_t i;
 
-	for (i = 0; i < WS_PROBE; i++) {
-		e = &s->s[(h + i) & (WS_SLOTS - 1)];
+	*victim = NULL;
+	for (i = 0; i < SEEN_PROBE; i++) {
+		e = &s->s[(h + i) & s->mask];
 		if (e->until > now && memcmp(e->mac1, mac1, 16) == 0)
-			return e->family == family && memcmp(e->src, src,
-			    16) == 0 ? WS_COPY : WS_COPY_ELSEWHERE;
-		if (victim == NULL || e->until < victim->until)
-			victim = e;
+			return e;
+		if (*victim == NULL || e->until < (*victim)->until)
+			*victim = e;
 	}
-	/* Nothing is forgotten within its window: forgotten work would
-	 * count again.  With no room, this work does not count. */
-	if (victim->until > now)
-		return WS_FULL;
+	return NULL;
+}
+
+static enum seen_result
+seen_same(const struct seen_slot *e, int family, const uint8_t src[16])
+{
+	return e->family == family && memcmp(e->src, src, 16) == 0 ?
+	    SEEN_COPY : SEEN_COPY_ELSEWHERE;
+}
+
+enum seen_result
+seen_find(struct seen *s, const uint8_t mac1[16], int family,
+    const uint8_t src[16], double now)
+{
+	struct seen_slot *e, *victim;
+
+	if ((e = seen_slot(s, mac1, now, &victim)) == NULL)
+		return SEEN_NEW;
+	return seen_same(e, family, src);
+}
+
+enum seen_result
+seen_add(struct seen *s, const uint8_t mac1[16], int family,
+    const uint8_t src[16], double now, double ttl)
+{
+	struct seen_slot *e, *victim;
+
+	if ((e = seen_slot(s, mac1, now, &victim)) != NULL)
+		return seen_same(e, family, src);
+	/* SEEN_KEEP forgets nothing within its window: forgotten work
+	 * would count again.  With no room, this work does not count. */
+	if (s->mode == SEEN_KEEP && victim->until > now)
+		return SEEN_FULL;
 	memcpy(victim->mac1, mac1, 16);
 	memcpy(victim->src, src, 16);
 	victim->family = family;
 	victim->until = now + ttl;
-	return WS_NEW;
+	return SEEN_NEW;
 }
 
 void
-workseen_free(struct workseen *s)
+seen_free(struct seen *s)
 {
 	free(s);
 }

@@ -31,28 +31,43 @@ int	workq_pop(struct workq *q, struct pkt_info *pi, unsigned *effort,
 size_t	workq_len(const struct workq *q);
 void	workq_free(struct workq *q);
 
-/* Seen work: the mac1 and source of every datagram with valid work, for
- * ttl seconds.  A copy from the same source is dropped before any
- * public-key work; a copy from another source keeps its place in line
- * but not the work (whoever copied alice's datagram off the wire and
- * sent it first must not make alice's own copy a duplicate).  Fixed
- * memory (WS_SLOTS); an entry is never dropped before its ttl, so no
- * flood of valid work makes the table forget one and count it twice:
- * when the slots a datagram may go in are all live, its work does not
- * count (WS_FULL).  Filling 65,536 slots within 2 x MaxPacketAge (241 s
- * by default) takes about 272 new valid works a second, each costing
- * its maker ~2^20 hashes. */
-#define WS_SLOTS	65536
-enum ws_result {
-	WS_NEW = 0,		/* added */
-	WS_COPY,		/* seen from this source: drop it */
-	WS_COPY_ELSEWHERE,	/* seen from another source: no work */
-	WS_FULL,		/* no room to remember it: no work */
+/* Seen datagrams: the mac1 and source of each, for ttl seconds.  Two
+ * uses (knock.c):
+ *
+ * Seen work (SEEN_KEEP): every datagram with valid work.  A copy from
+ * the same source is dropped before any public-key work; a copy from
+ * another source keeps its place in line but not the work (whoever
+ * copied alice's datagram off the wire and sent it first must not make
+ * alice's own copy a duplicate).  An entry is never dropped before its
+ * ttl, so no flood of valid work makes the table forget one and count it
+ * twice: when the slots a datagram may go in are all live, its work does
+ * not count (SEEN_FULL).  Filling 65,536 slots within 2 x MaxPacketAge
+ * (241 s by default) takes about 272 new valid works a second, each
+ * costing its maker ~2^20 hashes.
+ *
+ * Decided datagrams (SEEN_FORGET): the client sends each knock more
+ * than once; a copy from the same source of one decided moments ago is
+ * a duplicate, dropped without a log line.  Forgetting early costs only
+ * that: the copy is checked again (the replay cache refuses it). */
+#define SEEN_WORK_SLOTS		65536
+#define SEEN_DECIDED_SLOTS	4096
+enum seen_mode {
+	SEEN_KEEP = 0,
+	SEEN_FORGET,
 };
-struct workseen;
-struct workseen *workseen_new(void);
-enum ws_result workseen_add(struct workseen *s, const uint8_t mac1[16],
+enum seen_result {
+	SEEN_NEW = 0,		/* added (seen_find: not there) */
+	SEEN_COPY,		/* seen from this source */
+	SEEN_COPY_ELSEWHERE,	/* seen from another source */
+	SEEN_FULL,		/* SEEN_KEEP: no room to remember it */
+};
+struct seen;
+/* slots: a power of two. */
+struct seen *seen_new(size_t slots, enum seen_mode mode);
+enum seen_result seen_add(struct seen *s, const uint8_t mac1[16],
 	    int family, const uint8_t src[16], double now, double ttl);
-void	workseen_free(struct workseen *s);
+enum seen_result seen_find(struct seen *s, const uint8_t mac1[16],
+	    int family, const uint8_t src[16], double now);
+void	seen_free(struct seen *s);
 
 #endif

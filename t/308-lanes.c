@@ -368,61 +368,86 @@ test_known(void)
 static void
 test_workseen(void)
 {
-	struct workseen *s = workseen_new();
-	enum ws_result r;
+	struct seen *s = seen_new(SEEN_WORK_SLOTS, SEEN_KEEP);
+	enum seen_result r;
 	uint8_t m[16];
 	unsigned i, copies = 0;
 
 	if (s == NULL)
-		bail("workseen_new");
+		bail("seen_new");
 	uint8_t a[16] = { 192, 0, 2, 7 }, b[16] = { 192, 0, 2, 8 };
 
 	memset(m, 7, sizeof(m));
-	ok(workseen_add(s, m, AF_INET, a, 10, 5) == WS_NEW, "worked datagram: "
+	ok(seen_add(s, m, AF_INET, a, 10, 5) == SEEN_NEW, "worked datagram: "
 	    "new");
-	ok(workseen_add(s, m, AF_INET, a, 12, 5) == WS_COPY, "its copy from "
+	ok(seen_add(s, m, AF_INET, a, 12, 5) == SEEN_COPY, "its copy from "
 	    "the same source: a copy");
-	ok(workseen_add(s, m, AF_INET, b, 12, 5) == WS_COPY_ELSEWHERE,
+	ok(seen_add(s, m, AF_INET, b, 12, 5) == SEEN_COPY_ELSEWHERE,
 	    "from another source: a copy from elsewhere (it loses the work, "
 	    "not its turn)");
-	ok(workseen_add(s, m, AF_INET6, a, 12, 5) == WS_COPY_ELSEWHERE,
+	ok(seen_add(s, m, AF_INET6, a, 12, 5) == SEEN_COPY_ELSEWHERE,
 	    "(another family is another source)");
-	ok(workseen_add(s, m, AF_INET, a, 16, 5) == WS_NEW, "after the window: "
+	ok(seen_add(s, m, AF_INET, a, 16, 5) == SEEN_NEW, "after the window: "
 	    "new again");
-	for (i = 0; i < WS_SLOTS / 2; i++) {
+	for (i = 0; i < SEEN_WORK_SLOTS / 2; i++) {
 		crypto_random(m, sizeof(m));
-		r = workseen_add(s, m, AF_INET, a, 20, 5);
-		copies += r == WS_COPY || r == WS_COPY_ELSEWHERE;
+		r = seen_add(s, m, AF_INET, a, 20, 5);
+		copies += r == SEEN_COPY || r == SEEN_COPY_ELSEWHERE;
 	}
-	is_int(0, copies, "%d random ones: none taken for a copy", WS_SLOTS / 2);
-	workseen_free(s);
+	is_int(0, copies, "%d random ones: none taken for a copy", SEEN_WORK_SLOTS / 2);
+	seen_free(s);
 	/* A flood of valid work cannot make it forget: with every slot
 	 * live, new work does not count, and what was seen stays seen. */
-	if ((s = workseen_new()) == NULL)
-		bail("workseen_new");
+	if ((s = seen_new(SEEN_WORK_SLOTS, SEEN_KEEP)) == NULL)
+		bail("seen_new");
 	memset(m, 9, sizeof(m));
-	workseen_add(s, m, AF_INET, a, 100, 50);
-	for (copies = 0, i = 0; i < 4 * WS_SLOTS; i++) {
+	seen_add(s, m, AF_INET, a, 100, 50);
+	for (copies = 0, i = 0; i < 4 * SEEN_WORK_SLOTS; i++) {
 		uint8_t other[16];
 
 		crypto_random(other, sizeof(other));
-		copies += workseen_add(s, other, AF_INET, b, 101, 50) ==
-		    WS_FULL;
+		copies += seen_add(s, other, AF_INET, b, 101, 50) ==
+		    SEEN_FULL;
 	}
-	ok(copies >= 3 * WS_SLOTS, "a flood of %d valid works into %d slots: "
-	    "the ones without room count for nothing (%u)", 4 * WS_SLOTS,
-	    WS_SLOTS, copies);
-	ok(workseen_add(s, m, AF_INET, a, 120, 50) == WS_COPY, "... and the "
+	ok(copies >= 3 * SEEN_WORK_SLOTS, "a flood of %d valid works into %d slots: "
+	    "the ones without room count for nothing (%u)", 4 * SEEN_WORK_SLOTS,
+	    SEEN_WORK_SLOTS, copies);
+	ok(seen_add(s, m, AF_INET, a, 120, 50) == SEEN_COPY, "... and the "
 	    "first one is still seen: its copy is dropped, not counted again");
-	ok(workseen_add(s, m, AF_INET, a, 152, 50) == WS_NEW, "once the "
+	ok(seen_add(s, m, AF_INET, a, 152, 50) == SEEN_NEW, "once the "
 	    "windows are over there is room again: new");
-	workseen_free(s);
+	seen_free(s);
+
+	/* Decided datagrams: looked up without being added; a flood makes
+	 * the table forget (a forgotten copy is only checked again). */
+	if ((s = seen_new(SEEN_DECIDED_SLOTS, SEEN_FORGET)) == NULL)
+		bail("seen_new");
+	memset(m, 3, sizeof(m));
+	ok(seen_find(s, m, AF_INET, a, 10) == SEEN_NEW &&
+	    seen_find(s, m, AF_INET, a, 10) == SEEN_NEW, "decided: a lookup "
+	    "adds nothing");
+	seen_add(s, m, AF_INET, a, 10, 2);
+	ok(seen_find(s, m, AF_INET, a, 11) == SEEN_COPY &&
+	    seen_find(s, m, AF_INET, b, 11) == SEEN_COPY_ELSEWHERE,
+	    "a copy from the same source is one, from another is not");
+	ok(seen_find(s, m, AF_INET, a, 12.5) == SEEN_NEW, "after its window "
+	    "it is forgotten");
+	seen_add(s, m, AF_INET, a, 20, 2);
+	for (copies = 0, i = 0; i < 4 * SEEN_DECIDED_SLOTS; i++) {
+		uint8_t other[16];
+
+		crypto_random(other, sizeof(other));
+		copies += seen_add(s, other, AF_INET, b, 20.5, 2) == SEEN_FULL;
+	}
+	ok(copies == 0 && seen_find(s, m, AF_INET, a, 21) == SEEN_NEW,
+	    "a flood into a full table: new ones push old ones out");
+	seen_free(s);
 }
 
 int
 main(void)
 {
-	plan(30);
+	plan(34);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	srandom(308);

@@ -225,7 +225,7 @@ op_pipeline(void *arg)
 	struct pctx *p = arg;
 	struct knock_decision d;
 
-	return knock_check(p->k, &p->pi, time(NULL), 0, &d);
+	return knock_check(p->k, &p->pi, time(NULL), &d);
 }
 
 /* The monitor's check of the worker's grant request for the same knock
@@ -253,7 +253,7 @@ monitor_request(struct pctx *p, struct mctx *m)
 {
 	struct knock_decision d;
 
-	if (knock_check(p->k, &p->pi, time(NULL), 0, &d) != 0)
+	if (knock_check(p->k, &p->pi, time(NULL), &d) != 0)
 		return -1;
 	m->k = p->k;
 	ps_grant_from(&d, &m->msg);
@@ -430,8 +430,7 @@ main(int argc, char **argv)
 	fclose(f);
 	if (wire_server_key_init(&k.key, sk) != 0 ||
 	    access_load(path, &k.acl) != 0 ||
-	    replay_open(tmp, time(NULL), &k.rc) != 0 ||
-	    (k.rl = ratelimit_new(1e9, 1e9)) == NULL)
+	    replay_open(tmp, time(NULL), &k.rc) != 0)
 		return 1;
 	memset(&pc, 0, sizeof(pc));
 	pc.k = &k;
@@ -502,7 +501,6 @@ main(int argc, char **argv)
 	unlink(path);
 	rmdir(tmp);
 	access_free(k.acl);
-	ratelimit_free(k.rl);
 	keyring_free(kr);
 	return 0;
 }

@@ -941,6 +941,12 @@ cmd_latency(int argc, char **argv)
 	size_t len;
 	int i, n, fd, got, in = 0, stepping, base;
 	int gap = getenv("SK_LATENCY_GAP_MS") ? atoi(getenv("SK_LATENCY_GAP_MS")) : 500;
+	/* SK_LATENCY_COPIES: as sigknock sends, the datagram first without
+	 * its work trailer, then whole after 300 ms and 1 s. */
+	int copies = getenv("SK_LATENCY_COPIES") != NULL, sent;
+	static const double copy_at[] = { 300, 1000 };
+	struct sk_work w;
+	size_t first;
 	char port[16];
 
 	if (argc < 5)
@@ -968,11 +974,21 @@ cmd_latency(int argc, char **argv)
 			if (now_ms() - wait0 > 30000)
 				die("the port never closed", port);
 		}
+		first = len;
+		if (copies)
+			work_split(dg, len, SK_DATAGRAM_MIN, &w, &first);
 		t0 = now_ms();
-		if (sendto(fd, dg, len, 0, udp->ai_addr, udp->ai_addrlen) < 0)
+		if (sendto(fd, dg, first, 0, udp->ai_addr, udp->ai_addrlen) < 0)
 			die("sendto", strerror(errno));
-		for (got = 0; !got && now_ms() - t0 < 5000;)
+		for (got = 0, sent = 0; !got && now_ms() - t0 < 5000;) {
+			if (copies && sent < 2 && now_ms() - t0 >= copy_at[sent]) {
+				sent++;
+				if (sendto(fd, dg, len, 0, udp->ai_addr,
+				    udp->ai_addrlen) < 0)
+					die("sendto", strerror(errno));
+			}
 			got = try_connect(tcp, 1);
+		}
 		freeaddrinfo(tcp);
 		free(dg);
 		if (!got) {
@@ -1113,8 +1129,14 @@ spoof6_header(uint8_t hdr[48], const struct sockaddr_in6 *dst, size_t plen)
 	be16enc(hdr + 44, (uint16_t)(8 + plen));
 }
 
-/* flood [-s N|fresh] HOST PORT garbage|sealed|named SECONDS [SERVERPUB [FPR]]:
- * send datagrams as fast as sendmmsg goes for SECONDS; prints how many.
+/* flood [-s N|fresh] [-f ADDR] [-r RATE] HOST PORT garbage|sealed|named
+ * SECONDS [SERVERPUB [FPR]]:
+ * send datagrams as fast as sendmmsg goes for SECONDS (-r: RATE a
+ * second); prints how many.  -f: every one forged from ADDR (IPv4, a
+ * raw socket, root), the victim's own address.  -u: every one unique
+ * (sealed kinds): a counter in enc and mac1 computed again, so that no
+ * two are copies (the server drops copies as duplicates); each costs the
+ * server an X25519 and an AEAD that fails. 
  * With -s N (IPv4, root) each datagram comes from a random address in
  * one of N /24s of 172.16.0.0/12 in turn, through a raw socket; with -s
  * fresh from a random /24 (IPv4) or /48 (IPv6) of its own.  (IPv6: give
@@ -1132,24 +1154,45 @@ cmd_flood(int argc, char **argv)
 	struct sk_server_key k;
 	struct addrinfo *ai;
 	uint8_t fpr[PGP_FPR_LEN];
-	double t0, secs;
-	unsigned long long sent = 0;
+	double t0, secs, rate = 0;
+	unsigned long long sent = 0, due;
 	unsigned spoof = 0, src = 0;
-	size_t i, next = 0;
-	int fd, r;
+	struct in_addr forge;
+	size_t i, next = 0, batch;
+	int fd, r, forged = 0, unique = 0;
+	uint64_t ctr = 0;
+	uint8_t mac[32];
 
-	if (argc > 2 && strcmp(argv[1], "-s") == 0) {
-		spoof = strcmp(argv[2], "fresh") == 0 ? FRESH :
-		    (unsigned)atoi(argv[2]);
-		if (spoof < 1 || (spoof > 4096 && spoof != FRESH))
-			die("-s takes 1 to 4096 prefixes, or fresh", argv[2]);
+	while (argc > 2 && argv[1][0] == '-') {
+		if (strcmp(argv[1], "-s") == 0) {
+			spoof = strcmp(argv[2], "fresh") == 0 ? FRESH :
+			    (unsigned)atoi(argv[2]);
+			if (spoof < 1 || (spoof > 4096 && spoof != FRESH))
+				die("-s takes 1 to 4096 prefixes, or fresh",
+				    argv[2]);
+		} else if (strcmp(argv[1], "-f") == 0) {
+			if (inet_pton(AF_INET, argv[2], &forge) != 1)
+				die("-f takes an IPv4 address", argv[2]);
+			forged = 1;
+			spoof = 1;
+		} else if (strcmp(argv[1], "-u") == 0) {
+			unique = 1;
+			argv--;
+			argc++;
+		} else if (strcmp(argv[1], "-r") == 0) {
+			if ((rate = atof(argv[2])) <= 0)
+				die("-r takes datagrams a second", argv[2]);
+		} else
+			die("unknown option", argv[1]);
 		argv += 2;
 		argc -= 2;
 	}
 	if (argc < 5)
-		die("usage: flood [-s N] HOST PORT garbage|sealed|named SECONDS "
-		    "[SERVERPUB [FPR]]", NULL);
+		die("usage: flood [-s N|fresh] [-f ADDR] [-r RATE] [-u] HOST PORT "
+		    "garbage|sealed|named SECONDS [SERVERPUB [FPR]]", NULL);
 	secs = atof(argv[4]);
+	if (unique && strcmp(argv[3], "garbage") == 0)
+		die("-u makes sealed datagrams unique, not garbage", NULL);
 	memset(&k, 0, sizeof(k));
 	if (strcmp(argv[3], "garbage") != 0) {
 		if (argc < 6 || serverkey_parse_public(argv[5], k.pk) != 0 ||
@@ -1181,8 +1224,30 @@ cmd_flood(int argc, char **argv)
 	memset(msgs, 0, sizeof(msgs));
 	t0 = now_ms();
 	while (now_ms() - t0 < secs * 1000) {
-		for (i = 0; i < FLOOD_BATCH; i++, next = (next + 1) % FLOOD_POOL) {
+		batch = FLOOD_BATCH;
+		if (rate > 0) {
+			/* Paced: what is due by now, at most a batch. */
+			due = (unsigned long long)((now_ms() - t0) * rate / 1000);
+			if (due <= sent) {
+				usleep(1000);
+				continue;
+			}
+			if (due - sent < batch)
+				batch = (size_t)(due - sent);
+		}
+		for (i = 0; i < batch; i++, next = (next + 1) % FLOOD_POOL) {
 			struct msghdr *m = &msgs[i].msg_hdr;
+
+			if (unique) {
+				ctr++;
+				memcpy(pool[next] + SK_MAC1_LEN, &ctr,
+				    sizeof(ctr));
+				if (crypto_hmac_sha256(k.mac1_key,
+				    sizeof(k.mac1_key), pool[next] + SK_MAC1_LEN,
+				    plen[next] - SK_MAC1_LEN, mac) != 0)
+					die("hmac", NULL);
+				memcpy(pool[next], mac, SK_MAC1_LEN);
+			}
 
 			iov[i][spoof ? 1 : 0] = (struct iovec){ pool[next],
 			    plen[next] };
@@ -1200,13 +1265,15 @@ cmd_flood(int argc, char **argv)
 				    ai->ai_addr, plen[next]);
 				if (spoof != FRESH)
 					src = (src + 1) % spoof;
+				if (forged)
+					memcpy(hdrs[i] + 12, &forge, 4);
 				iov[i][0] = (struct iovec){ hdrs[i], 28 };
 				m->msg_iovlen = 2;
 				m->msg_name = ai->ai_addr;
 				m->msg_namelen = ai->ai_addrlen;
 			}
 		}
-		if ((r = sendmmsg(fd, msgs, FLOOD_BATCH, 0)) > 0)
+		if ((r = sendmmsg(fd, msgs, (unsigned)batch, 0)) > 0)
 			sent += (unsigned long long)r;
 	}
 	printf("%llu %.0f\n", sent, sent / ((now_ms() - t0) / 1000));
@@ -1223,7 +1290,7 @@ static const struct {
 	{ "redirect", cmd_redirect, "SERVERKEY IN PUB OUT  seal a datagram's request to another server" },
 	{ "unseal", cmd_unseal, "SERVERKEY IN MSG SIG  write a datagram's signed message and signature" },
 	{ "reseal", cmd_reseal, "SERVERKEY IN OUT  flip the last bit of the signed request and seal it again" },
-	{ "flood", cmd_flood, "[-s N|fresh] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s, or a fresh /24 or /48 each)" },
+	{ "flood", cmd_flood, "[-s N|fresh] [-f ADDR] [-r RATE] [-u] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s, or a fresh /24 or /48 each; -f: forged from ADDR; -r: RATE a second; -u: no two alike)" },
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
 	{ "listen", cmd_listen, "ADDR PORT [echo]  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
