@@ -171,15 +171,15 @@ knocked_find(const struct knocked *k, const struct knocked_entry *want,
 	return NULL;
 }
 
-static int
-knocked_path(char *path, size_t len, int make_dir)
+int
+home_path(const char *file, char *path, size_t len, int make_dir)
 {
 	const char *home = getenv("HOME");
 	char *slash;
 
 	if (home == NULL || *home == '\0')
 		return -1;
-	if ((size_t)snprintf(path, len, "%s/%s", home, KNOCKED_FILE) >= len)
+	if ((size_t)snprintf(path, len, "%s/%s", home, file) >= len)
 		return -1;
 	if (make_dir) {
 		slash = strrchr(path, '/');
@@ -200,7 +200,7 @@ knocked_load(struct knocked *k)
 	size_t len;
 
 	k->n = 0;
-	if (knocked_path(path, sizeof(path), 0) != 0 ||
+	if (home_path(KNOCKED_FILE, path, sizeof(path), 0) != 0 ||
 	    file_read_all(path, KNOCKED_BYTES, &buf, &len) != 0)
 		return;
 	knocked_parse(buf, len, k, NULL);
@@ -214,7 +214,7 @@ knocked_save(const struct knocked *k)
 	char path[4096];
 	size_t len;
 
-	if (knocked_path(path, sizeof(path), 1) != 0 ||
+	if (home_path(KNOCKED_FILE, path, sizeof(path), 1) != 0 ||
 	    (len = knocked_format(k, buf, sizeof(buf))) == 0)
 		return -1;
 	return file_write_atomic(path, buf, len, 0600);

@@ -90,6 +90,8 @@ struct opts {
 	const char *timeout;
 	const char *address;	/* IP, or "source" */
 	const char *stun;	/* STUN servers, comma separated */
+	const char *stun_insecure;	/* "yes": plain UDP STUN allowed */
+	const char *stun_ca;	/* PEM file for STUN over TLS */
 	const char *save_packet;
 	const char *rc;
 	int	 test;
@@ -104,7 +106,8 @@ usage(FILE *f)
 "usage: sigknock [-n STANZA] [-A PROTO/PORT[@DEST][,...]] [-a IP | -s] [-p PORT]\n"
 "                [-W HOST:PORT [--connect-timeout SECS]] [--time-offset SECS]\n"
 "                [--work BITS] [--resend LIST|none]\n"
-"                [--stun HOST[:PORT]] [--server-key KEY] [--signer FPR]\n"
+"                [--stun stuns:HOST[:PORT]] [--stun-ca FILE] [--stun-insecure]\n"
+"                [--server-key KEY] [--signer FPR]\n"
 "                [--token gpg|card|fido2] [--rc FILE]\n"
 "                [--reader NAME] [--pin-fd N]\n"
 "                [--credential FILE] [--fido-device DEV] [--touch-timeout SECS]\n"
@@ -125,9 +128,15 @@ usage(FILE *f)
 "  -s                 source mode: bind no address; the server opens the\n"
 "                     one the knock comes from (it must allow that; anyone\n"
 "                     on the path can use such a knock first)\n"
-"  --stun LIST        STUN servers (HOST[:PORT], comma separated) that tell\n"
-"                     your public address behind a NAT (default: none; the\n"
-"                     request binds your own address toward the server)\n"
+"  --stun LIST        STUN servers that tell your public address behind a\n"
+"                     NAT, comma separated: stuns:HOST[:PORT] over TLS (port\n"
+"                     5349); plain UDP HOST[:PORT] only with --stun-insecure\n"
+"                     (default: none; the request binds your own address\n"
+"                     toward the server)\n"
+"  --stun-ca FILE     the CA (or the server's own certificate) that STUN over\n"
+"                     TLS must present (default: the system's trust store)\n"
+"  --stun-insecure    accept plain UDP STUN, whose answer anyone on the path\n"
+"                     can forge to steer your grant to an address of theirs\n"
 "  -p PORT            the server's knock port (default %d)\n"
 "  -W HOST:PORT       knock for tcp/PORT, wait until HOST:PORT accepts a\n"
 "                     connection, then relay standard input and output to\n"
@@ -350,6 +359,7 @@ rc_check(const struct conf_line *l)
 	char why[160];
 	unsigned long v;
 	long sv;
+	int yes;
 	uint8_t a[16];
 
 	if (strcasecmp(l->key, "Port") == 0)
@@ -362,6 +372,8 @@ rc_check(const struct conf_line *l)
 		return conf_uint(l, 1, 3600, &v) ? SK_ERR_BAD_FIELD : 0;
 	if (strcasecmp(l->key, "Work") == 0)
 		return conf_uint(l, 0, WORK_MAX, &v) ? SK_ERR_BAD_FIELD : 0;
+	if (strcasecmp(l->key, "StunInsecure") == 0 && conf_bool(l, &yes) != 0)
+		return SK_ERR_BAD_FIELD;
 	if (strcasecmp(l->key, "Resend") == 0) {
 		struct resend rs;
 
@@ -420,6 +432,8 @@ rc_line(void *arg, const struct conf_line *l)
 		{ "Timeout", offsetof(struct opts, timeout) },
 		{ "Address", offsetof(struct opts, address) },
 		{ "Stun", offsetof(struct opts, stun) },
+		{ "StunInsecure", offsetof(struct opts, stun_insecure) },
+		{ "StunCA", offsetof(struct opts, stun_ca) },
 		{ "ConnectTimeout", offsetof(struct opts, connect_timeout) },
 		{ "TimeOffset", offsetof(struct opts, time_offset) },
 		{ "Work", offsetof(struct opts, work) },
@@ -670,9 +684,14 @@ bind_address(const struct opts *o, const struct knock_target *t,
 		return 0;
 	}
 	rq->addr_family = t->family == AF_INET ? SK_ADDR_IPV4 : SK_ADDR_IPV6;
-	if (o->stun != NULL)
-		return stun_query(o->stun, t->family, o->verbose, rq->addr) == 0 ?
+	if (o->stun != NULL) {
+		struct stun_opts so = { o->stun_insecure != NULL &&
+		    strcasecmp(o->stun_insecure, "yes") == 0, o->stun_ca,
+		    o->verbose };
+
+		return stun_query(o->stun, t->family, &so, rq->addr) == 0 ?
 		    0 : -1;
+	}
 	memcpy(rq->addr, t->local, 16);
 	if (sk_addr_is_private(t->family, t->local) &&
 	    !sk_addr_is_private(t->family, t->server)) {
@@ -1267,7 +1286,8 @@ main(int argc, char **argv)
 	enum { OPT_SERVER_KEY = 256, OPT_SIGNER, OPT_TOKEN, OPT_TIMEOUT,
 	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
 	    OPT_READER, OPT_PIN_FD, OPT_STUN, OPT_CONNECT_TIMEOUT,
-	    OPT_TIME_OFFSET, OPT_WORK, OPT_RESEND };
+	    OPT_TIME_OFFSET, OPT_WORK, OPT_RESEND, OPT_STUN_CA,
+	    OPT_STUN_INSECURE };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -1282,6 +1302,8 @@ main(int argc, char **argv)
 		{ "save-packet", required_argument, NULL, OPT_SAVE },
 		{ "rc", required_argument, NULL, OPT_RC },
 		{ "stun", required_argument, NULL, OPT_STUN },
+		{ "stun-ca", required_argument, NULL, OPT_STUN_CA },
+		{ "stun-insecure", no_argument, NULL, OPT_STUN_INSECURE },
 		{ "connect-timeout", required_argument, NULL,
 		    OPT_CONNECT_TIMEOUT },
 		{ "time-offset", required_argument, NULL, OPT_TIME_OFFSET },
@@ -1341,6 +1363,8 @@ main(int argc, char **argv)
 		case OPT_SAVE: o.save_packet = optarg; break;
 		case OPT_RC: o.rc = optarg; break;
 		case OPT_STUN: o.stun = optarg; break;
+		case OPT_STUN_CA: o.stun_ca = optarg; break;
+		case OPT_STUN_INSECURE: o.stun_insecure = "yes"; break;
 		case OPT_CONNECT_TIMEOUT: o.connect_timeout = optarg; break;
 		case OPT_TIME_OFFSET: o.time_offset = optarg; break;
 		case OPT_WORK: o.work = optarg; break;

@@ -22,10 +22,23 @@ int	target_open(const char *server, const char *port, int family,
 	    struct knock_target *t);
 void	target_close(struct knock_target *t);
 
-/* Ask the STUN servers in list (comma separated, HOST[:PORT] or
- * [V6]:PORT), in turn, for the address they see us come from over
- * family; 0 and *addr on the first answer.  Errors are logged. */
-int	stun_query(const char *list, int family, int verbose,
+/* STUN over TLS (RFC 8489 section 6.2.2). */
+#define STUN_TLS_PORT	5349
+
+struct stun_opts {
+	int		 insecure;	/* plain UDP STUN allowed */
+	const char	*ca;		/* PEM: CA or pinned certificate; NULL:
+					 * the system's trust store */
+	int		 verbose;
+};
+
+/* Ask the STUN servers in list (comma separated: stuns:HOST[:PORT] over
+ * TLS, HOST[:PORT] or stun:HOST[:PORT] over UDP only with so->insecure;
+ * an IPv6 address in brackets), in turn, for the address they see us
+ * come from over family; 0 and *addr on the first answer, which is
+ * remembered in ~/.sigknock/stun (a change is said).  Errors are
+ * logged. */
+int	stun_query(const char *list, int family, const struct stun_opts *so,
 	    uint8_t addr[16]);
 
 #endif

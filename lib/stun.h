@@ -1,8 +1,9 @@
 /* STUN Binding (RFC 8489), the client side only: what the client needs to
  * learn the public address a NAT gives it, so that the knock can bind
- * that address (PROTOCOL.md section 3.2).  No authentication: the answer
- * only tells the client which address to sign; a wrong answer makes the
- * server refuse the knock, it never opens anything for anyone else. */
+ * that address (PROTOCOL.md section 3.2).  The message only: the
+ * client asks over TLS (client/target.c) unless the user accepts plain
+ * UDP, since a forged answer names an address the forger holds, which
+ * then sends the user's knock from there. */
 #ifndef SK_STUN_H
 #define SK_STUN_H
 

@@ -713,6 +713,52 @@ cmd_udp_send(int argc, char **argv)
 	return 0;
 }
 
+/* stun-lie ADDR PORT MAPPED: a plain-UDP STUN server that lies, as
+ * anyone on the path can: every Binding request on ADDR:PORT gets a
+ * success response naming MAPPED (IPv4) as the sender's address.  Runs
+ * until killed. */
+static int
+cmd_stun_lie(int argc, char **argv)
+{
+	struct addrinfo *ai;
+	struct sockaddr_storage from;
+	struct in_addr mapped;
+	socklen_t fl;
+	uint8_t in[1500], out[32];
+	ssize_t n;
+	int fd;
+
+	if (argc != 4 || inet_pton(AF_INET, argv[3], &mapped) != 1)
+		die("usage: stun-lie ADDR PORT MAPPED-IPV4", NULL);
+	ai = resolve(argv[1], argv[2], SOCK_DGRAM, 1);
+	if ((fd = socket(ai->ai_family, SOCK_DGRAM, 0)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+		die("bind", strerror(errno));
+	for (;;) {
+		fl = sizeof(from);
+		if ((n = recvfrom(fd, in, sizeof(in), 0, (struct sockaddr *)&from,
+		    &fl)) < 20 || in[0] != 0x00 || in[1] != 0x01)
+			continue;
+		/* Binding success: the request's cookie and transaction id,
+		 * one XOR-MAPPED-ADDRESS (RFC 8489 sections 5, 14.2). */
+		memset(out, 0, sizeof(out));
+		out[0] = 0x01;
+		out[1] = 0x01;
+		be16enc(out + 2, 12);
+		memcpy(out + 4, in + 4, 16);
+		be16enc(out + 20, 0x0020);
+		be16enc(out + 22, 8);
+		out[25] = 0x01;
+		be16enc(out + 26, (uint16_t)(40000 ^ 0x2112));
+		memcpy(out + 28, &mapped, 4);
+		out[28] ^= 0x21;
+		out[29] ^= 0x12;
+		out[30] ^= 0xa4;
+		out[31] ^= 0x42;
+		sendto(fd, out, sizeof(out), 0, (struct sockaddr *)&from, fl);
+	}
+}
+
 /* udp-spoof SRC DST PORT FILE: send FILE's bytes as one UDP datagram
  * from the forged IPv4 source SRC, through a raw socket (root). */
 static int
@@ -1136,7 +1182,7 @@ spoof6_header(uint8_t hdr[48], const struct sockaddr_in6 *dst, size_t plen)
  * raw socket, root), the victim's own address.  -u: every one unique
  * (sealed kinds): a counter in enc and mac1 computed again, so that no
  * two are copies (the server drops copies as duplicates); each costs the
- * server an X25519 and an AEAD that fails. 
+ * server an X25519 and an AEAD that fails.
  * With -s N (IPv4, root) each datagram comes from a random address in
  * one of N /24s of 172.16.0.0/12 in turn, through a raw socket; with -s
  * fresh from a random /24 (IPv4) or /48 (IPv6) of its own.  (IPv6: give
@@ -1295,6 +1341,7 @@ static const struct {
 	{ "listen", cmd_listen, "ADDR PORT [echo]  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
 	{ "udp-send", cmd_udp_send, "HOST PORT FILE|random:N[xCOUNT]  send datagrams" },
+	{ "stun-lie", cmd_stun_lie, "ADDR PORT MAPPED  a plain-UDP STUN server that names MAPPED to everyone" },
 	{ "udp-spoof", cmd_udp_spoof, "SRC DST PORT FILE [SRC FILE]...  send datagrams from forged IPv4 sources, in one go" },
 	{ "flip", cmd_flip, "FILE OFFSET OUT  copy with one bit flipped" },
 	{ "keyring-list", cmd_keyring_list, "HOMEDIR  list usable signing keys" },
