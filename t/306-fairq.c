@@ -66,6 +66,26 @@ pop(struct fairq *q, unsigned *seq)
 	return tag;
 }
 
+/* 2000 rounds: a full /24, her datagram, then `after` more forged ones,
+ * all from the same /24, before anything is served; how many times hers
+ * came out. */
+static unsigned
+survivors(struct fairq *q, unsigned after)
+{
+	unsigned i, j, seq, served = 0;
+
+	for (i = 0; i < 2000; i++) {
+		for (j = 0; j < FQ_PER_PREFIX; j++)
+			push4(q, 0, 0, 66, 1, 0);
+		push4(q, 0, 0, 2, 1, 1);
+		for (j = 0; j < after; j++)
+			push4(q, 0, 0, 66, 1, 0);
+		while (pop(q, &seq) >= 0)
+			served += seq == 1;
+	}
+	return served;
+}
+
 /* Random pushes and pops over up to NPREF prefixes (never enough to fill
  * the queue), checked against a model: each prefix's datagrams come out
  * in order, none is duplicated, one is lost only when a newcomer finds
@@ -179,26 +199,10 @@ main(void)
 	 * would be if the newcomer were refused (never queued) or the
 	 * oldest shed (gone after FQ_PER_PREFIX more).  Each newcomer
 	 * spares it with odds 7/8: about 0.5% survive 40. */
-	for (served = 0, i = 0; i < 2000; i++) {
-		for (j = 0; j < FQ_PER_PREFIX; j++)
-			push4(q, 0, 0, 66, 1, 0);
-		push4(q, 0, 0, 2, 1, 1);
-		for (j = 0; j < 40; j++)
-			push4(q, 0, 0, 66, 1, 0);
-		while (pop(q, &seq) >= 0)
-			served += seq == 1;
-	}
+	served = survivors(q, 40);
 	ok(served > 0 && served < 100, "under a 40:1 forgery her datagram "
 	    "survives at random (%u of 2000, expected ~10)", served);
-	for (served = 0, i = 0; i < 2000; i++) {
-		for (j = 0; j < FQ_PER_PREFIX; j++)
-			push4(q, 0, 0, 66, 1, 0);
-		push4(q, 0, 0, 2, 1, 1);
-		for (j = 0; j < 2; j++)
-			push4(q, 0, 0, 66, 1, 0);
-		while (pop(q, &seq) >= 0)
-			served += seq == 1;
-	}
+	served = survivors(q, 2);
 	ok(served > 1400, "under a 2:1 one, mostly (%u of 2000, expected "
 	    "~1530)", served);
 
