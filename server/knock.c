@@ -373,8 +373,33 @@ key_for(const struct knock *k, const uint8_t *p, size_t len)
  * formatted only for debug logs.  No count per source stands here: one
  * that a sender who knows pkS can spend for a forged source would let
  * 20 datagrams a second lock its owner out (PROTOCOL.md 5). */
+/* A datagram of a knock's size that mac1 says is not for this server:
+ * the client of someone with another server's key (a mistyped
+ * ServerKey, a key from before rotate-server) looks like noise, so it is
+ * summarized, not logged each time.  Only the source is kept per
+ * datagram; it is formatted when the line is due. */
+static void
+nokey_note(struct knock *k, const struct pkt_info *pi, double mono)
+{
+	char src[64];
+
+	k->nokey_n++;
+	k->nokey_family = pi->family;
+	memcpy(k->nokey_src, pi->src, 16);
+	if (k->nokey_at != 0 && mono - k->nokey_at < KNOCK_NOKEY_LOG_S)
+		return;
+	sk_addr_str(k->nokey_family, k->nokey_src, src, sizeof(src));
+	log_info("not sealed to this server's key: %" PRIu64 " datagram%s%s, "
+	    "the last from %s (a client with another server's ServerKey or "
+	    "one from before rotate-server, or noise)", k->nokey_n,
+	    k->nokey_n == 1 ? "" : "s", k->nokey_at == 0 ? "" :
+	    " since the last such line", src);
+	k->nokey_n = 0;
+	k->nokey_at = mono;
+}
+
 static int
-admit(struct knock *k, const struct pkt_info *pi)
+admit(struct knock *k, const struct pkt_info *pi, double mono)
 {
 	struct knock_who c = { "", "" };
 
@@ -389,6 +414,7 @@ admit(struct knock *k, const struct pkt_info *pi)
 	}
 	if (key_for(k, pi->payload, pi->len) == NULL) {
 		k->st.bad_mac++;
+		nokey_note(k, pi, mono);
 		if (sk_log_level() >= LOG_DEBUG) {
 			sk_addr_str(pi->family, pi->src, c.src, sizeof(c.src));
 			sk_log_rl(&k->log_garbage, LOG_DEBUG, "dropped from %s: "
@@ -603,7 +629,7 @@ knock_check(struct knock *k, const struct pkt_info *pi, time_t now,
 {
 	memset(d, 0, sizeof(*d));
 	k->st.received++;
-	if (admit(k, pi) != 0)
+	if (admit(k, pi, knock_mono()) != 0)
 		return -1;
 	return check_sealed(k, pi, now, d);
 }
@@ -845,7 +871,7 @@ knock_receive(struct knock *k, const struct pkt_info *pi0, double mono)
 	/* The work trailer, when there is one, is not part of the datagram
 	 * that mac1 and HPKE see. */
 	work_split(pi.payload, pi.len, SK_DATAGRAM_MIN, &w, &pi.len);
-	if (admit(k, &pi) != 0)
+	if (admit(k, &pi, mono) != 0)
 		return;
 	if (k->decided != NULL && seen_find(k->decided, pi.payload, pi.family,
 	    pi.src, mono) == SEEN_COPY) {

@@ -53,6 +53,10 @@ struct knock_stats {
  * seconds ago is a duplicate (the client's copies go within a second). */
 #define KNOCK_DUP_WINDOW_S	2.0
 
+/* Datagrams not sealed to this server's key: one info line at the first,
+ * then at most one every this many seconds, with the count. */
+#define KNOCK_NOKEY_LOG_S	60.0
+
 /* At most this many seconds of verification in one go after an idle
  * spell (the budget's bucket depth). */
 #define KNOCK_BUDGET_MAX	0.2
@@ -96,6 +100,10 @@ struct knock {
 	struct knock_stats	 st;
 	struct sk_ratelimit	 log_refusals;	/* after mac1: someone who knows pkS */
 	struct sk_ratelimit	 log_garbage;	/* size and mac1 drops (debug) */
+	uint64_t		 nokey_n;	/* not sealed to us, since nokey_at */
+	double			 nokey_at;	/* its last line; 0: none yet */
+	int			 nokey_family;	/* the last one's source */
+	uint8_t			 nokey_src[16];
 	/* Called once a grant is in the kernel, with its record. */
 	void			(*granted)(void *arg, const struct grant *g);
 	void			*granted_arg;

@@ -165,6 +165,10 @@ take_snapshot(struct worker *w, int fd, uint64_t size)
 	w->k.kr = st.kr;
 	w->k.fu = st.fu;
 	w->k.kgen++;
+	/* New keys or policy may decide a copy otherwise (a user added a
+	 * moment after her first datagram was refused). */
+	if (w->k.decided != NULL)
+		seen_clear(w->k.decided);
 }
 
 #ifdef SK_TEST_HOOKS

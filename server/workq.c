@@ -214,6 +214,12 @@ seen_add(struct seen *s, const uint8_t mac1[16], int family,
 }
 
 void
+seen_clear(struct seen *s)
+{
+	memset(s->s, 0, (s->mask + 1) * sizeof(s->s[0]));
+}
+
+void
 seen_free(struct seen *s)
 {
 	free(s);

@@ -68,6 +68,8 @@ enum seen_result seen_add(struct seen *s, const uint8_t mac1[16],
 	    int family, const uint8_t src[16], double now, double ttl);
 enum seen_result seen_find(struct seen *s, const uint8_t mac1[16],
 	    int family, const uint8_t src[16], double now);
+/* Forget every entry. */
+void	seen_clear(struct seen *s);
 void	seen_free(struct seen *s);
 
 #endif

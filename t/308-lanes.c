@@ -441,13 +441,17 @@ test_workseen(void)
 	}
 	ok(copies == 0 && seen_find(s, m, AF_INET, a, 21) == SEEN_NEW,
 	    "a flood into a full table: new ones push old ones out");
+	seen_add(s, m, AF_INET, a, 30, 2);
+	seen_clear(s);
+	ok(seen_find(s, m, AF_INET, a, 30.5) == SEEN_NEW, "seen_clear "
+	    "forgets (a reload: new keys may decide a copy otherwise)");
 	seen_free(s);
 }
 
 int
 main(void)
 {
-	plan(34);
+	plan(35);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	srandom(308);
