@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 118
+plan 119
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -155,7 +155,10 @@ ok "and opens an IPv6 rule" wait_for 2 can_connect $SRV6 22
 # --- refusals that open nothing ---
 "$B/sigknock-keys" init-server -o "$T/other.key" > "$T/other.pub" 2>/dev/null
 n=$(count_log 'accepted ')
+n3=$(count_log "not sealed to this server's key: .* the last from $CLI4")
 GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$(cat "$T/other.pub")" -A tcp/443 $SRV4
+ok "a datagram sealed to another server's key is said at info level, with its source" \
+	wait_log "$n3" "not sealed to this server's key: .* the last from $CLI4 (a client with another server's ServerKey"
 n2=$(count_log 'unknown signer')
 knock --signer "$FPR_carol" -A tcp/443
 ok "an unknown signer is refused" wait_log "$n2" "by $FPR_carol: unknown signer"
