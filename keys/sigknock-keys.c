@@ -285,6 +285,14 @@ dir_open(struct dir *d, int lock)
 	d->lock = -1;
 	if (keyring_ensure_dir(keyring) != 0)
 		return -1;
+	/* What sigknockd would refuse to load is refused here, before
+	 * anything changes: a revocation it never sees must not be
+	 * reported as done. */
+	if (keyring_check_perms(keyring) != 0) {
+		log_err("nothing done: sigknockd refuses this keyring as it is "
+		    "and keeps the keys it loaded before; fix it as said above");
+		return -1;
+	}
 	if (lock && (d->lock = users_lock(keyring)) < 0)
 		return -1;
 	if (keyring_list(keyring, collect_info, d) != 0 ||

@@ -7,7 +7,7 @@
 require_cmd gpg
 B=$top_builddir
 K="$B/sigknock-keys"
-plan 37
+plan 42
 
 test_tmpdir
 T=$tap_tmp
@@ -64,6 +64,19 @@ ok "a FIDO2 record with a free name is added" sh -c "'$K' -k '$KR' list | grep -
 fido "$T/f3.pub" robert PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw= Y3JlZC10aHJlZQ==
 "$K" -k "$KR" add "$T/f3.pub" > "$T/o" 2>&1
 ok "a FIDO2 record may not take an admin-given OpenPGP name either" grep -q "the name 'robert' belongs to $bob" "$T/o"
+
+# A keyring sigknockd would refuse (group-writable, a common slip): the
+# commands refuse too, with the fix, and change nothing.
+chmod 775 "$KR"
+"$K" -k "$KR" revoke alice@example.com > "$T/o" 2>&1
+ok "revoke on a group-writable keyring fails" test $? -ne 0
+ok "... with the fix and why" sh -c "grep -q 'writable by group or others (mode 0775): refusing it; run: chmod go-w $KR' '$T/o' &&
+	grep -q 'nothing done: sigknockd refuses this keyring' '$T/o'"
+ok "... and does not report a revocation" sh -c "! grep -q 'revoked' '$T/o'"
+"$K" -k "$KR" list > "$T/o" 2>&1
+ok "list refuses it too" test $? -ne 0
+chmod 700 "$KR"
+ok "... and nothing changed: alice is not revoked" sh -c "'$K' -k '$KR' list '$alice' | grep -q '^$alice ed25519 *valid'"
 
 # revoke and unrevoke by every form list shows
 "$K" -k "$KR" revoke alice@example.com > "$T/o" 2>&1
@@ -127,4 +140,4 @@ cp "$T/bad" "$KR/sigknock-users"
 ok "a bad ledger line names file and line" grep -q "$KR/sigknock-users:2: state 'maybe' is neither active nor revoked" "$T/o"
 chmod 0666 "$KR/sigknock-users"
 "$K" -k "$KR" list > "$T/o" 2>&1
-ok "a ledger writable by others is refused" grep -q "user ledger $KR/sigknock-users: writable by group or others" "$T/o"
+ok "a ledger writable by others is refused" grep -q "$KR/sigknock-users: writable by group or others" "$T/o"
