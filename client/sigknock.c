@@ -235,6 +235,29 @@ bad:
 	return -1;
 }
 
+/* gpg-agent shows its pinentry on the terminal gpg names, GPG_TTY or the
+ * one on gpg's stdin.  Under ssh's ProxyCommand stdin and stdout are
+ * ssh's pipes, and few people export GPG_TTY: a passphrase then fails
+ * with "Inappropriate ioctl for device".  The terminal is found on
+ * stderr, which ssh leaves on it, or stdin. */
+static void
+set_gpg_tty(int verbose)
+{
+	static const int fds[] = { STDIN_FILENO, STDERR_FILENO, STDOUT_FILENO };
+	const char *name;
+	size_t i;
+
+	if (getenv("GPG_TTY") != NULL)
+		return;
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (isatty(fds[i]) && (name = ttyname(fds[i])) != NULL) {
+			if (setenv("GPG_TTY", name, 1) == 0 && verbose)
+				log_info("GPG_TTY was not set: %s, for gpg-agent's "
+				    "pinentry", name);
+			return;
+		}
+}
+
 /* ~/.sigknockrc: fill what the command line left unset. */
 struct rc {
 	struct opts	*o;
@@ -1448,6 +1471,7 @@ main(int argc, char **argv)
 		log_err("resend: %s", why);
 		return 2;
 	}
+	set_gpg_tty(o.verbose);
 	if (nnames > 1) {
 		if (crypto_init() != 0)
 			return 1;
