@@ -2,7 +2,9 @@
 # The README's "A first setup by hand", command by command, on the
 # programs `make install` put in a private root: their /etc/sigknock is
 # the installed one, mounted over /etc in a mount namespace of this test
-# only (with /var/lib a private tmpfs there).  Two steps cannot run as
+# only (with /var/lib a private tmpfs there, and /run a private
+# directory that keeps the host's /run/netns: a sigknockd installed and
+# running on the host keeps its /run/sigknockd/sigknockd.pid).  Two steps cannot run as
 # written here and are replaced, as said below: `systemctl enable --now`
 # (no systemd in the test) by the unit's own ExecStart in the server's
 # network namespace, and `ssh` by a TCP connect to the service (the
@@ -14,7 +16,7 @@ require_netns
 require_cmd gpg unshare
 B=$top_builddir
 TOOL="$B/t/helper/sk-test-tool"
-plan 8
+plan 9
 
 test_tmpdir
 T=$tap_tmp
@@ -47,6 +49,9 @@ tap_n=0
 mount --make-rprivate /
 mount --bind "$T/etc" /etc
 mount -t tmpfs tmpfs /var/lib
+mkdir -p "$T/run/netns"
+mount --rbind /run/netns "$T/run/netns"
+mount --rbind "$T/run" /run
 PATH="$R$(var bindir):$R$(var sbindir):\$PATH"
 EDITOR="$T/editor"
 export PATH EDITOR
@@ -72,7 +77,8 @@ ok "... && ssh server.example.com: the connection opens" sh -c '
 		ip netns exec "$NS_CLI" "$TOOL" connect $SRV4 22 400 && exit 0
 		sleep 0.05; i=\$((i + 1))
 	done; exit 1'
+ok "its PidFile is in this test's own /run" test -s "$T/run/sigknockd/sigknockd.pid"
 kill \$dpid; wait \$dpid 2>/dev/null
 STEPS
 unshare -m sh "$T/steps.sh"
-tap_n=8
+tap_n=9
