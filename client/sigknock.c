@@ -801,6 +801,9 @@ mono_ms(void)
  * datagram once more (a lost datagram is the failure a second send
  * cures; if the first arrived, the server drops the copy as a replay).
  * The socket, or -1. */
+/* The knock was signed by a session agent's delegated key. */
+static int signed_by_agent;
+
 static int
 wait_open(const struct conn_target *c, const struct knock_target *t,
     const uint8_t *dg, size_t dlen, long timeout_s)
@@ -838,6 +841,12 @@ wait_open(const struct conn_target *c, const struct knock_target *t,
 	log_err("knocked, but %s did not open within %ld s (%s): see "
 	    "TROUBLESHOOTING in sigknock(1)", c->str, timeout_s,
 	    err == ETIMEDOUT ? "no answer" : strerror(err));
+	if (signed_by_agent)
+		log_err("the knock was signed by sigknock-agent's delegated key: "
+		    "a server accepts that only where its stanza allows "
+		    "Delegation (sigknock-access.conf(5)); without it, knock "
+		    "with Agent none in ~/.sigknockrc (or SIGKNOCK_AGENT_SOCK="
+		    "none) to use the token");
 	return -1;
 }
 
@@ -905,6 +914,7 @@ sign_request(const struct opts *o, const struct token_ops *tops,
 		if (agent_sign(agent, msg, mlen, sig, SK_SIG_MAX, siglen) != 0)
 			return -1;
 		rq->sig_len = (uint16_t)*siglen;
+		signed_by_agent = 1;
 		if (o->verbose)
 			log_info("signed by the agent at %s", agent);
 		return 0;

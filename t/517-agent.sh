@@ -22,7 +22,7 @@ E2E_ACCESS_EXTRA="Delegation 90
 Forward    db1 10.77.200.5 tcp/22"
 E2E_TIMEOUT=2
 
-plan 41
+plan 42
 e2e_setup
 AGENT=$B/sigknock-agent
 fido_start || bail "emulator"
@@ -111,6 +111,10 @@ n=$(count_log 'does not accept delegated knocks')
 aknock a1 -A tcp/22
 ok "a stanza without Delegation refuses a delegated knock, saying why" \
 	wait_log "$n" "\[admins\] does not accept delegated knocks (no Delegation)"
+in_cli env SIGKNOCK_AGENT_SOCK="$T/a1/agent" "$B/sigknock" --server-key "$PUB" \
+	--work 0 -W $SRV4:443 --connect-timeout 2 $SRV4 < /dev/null > "$T/o" 2>&1; rc=$?
+ok "-W through the agent to such a server fails (exit 3) naming the agent and Delegation" \
+	sh -c "[ $rc -eq 3 ] && grep -q \"signed by sigknock-agent's delegated key: a server accepts that only where its stanza allows Delegation\" '$T/o'"
 echo "Delegation 90" >> "$T/access.conf"
 kill -HUP "$pid_daemon"
 sleep 0.5
