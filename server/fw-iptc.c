@@ -250,6 +250,20 @@ h_delete_num(int af, const char *chain, unsigned n, struct xtc_handle *h)
 }
 
 static int
+h_flush(int af, const char *chain, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_flush_entries(chain, h) :
+	    ip6tc_flush_entries(chain, h);
+}
+
+static int
+h_delete_chain(int af, const char *chain, struct xtc_handle *h)
+{
+	return af == AF_INET ? iptc_delete_chain(chain, h) :
+	    ip6tc_delete_chain(chain, h);
+}
+
+static int
 h_commit(int af, struct xtc_handle *h)
 {
 	return af == AF_INET ? iptc_commit(h) : ip6tc_commit(h);
@@ -1021,6 +1035,97 @@ fwi_close(void *vst)
 	if (st->fd[1] >= 0)
 		close(st->fd[1]);
 	free(st);
+}
+
+/* Is table listed in /proc/net/ip{,6}_tables_names?  Only a table that
+ * something created is; asking iptc_init for one would create it. */
+static int
+legacy_table_listed(int af, const char *table)
+{
+	char line[64];
+	FILE *f;
+	int found = 0;
+
+	if ((f = fopen(af == AF_INET ? "/proc/net/ip_tables_names" :
+	    "/proc/net/ip6_tables_names", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line, table) == 0)
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Our chains of one table: the jumps to them, then the chains; in one
+ * commit.  How many chains went, or -1 (logged). */
+static int
+remove_table(int af, const char *table)
+{
+	struct xtc_handle *h;
+	const void *e;
+	const char *t;
+	unsigned num, dels[64], ndel;
+	size_t i;
+	int n = 0;
+
+	if ((h = h_init(af, table)) == NULL)
+		return 0;
+	for (i = 0; i < sizeof(CHAINS) / sizeof(CHAINS[0]); i++) {
+		if (strcmp(CHAINS[i].table, table) != 0 ||
+		    !h_is_chain(af, CHAINS[i].name, h))
+			continue;
+		for (ndel = 0, num = 0, e = h_first(af, CHAINS[i].parent, h);
+		    e != NULL; e = h_next(af, e, h), num++)
+			if ((t = h_target(af, e, h)) != NULL &&
+			    strcmp(t, CHAINS[i].name) == 0 &&
+			    ndel < sizeof(dels) / sizeof(dels[0]))
+				dels[ndel++] = num;
+		while (ndel > 0)
+			if (!h_delete_num(af, CHAINS[i].parent, dels[--ndel], h))
+				goto fail;
+		if (!h_flush(af, CHAINS[i].name, h) ||
+		    !h_delete_chain(af, CHAINS[i].name, h))
+			goto fail;
+		log_notice("firewall: removed %s chain %s (table %s) and its "
+		    "jump from %s", af == AF_INET ? "iptables" : "ip6tables",
+		    CHAINS[i].name, table, CHAINS[i].parent);
+		n++;
+	}
+	if (n > 0 && !h_commit(af, h))
+		goto fail;
+	h_free(af, h);
+	return n;
+fail:
+	log_err("firewall: removing the %s gate in table %s: %s", af == AF_INET ?
+	    "iptables" : "ip6tables", table, h_strerror(af, errno));
+	h_free(af, h);
+	return -1;
+}
+
+int
+fw_legacy_remove_gate(void)
+{
+	static const char *tables[] = { "filter", "nat" };
+	static const int afs[] = { AF_INET, AF_INET6 };
+	size_t a, t;
+	int lock, r, n = 0, failed = 0;
+
+	for (a = 0; a < 2; a++)
+		for (t = 0; t < 2; t++) {
+			if (!legacy_table_listed(afs[a], tables[t]))
+				continue;
+			if ((lock = lock_take()) < 0)
+				return -1;
+			r = remove_table(afs[a], tables[t]);
+			lock_release(lock);
+			if (r < 0)
+				failed = 1;
+			else
+				n += r;
+		}
+	return failed ? -1 : n;
 }
 
 void

@@ -1456,6 +1456,55 @@ fwn_close(void *vst)
 	free(st);
 }
 
+int
+fw_nft_remove_gate(void)
+{
+	struct nftnl_table *t;
+	struct nlmsghdr *h;
+	struct batch bt;
+	struct nft st;
+	int e;
+
+	memset(&st, 0, sizeof(st));
+	st.seq = (uint32_t)time(NULL);
+	if ((st.buf = calloc(1, BUF_SIZE)) == NULL)
+		return -1;
+	if ((st.nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(st.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_err("firewall: nftables: netlink: %s", strerror(errno));
+		if (st.nl != NULL)
+			mnl_socket_close(st.nl);
+		free(st.buf);
+		return -1;
+	}
+	st.portid = mnl_socket_get_portid(st.nl);
+	if ((t = nftnl_table_alloc()) == NULL) {
+		e = -ENOMEM;
+		goto out;
+	}
+	batch_begin(&st, &bt);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	h = batch_msg(&st, &bt, NFT_MSG_DELTABLE, 0);
+	nftnl_table_nlmsg_build_payload(h, t);
+	mnl_nlmsg_batch_next(bt.b);
+	nftnl_table_free(t);
+	e = batch_send(&st, &bt);
+out:
+	mnl_socket_close(st.nl);
+	free(st.buf);
+	if (e == 0) {
+		log_notice("firewall: removed nftables table inet %s", TABLE);
+		return 1;
+	}
+	/* None there, or no nftables in this kernel: nothing to remove. */
+	if (e == -ENOENT || e == -EAFNOSUPPORT || e == -EPROTONOSUPPORT)
+		return 0;
+	log_err("firewall: removing nftables table inet %s: %s", TABLE,
+	    strerror(-e));
+	return -1;
+}
+
 const struct fw_backend fw_backend_nft = {
 	.name = "nftables",
 	.kernel_expiry = 1,

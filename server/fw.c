@@ -214,12 +214,22 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 		break;
 	case FW_NFTABLES:
 		fw->be = &fw_backend_nft;
+		/* Our gate from a run with the other backend would keep the
+		 * protected ports closed whatever this one opens. */
+		if (fw_legacy_remove_gate() > 0)
+			log_notice("firewall: that was this daemon's iptables "
+			    "gate from an earlier run with Firewall iptables: "
+			    "nftables keeps the gate now");
 		if (legacy == 1)
 			fw_legacy_warn_drops(p);
 		break;
 	case FW_IPTABLES:
 	default:
 		fw->be = &fw_backend_iptc;
+		if (fw_nft_remove_gate() > 0)
+			log_notice("firewall: that was this daemon's nftables "
+			    "gate from an earlier run with Firewall nftables: "
+			    "iptables keeps the gate now");
 		if (nft == 1) {
 			log_warn("firewall: this host filters INPUT with "
 			    "nftables or iptables-nft; libiptc writes the legacy "

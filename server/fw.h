@@ -162,6 +162,12 @@ void	fw_close(struct fw *fw);
 int	fw_host_uses_nftables(void);
 /* 1 when a legacy x_tables filter table exists. */
 int	fw_host_uses_legacy(void);
+/* Take down a backend's gate, for good: the nftables table inet
+ * sigknock, or the iptables/ip6tables chains and their jumps (legacy
+ * tables that exist only).  Each removal is logged; the number removed
+ * (0: none there), or -1 (logged). */
+int	fw_nft_remove_gate(void);
+int	fw_legacy_remove_gate(void);
 /* 1 when that table holds a rule, a chain or a policy that is not ours
  * (iptables-legacy in use); an empty table, or only our chain, is 0. */
 int	fw_host_legacy_rules(void);

@@ -25,14 +25,14 @@
 #include "monitor.h"
 #include "paths.h"
 
-#define SYNOPSIS	"sigknockd [-c FILE] [-fdetTF] | -G [-j] | -R USER | -S"
+#define SYNOPSIS	"sigknockd [-c FILE] [-fdetTF] | -G [-j] | -R USER | -S | --remove-gate"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 "usage: sigknockd [-c FILE] [-f] [-d] [-e] [-t] [-T] [-F]\n"
-"       sigknockd [-c FILE] -G [-j] | -R USER | -S\n"
+"       sigknockd [-c FILE] -G [-j] | -R USER | -S | --remove-gate\n"
 "\n"
 "  -c FILE   configuration file (default %s)\n"
 "  -f        stay in the foreground\n"
@@ -45,6 +45,9 @@ usage(FILE *f)
 "  -R USER   close USER's live grants in the running daemon (a name,\n"
 "            fingerprint, long key id or fido2:ID); the key stays valid\n"
 "  -S        print the running daemon's counters\n"
+"  --remove-gate  take the gate down for good (both firewall backends'),\n"
+"            opening the protected ports to everyone; sigknockd must be\n"
+"            stopped first\n"
 "  -h, --help     this help\n"
 "  -V, --version  the version\n"
 "\n"
@@ -192,6 +195,32 @@ close_grants(const struct server_config *cfg, const char *user)
 	fprintf(stderr, "sigknockd: closed the live grants of %s\n", user);
 	return 0;
 }
+/* sigknockd --remove-gate: the gate goes for good, whichever backend
+ * made it; a running daemon would rebuild it at once, so it must be
+ * stopped first. */
+static int
+take_down(const struct server_config *cfg)
+{
+	long pid;
+	int n, i;
+
+	if ((pid = running_pid(cfg)) != 0) {
+		log_err("sigknockd is running (pid %ld, PidFile %s) and would "
+		    "rebuild the gate at once: stop it first (systemctl stop "
+		    "sigknockd)", pid, cfg->pid_file);
+		return 1;
+	}
+	if ((n = fw_nft_remove_gate()) < 0 || (i = fw_legacy_remove_gate()) < 0)
+		return 1;
+	if (n + i == 0)
+		fprintf(stderr, "sigknockd: no gate of sigknockd's in this "
+		    "host's firewall\n");
+	else
+		fprintf(stderr, "sigknockd: the gate is down: the protected "
+		    "ports are open to everyone the host's own rules let in\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -201,9 +230,11 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "remove-gate", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int flush = 0, status = 1, list = 0, json = 0, counters = 0;
+	int remove_gate = 0;
 	const char *close_user = NULL;
 
 	monitor_init(&d);
@@ -222,6 +253,7 @@ main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'R': close_user = optarg; break;
 		case 'S': counters = 1; break;
+		case 'X': remove_gate = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknockd %s\n", PACKAGE_VERSION); return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
@@ -264,6 +296,11 @@ main(int argc, char **argv)
 	mallopt(M_TOP_PAD, 16 << 20);
 	if (crypto_init() != 0)
 		return 1;
+	if (remove_gate) {
+		status = take_down(&d.cfg);
+		config_free(&d.cfg);
+		return status;
+	}
 	if (flush) {
 		struct access *acl = NULL;
 
