@@ -181,7 +181,7 @@ cmd_rotate_server(int argc, char **argv)
 	if (argc != 2)
 		return sk_usage_error(SYNOPSIS, "rotate-server takes the key "
 		    "FILE");
-	if (snprintf(prev, sizeof(prev), "%s.previous", argv[1]) >=
+	if (snprintf(prev, sizeof(prev), "%s" SERVERKEY_PREVIOUS, argv[1]) >=
 	    (int)sizeof(prev))
 		return 2;
 	if (serverkey_load(argv[1], &k) != 0)
@@ -189,8 +189,8 @@ cmd_rotate_server(int argc, char **argv)
 	wire_server_key_wipe(&k);
 	if (lstat(prev, &st) == 0) {
 		log_err("%s exists: the last rotation is not finished; once no "
-		    "client uses that key, remove PreviousServerKey from "
-		    "sigknockd.conf and the file, then rotate", prev);
+		    "knock uses that key (sigknockd -S: granted_previous_key "
+		    "stays put), remove the file, then rotate", prev);
 		return 1;
 	}
 	if (rename(argv[1], prev) != 0) {
@@ -206,9 +206,11 @@ cmd_rotate_server(int argc, char **argv)
 	serverkey_public_b64(k.pk, b64);
 	wire_server_key_wipe(&k);
 	fprintf(stderr, "sigknock-keys: a new server key is in %s, the old one "
-	    "in %s.\nAdd 'PreviousServerKey %s' to sigknockd.conf (the daemon "
-	    "picks it up), give\nclients the new public key below, and remove "
-	    "that line once they all use it.\n", argv[1], prev, prev);
+	    "in %s.\nsigknockd accepts both from now on (it notices the new "
+	    "files). Give clients the\nnew public key below; its log says "
+	    "'sealed to the previous server key' for each\nknock that still "
+	    "uses the old one: once none does, remove %s.\n", argv[1], prev,
+	    prev);
 	printf("%s\n", b64);
 	return 0;
 }

@@ -10,6 +10,9 @@
 #include "wire.h"
 
 #define SERVERKEY_B64_LEN	44
+/* Where rotate-server moves the old key (appended to the key's path);
+ * sigknockd accepts it as the previous key while it is there. */
+#define SERVERKEY_PREVIOUS	".previous"
 
 /* Make a new key and write it to path (created 0600, refusing to replace
  * an existing file).  k receives the key. */

@@ -619,6 +619,8 @@ knock_check_opened(struct knock *k, int prev_key, const uint8_t *inner,
 	k->why = NULL;
 	if (r != 0)
 		k->st = before;
+	else
+		d->prev_key = prev_key != 0;
 	return r;
 }
 
@@ -702,9 +704,11 @@ log_accepted(const struct knock_decision *d, const struct grant *g)
 			snprintf(to + off, sizeof(to) - off, ", masqueraded");
 	}
 	sk_addr_str(g->family, g->addr, addr, sizeof(addr));
-	log_notice("accepted %s from %s: open %s for %s until %s (%u s) [%s]%s",
+	/* During a rotation, which key: "once nobody uses the old one"
+	 * can then be read off the log (and -S, granted_previous_key). */
+	log_notice("accepted %s from %s: open %s for %s until %s (%u s) [%s]%s%s",
 	    d->c.who, d->c.src, list, addr, until, d->timeout, d->rule->name,
-	    to);
+	    to, d->prev_key ? " (sealed to the previous server key)" : "");
 }
 
 void
@@ -779,6 +783,8 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 			continue;
 		}
 		k->st.granted++;
+		if (d->prev_key)
+			k->st.granted_prev++;
 		/* Its source is known from now on (known.h), as this
 		 * user's: the primary key's, or the credential's. */
 		if (k->known != NULL && known_add_owned(k->known,
@@ -987,6 +993,7 @@ void
 knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
 {
 	log_notice("stats: received %" PRIu64 ", granted %" PRIu64
+	    " (sealed to the previous server key %" PRIu64 ")"
 	    "; dropped: not udp/ip %" PRIu64 ", size %" PRIu64 ", mac1 %" PRIu64
 	    ", duplicate %" PRIu64 ", shed %" PRIu64 ", decrypt %"
 	    PRIu64 ", malformed %" PRIu64 ", stale %" PRIu64 ", wrong server %"
@@ -996,7 +1003,8 @@ knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
 	    "work %" PRIu64 "; known lane %" PRIu64 ", with work %" PRIu64
 	    ", work not valid %" PRIu64 ", work not recorded %" PRIu64,
 	    s->received,
-	    s->granted, s->malformed, s->bad_size, s->bad_mac, s->duplicate,
+	    s->granted, s->granted_prev, s->malformed, s->bad_size, s->bad_mac,
+	    s->duplicate,
 	    s->shed, s->decrypt, s->bad_request, s->stale, s->wrong_server,
 	    s->replayed, s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->grant_failed, s->work_copy, s->known_lane,
@@ -1012,7 +1020,7 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	int n;
 
 	n = snprintf(buf, len, "received %" PRIu64 "\ngranted %" PRIu64
-	    "\ngrant_failed %" PRIu64 "\nnot_udp_ip %" PRIu64 "\nbad_size %"
+	    "\ngranted_previous_key %" PRIu64 "\ngrant_failed %" PRIu64 "\nnot_udp_ip %" PRIu64 "\nbad_size %"
 	    PRIu64 "\nbad_mac1 %" PRIu64 "\nduplicate %" PRIu64 "\nshed %"
 	    PRIu64 "\ndecrypt %" PRIu64 "\nmalformed %" PRIu64 "\nstale %"
 	    PRIu64 "\nwrong_server %" PRIu64 "\nreplayed %" PRIu64
@@ -1021,7 +1029,8 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	    "\nwork_copy %" PRIu64 "\nknown_lane %" PRIu64 "\nwork %" PRIu64
 	    "\nwork_refused %" PRIu64 "\nwork_unrecorded %" PRIu64
 	    "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
-	    s->received, s->granted, s->grant_failed, s->malformed,
+	    s->received, s->granted, s->granted_prev, s->grant_failed,
+	    s->malformed,
 	    s->bad_size, s->bad_mac, s->duplicate, s->shed, s->decrypt,
 	    s->bad_request, s->stale, s->wrong_server, s->replayed,
 	    s->unknown_signer, s->bad_signature, s->policy,

@@ -40,6 +40,7 @@ struct knock_stats {
 	uint64_t	monitor_refused;	/* grant requests of the worker */
 	uint64_t	granted;
 	uint64_t	grant_failed;
+	uint64_t	granted_prev;	/* of granted: sealed to the previous key */
 	uint64_t	known_lane;	/* queued in the known sources' lane */
 	uint64_t	work;		/* carried valid work (work lane) */
 	uint64_t	work_refused;	/* work that did not check: none */

@@ -245,16 +245,24 @@ load_keyring(struct daemon *d, int force)
 	return 0;
 }
 
-/* Stat signature of the configuration and access files (followed
- * through symlinks). */
+/* Stat signature of the configuration and access files and the server
+ * keys (followed through symlinks): rotate-server, or removing the
+ * previous key, is picked up as an edit is. */
 static void
 conf_stamp(const struct daemon *d, char *out, size_t len)
 {
-	const char *files[2] = { d->config_path, d->cfg.access_file };
+	char prev[PATH_MAX];
+	const char *files[4] = { d->config_path, d->cfg.access_file,
+	    d->cfg.server_key, d->cfg.prev_server_key };
 	size_t i, off = 0;
 
+	if (files[3] == NULL) {
+		snprintf(prev, sizeof(prev), "%s" SERVERKEY_PREVIOUS,
+		    d->cfg.server_key);
+		files[3] = prev;
+	}
 	out[0] = '\0';
-	for (i = 0; i < 2 && off + 1 < len; i++)
+	for (i = 0; i < 4 && off + 1 < len; i++)
 		off += stamp_file(files[i], "-;", out + off, len - off);
 }
 
@@ -524,10 +532,14 @@ watch_keyring(struct daemon *d)
 }
 
 /* The server key, and during a rotation the previous one, with their
- * mac1 handles: all or nothing. */
+ * mac1 handles: all or nothing.  The previous one is PreviousServerKey,
+ * else the file rotate-server left beside the key (ServerKey.previous):
+ * a reload between rotate-server and an edit of the configuration must
+ * not lock out every client that still has the old public key. */
 struct server_keys {
 	struct sk_server_key	 key, prev;
 	struct crypto_hmac	*mac1, *prev_mac1;
+	char			 prev_path[PATH_MAX];	/* "": none */
 };
 
 static void
@@ -550,8 +562,15 @@ server_keys_load(const struct server_config *cfg, struct server_keys *sk)
 	    (r = crypto_hmac_new(&sk->mac1, sk->key.mac1_key,
 	    sizeof(sk->key.mac1_key))) != 0)
 		goto fail;
-	if (cfg->prev_server_key != NULL &&
-	    ((r = serverkey_load(cfg->prev_server_key, &sk->prev)) != 0 ||
+	if (cfg->prev_server_key != NULL)
+		snprintf(sk->prev_path, sizeof(sk->prev_path), "%s",
+		    cfg->prev_server_key);
+	else if (snprintf(sk->prev_path, sizeof(sk->prev_path), "%s"
+	    SERVERKEY_PREVIOUS, cfg->server_key) >= (int)sizeof(sk->prev_path) ||
+	    access(sk->prev_path, F_OK) != 0)
+		sk->prev_path[0] = '\0';
+	if (sk->prev_path[0] != '\0' &&
+	    ((r = serverkey_load(sk->prev_path, &sk->prev)) != 0 ||
 	    (r = crypto_hmac_new(&sk->prev_mac1, sk->prev.mac1_key,
 	    sizeof(sk->prev.mac1_key))) != 0))
 		goto fail;
@@ -559,6 +578,15 @@ server_keys_load(const struct server_config *cfg, struct server_keys *sk)
 fail:
 	server_keys_free(sk);
 	return r;
+}
+
+static void
+log_rotating(const char *prev)
+{
+	log_notice("rotating the server key: knocks sealed to the previous "
+	    "key (%s) are accepted too; each says so when accepted, and "
+	    "'sigknockd -S' counts them (granted_previous_key): once none "
+	    "comes, remove that file (or the PreviousServerKey line)", prev);
 }
 
 /* Hand the keys to the pipeline, wiping what it held. */
@@ -586,10 +614,9 @@ monitor_load_all(struct daemon *d)
 
 	if ((r = server_keys_load(&d->cfg, &sk)) != 0)
 		return r;
+	if (sk.prev_path[0] != '\0')
+		log_rotating(sk.prev_path);
 	server_keys_install(&d->k, &sk);
-	if (d->cfg.prev_server_key != NULL)
-		log_notice("rotating the server key: knocks sealed to the "
-		    "previous key (%s) are accepted too", d->cfg.prev_server_key);
 	if ((r = access_load(d->cfg.access_file, &d->k.acl)) != 0)
 		return r;
 	if ((r = load_keyring(d, 1)) != 0)
@@ -627,10 +654,11 @@ reload(struct daemon *d, const char *why)
 		log_err("configuration not reloaded: keeping the running one");
 		return;
 	}
-	if ((cfg.prev_server_key != NULL) != (d->cfg.prev_server_key != NULL))
-		log_notice(cfg.prev_server_key != NULL ? "rotating the server "
-		    "key: knocks sealed to the previous key are accepted too" :
-		    "server key rotation over: only the current key is "
+	if (sk.prev_path[0] != '\0' && (d->k.prev_mac1 == NULL ||
+	    memcmp(sk.prev.pk, d->k.prev.pk, sizeof(sk.prev.pk)) != 0))
+		log_rotating(sk.prev_path);
+	else if (sk.prev_path[0] == '\0' && d->k.prev_mac1 != NULL)
+		log_notice("server key rotation over: only the current key is "
 		    "accepted");
 	server_keys_install(&d->k, &sk);
 	free(d->cfg.prev_server_key);

@@ -41,7 +41,7 @@ struct daemon {
 	int			 ifd;
 	int			 iwd;
 	char			 stamp[640];
-	char			 conf_stamp[256];	/* config and access file */
+	char			 conf_stamp[512];	/* config, access file, keys */
 	double			 retry_s;	/* keyring reload backoff */
 	char			 snippet[PATH_MAX];	/* StateDir/GATE_SNIPPET */
 	double			 reload_at;	/* monotonic; 0 = none */

@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 119
+plan 125
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -575,25 +575,45 @@ daemon_start
 ok "a restart leaves no stale grant" wait_for 3 no_grants
 
 # --- server key rotation: both keys during the overlap, then only the new ---
+# No configuration edit: the daemon notices the new key and the old one
+# rotate-server leaves beside it, and a reload in between keeps both
+# (before, a reload before PreviousServerKey was set locked out every
+# client with the old public key).
+n=$(count_log 'previous key .* are accepted too')
 "$B/sigknock-keys" rotate-server "$T/server.key" > "$T/new.pub" 2> "$T/rotate.err"
 ok "sigknock-keys rotate-server prints the new public key" grep -qE '^[A-Za-z0-9+/]{43}=$' "$T/new.pub"
+ok "... and says the daemon takes both keys with no edit" grep -q "sigknockd accepts both from now on" "$T/rotate.err"
 NEWPUB=$(cat "$T/new.pub")
-n=$(count_log 'previous key are accepted too')
-echo "PreviousServerKey $T/server.key.previous" >> "$T/sigknockd.conf"
-ok "the daemon picks up PreviousServerKey without a restart" \
-	wait_log "$n" 'previous key are accepted too'
+ok "the daemon picks up the new key and the previous one by itself" \
+	wait_log "$n" "previous key ($T/server.key.previous) are accepted too"
+n=$(count_log 'live grant')
+kill -HUP "$pid_daemon"
+wait_log "$n" 'live grant'
 n=$(count_log 'accepted alice')
 GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$NEWPUB" -A tcp/22 $SRV4
-ok "during the rotation a knock sealed to the new key is accepted" wait_log "$n" 'accepted alice'
-n=$(count_log 'accepted alice')
+ok "after a reload in the overlap a knock sealed to the new key is accepted" wait_log "$n" 'accepted alice'
+ok "... its log line names no previous key" sh -c "grep 'accepted alice' '$LOG' | tail -n 1 | grep -vq 'previous server key'"
+n=$(count_log 'accepted alice.*(sealed to the previous server key)')
 knock -A tcp/22
-ok "... and one sealed to the previous key too" wait_log "$n" 'accepted alice'
+ok "... and one sealed to the previous key too, its log line saying so" \
+	wait_log "$n" 'accepted alice.*(sealed to the previous server key)'
+ok "sigknockd -S counts the knocks sealed to the previous key" \
+	sh -c "'$B/sigknockd' -c '$T/sigknockd.conf' -S | grep -q '^granted_previous_key [1-9]'"
 n=$(count_log 'only the current key is accepted')
-sed -i '/^PreviousServerKey/d' "$T/sigknockd.conf"
-wait_log "$n" 'only the current key is accepted'
+mv "$T/server.key.previous" "$T/old.key"
+ok "removing the previous key's file ends the rotation" \
+	wait_log "$n" 'only the current key is accepted'
 n=$(count_log 'mac1 mismatch')
 knock -A tcp/22
 ok "after the rotation the previous key is refused (dies at mac1)" wait_log "$n" 'mac1 mismatch'
 n=$(count_log 'accepted alice')
 GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$NEWPUB" -A tcp/22 $SRV4
 ok "... and the new key accepted" wait_log "$n" 'accepted alice'
+n=$(count_log "previous key ($T/old.key) are accepted too")
+echo "PreviousServerKey $T/old.key" >> "$T/sigknockd.conf"
+ok "PreviousServerKey names a previous key kept elsewhere" \
+	wait_log "$n" "previous key ($T/old.key) are accepted too"
+n=$(count_log 'accepted alice.*(sealed to the previous server key)')
+knock -A tcp/22
+ok "... and knocks sealed to it are accepted" \
+	wait_log "$n" 'accepted alice.*(sealed to the previous server key)'
