@@ -13,6 +13,8 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -106,34 +108,161 @@ fw_host_uses_legacy(void)
 	return found;
 }
 
+/* Dump every object of one kind (NFT_MSG_GETCHAIN, ..._GETRULE) of
+ * every family through cb: 0, or -1. */
 static int
-nft_chains(int warn, int forward)
+nft_dump(uint16_t type, mnl_cb_t cb, void *arg)
 {
 	char buf[8192];	/* MNL_SOCKET_BUFFER_SIZE is a run-time value */
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	uint32_t seq = (uint32_t)time(NULL), portid;
-	struct detect dt = { 0, warn, forward };
-	int n, r = -1;
+	int n = -1;
 
 	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
 		return -1;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto out;
 	portid = mnl_socket_get_portid(nl);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC,
-	    NLM_F_DUMP, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_UNSPEC, NLM_F_DUMP, seq);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
-	while ((n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		if ((n = mnl_cb_run(buf, (size_t)n, seq, portid, chain_cb,
-		    &dt)) <= MNL_CB_STOP)
+	while ((n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		if ((n = mnl_cb_run(buf, (size_t)n, seq, portid, cb,
+		    arg)) <= MNL_CB_STOP)
 			break;
-	}
-	r = n < 0 ? -1 : dt.found;
 out:
 	mnl_socket_close(nl);
-	return r;
+	return n < 0 ? -1 : 0;
+}
+
+static int
+nft_chains(int warn, int forward)
+{
+	struct detect dt = { 0, warn, forward };
+
+	return nft_dump(NFT_MSG_GETCHAIN, chain_cb, &dt) != 0 ? -1 : dt.found;
+}
+
+/* ---- host chains that drop what a grant accepts (nftables backend) ---- */
+
+#define DENY_MAX	32
+
+struct deny_chain {
+	uint32_t	family;
+	char		table[64], name[64];
+	int		policy_drop;
+	int		last_drops;	/* its last rule drops or rejects */
+};
+
+struct deny {
+	struct deny_chain c[DENY_MAX];
+	size_t		  n;
+};
+
+static const char *
+family_name(uint32_t f)
+{
+	return f == NFPROTO_INET ? "inet" : f == NFPROTO_IPV4 ? "ip" :
+	    f == NFPROTO_IPV6 ? "ip6" : "other";
+}
+
+static int
+deny_chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct deny *dn = data;
+	struct nftnl_chain *c;
+	struct deny_chain *d;
+	uint32_t family;
+
+	if ((c = nftnl_chain_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+	    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_LOCAL_IN &&
+	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), "sigknock") != 0 &&
+	    ((family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)) ==
+	    NFPROTO_INET || family == NFPROTO_IPV4 || family == NFPROTO_IPV6) &&
+	    dn->n < DENY_MAX) {
+		d = &dn->c[dn->n++];
+		memset(d, 0, sizeof(*d));
+		d->family = family;
+		snprintf(d->table, sizeof(d->table), "%s",
+		    nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE));
+		snprintf(d->name, sizeof(d->name), "%s",
+		    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+		d->policy_drop = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+		    nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP;
+	}
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+/* Does expression e end a rule with drop or reject? */
+static int
+expr_drops(struct nftnl_expr *e, void *data)
+{
+	int *drops = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	*drops = strcmp(name, "reject") == 0 || (strcmp(name, "immediate") == 0 &&
+	    nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT) &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT) == NF_DROP);
+	return 0;
+}
+
+/* Rules come in chain order: the last one seen of a chain is its last. */
+static int
+deny_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct deny *dn = data;
+	struct nftnl_rule *r;
+	size_t i;
+	int drops = 0;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0)
+		for (i = 0; i < dn->n; i++)
+			if (dn->c[i].family == nftnl_rule_get_u32(r,
+			    NFTNL_RULE_FAMILY) && strcmp(dn->c[i].table,
+			    nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) == 0 &&
+			    strcmp(dn->c[i].name, nftnl_rule_get_str(r,
+			    NFTNL_RULE_CHAIN)) == 0) {
+				nftnl_expr_foreach(r, expr_drops, &drops);
+				dn->c[i].last_drops = drops;
+			}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+int
+fw_nft_warn_default_deny(uint32_t mark)
+{
+	struct deny dn;
+	size_t i;
+	int n = 0;
+
+	memset(&dn, 0, sizeof(dn));
+	if (nft_dump(NFT_MSG_GETCHAIN, deny_chain_cb, &dn) != 0 ||
+	    (dn.n > 0 && nft_dump(NFT_MSG_GETRULE, deny_rule_cb, &dn) != 0))
+		return -1;
+	for (i = 0; i < dn.n; i++) {
+		if (!dn.c[i].policy_drop && !dn.c[i].last_drops)
+			continue;
+		n++;
+		log_warn("firewall: nftables chain %s %s %s (input hook, %s) "
+		    "drops what a grant opens: an accept in sigknock's chain "
+		    "does not stop another chain's drop.  Let granted packets "
+		    "through it, which sigknock marks: nft insert rule %s %s %s "
+		    "meta mark and 0x%08x == 0x%08x accept (in nftables.conf, "
+		    "in that chain before its drop: meta mark & 0x%08x == 0x%08x "
+		    "accept)", family_name(dn.c[i].family), dn.c[i].table,
+		    dn.c[i].name, dn.c[i].policy_drop ? "policy drop" :
+		    "its last rule drops", family_name(dn.c[i].family),
+		    dn.c[i].table, dn.c[i].name, mark, mark, mark, mark);
+	}
+	return n;
 }
 
 int

@@ -270,6 +270,28 @@ rule_new(void)
 	return rule_in(CHAIN);
 }
 
+/* meta mark set meta mark or bits: the mark a host's own default-deny
+ * chain can accept (FW_GRANT_MARK, fw_nft_warn_default_deny). */
+static void
+e_mark_or(struct nftnl_rule *r, uint32_t bits)
+{
+	uint32_t mask = ~bits, xor = bits;
+	struct nftnl_expr *e;
+
+	e_meta(r, NFT_META_MARK, NFT_REG_1);
+	e = nftnl_expr_alloc("bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
+	nftnl_rule_add_expr(r, e);
+	e = nftnl_expr_alloc("meta");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+}
+
 /* meta nfproto NFPROTO */
 static void
 e_nfproto(struct nftnl_rule *r, uint8_t nfproto)
@@ -331,6 +353,7 @@ grant_rule(uint8_t nfproto, uint32_t saddr_off, uint32_t saddr_len,
 	    NFT_REG32_00);
 	e_proto_port(r, NFT_REG32_00 + saddr_len / 4);
 	e_lookup(r, NFT_REG32_00, set, set_id);
+	e_mark_or(r, FW_GRANT_MARK);
 	e_verdict(r, NF_ACCEPT);
 	return r;
 }
@@ -665,6 +688,7 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	e_proto_port(r, NFT_REG32_00);
 	e_lookup(r, NFT_REG32_00, SET_PROT, 1);
 	e_ct_established(r);
+	e_mark_or(r, FW_GRANT_MARK);
 	e_verdict(r, NF_ACCEPT);
 	add_rule(st, &bt, r);
 	/* granted: accept (source address at offset 12 or 8 of the IP
@@ -929,11 +953,14 @@ write_snippet(const struct nft *st, const struct fw_params *p)
 	    "\t\ttype filter hook input priority filter - 10; policy accept;\n"
 	    "\t\tudp dport %u drop\n"
 	    "\t\tmeta l4proto . th dport @" SET_PROT " ct state "
-	    "established,related accept\n"
-	    "\t\tip saddr . meta l4proto . th dport @" SET_G4 " accept\n"
-	    "\t\tip6 saddr . meta l4proto . th dport @" SET_G6 " accept\n"
+	    "established,related meta mark set meta mark or 0x%08x accept\n"
+	    "\t\tip saddr . meta l4proto . th dport @" SET_G4 " meta mark set "
+	    "meta mark or 0x%08x accept\n"
+	    "\t\tip6 saddr . meta l4proto . th dport @" SET_G6 " meta mark "
+	    "set meta mark or 0x%08x accept\n"
 	    "\t\tmeta l4proto . th dport @" SET_PROT " drop\n"
-	    "\t}\n", st->knock_port);
+	    "\t}\n", st->knock_port, FW_GRANT_MARK, FW_GRANT_MARK,
+	    FW_GRANT_MARK);
 	if (st->gw)
 		off = snippet_gateway(st, p, buf, sizeof(buf), off);
 	if (off < sizeof(buf))

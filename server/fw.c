@@ -222,6 +222,7 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 			    "nftables keeps the gate now");
 		if (legacy == 1)
 			fw_legacy_warn_drops(p);
+		fw_nft_warn_default_deny(FW_GRANT_MARK);
 		break;
 	case FW_IPTABLES:
 	default:

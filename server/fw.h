@@ -167,6 +167,14 @@ int	fw_host_uses_legacy(void);
  * tables that exist only).  Each removal is logged; the number removed
  * (0: none there), or -1 (logged). */
 int	fw_nft_remove_gate(void);
+/* Grants of the nftables backend set this bit of the packet mark (and
+ * so do the established flows of protected ports), so that a host's own
+ * default-deny input chain can accept what the gate accepts. */
+#define FW_GRANT_MARK	0x10000000u
+/* Base chains of other tables on the input hook that drop by policy or
+ * by their last rule, each warned about with the rule to add; how many,
+ * or -1. */
+int	fw_nft_warn_default_deny(uint32_t mark);
 int	fw_legacy_remove_gate(void);
 /* 1 when that table holds a rule, a chain or a policy that is not ours
  * (iptables-legacy in use); an empty table, or only our chain, is 0. */

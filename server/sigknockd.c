@@ -326,6 +326,9 @@ main(int argc, char **argv)
 	if (test) {
 		access_warn_unmatched(d.k.acl, d.cfg.access_file, d.k.kr,
 		    d.k.fu);
+		if (d.cfg.firewall == FW_NFTABLES || (d.cfg.firewall == FW_AUTO &&
+		    fw_host_uses_nftables() == 1))
+			fw_nft_warn_default_deny(FW_GRANT_MARK);
 		fprintf(stderr, "sigknockd: %s: configuration OK (%zu access "
 		    "stanza%s, %zu signing key%s)\n", d.config_path, d.k.acl->n,
 		    d.k.acl->n == 1 ? "" : "s", d.k.kr->n, d.k.kr->n == 1 ? "" :

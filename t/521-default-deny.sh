@@ -1,0 +1,80 @@
+#!/bin/sh
+# A host with its own default-deny nftables input chain: an accept in
+# sigknock's chain does not stop another base chain's drop, so knocks
+# were "accepted" and the port stayed closed, with no warning.  Now the
+# daemon (and -t) names each such chain with the rule to add; grants
+# carry a mark that rule accepts; with it, knocks open again, also with
+# the gate snippet included in an nftables.conf that flushes the ruleset.
+. "$srcdir/t/tap.sh"
+. "$srcdir/t/lib-gpg.sh"
+. "$srcdir/t/lib-netns.sh"
+. "$srcdir/t/lib-e2e.sh"
+require_netns
+require_cmd gpg nft
+FW=nftables
+plan 13
+e2e_setup
+
+host_rules() {	# host_rules "MARK RULE" [LAST RULE]: a default-deny host
+	in_srv nft -f - <<EOT
+table inet filter
+delete table inet filter
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy ${3:-drop};
+		ct state established,related accept
+		iif lo accept
+		$1
+		$2
+	}
+}
+EOT
+}
+knock_opens() {
+	n=$(count_log 'accepted alice@example.com')
+	knock -A tcp/22 --resend none 2>/dev/null &&
+		wait_log "$n" 'accepted alice@example.com' &&
+		wait_for 2 can_connect $SRV4 22
+}
+ok "a host ruleset with policy drop on input" host_rules
+n=$(count_log 'drops what a grant opens')
+ok "sigknockd starts" daemon_start
+ok "... and warns that chain inet filter input drops what a grant opens" \
+	wait_log "$n" "nftables chain inet filter input (input hook, policy drop) drops what a grant opens"
+ok "sigknockd -t warns too" sh -c "ip netns exec $NS_SRV '$B/sigknockd' -c '$T/sigknockd.conf' -t 2>&1 | grep -q 'chain inet filter input (input hook, policy drop) drops what a grant opens'"
+n=$(count_log 'accepted alice@example.com')
+knock -A tcp/22 --resend none 2>/dev/null
+wait_log "$n" 'accepted alice@example.com'
+ok "without the rule a knock is accepted but the port stays closed (why the warning)" closed $SRV4 22
+cmd=$(grep -o 'nft insert rule inet filter input meta mark and 0x[0-9a-f]* == 0x[0-9a-f]* accept' "$LOG" | tail -n 1)
+ok "the warning gives the command to run ($cmd)" test -n "$cmd"
+# shellcheck disable=SC2086 # $cmd is the command line, in words
+in_srv $cmd
+ok "with it, a knock opens the port" knock_opens
+ok "... for the client only" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
+wait_for 6 closed $SRV4 22
+
+# A policy accept chain whose last rule drops is the same.
+n=$(count_log 'its last rule drops')
+host_rules "" "drop" accept
+kill -HUP "$pid_daemon"
+ok "a chain whose last rule drops is named too" sh -c "ip netns exec $NS_SRV '$B/sigknockd' -c '$T/sigknockd.conf' -t 2>&1 | grep -q 'chain inet filter input (input hook, its last rule drops)'"
+
+# nftables.conf with flush ruleset, the gate snippet and the mark rule:
+# a reload of it keeps the gate and lets grants through.
+cat > "$T/nftables.conf" <<EOT
+flush ruleset
+include "$T/state/nftables-gate.nft"
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iif lo accept
+		meta mark & 0x10000000 == 0x10000000 accept
+	}
+}
+EOT
+ok "an nftables.conf with flush ruleset, the snippet and the mark rule loads" in_srv nft -f "$T/nftables.conf"
+ok "... the gate stays: closed without a knock" closed $SRV4 22
+ok "... and a knock opens it" knock_opens
+ok "... for the client only" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
