@@ -3,6 +3,7 @@
  * itself is monitor.c (and worker.c). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,14 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "err.h"
+#include "fido2users.h"
 #include "fileio.h"
 #include "log.h"
+#include "users.h"
 #include "monitor.h"
 #include "paths.h"
 
@@ -143,6 +147,82 @@ show_counters(const struct server_config *cfg)
 	return 0;
 }
 
+/* Edit distance of two short strings (case-insensitive), capped. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, row[129];
+
+	if (la > 128 || lb > 128)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			row[j] = tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 1]) ? prev : 1 +
+			    (prev < row[j] ? (prev < row[j - 1] ? prev :
+			    row[j - 1]) : (row[j] < row[j - 1] ? row[j] :
+			    row[j - 1]));
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static void
+suggest(char *out, size_t len, const char *user, const char *name)
+{
+	size_t off = strlen(out);
+
+	if (name[0] == '\0' || distance(user, name) > 2 ||
+	    strstr(out, name) != NULL)
+		return;
+	snprintf(out + off, len - off, "%s%s", off ? ", " : "", name);
+}
+
+/* Is user a name the keyring knows (its ledger, or a FIDO2 record's)?
+ * A fingerprint, long key id or fido2:ID is taken as given (a subkey is
+ * not in the ledger).  1, 0 with close names in sugg, or -1 when the
+ * keyring cannot be read (then it is not held against the user). */
+static int
+user_known(const struct server_config *cfg, const char *user, char *sugg,
+    size_t len)
+{
+	struct users u;
+	struct fido2_record *recs = NULL;
+	const char *h = user[0] == '0' && (user[1] == 'x' || user[1] == 'X') ?
+	    user + 2 : user;
+	size_t i, nrecs = 0;
+	int known = 0;
+
+	sugg[0] = '\0';
+	if (strncasecmp(user, "fido2:", 6) == 0 || ((strlen(h) == 40 ||
+	    strlen(h) == 16) && strspn(h, "0123456789abcdefABCDEF") ==
+	    strlen(h)))
+		return 1;
+	if (users_read(cfg->keyring, &u) != 0)
+		return -1;
+	if (fido2_users_read(cfg->keyring, &recs, &nrecs) != 0) {
+		users_clear(&u);
+		return -1;
+	}
+	for (i = 0; i < u.n && !known; i++) {
+		known = strcasecmp(u.e[i].name, user) == 0;
+		suggest(sugg, len, user, u.e[i].name);
+	}
+	for (i = 0; i < nrecs && !known; i++) {
+		known = strcasecmp(recs[i].name, user) == 0;
+		suggest(sugg, len, user, recs[i].name);
+	}
+	users_clear(&u);
+	free(recs);
+	return known;
+}
+
 /* sigknockd -R USER: ask the running daemon (PidFile, SIGUSR2) to close
  * USER's live grants, and wait until it has. */
 static int
@@ -159,10 +239,19 @@ close_grants(const struct server_config *cfg, const char *user)
 		return 2;
 	}
 	if ((left = count_owned(cfg, user, time(NULL))) <= 0) {
-		if (left == 0)
-			fprintf(stderr, "sigknockd: %s holds no live grant\n",
-			    user);
-		return left == 0 ? 0 : 1;
+		char sugg[256];
+
+		if (left != 0)
+			return 1;
+		/* A mistyped name holds no grant either: say so, and fail. */
+		if (user_known(cfg, user, sugg, sizeof(sugg)) == 0) {
+			log_err("no user '%s' in the keyring %s: %s%s%s", user,
+			    cfg->keyring, sugg[0] ? "did you mean " : "'sigknock-"
+			    "keys list' shows the users", sugg, sugg[0] ? "?" : "");
+			return 1;
+		}
+		fprintf(stderr, "sigknockd: %s holds no live grant\n", user);
+		return 0;
 	}
 	if ((pid = running_pid(cfg)) == 0) {
 		log_err("no running sigknockd (PidFile %s)", cfg->pid_file);

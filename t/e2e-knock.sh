@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 125
+plan 127
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -487,6 +487,12 @@ ok "... which closes at once" closed $SRV4 443
 ok "... and leaves others' grants" can_connect $SRV4 22
 "$B/sigknockd" -c "$T/sigknockd.conf" -G > "$T/grants.txt" 2>&1
 ok "... and -G shows the rest" sh -c "grep -q '^hank@example.com ' '$T/grants.txt' && ! grep -q '^alice@example.com ' '$T/grants.txt'"
+"$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com > "$T/o" 2>&1; rc=$?
+ok "-R for a user with no live grant left says so, and succeeds" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'alice@example.com holds no live grant' '$T/o'"
+"$B/sigknockd" -c "$T/sigknockd.conf" -R alise@example.com > "$T/o" 2>&1; rc=$?
+ok "-R with a mistyped name fails, suggesting the name" \
+	sh -c "[ $rc -eq 1 ] && grep -q \"no user 'alise@example.com' in the keyring $T/keyring: did you mean alice@example.com?\" '$T/o'"
 
 # --- policy reload without SIGHUP ---
 # (Counted before the edit: the daemon may see it before the next line.)
