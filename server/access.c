@@ -547,7 +547,8 @@ access_match(const struct access *a, const struct access_who *who,
 
 size_t
 access_warn_unmatched(const struct access *a, const char *file,
-    const struct keyring *kr, const struct fido2_users *fu)
+    const struct keyring *kr, const struct fido2_users *fu,
+    int (*revoked)(void *arg, const char *name), void *arg)
 {
 	const struct access_user *u;
 	struct access_who w;
@@ -587,7 +588,12 @@ access_warn_unmatched(const struct access *a, const char *file,
 				    a->rules[i].name, u->is_fido2 ? "fido2:" :
 				    "", hex, u->is_fpr ? "key" : "credential",
 				    u->is_fpr ? "fingerprint" : "id");
-			} else
+			} else if (revoked != NULL && revoked(arg, u->name))
+				log_warn("%s:%u: [%s]: Users %s: revoked ("
+				    "'sigknock-keys unrevoke %s' restores it)",
+				    file, u->lineno, a->rules[i].name, u->name,
+				    u->name);
+			else
 				log_warn("%s:%u: [%s]: Users %s: no key or FIDO2 "
 				    "credential has that name ('sigknock-keys "
 				    "list' shows names)", file, u->lineno,

@@ -129,10 +129,12 @@ int	access_allows(const struct access_rule *r, const struct sk_access *want,
 	    size_t n);
 
 /* Warn, naming file and line, about Users entries that match no key of kr
- * and no FIDO2 credential of fu (sigknockd -t); returns how many. */
+ * and no FIDO2 credential of fu (sigknockd -t), saying which names are
+ * revoked (revoked(arg, name), or NULL); returns how many. */
 struct fido2_users;
 size_t	access_warn_unmatched(const struct access *a, const char *file,
-	    const struct keyring *kr, const struct fido2_users *fu);
+	    const struct keyring *kr, const struct fido2_users *fu,
+	    int (*revoked)(void *arg, const char *name), void *arg);
 
 /* Resolve a request for destination dest of family (the opened
  * address's) under rule r: every wanted port must be in one of its

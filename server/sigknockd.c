@@ -223,6 +223,30 @@ user_known(const struct server_config *cfg, const char *user, char *sugg,
 	return known;
 }
 
+/* For -t: is name a revoked user's, in the ledger or a FIDO2 record? */
+static int
+name_revoked(void *arg, const char *name)
+{
+	const struct server_config *cfg = arg;
+	struct users u;
+	struct fido2_record *recs = NULL;
+	size_t i, nrecs = 0;
+	int r = 0;
+
+	if (users_read(cfg->keyring, &u) == 0) {
+		for (i = 0; i < u.n && !r; i++)
+			r = u.e[i].revoked && strcasecmp(u.e[i].name, name) == 0;
+		users_clear(&u);
+	}
+	if (!r && fido2_users_read(cfg->keyring, &recs, &nrecs) == 0) {
+		for (i = 0; i < nrecs && !r; i++)
+			r = recs[i].revoked[0] != '\0' &&
+			    strcasecmp(recs[i].name, name) == 0;
+		free(recs);
+	}
+	return r;
+}
+
 /* sigknockd -R USER: ask the running daemon (PidFile, SIGUSR2) to close
  * USER's live grants, and wait until it has. */
 static int
@@ -414,7 +438,7 @@ main(int argc, char **argv)
 	}
 	if (test) {
 		access_warn_unmatched(d.k.acl, d.cfg.access_file, d.k.kr,
-		    d.k.fu);
+		    d.k.fu, name_revoked, &d.cfg);
 		if (d.cfg.firewall == FW_NFTABLES || (d.cfg.firewall == FW_AUTO &&
 		    fw_host_uses_nftables() == 1))
 			fw_nft_warn_default_deny(FW_GRANT_MARK);

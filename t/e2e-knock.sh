@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 127
+plan 128
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -218,6 +218,9 @@ n=$(count_log "by $FPR_erin: unknown signer")
 knock --signer "$FPR_erin" -A tcp/22
 ok "after sigknock-keys revoke FPR, that user is refused within 1 s" \
 	wait_log "$n" "by $FPR_erin: unknown signer"
+in_srv "$B/sigknockd" -c "$T/sigknockd.conf" -t > "$T/t.out" 2>&1
+ok "sigknockd -t says the revoked user in Users is revoked, not unknown" \
+	grep -q "Users erin@example.com: revoked ('sigknock-keys unrevoke erin@example.com' restores it)" "$T/t.out"
 # A revocation sticks: a re-import of the key, and a copy of the keyring
 # without GnuPG's trustdb, bring nothing back; unrevoke does.
 gpg --homedir "$T/keyring" --batch --quiet --import "$T/erin.pgp" 2>/dev/null
