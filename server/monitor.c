@@ -624,6 +624,19 @@ monitor_load_all(struct daemon *d)
 	return 0;
 }
 
+/* A configuration that does not load is said again every CONF_RETRY_S
+ * (the reload is tried again, with its errors), until it loads: an admin
+ * who missed the first line must not believe the edit applied. */
+#define CONF_RETRY_S	15
+
+static void
+reload_refused(struct daemon *d)
+{
+	log_err("configuration not reloaded: keeping the running one (tried "
+	    "again every %d s until it loads)", CONF_RETRY_S);
+	d->conf_retry_at = knock_mono() + CONF_RETRY_S;
+}
+
 static void
 reload(struct daemon *d, const char *why)
 {
@@ -635,7 +648,7 @@ reload(struct daemon *d, const char *why)
 	/* A bad edit is not read again until the files change again. */
 	conf_stamp(d, d->conf_stamp, sizeof(d->conf_stamp));
 	if (config_load(d->config_path, &cfg) != 0) {
-		log_err("configuration not reloaded: keeping the running one");
+		reload_refused(d);
 		return;
 	}
 	if (strcmp(cfg.interface, d->cfg.interface) != 0 ||
@@ -645,13 +658,13 @@ reload(struct daemon *d, const char *why)
 		    "effect at the next restart");
 	if (server_keys_load(&cfg, &sk) != 0) {
 		config_free(&cfg);
-		log_err("configuration not reloaded: keeping the running one");
+		reload_refused(d);
 		return;
 	}
 	if (access_load(cfg.access_file, &acl) != 0) {
 		server_keys_free(&sk);
 		config_free(&cfg);
-		log_err("configuration not reloaded: keeping the running one");
+		reload_refused(d);
 		return;
 	}
 	if (sk.prev_path[0] != '\0' && (d->k.prev_mac1 == NULL ||
@@ -691,6 +704,7 @@ reload(struct daemon *d, const char *why)
 	send_snapshot(d);
 	load_keyring(d, 1);
 	owners_recheck(d, time(NULL));
+	d->conf_retry_at = 0;
 	log_notice("reloaded; %zu live grant%s kept", fw_count(d->k.fw),
 	    fw_count(d->k.fw) == 1 ? "" : "s");
 }
@@ -1141,6 +1155,9 @@ run(struct daemon *d)
 			conf_stamp(d, cs, sizeof(cs));
 			if (strcmp(cs, d->conf_stamp) != 0)
 				reload(d, "configuration or access file changed");
+			else if (d->conf_retry_at != 0 &&
+			    now_m >= d->conf_retry_at)
+				reload(d, "configuration still not loaded");
 			else if (d->reload_at == 0)
 				load_keyring(d, 0);
 			owners_recheck(d, time(NULL));	/* keys that expired */

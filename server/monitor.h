@@ -45,6 +45,8 @@ struct daemon {
 	double			 retry_s;	/* keyring reload backoff */
 	char			 snippet[PATH_MAX];	/* StateDir/GATE_SNIPPET */
 	double			 reload_at;	/* monotonic; 0 = none */
+	double			 conf_retry_at;	/* a refused reload, again;
+						 * 0 = the files loaded */
 	int			 check_only;	/* -t: write nothing */
 	struct grants		 owners;	/* who holds each grant */
 	int			 pidfd;		/* locked PidFile, or -1 */

@@ -5,6 +5,7 @@
 # daemon (and -t) names each such chain with the rule to add; grants
 # carry a mark that rule accepts; with it, knocks open again, also with
 # the gate snippet included in an nftables.conf that flushes the ruleset.
+# And an access-file edit that does not load is said again until fixed.
 . "$srcdir/t/tap.sh"
 . "$srcdir/t/lib-gpg.sh"
 . "$srcdir/t/lib-netns.sh"
@@ -12,7 +13,7 @@
 require_netns
 require_cmd gpg nft
 FW=nftables
-plan 13
+plan 18
 e2e_setup
 
 host_rules() {	# host_rules "MARK RULE" [LAST RULE]: a default-deny host
@@ -78,3 +79,17 @@ ok "an nftables.conf with flush ruleset, the snippet and the mark rule loads" in
 ok "... the gate stays: closed without a knock" closed $SRV4 22
 ok "... and a knock opens it" knock_opens
 ok "... for the client only" sh -c "! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400"
+
+# A broken edit: refused, the running policy kept, said again until fixed.
+n=$(count_log 'configuration not reloaded: keeping the running one (tried again every 15 s until it loads)')
+echo "Bogus line" >> "$T/access.conf"
+ok "an access file that does not load is refused, the running one kept" \
+	wait_log "$n" 'configuration not reloaded: keeping the running one (tried again every 15 s until it loads)'
+ok "... naming the file and line" grep -q "$T/access.conf:[0-9]*: .*Bogus" "$LOG"
+n=$(count_log 'configuration still not loaded: reloading')
+ok "... and said again while it is not fixed" \
+	sh -c "sleep 16; [ \$(grep -c 'configuration still not loaded: reloading' '$LOG') -gt $n ]"
+ok "the running policy still opens" knock_opens
+sed -i '/^Bogus line$/d' "$T/access.conf"
+n=$(count_log 'reloaded; ')
+ok "once fixed it loads" wait_log "$n" 'reloaded; '
