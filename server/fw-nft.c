@@ -270,22 +270,29 @@ rule_new(void)
 	return rule_in(CHAIN);
 }
 
-/* meta mark set meta mark or bits: the mark a host's own default-deny
- * chain can accept (FW_GRANT_MARK, fw_nft_warn_default_deny). */
+/* reg1 = (reg1 & mask) ^ xor, on 32 bits. */
 static void
-e_mark_or(struct nftnl_rule *r, uint32_t bits)
+e_bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
 {
-	uint32_t mask = ~bits, xor = bits;
-	struct nftnl_expr *e;
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 
-	e_meta(r, NFT_META_MARK, NFT_REG_1);
-	e = nftnl_expr_alloc("bitwise");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
 	nftnl_rule_add_expr(r, e);
+}
+
+/* meta mark set meta mark or bits: the mark a host's own default-deny
+ * chain can accept (FW_GRANT_MARK, fw_nft_warn_default_deny). */
+static void
+e_mark_or(struct nftnl_rule *r, uint32_t bits)
+{
+	struct nftnl_expr *e;
+
+	e_meta(r, NFT_META_MARK, NFT_REG_1);
+	e_bitwise(r, ~bits, bits);
 	e = nftnl_expr_alloc("meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
@@ -330,13 +337,7 @@ e_ct_established(struct nftnl_rule *r)
 	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
 	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	nftnl_rule_add_expr(r, x);
-	x = nftnl_expr_alloc("bitwise");
-	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_LEN, 4);
-	nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, &ctmask, 4);
-	nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-	nftnl_rule_add_expr(r, x);
+	e_bitwise(r, ctmask, 0);
 	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
 }
 

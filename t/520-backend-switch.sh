@@ -24,12 +24,6 @@ use() {
 	sed -i "s/^Firewall .*/Firewall $1/" "$T/sigknockd.conf"
 	daemon_start
 }
-knock_opens() {
-	n=$(count_log 'accepted alice@example.com')
-	knock -A tcp/22 --resend none 2>/dev/null &&
-		wait_log "$n" 'accepted alice@example.com' &&
-		wait_for 2 can_connect $SRV4 22
-}
 no_nft_table() { ! in_srv nft list table inet sigknock >/dev/null 2>&1; }
 no_ipt_chain() { ! in_srv iptables-legacy -S SIGKNOCK >/dev/null 2>&1; }
 

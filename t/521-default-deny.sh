@@ -31,12 +31,6 @@ table inet filter {
 }
 EOT
 }
-knock_opens() {
-	n=$(count_log 'accepted alice@example.com')
-	knock -A tcp/22 --resend none 2>/dev/null &&
-		wait_log "$n" 'accepted alice@example.com' &&
-		wait_for 2 can_connect $SRV4 22
-}
 ok "a host ruleset with policy drop on input" host_rules
 n=$(count_log 'drops what a grant opens')
 ok "sigknockd starts" daemon_start

@@ -105,6 +105,13 @@ knock() {
 }
 
 can_connect() { in_cli "$TOOL" connect "$1" "$2" 400; }
+# knock_opens: alice knocks once for tcp/22; it is accepted and opens.
+knock_opens() {
+	_ko_n=$(count_log 'accepted alice@example.com')
+	knock -A tcp/22 --resend none 2>/dev/null &&
+		wait_log "$_ko_n" 'accepted alice@example.com' &&
+		wait_for 2 can_connect $SRV4 22
+}
 other_can_connect() { in_oth "$TOOL" connect "$1" "$2" 400; }
 closed() { ! can_connect "$@"; }
 
