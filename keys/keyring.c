@@ -35,6 +35,8 @@ struct load {
 	struct candidate *c;
 	size_t		  nc;
 	struct keyring	 *kr;
+	struct keyring_revoked *rv;	/* keys GnuPG calls revoked */
+	size_t		  nrv;
 };
 
 static int
@@ -84,9 +86,31 @@ collect(struct load *ld, gpgme_key_t key)
 	struct candidate *c;
 	uint8_t primary[PGP_FPR_LEN];
 
-	if (key->revoked || key->expired || key->disabled || key->invalid ||
-	    key->subkeys == NULL || key->subkeys->fpr == NULL ||
+	if (key->subkeys == NULL || key->subkeys->fpr == NULL ||
 	    pgp_fpr_parse(key->subkeys->fpr, primary) != 0)
+		return 0;
+	/* A revoked key's signing keys are kept to name its refusals. */
+	if (key->revoked) {
+		for (sk = key->subkeys; sk != NULL; sk = sk->next) {
+			struct keyring_revoked *rv;
+
+			if (!sk->can_sign || sk->fpr == NULL)
+				continue;
+			if ((rv = reallocarray(ld->rv, ld->nrv + 1,
+			    sizeof(*rv))) == NULL)
+				return SK_ERR_ALLOC;
+			ld->rv = rv;
+			rv = &ld->rv[ld->nrv];
+			memset(rv, 0, sizeof(*rv));
+			if (pgp_fpr_parse(sk->fpr, rv->fpr) != 0)
+				continue;
+			memcpy(rv->primary_fpr, primary, PGP_FPR_LEN);
+			primary_uid(key, rv->name, sizeof(rv->name));
+			ld->nrv++;
+		}
+		return 0;
+	}
+	if (key->expired || key->disabled || key->invalid)
 		return 0;
 	for (sk = key->subkeys; sk != NULL; sk = sk->next) {
 		/* can_sign stays set on revoked and expired (sub)keys. */
@@ -159,7 +183,7 @@ keyring_load(const char *homedir, struct keyring **out)
 	gpgme_key_t key = NULL, *keys = NULL;
 	gpgme_data_t data = NULL;
 	gpgme_error_t err;
-	struct load ld = { NULL, 0, NULL };
+	struct load ld = { NULL, 0, NULL, NULL, 0 };
 	size_t nkeys = 0, len = 0, i;
 	char *mem = NULL;
 	int r = SK_ERR_GPGME;
@@ -207,6 +231,10 @@ keyring_load(const char *homedir, struct keyring **out)
 	r = SK_ERR_ALLOC;
 	if ((ld.kr = calloc(1, sizeof(*ld.kr))) == NULL)
 		goto out;
+	ld.kr->revoked = ld.rv;
+	ld.kr->n_revoked = ld.nrv;
+	ld.rv = NULL;
+	keyring_sort_revoked(ld.kr);
 	if (nkeys > 0) {
 		if ((ld.kr->entries = calloc(ld.nc, sizeof(*ld.kr->entries))) ==
 		    NULL || (ld.kr->refused = calloc(ld.nc,
@@ -234,6 +262,7 @@ keyring_load(const char *homedir, struct keyring **out)
 	r = 0;
 out:
 	keyring_free(ld.kr);
+	free(ld.rv);
 	free(ld.c);
 	gpgme_free(mem);
 	gpgme_data_release(data);
@@ -255,7 +284,44 @@ keyring_free(struct keyring *kr)
 		crypto_pubkey_free(kr->entries[i].pk);
 	free(kr->entries);
 	free(kr->refused);
+	free(kr->revoked);
 	free(kr);
+}
+
+int
+keyring_add_revoked(struct keyring *kr, const uint8_t *fpr,
+    const uint8_t *primary_fpr, const char *name)
+{
+	struct keyring_revoked *rv;
+
+	if ((rv = reallocarray(kr->revoked, kr->n_revoked + 1,
+	    sizeof(*rv))) == NULL)
+		return SK_ERR_ALLOC;
+	kr->revoked = rv;
+	rv = &kr->revoked[kr->n_revoked++];
+	memset(rv, 0, sizeof(*rv));
+	memcpy(rv->fpr, fpr, PGP_FPR_LEN);
+	memcpy(rv->primary_fpr, primary_fpr, PGP_FPR_LEN);
+	snprintf(rv->name, sizeof(rv->name), "%s", name);
+	return 0;
+}
+
+void
+keyring_sort_revoked(struct keyring *kr)
+{
+	if (kr->n_revoked > 1)
+		qsort(kr->revoked, kr->n_revoked, sizeof(*kr->revoked),
+		    fprcmp);
+}
+
+const struct keyring_revoked *
+keyring_lookup_revoked(const struct keyring *kr, const uint8_t *fpr,
+    size_t len)
+{
+	if (kr == NULL || len != PGP_FPR_LEN || kr->n_revoked == 0)
+		return NULL;
+	return bsearch(fpr, kr->revoked, kr->n_revoked, sizeof(*kr->revoked),
+	    fprcmp);
 }
 
 int
@@ -307,7 +373,7 @@ keyring_apply_users(const char *homedir, struct keyring *kr,
 	struct users_key *keys = NULL;
 	struct fido2_record *recs = NULL;
 	uint8_t id[FIDO2_ID_LEN];
-	size_t nkeys = 0, nrecs = 0, i, j;
+	size_t nkeys = 0, nrecs = 0, i, j, m2;
 	int *named = NULL, lock = -1, r;
 
 	if (record && (lock = users_lock(homedir)) < 0)
@@ -348,6 +414,12 @@ keyring_apply_users(const char *homedir, struct keyring *kr,
 			if (memcmp(keys[m].fpr, e->primary_fpr, PGP_FPR_LEN) == 0)
 				k = &keys[m];
 		if (k != NULL && k->revoked) {
+			/* Named in its refusals from now on. */
+			if (keyring_add_revoked(kr, e->fpr, e->primary_fpr,
+			    k->name ? k->name : e->uid) != 0) {
+				r = SK_ERR_ALLOC;
+				goto out;
+			}
 			crypto_pubkey_free(e->pk);
 			continue;
 		}
@@ -355,8 +427,19 @@ keyring_apply_users(const char *homedir, struct keyring *kr,
 		    k->name : "");
 		kr->entries[j++] = *e;
 	}
-	if (kr != NULL)
+	if (kr != NULL) {
 		kr->n = j;
+		/* Keys a certificate revoked: the ledger's name, if any. */
+		for (i = 0; i < kr->n_revoked; i++)
+			for (m2 = 0; m2 < u.n; m2++)
+				if (u.e[m2].name[0] != '\0' &&
+				    memcmp(u.e[m2].fpr, kr->revoked[i].primary_fpr,
+				    PGP_FPR_LEN) == 0)
+					snprintf(kr->revoked[i].name,
+					    sizeof(kr->revoked[i].name), "%s",
+					    u.e[m2].name);
+		keyring_sort_revoked(kr);
+	}
 	for (i = 0; fu != NULL && i < fu->n; i++)
 		for (j = 0; j < nrecs; j++)
 			if (fido2_signer_id(&recs[j], id) == 0 &&

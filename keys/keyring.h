@@ -38,11 +38,21 @@ struct keyring_refusal {
 	int		 err;			/* SK_ERR_* */
 };
 
+/* A signing key of a revoked user (a revocation certificate, or the
+ * ledger): kept only to name whose knock is refused. */
+struct keyring_revoked {
+	uint8_t		 fpr[PGP_FPR_LEN];
+	uint8_t		 primary_fpr[PGP_FPR_LEN];
+	char		 name[USERS_NAME_MAX + 1];	/* or the UID's e-mail */
+};
+
 struct keyring {
 	size_t		 n;
 	struct keyring_entry *entries;		/* sorted by fpr */
 	size_t		 n_refused;
 	struct keyring_refusal *refused;
+	size_t		 n_revoked;
+	struct keyring_revoked *revoked;	/* sorted by fpr */
 };
 
 /* Load every usable signing key of the GnuPG home directory `homedir`
@@ -54,6 +64,14 @@ struct keyring {
  * all load keys through here. */
 int	keyring_load(const char *homedir, struct keyring **out);
 void	keyring_free(struct keyring *kr);
+/* The revoked signing key fpr (len bytes), or NULL. */
+const struct keyring_revoked *keyring_lookup_revoked(const struct keyring *kr,
+	    const uint8_t *fpr, size_t len);
+/* Add one (unsorted; keyring_sort_revoked after the last): 0, or
+ * SK_ERR_ALLOC. */
+int	keyring_add_revoked(struct keyring *kr, const uint8_t *fpr,
+	    const uint8_t *primary_fpr, const char *name);
+void	keyring_sort_revoked(struct keyring *kr);
 /* Does the primary key fpr have a usable signing key in kr? */
 int	keyring_has_primary(const struct keyring *kr,
 	    const uint8_t fpr[PGP_FPR_LEN]);

@@ -262,9 +262,18 @@ check_delegated(struct knock *k, struct knock_who *c,
 		if ((who = keyring_lookup(k->kr, rq->signer_id,
 		    rq->signer_id_len)) == NULL || (who->expires != 0 &&
 		    now >= who->expires)) {
-			REFUSE(k, c, unknown_signer, "delegated by %s",
-			    who == NULL ? "an unknown, revoked or removed key" :
-			    "an expired key");
+			const struct keyring_revoked *gone = who != NULL ? NULL :
+			    keyring_lookup_revoked(k->kr, rq->signer_id,
+			    rq->signer_id_len);
+
+			if (gone != NULL)
+				REFUSE(k, c, unknown_signer, "delegated by the "
+				    "revoked key of %s", gone->name[0] ?
+				    gone->name : "a user without a name");
+			else
+				REFUSE(k, c, unknown_signer, "delegated by %s",
+				    who == NULL ? "an unknown or removed key" :
+				    "an expired key");
 			return -1;
 		}
 		who_format(c->who, sizeof(c->who), GRANT_OPENPGP, who->fpr,
@@ -508,6 +517,7 @@ check_request(struct knock *k, const struct sk_server_key *sk,
 	    rq.sig_len, msg, mlen, now, (unsigned)k->cfg->max_packet_age, &who);
 	if (r != 0) {
 		const struct keyring_entry *named;
+		const struct keyring_revoked *gone;
 
 		/* Who it names: with the name, when the keyring has it. */
 		if (rq.signer_id_len == PGP_FPR_LEN && (named =
@@ -518,7 +528,11 @@ check_request(struct knock *k, const struct sk_server_key *sk,
 			pgp_fpr_format(rq.signer_id, fpr);
 			snprintf(c->who, sizeof(c->who), "%s", fpr);
 		}
-		if (r == SK_ERR_UNKNOWN_SIGNER || r == SK_ERR_KEY_EXPIRED)
+		if (r == SK_ERR_UNKNOWN_SIGNER && (gone = keyring_lookup_revoked(
+		    k->kr, rq.signer_id, rq.signer_id_len)) != NULL)
+			REFUSE(k, c, unknown_signer, "revoked key of %s",
+			    gone->name[0] ? gone->name : "a user without a name");
+		else if (r == SK_ERR_UNKNOWN_SIGNER || r == SK_ERR_KEY_EXPIRED)
 			REFUSE(k, c, unknown_signer, "%s", sk_strerror(r));
 		else
 			REFUSE(k, c, bad_signature, "%s", sk_strerror(r));

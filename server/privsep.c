@@ -203,7 +203,7 @@ ps_log_clean(const struct ps_log *m, size_t len, char *out, size_t outlen)
 
 /* ---- the snapshot ---- */
 
-#define SNAP_MAGIC	"SKSNAP02"
+#define SNAP_MAGIC	"SKSNAP03"
 #define SNAP_MAX	(512u << 20)	/* bytes */
 #define SNAP_RULES_MAX	65536u
 #define SNAP_KEYS_MAX	(1u << 20)
@@ -332,6 +332,9 @@ ps_snapshot_write(const struct knock *k, time_t now, int *fdp, size_t *size)
 			fclose(o.f);
 			goto out;
 		}
+	put_u32(&o, (uint32_t)k->kr->n_revoked);
+	for (i = 0; i < k->kr->n_revoked; i++)
+		put(&o, &k->kr->revoked[i], sizeof(k->kr->revoked[i]));
 	put_u32(&o, (uint32_t)(k->fu != NULL ? k->fu->n : 0));
 	for (i = 0; k->fu != NULL && i < k->fu->n; i++)
 		put(&o, &k->fu->u[i].rec, sizeof(k->fu->u[i].rec));
@@ -486,6 +489,29 @@ read_keys(struct rbuf *rb, struct ps_state *st)
 	return 0;
 }
 
+/* Revoked keys, to name their refusals: sorted, names terminated. */
+static int
+read_revoked(struct rbuf *rb, struct ps_state *st)
+{
+	size_t sz = sizeof(struct keyring_revoked);
+	uint32_t n, i;
+
+	if (rbuf_u32(rb, &n) != 0 || n > SNAP_KEYS_MAX || rbuf_left(rb) / sz < n)
+		return SK_ERR_TRUNCATED;
+	if (n > 0 && (st->kr->revoked = calloc(n, sz)) == NULL)
+		return SK_ERR_ALLOC;
+	for (i = 0; i < n; i++) {
+		rbuf_bytes(rb, (uint8_t *)&st->kr->revoked[i], sz);
+		if (!terminated(st->kr->revoked[i].name,
+		    sizeof(st->kr->revoked[i].name)) || (i > 0 &&
+		    memcmp(st->kr->revoked[i - 1].fpr, st->kr->revoked[i].fpr,
+		    PGP_FPR_LEN) >= 0))
+			return SK_ERR_BAD_FIELD;	/* bisected */
+		st->kr->n_revoked++;
+	}
+	return 0;
+}
+
 static int
 read_fido2(struct rbuf *rb, struct ps_state *st)
 {
@@ -601,7 +627,7 @@ ps_snapshot_read(const uint8_t *p, size_t len, struct ps_state *st)
 		st->has_prev = 1;
 	}
 	if ((r = read_rules(&rb, st)) != 0 || (r = read_keys(&rb, st)) != 0 ||
-	    (r = read_fido2(&rb, st)) != 0 || (r = read_replay(&rb, st)) != 0 ||
+	    (r = read_revoked(&rb, st)) != 0 || (r = read_fido2(&rb, st)) != 0 || (r = read_replay(&rb, st)) != 0 ||
 	    (r = read_known(&rb, st)) != 0 || (r = rbuf_end(&rb)) != 0)
 		goto fail;
 	sk_wipe(sk, sizeof(sk));

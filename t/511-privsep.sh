@@ -145,8 +145,8 @@ n=$(count_log "signing key")
 wait_log "$n" "signing key"
 GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" --signer "$FPR_erin" \
 	--test --save-packet "$T/erin.pkt" -A tcp/22 $SRV4 >/dev/null 2>&1
-ok "... a knock by a user revoked since" \
-	relay "$T/erin.pkt" "unknown"
+ok "... a knock by a user revoked since (the monitor names her)" \
+	relay "$T/erin.pkt" "revoked key of erin@example.com"
 n=$(count_log "accepted alice@example.com .* open tcp/443 for $CLI4")
 knock --test --save-packet "$T/good.pkt" -A tcp/443 >/dev/null 2>&1
 printf 'SKTEST relay ' > "$T/relay"

@@ -206,18 +206,18 @@ sleep 1.2
 ok "a revocation certificate closes that user's live grant within 1 s" closed $SRV4 443
 ok "... saying why" wait_log "$n" "closed the grant of dave@example.com for $CLI4: the key was revoked or removed"
 ok "... and leaves another user's grant open" can_connect $SRV4 22
-n=$(count_log "by $FPR_dave: unknown signer")
+n=$(count_log "by $FPR_dave: revoked key of dave@example.com")
 knock --signer "$FPR_dave" -A tcp/22
-ok "after gpg --import of a revocation certificate, that user is refused within 1 s" \
-	wait_log "$n" "by $FPR_dave: unknown signer"
+ok "after gpg --import of a revocation certificate, that user is refused within 1 s, named" \
+	wait_log "$n" "by $FPR_dave: revoked key of dave@example.com"
 grant_by "$FPR_erin" 443 || bail "erin's grant"
 "$B/sigknock-keys" -k "$T/keyring" revoke "$FPR_erin" >/dev/null 2>&1
 sleep 1.2
 ok "sigknock-keys revoke closes that user's live grant within 1 s" closed $SRV4 443
-n=$(count_log "by $FPR_erin: unknown signer")
+n=$(count_log "by $FPR_erin: revoked key of erin@example.com")
 knock --signer "$FPR_erin" -A tcp/22
-ok "after sigknock-keys revoke FPR, that user is refused within 1 s" \
-	wait_log "$n" "by $FPR_erin: unknown signer"
+ok "after sigknock-keys revoke FPR, that user is refused within 1 s, named as revoked" \
+	wait_log "$n" "by $FPR_erin: revoked key of erin@example.com"
 in_srv "$B/sigknockd" -c "$T/sigknockd.conf" -t > "$T/t.out" 2>&1
 ok "sigknockd -t says the revoked user in Users is revoked, not unknown" \
 	grep -q "Users erin@example.com: revoked ('sigknock-keys unrevoke erin@example.com' restores it)" "$T/t.out"
@@ -225,20 +225,20 @@ ok "sigknockd -t says the revoked user in Users is revoked, not unknown" \
 # without GnuPG's trustdb, bring nothing back; unrevoke does.
 gpg --homedir "$T/keyring" --batch --quiet --import "$T/erin.pgp" 2>/dev/null
 sleep 1
-n=$(count_log "by $FPR_erin: unknown signer")
+n=$(count_log "by $FPR_erin: revoked key of erin@example.com")
 knock --signer "$FPR_erin" -A tcp/22
 ok "a revoked key re-imported with gpg stays refused" \
-	wait_log "$n" "by $FPR_erin: unknown signer"
+	wait_log "$n" "by $FPR_erin: revoked key of erin@example.com"
 cp -a "$T/keyring" "$T/keyring2"
 rm -f "$T/keyring2/trustdb.gpg"
 sed -i "s|^Keyring .*|Keyring $T/keyring2|" "$T/sigknockd.conf"
 n=$(count_log "keyring $T/keyring2:")
 kill -HUP "$pid_daemon"
 wait_log "$n" "keyring $T/keyring2:"
-n=$(count_log "by $FPR_erin: unknown signer")
+n=$(count_log "by $FPR_erin: revoked key of erin@example.com")
 knock --signer "$FPR_erin" -A tcp/22
 ok "... and in a copy of the keyring without its trustdb" \
-	wait_log "$n" "by $FPR_erin: unknown signer"
+	wait_log "$n" "by $FPR_erin: revoked key of erin@example.com"
 sed -i "s|^Keyring .*|Keyring $T/keyring|" "$T/sigknockd.conf"
 n=$(count_log "keyring $T/keyring:")
 kill -HUP "$pid_daemon"
@@ -539,7 +539,7 @@ gpg --homedir "$T/kr.b" --batch --quiet --import "$T/ivan2.pgp" 2>/dev/null
 "$B/sigknock-keys" -k "$T/kr.b" revoke "$FPR_kim" >/dev/null 2>&1
 sleep 1.5
 ok "a revocation right behind another keyring change takes effect" \
-	kim_knocks "by $FPR_kim: unknown signer"
+	kim_knocks "by $FPR_kim: revoked key of kim@example.com"
 sed -i "s|^Keyring .*|Keyring $T/keyring|" "$T/sigknockd.conf"
 n=$(count_log "keyring $T/keyring:")
 wait_log "$n" "keyring $T/keyring:"
