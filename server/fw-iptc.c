@@ -418,7 +418,10 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 		    sizeof(struct xt_conntrack_mtinfo3));
 
 		m->u.user.revision = 3;
-		ct->match_flags = XT_CONNTRACK_STATE;
+		/* --ctdir ORIGINAL: a flow whose tracking entry a revocation
+		 * deleted and the server's own reply picked up again runs
+		 * the other way, and does not count (conntrack.h). */
+		ct->match_flags = XT_CONNTRACK_STATE | XT_CONNTRACK_DIRECTION;
 		ct->state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) |
 		    XT_CONNTRACK_STATE_BIT(IP_CT_RELATED);
 		off += XT_ALIGN(sizeof(struct xt_entry_match)) +

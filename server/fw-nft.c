@@ -57,6 +57,7 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -332,6 +333,7 @@ e_ct_established(struct nftnl_rule *r)
 {
 	uint32_t zero = 0, ctmask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 	    NF_CT_STATE_BIT(IP_CT_RELATED);
+	uint8_t dir = IP_CT_DIR_ORIGINAL;
 	struct nftnl_expr *x = nftnl_expr_alloc("ct");
 
 	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
@@ -339,6 +341,14 @@ e_ct_established(struct nftnl_rule *r)
 	nftnl_rule_add_expr(r, x);
 	e_bitwise(r, ctmask, 0);
 	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
+	/* ct direction original: a flow whose tracking entry a revocation
+	 * deleted and the server's own reply picked up again runs the
+	 * other way, and does not count (conntrack.h). */
+	x = nftnl_expr_alloc("ct");
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, x);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &dir, 1);
 }
 
 /* meta nfproto NFPROTO  saddr . meta l4proto . th dport @SET  accept */
@@ -954,7 +964,8 @@ write_snippet(const struct nft *st, const struct fw_params *p)
 	    "\t\ttype filter hook input priority filter - 10; policy accept;\n"
 	    "\t\tudp dport %u drop\n"
 	    "\t\tmeta l4proto . th dport @" SET_PROT " ct state "
-	    "established,related meta mark set meta mark or 0x%08x accept\n"
+	    "established,related ct direction original meta mark set meta "
+	    "mark or 0x%08x accept\n"
 	    "\t\tip saddr . meta l4proto . th dport @" SET_G4 " meta mark set "
 	    "meta mark or 0x%08x accept\n"
 	    "\t\tip6 saddr . meta l4proto . th dport @" SET_G6 " meta mark "

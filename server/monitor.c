@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "conntrack.h"
 #include "crypto.h"
 #include "addr.h"
 #include "err.h"
@@ -400,21 +401,45 @@ on_granted(void *arg, const struct grant *g)
 	known_granted(d, g);
 }
 
-/* Close record i: each of its ports unless another owner holds it too. */
+/* Close record i: each of its ports unless another owner holds it too;
+ * with KillConnections, the flows it let in end too (conntrack.h), on the
+ * ports no one else holds for that address. */
 static void
 owners_close(struct daemon *d, size_t i, const char *why)
 {
 	const struct grant *x = &d->owners.g[i];
+	struct ct_port ports[SK_ACCESS_MAX * 2];
 	struct fw_rule r[3];
 	char who[160], a[INET6_ADDRSTRLEN];
-	size_t j, k, n;
+	size_t j, k, n, np = 0;
+	int shared, ended = 0;
 
-	for (j = 0; j < x->nports; j++)
-		for (k = 0, n = grant_fw_rules(x, j, r); k < n; k++)
+	for (j = 0; j < x->nports; j++) {
+		for (shared = 0, k = 0, n = grant_fw_rules(x, j, r); k < n; k++)
 			if (!grants_covered(&d->owners, i, &r[k], time(NULL)))
 				fw_revoke(d->k.fw, &r[k]);
-	log_notice("closed the grant of %s for %s: %s", grants_owner(x, who,
-	    sizeof(who)), sk_addr_str(x->family, x->addr, a, sizeof(a)), why);
+			else
+				shared = 1;
+		if (shared || np + 2 > sizeof(ports) / sizeof(ports[0]))
+			continue;
+		/* Where its connections go: the port, or through the
+		 * gateway the port it is reached at. */
+		ports[np++] = (struct ct_port){ x->ports[j].proto,
+		    x->ports[j].port };
+		if (x->via[j] != 0)
+			ports[np++] = (struct ct_port){ x->ports[j].proto,
+			    x->via[j] };
+	}
+	grants_owner(x, who, sizeof(who));
+	sk_addr_str(x->family, x->addr, a, sizeof(a));
+	if (d->cfg.kill_connections && np > 0)
+		ended = ct_kill(x->family, x->addr, ports, np);
+	if (ended > 0)
+		log_notice("closed the grant of %s for %s: %s; ended %d "
+		    "connection%s made under it", who, a, why, ended,
+		    ended == 1 ? "" : "s");
+	else
+		log_notice("closed the grant of %s for %s: %s", who, a, why);
 	grants_remove(&d->owners, i);
 }
 
@@ -687,6 +712,7 @@ reload(struct daemon *d, const char *why)
 	cfg.access_file = NULL;
 	d->cfg.max_packet_age = cfg.max_packet_age;
 	d->cfg.known_period = cfg.known_period;
+	d->cfg.kill_connections = cfg.kill_connections;
 	known_setup(d);
 	{
 		struct fw_params fp;

@@ -14,7 +14,7 @@
 enum keyword {
 	K_INTERFACE, K_PORT, K_SERVERKEY, K_PREVSERVERKEY, K_KEYRING,
 	K_ACCESSFILE, K_FIREWALL, K_STATEDIR, K_MAXPACKETAGE, K_PIDFILE,
-	K_KNOWNPERIOD,
+	K_KNOWNPERIOD, K_KILLCONN,
 };
 
 static const struct {
@@ -32,6 +32,7 @@ static const struct {
 	{ "MaxPacketAge", K_MAXPACKETAGE },
 	{ "PidFile", K_PIDFILE },
 	{ "KnownPeriod", K_KNOWNPERIOD },
+	{ "KillConnections", K_KILLCONN },
 };
 
 static const char *fw_names[] = { "auto", "iptables", "nftables", "log" };
@@ -105,6 +106,15 @@ line(void *arg, const struct conf_line *l)
 		if (c->known_period < 0)
 			c->known_period = (long)v;
 		return 0;
+	case K_KILLCONN: {
+		int yes;
+
+		if (conf_bool(l, &yes) != 0)
+			return SK_ERR_BAD_FIELD;
+		if (c->kill_connections < 0)
+			c->kill_connections = yes;
+		return 0;
+	}
 	case K_FIREWALL:
 		for (i = 0; i < sizeof(fw_names) / sizeof(fw_names[0]); i++)
 			if (strcasecmp(l->value, fw_names[i]) == 0)
@@ -136,6 +146,7 @@ config_load(const char *path, struct server_config *c)
 	c->port = -1;
 	c->max_packet_age = -1;
 	c->known_period = -1;
+	c->kill_connections = -1;
 	c->firewall = FW_UNSET;
 	if (path != NULL &&
 	    (r = conf_read(path, CONF_PERM_NOT_WRITABLE, line, c)) != 0) {
@@ -151,6 +162,8 @@ config_load(const char *path, struct server_config *c)
 		c->known_period = KNOWN_PERIOD_DEFAULT;
 	if (c->firewall == FW_UNSET)
 		c->firewall = FW_AUTO;
+	if (c->kill_connections < 0)
+		c->kill_connections = 1;
 	if ((r = fill(&c->interface, "any")) || (r = fill(&c->server_key,
 	    SK_SERVER_KEY_FILE)) || (r = fill(&c->keyring, SK_KEYRING_DIR)) ||
 	    (r = fill(&c->access_file, SK_ACCESS_FILE)) ||
@@ -179,8 +192,10 @@ config_print(const struct server_config *c, FILE *f)
 	fprintf(f, "Interface %s\nPort %ld\nServerKey %s\n"
 	    "PreviousServerKey %s\nKeyring %s\n"
 	    "AccessFile %s\nFirewall %s\nStateDir %s\nMaxPacketAge %ld\n"
-	    "KnownPeriod %ld\nPidFile %s\n", c->interface, c->port,
+	    "KnownPeriod %ld\nPidFile %s\nKillConnections %s\n", c->interface,
+	    c->port,
 	    c->server_key, c->prev_server_key ? c->prev_server_key : "none",
 	    c->keyring, c->access_file, config_firewall_name(c->firewall),
-	    c->state_dir, c->max_packet_age, c->known_period, c->pid_file);
+	    c->state_dir, c->max_packet_age, c->known_period, c->pid_file,
+	    c->kill_connections ? "yes" : "no");
 }

@@ -31,6 +31,7 @@ struct server_config {
 	long		 max_packet_age;
 	long		 known_period;		/* days; 0: no known lane */
 	char		*pid_file;
+	int		 kill_connections;	/* end a revoked grant's flows */
 };
 
 /* Read path into cfg (which starts unset), then fill defaults (path

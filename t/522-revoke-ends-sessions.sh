@@ -1,0 +1,72 @@
+#!/bin/sh
+# Revocation, and sigknockd -R, end the ssh sessions made under the
+# user's live grants: the firewall accepts established flows of protected
+# ports, so before this an ssh session opened under a grant outlived the
+# revocation.  Its connection-tracking entries are deleted; the next
+# packet meets the gate, which no longer has the grant.  With
+# KillConnections no, sessions stay.  A real sshd and ssh, in namespaces.
+. "$srcdir/t/tap.sh"
+. "$srcdir/t/lib-gpg.sh"
+. "$srcdir/t/lib-netns.sh"
+. "$srcdir/t/lib-e2e.sh"
+require_netns
+require_cmd gpg nft
+require_sshd
+FW=nftables
+E2E_TIMEOUT=5 E2E_NO_SERVICE=1
+plan 10
+e2e_setup
+sshd_start || bail "sshd"
+ok "sigknockd starts" daemon_start
+cat > "$T/ssh_config" <<EOT
+Host server
+	HostName $SRV4
+	User root
+	IdentityFile $T/id
+	UserKnownHostsFile $T/known_hosts
+	StrictHostKeyChecking accept-new
+	BatchMode yes
+	ConnectTimeout 5
+EOT
+
+# session NAME: alice knocks, then an ssh session that prints a line
+# every 100 ms into $T/NAME.out, in the background.
+session() {
+	knock -A tcp/22 --resend none 2>/dev/null || return 1
+	wait_for 2 can_connect $SRV4 22 || return 1
+	in_cli ssh -F "$T/ssh_config" server \
+		'while :; do date +%s%N; sleep 0.1; done' > "$T/$1.out" 2>>"$T/ssh.err" &
+	eval "pid_$1=$!"
+	test_cleanup "kill $! 2>/dev/null"
+	wait_for 5 test -s "$T/$1.out"
+}
+# alive NAME: its output still grows; stopped NAME: it does not.
+alive() { _a=$(wc -l < "$T/$1.out"); sleep 0.5; [ "$(wc -l < "$T/$1.out")" -gt "$_a" ]; }
+stopped() { ! alive "$1"; }
+
+ok "an ssh session through alice's grant runs" session s1
+n=$(count_log 'ended [0-9]* connection')
+"$B/sigknock-keys" -k "$T/keyring" revoke alice@example.com > /dev/null 2>&1
+ok "revoking alice closes her grant and ends the connection made under it" \
+	wait_log "$n" "closed the grant of alice@example.com for $CLI4: the key was revoked or removed; ended [0-9]* connections* made under it"
+sleep 1
+ok "... and her session stops within a second" stopped s1
+ok "... and stays stopped" sh -c "! ip netns exec $NS_CLI $TOOL connect $SRV4 22 400"
+"$B/sigknock-keys" -k "$T/keyring" unrevoke alice@example.com > /dev/null 2>&1
+sleep 1.5
+
+ok "a new session after unrevoke runs" session s2
+n=$(count_log "closed on request.*ended [0-9]* connection")
+"$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com > /dev/null 2>&1
+ok "sigknockd -R ends it too" wait_log "$n" "closed on request.*ended [0-9]* connection"
+sleep 1
+ok "... the session stops" stopped s2
+
+echo "KillConnections no" >> "$T/sigknockd.conf"
+n=$(count_log 'reloaded; ')
+kill -HUP "$pid_daemon"
+wait_log "$n" 'reloaded; '
+ok "with KillConnections no, a session" session s3
+"$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com > /dev/null 2>&1
+sleep 1
+ok "... outlives -R" alive s3
