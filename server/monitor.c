@@ -166,6 +166,7 @@ keyring_finish(struct daemon *d)
 	fido2_users_free(d->k.fu);
 	d->k.fu = j->fu;
 	d->k.kgen++;
+	d->kr_loaded_at = time(NULL);
 	j->kr = NULL;
 	j->fu = NULL;
 	d->retry_s = 0;
@@ -792,7 +793,8 @@ write_stats(struct daemon *d)
 {
 	struct knock_stats all = d->k.st;
 	unsigned recv = 0, drop = 0;
-	char buf[2048], path[PATH_MAX];
+	char buf[4096], path[PATH_MAX], now[640];
+	const char *kr, *conf;
 	size_t n;
 
 	d->stats_due = 0;
@@ -808,6 +810,22 @@ write_stats(struct daemon *d)
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "capture_received %u\n"
 	    "capture_dropped %u\nlive_grants %zu\nworker_pid %ld\n", recv,
 	    drop, fw_count(d->k.fw), (long)d->worker);
+	/* What is loaded, against what is on disk (sigknockd -S). */
+	keyring_stamp(d->cfg.keyring, 1, now, sizeof(now));
+	kr = d->retry_s > 0 ? "not-loadable" : strcmp(now, d->stamp) == 0 ?
+	    "loaded" : "changed";
+	conf = d->conf_retry_at != 0 ? "not-loadable" : "loaded";
+	if (n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "keyring %s\n"
+		    "keyring_generation %llu\nkeyring_loaded_at %lld\n"
+		    "keyring_keys %zu\nkeyring_fido2 %zu\nkeyring_revoked %zu\n"
+		    "keyring_on_disk %s\nconfiguration %s\n"
+		    "configuration_on_disk %s\nin_step %s\n", d->cfg.keyring,
+		    (unsigned long long)d->k.kgen, (long long)d->kr_loaded_at,
+		    d->k.kr != NULL ? d->k.kr->n : 0, d->k.fu != NULL ?
+		    d->k.fu->n : 0, d->k.kr != NULL ? d->k.kr->n_revoked : 0,
+		    kr, d->config_path, conf, strcmp(kr, "loaded") == 0 &&
+		    strcmp(conf, "loaded") == 0 ? "yes" : "no");
 	snprintf(path, sizeof(path), "%s/" COUNTERS_FILE, d->cfg.state_dir);
 	if (n < sizeof(buf))
 		file_write_atomic(path, buf, n, 0600);

@@ -45,6 +45,7 @@ struct daemon {
 	double			 retry_s;	/* keyring reload backoff */
 	char			 snippet[PATH_MAX];	/* StateDir/GATE_SNIPPET */
 	double			 reload_at;	/* monotonic; 0 = none */
+	time_t			 kr_loaded_at;	/* the keyring in use: when */
 	double			 conf_retry_at;	/* a refused reload, again;
 						 * 0 = the files loaded */
 	int			 check_only;	/* -t: write nothing */

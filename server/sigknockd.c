@@ -143,6 +143,14 @@ show_counters(const struct server_config *cfg)
 		return 1;
 	}
 	fwrite(buf, 1, len, stdout);
+	/* The one line an admin reads: does it run what the files say? */
+	if (strstr(buf, "\nin_step no\n") != NULL)
+		fprintf(stderr, "sigknockd: the running daemon does not have what "
+		    "the files say: %s%s(its log says why; it keeps trying)\n",
+		    strstr(buf, "\nkeyring_on_disk loaded\n") == NULL ?
+		    "the keyring on disk is not loaded " : "",
+		    strstr(buf, "\nconfiguration_on_disk loaded\n") == NULL ?
+		    "the configuration on disk is not loaded " : "");
 	free(buf);
 	return 0;
 }

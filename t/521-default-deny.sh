@@ -5,7 +5,8 @@
 # daemon (and -t) names each such chain with the rule to add; grants
 # carry a mark that rule accepts; with it, knocks open again, also with
 # the gate snippet included in an nftables.conf that flushes the ruleset.
-# And an access-file edit that does not load is said again until fixed.
+# And an access-file edit that does not load is said again until fixed,
+# and -S says whether the daemon runs what the files say.
 . "$srcdir/t/tap.sh"
 . "$srcdir/t/lib-gpg.sh"
 . "$srcdir/t/lib-netns.sh"
@@ -13,7 +14,7 @@
 require_netns
 require_cmd gpg nft
 FW=nftables
-plan 18
+plan 23
 e2e_setup
 
 host_rules() {	# host_rules "MARK RULE" [LAST RULE]: a default-deny host
@@ -84,6 +85,27 @@ n=$(count_log 'configuration still not loaded: reloading')
 ok "... and said again while it is not fixed" \
 	sh -c "sleep 16; [ \$(grep -c 'configuration still not loaded: reloading' '$LOG') -gt $n ]"
 ok "the running policy still opens" knock_opens
+S() { in_srv "$B/sigknockd" -c "$T/sigknockd.conf" -S; }
+S > "$T/S.out" 2> "$T/S.err"
+ok "sigknockd -S says the configuration on disk is not loaded" \
+	sh -c "grep -qx 'configuration_on_disk not-loadable' '$T/S.out' && grep -qx 'in_step no' '$T/S.out' &&
+	grep -q 'the running daemon does not have what the files say: the configuration on disk is not loaded' '$T/S.err'"
 sed -i '/^Bogus line$/d' "$T/access.conf"
 n=$(count_log 'reloaded; ')
 ok "once fixed it loads" wait_log "$n" 'reloaded; '
+ok "... and -S says it runs what the files say" sh -c "ip netns exec $NS_SRV '$B/sigknockd' -c '$T/sigknockd.conf' -S | grep -qx 'in_step yes'"
+
+# A keyring the daemon refuses (group-writable): -S says so.
+n=$(count_log "keyring $T/keyring: trying again")
+chmod 775 "$T/keyring"
+touch "$T/keyring/pubring.kbx"		# a change it must load
+wait_log "$n" "keyring $T/keyring: trying again"
+S > "$T/S.out" 2> "$T/S.err"
+ok "sigknockd -S says the keyring on disk is not loaded" \
+	sh -c "grep -qx 'keyring_on_disk not-loadable' '$T/S.out' && grep -q 'the keyring on disk is not loaded' '$T/S.err'"
+chmod 700 "$T/keyring"
+ok "... and, once fixed, loaded again" wait_for 35 sh -c "ip netns exec $NS_SRV '$B/sigknockd' -c '$T/sigknockd.conf' -S 2>/dev/null | grep -qx 'keyring_on_disk loaded'"
+ok "-S names the keyring, its generation, when it was loaded and what it holds" \
+	sh -c "ip netns exec $NS_SRV '$B/sigknockd' -c '$T/sigknockd.conf' -S | grep -qx 'keyring $T/keyring' &&
+	ip netns exec $NS_SRV '$B/sigknockd' -c '$T/sigknockd.conf' -S | grep -q '^keyring_loaded_at [1-9]' &&
+	ip netns exec $NS_SRV '$B/sigknockd' -c '$T/sigknockd.conf' -S | grep -q '^keyring_keys [1-9]'"
