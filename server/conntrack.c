@@ -18,6 +18,7 @@
 struct ct_match {
 	int			 family;
 	const uint8_t		*addr;
+	size_t			 bytes;		/* of addr that must match */
 	const struct ct_port	*ports;
 	size_t			 n;
 	struct nf_conntrack	*hit[CT_HITS_MAX];
@@ -35,9 +36,8 @@ match_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
 	(void)type;
 	if (nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) != m->family)
 		return NFCT_CB_CONTINUE;
-	if (m->family == AF_INET ? memcmp(nfct_get_attr(ct, ATTR_ORIG_IPV4_SRC),
-	    m->addr, 4) != 0 : memcmp(nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC),
-	    m->addr, 16) != 0)
+	if (memcmp(nfct_get_attr(ct, m->family == AF_INET ? ATTR_ORIG_IPV4_SRC :
+	    ATTR_ORIG_IPV6_SRC), m->addr, m->bytes) != 0)
 		return NFCT_CB_CONTINUE;
 	proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
 	dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
@@ -52,8 +52,8 @@ match_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
 }
 
 int
-ct_kill(int family, const uint8_t *addr, const struct ct_port *ports,
-    size_t n)
+ct_kill(int family, const uint8_t *addr, unsigned prefix,
+    const struct ct_port *ports, size_t n)
 {
 	static struct ct_match m;
 	struct nfct_handle *h;
@@ -70,6 +70,10 @@ ct_kill(int family, const uint8_t *addr, const struct ct_port *ports,
 	memset(&m, 0, sizeof(m));
 	m.family = family;
 	m.addr = addr;
+	/* Whole bytes: the known list keeps IPv6 sources as /64s. */
+	m.bytes = family == AF_INET ? 4 : 16;
+	if (prefix != 0 && prefix / 8 < m.bytes)
+		m.bytes = prefix / 8;
 	m.ports = ports;
 	m.n = n;
 	nfct_callback_register(h, NFCT_T_ALL, match_cb, &m);

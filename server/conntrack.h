@@ -16,8 +16,9 @@ struct ct_port {
 };
 
 /* Delete every tracked connection from addr (family AF_INET or AF_INET6;
- * 4 or 16 bytes) to one of ports[0..n).  How many went, or -1 (logged). */
-int	ct_kill(int family, const uint8_t *addr, const struct ct_port *ports,
-	    size_t n);
+ * 4 or 16 bytes; its first prefix bits count, 0: all of them) to one of
+ * ports[0..n).  How many went, or -1 (logged). */
+int	ct_kill(int family, const uint8_t *addr, unsigned prefix,
+	    const struct ct_port *ports, size_t n);
 
 #endif

@@ -233,6 +233,22 @@ known_each(const struct known *k, void (*cb)(void *arg, int family,
 		}
 }
 
+void
+known_each_owned(const struct known *k, const uint8_t *owner,
+    void (*cb)(void *arg, int family, const uint8_t *addr), void *arg)
+{
+	uint8_t addr[16];
+	int family;
+	size_t i;
+
+	for (i = 0; i < SLOTS; i++)
+		if (k->e[i].used == 1 && memcmp(k->e[i].owner, owner,
+		    KNOWN_OWNER_LEN) == 0) {
+			key_addr(&k->e[i], &family, addr);
+			cb(arg, family, addr);
+		}
+}
+
 static int
 parse_line(struct known *k, char *line)
 {

@@ -41,6 +41,10 @@ void	known_prune(struct known *k, time_t oldest);
 size_t	known_count(const struct known *k);
 void	known_each(const struct known *k, void (*cb)(void *arg, int family,
 	    const uint8_t *addr, time_t seen), void *arg);
+/* The sources recorded for owner (KNOWN_OWNER_LEN bytes): an IPv4
+ * address, or an IPv6 /64 with the rest zero. */
+void	known_each_owned(const struct known *k, const uint8_t *owner,
+	    void (*cb)(void *arg, int family, const uint8_t *addr), void *arg);
 
 /* Text: one "ADDRESS SEEN [OWNER]" line each (SEEN in Unix seconds;
  * an IPv6 source as its /64, written with the rest zero; OWNER in hex,

@@ -148,10 +148,81 @@ krjob_run(void *arg)
 	return NULL;
 }
 
+/* A user revoked since the last load: the sessions of her grants that
+ * already expired end too, from the sources the known list recorded as
+ * hers (known.h), to every protected port; a source another owner holds
+ * a live grant for is left alone (a NAT shared with someone in session).
+ * Those of live grants end in owners_close. */
+struct revoked_ctx {
+	struct daemon	*d;
+	struct ct_port	 ports[FW_PROTECTED_MAX];
+	size_t		 np;
+	const uint8_t	*owner;
+	int		 ended;
+};
+
+static void
+end_known_sessions(void *arg, int family, const uint8_t *addr)
+{
+	struct revoked_ctx *rc = arg;
+	const struct grants *g = &rc->d->owners;
+	size_t i, alen = family == AF_INET ? 4 : 8;
+	time_t now = time(NULL);
+	int n;
+
+	for (i = 0; i < g->n; i++)
+		if (g->g[i].until > now && g->g[i].family == family &&
+		    memcmp(g->g[i].addr, addr, alen) == 0 &&
+		    memcmp(g->g[i].signer == GRANT_OPENPGP ? g->g[i].primary :
+		    g->g[i].id, rc->owner, KNOWN_OWNER_LEN) != 0)
+			return;
+	if ((n = ct_kill(family, addr, family == AF_INET6 ? 64 : 0, rc->ports,
+	    rc->np)) > 0)
+		rc->ended += n;
+}
+
+static void
+end_revoked_sessions(struct daemon *d, const struct keyring *old)
+{
+	struct sk_access open[FW_PROTECTED_MAX];
+	struct revoked_ctx rc;
+	const struct keyring_revoked *r;
+	size_t i, j;
+
+	if (!d->cfg.kill_connections || d->k.known == NULL || d->k.acl == NULL)
+		return;
+	memset(&rc, 0, sizeof(rc));
+	rc.d = d;
+	rc.np = access_open_ports(d->k.acl, open, FW_PROTECTED_MAX);
+	for (j = 0; j < rc.np; j++)
+		rc.ports[j] = (struct ct_port){ open[j].proto, open[j].port };
+	for (i = 0; i < d->k.kr->n_revoked; i++) {
+		r = &d->k.kr->revoked[i];
+		/* Once per key, at the load that first saw it revoked. */
+		for (j = 0; j < old->n_revoked; j++)
+			if (memcmp(old->revoked[j].primary_fpr, r->primary_fpr,
+			    PGP_FPR_LEN) == 0)
+				break;
+		if (j < old->n_revoked || (i > 0 && memcmp(r->primary_fpr,
+		    d->k.kr->revoked[i - 1].primary_fpr, PGP_FPR_LEN) == 0))
+			continue;
+		rc.owner = r->primary_fpr;
+		rc.ended = 0;
+		known_each_owned(d->k.known, r->primary_fpr, end_known_sessions,
+		    &rc);
+		if (rc.ended > 0)
+			log_notice("ended %d connection%s from the addresses %s "
+			    "knocked from (revoked; made under earlier grants)",
+			    rc.ended, rc.ended == 1 ? "" : "s", r->name[0] ?
+			    r->name : "a user without a name");
+	}
+}
+
 /* The job is done: take its table, or keep the old one. */
 static int
 keyring_finish(struct daemon *d)
 {
+	struct keyring *old;
 	struct krjob *j = &d->job;
 	char after[640];
 
@@ -161,7 +232,7 @@ keyring_finish(struct daemon *d)
 		    d->k.kr ? d->k.kr->n : 0, d->k.fu ? d->k.fu->n : 0);
 		return reload_failed(d, j->r);
 	}
-	keyring_free(d->k.kr);
+	old = d->k.kr;
 	d->k.kr = j->kr;
 	fido2_users_free(d->k.fu);
 	d->k.fu = j->fu;
@@ -184,6 +255,10 @@ keyring_finish(struct daemon *d)
 	    d->k.fu->n, d->k.fu->n == 1 ? "" : "s");
 	send_snapshot(d);
 	owners_recheck(d, time(NULL));
+	/* After the live grants (owners_close ended theirs). */
+	if (old != NULL)
+		end_revoked_sessions(d, old);
+	keyring_free(old);
 	return 0;
 }
 
@@ -434,7 +509,7 @@ owners_close(struct daemon *d, size_t i, const char *why)
 	grants_owner(x, who, sizeof(who));
 	sk_addr_str(x->family, x->addr, a, sizeof(a));
 	if (d->cfg.kill_connections && np > 0)
-		ended = ct_kill(x->family, x->addr, ports, np);
+		ended = ct_kill(x->family, x->addr, 0, ports, np);
 	if (ended > 0)
 		log_notice("closed the grant of %s for %s: %s; ended %d "
 		    "connection%s made under it", who, a, why, ended,

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Revocation, and sigknockd -R, end the ssh sessions made under the
-# user's live grants: the firewall accepts established flows of protected
+# user's grants: the firewall accepts established flows of protected
 # ports, so before this an ssh session opened under a grant outlived the
 # revocation.  Its connection-tracking entries are deleted; the next
-# packet meets the gate, which no longer has the grant.  With
+# packet meets the gate, which no longer has the grant.  Sessions of
+# grants that already expired end on revocation too, from the sources
+# the daemon recorded as the user's.  With
 # KillConnections no, sessions stay.  A real sshd and ssh, in namespaces.
 . "$srcdir/t/tap.sh"
 . "$srcdir/t/lib-gpg.sh"
@@ -14,7 +16,7 @@ require_cmd gpg nft
 require_sshd
 FW=nftables
 E2E_TIMEOUT=5 E2E_NO_SERVICE=1
-plan 10
+plan 14
 e2e_setup
 sshd_start || bail "sshd"
 ok "sigknockd starts" daemon_start
@@ -61,6 +63,20 @@ n=$(count_log "closed on request.*ended [0-9]* connection")
 ok "sigknockd -R ends it too" wait_log "$n" "closed on request.*ended [0-9]* connection"
 sleep 1
 ok "... the session stops" stopped s2
+
+# A session whose grant has expired: revocation ends it through the
+# sources the daemon recorded as alice's.
+ok "a session whose grant then expires" session s4
+wait_for 8 no_grants
+ok "... goes on after the expiry (by design)" alive s4
+n=$(count_log 'ended [0-9]* connections* from the addresses alice@example.com knocked from')
+"$B/sigknock-keys" -k "$T/keyring" revoke alice@example.com > /dev/null 2>&1
+ok "revoking alice ends it, from the addresses she knocked from" \
+	wait_log "$n" 'ended [0-9]* connections* from the addresses alice@example.com knocked from'
+sleep 1
+ok "... the session stops" stopped s4
+"$B/sigknock-keys" -k "$T/keyring" unrevoke alice@example.com > /dev/null 2>&1
+sleep 1.5
 
 echo "KillConnections no" >> "$T/sigknockd.conf"
 n=$(count_log 'reloaded; ')
