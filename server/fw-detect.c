@@ -31,6 +31,13 @@ struct detect {
 	int	forward;
 };
 
+static const char *
+family_name(uint32_t f)
+{
+	return f == NFPROTO_INET ? "inet" : f == NFPROTO_IPV4 ? "ip" :
+	    f == NFPROTO_IPV6 ? "ip6" : "other";
+}
+
 static int
 chain_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -56,11 +63,15 @@ chain_cb(const struct nlmsghdr *nlh, void *data)
 				    "what a grant through this gateway forwards: "
 				    "accept the Forward destinations there "
 				    "(sigknockd's gate closes them to everyone "
-				    "without a grant)", family == NFPROTO_INET ?
-				    "inet" : family == NFPROTO_IPV4 ? "ip" :
-				    family == NFPROTO_IPV6 ? "ip6" : "other",
+				    "without a grant), or what sigknock marks: "
+				    "nft insert rule %s %s %s meta mark and "
+				    "0x%08x == 0x%08x accept", family_name(family),
 				    nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
-				    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+				    family_name(family),
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+				    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+				    FW_GRANT_MARK, FW_GRANT_MARK);
 			}
 		} else if (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) ==
 		    NF_INET_LOCAL_IN &&
@@ -159,13 +170,6 @@ struct deny {
 	struct deny_chain c[DENY_MAX];
 	size_t		  n;
 };
-
-static const char *
-family_name(uint32_t f)
-{
-	return f == NFPROTO_INET ? "inet" : f == NFPROTO_IPV4 ? "ip" :
-	    f == NFPROTO_IPV6 ? "ip6" : "other";
-}
 
 static int
 deny_chain_cb(const struct nlmsghdr *nlh, void *data)

@@ -327,9 +327,11 @@ e_tuple(struct nftnl_rule *r, int v6, int saddr, int daddr)
 	return reg + 2;
 }
 
-/* ct state established,related */
+/* ct state established,related; with original, ct direction original:
+ * a flow whose tracking entry a revocation deleted and the other end's
+ * packet picked up again runs the other way (conntrack.h). */
 static void
-e_ct_established(struct nftnl_rule *r)
+e_ct_established(struct nftnl_rule *r, int original)
 {
 	uint32_t zero = 0, ctmask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 	    NF_CT_STATE_BIT(IP_CT_RELATED);
@@ -341,9 +343,8 @@ e_ct_established(struct nftnl_rule *r)
 	nftnl_rule_add_expr(r, x);
 	e_bitwise(r, ctmask, 0);
 	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
-	/* ct direction original: a flow whose tracking entry a revocation
-	 * deleted and the server's own reply picked up again runs the
-	 * other way, and does not count (conntrack.h). */
+	if (!original)
+		return;
 	x = nftnl_expr_alloc("ct");
 	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
 	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
@@ -588,7 +589,8 @@ build_gateway(struct nft *st, struct batch *bt, const struct fw_params *p)
 	add_chain(st, bt, CH_FWD, NF_INET_FORWARD, -10, "filter");
 	set_fprot(st, bt, p);
 	r = rule_in(CH_FWD);
-	e_ct_established(r);
+	e_ct_established(r, 1);
+	e_mark_or(r, FW_GRANT_MARK);
 	e_verdict(r, NF_ACCEPT);
 	add_rule(st, bt, r);
 	for (v6 = 0; v6 < 2; v6++) {
@@ -596,6 +598,7 @@ build_gateway(struct nft *st, struct batch *bt, const struct fw_params *p)
 		e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 		e_tuple(r, v6, 1, 1);
 		e_lookup(r, NFT_REG32_00, v6 ? SET_F6 : SET_F4, v6 ? 13 : 12);
+		e_mark_or(r, FW_GRANT_MARK);
 		e_verdict(r, NF_ACCEPT);
 		add_rule(st, bt, r);
 	}
@@ -607,6 +610,14 @@ build_gateway(struct nft *st, struct batch *bt, const struct fw_params *p)
 		e_verdict(r, NF_DROP);
 		add_rule(st, bt, r);
 	}
+	/* The replies of what was let in (a host's default-drop forward
+	 * chain sees the mark on them too); only after the drops, which
+	 * catch a flow picked up again in the other direction. */
+	r = rule_in(CH_FWD);
+	e_ct_established(r, 0);
+	e_mark_or(r, FW_GRANT_MARK);
+	e_verdict(r, NF_ACCEPT);
+	add_rule(st, bt, r);
 	st->gw = 1;
 	if (!p->nat && !st->nat)
 		return;
@@ -698,7 +709,7 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	r = rule_new();
 	e_proto_port(r, NFT_REG32_00);
 	e_lookup(r, NFT_REG32_00, SET_PROT, 1);
-	e_ct_established(r);
+	e_ct_established(r, 1);
 	e_mark_or(r, FW_GRANT_MARK);
 	e_verdict(r, NF_ACCEPT);
 	add_rule(st, &bt, r);
@@ -895,14 +906,18 @@ snippet_gateway(const struct nft *st, const struct fw_params *p, char *buf,
 		    "\tchain " CH_FWD " {\n"
 		    "\t\ttype filter hook forward priority filter - 10; "
 		    "policy accept;\n"
-		    "\t\tct state established,related accept\n"
+		    "\t\tct state established,related ct direction original "
+		    "meta mark set meta mark or 0x%08x accept\n"
 		    "\t\tip saddr . ip daddr . meta l4proto . th dport @" SET_F4
-		    " accept\n"
+		    " meta mark set meta mark or 0x%08x accept\n"
 		    "\t\tip6 saddr . ip6 daddr . meta l4proto . th dport @" SET_F6
-		    " accept\n"
+		    " meta mark set meta mark or 0x%08x accept\n"
 		    "\t\tip daddr . meta l4proto . th dport @" SET_FP4 " drop\n"
 		    "\t\tip6 daddr . meta l4proto . th dport @" SET_FP6 " drop\n"
-		    "\t}\n");
+		    "\t\tct state established,related meta mark set meta mark or "
+		    "0x%08x accept\n"
+		    "\t}\n", FW_GRANT_MARK, FW_GRANT_MARK, FW_GRANT_MARK,
+		    FW_GRANT_MARK);
 	if (st->nat && off < len)
 		off += (size_t)snprintf(buf + off, len - off,
 		    "\tmap " SET_D4 " {\n\t\ttype ipv4_addr . inet_proto . "

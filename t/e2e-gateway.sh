@@ -56,7 +56,7 @@ gw_topology() {
 }
 
 E2E_TOPOLOGY=gw_topology E2E_IFACE=any
-plan 56
+plan 58
 e2e_setup
 cat > "$T/access.conf" <<EOT
 [gw-alice]
@@ -282,3 +282,15 @@ else
 fi
 ok "sigknockd starts on a router whose own forward policy is drop" daemon_start
 ok "... and names that policy in a warning" grep -qF "$pat" "$LOG"
+if [ "$FW" = nftables ]; then
+	alice_knock_long
+	ok "... where a grant through the gateway is dropped by that chain" \
+		sh -c "sleep 1; ! ip netns exec $NS_CLI '$TOOL' connect $SRV4 2222 400"
+	cmd=$(grep -o 'nft insert rule inet router pass meta mark and 0x[0-9a-f]* == 0x[0-9a-f]* accept' "$LOG" | tail -n 1)
+	# shellcheck disable=SC2086 # $cmd is the command line, in words
+	in_srv $cmd
+	ok "... until the rule the warning gives is added ($cmd)" wait_for 3 cli_reach $SRV4 2222
+else
+	skip "nftables only: a mark for a host's forward chain"
+	skip "nftables only: a mark for a host's forward chain"
+fi
