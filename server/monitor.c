@@ -182,7 +182,22 @@ end_known_sessions(void *arg, int family, const uint8_t *addr)
 }
 
 static void
-end_revoked_sessions(struct daemon *d, const struct keyring *old)
+end_sessions_of(struct revoked_ctx *rc, const uint8_t *owner,
+    const char *name)
+{
+	rc->owner = owner;
+	rc->ended = 0;
+	known_each_owned(rc->d->k.known, owner, end_known_sessions, rc);
+	if (rc->ended > 0)
+		log_notice("ended %d connection%s from the addresses %s knocked "
+		    "from (revoked; made under earlier grants)", rc->ended,
+		    rc->ended == 1 ? "" : "s", name[0] ? name :
+		    "a user without a name");
+}
+
+static void
+end_revoked_sessions(struct daemon *d, const struct keyring *old,
+    const struct fido2_users *oldfu)
 {
 	struct sk_access open[FW_PROTECTED_MAX];
 	struct revoked_ctx rc;
@@ -196,6 +211,16 @@ end_revoked_sessions(struct daemon *d, const struct keyring *old)
 	rc.np = access_open_ports(d->k.acl, open, FW_PROTECTED_MAX);
 	for (j = 0; j < rc.np; j++)
 		rc.ports[j] = (struct ct_port){ open[j].proto, open[j].port };
+	/* FIDO2 credentials revoked (or removed) since: gone from fu. */
+	for (i = 0; oldfu != NULL && i < oldfu->n; i++) {
+		for (j = 0; d->k.fu != NULL && j < d->k.fu->n; j++)
+			if (memcmp(d->k.fu->u[j].id, oldfu->u[i].id,
+			    FIDO2_ID_LEN) == 0)
+				break;
+		if (d->k.fu == NULL || j == d->k.fu->n)
+			end_sessions_of(&rc, oldfu->u[i].id,
+			    oldfu->u[i].rec.name);
+	}
 	for (i = 0; i < d->k.kr->n_revoked; i++) {
 		r = &d->k.kr->revoked[i];
 		/* Once per key, at the load that first saw it revoked. */
@@ -206,15 +231,7 @@ end_revoked_sessions(struct daemon *d, const struct keyring *old)
 		if (j < old->n_revoked || (i > 0 && memcmp(r->primary_fpr,
 		    d->k.kr->revoked[i - 1].primary_fpr, PGP_FPR_LEN) == 0))
 			continue;
-		rc.owner = r->primary_fpr;
-		rc.ended = 0;
-		known_each_owned(d->k.known, r->primary_fpr, end_known_sessions,
-		    &rc);
-		if (rc.ended > 0)
-			log_notice("ended %d connection%s from the addresses %s "
-			    "knocked from (revoked; made under earlier grants)",
-			    rc.ended, rc.ended == 1 ? "" : "s", r->name[0] ?
-			    r->name : "a user without a name");
+		end_sessions_of(&rc, r->primary_fpr, r->name);
 	}
 }
 
@@ -223,6 +240,7 @@ static int
 keyring_finish(struct daemon *d)
 {
 	struct keyring *old;
+	struct fido2_users *oldfu;
 	struct krjob *j = &d->job;
 	char after[640];
 
@@ -234,7 +252,7 @@ keyring_finish(struct daemon *d)
 	}
 	old = d->k.kr;
 	d->k.kr = j->kr;
-	fido2_users_free(d->k.fu);
+	oldfu = d->k.fu;
 	d->k.fu = j->fu;
 	d->k.kgen++;
 	d->kr_loaded_at = time(NULL);
@@ -257,8 +275,9 @@ keyring_finish(struct daemon *d)
 	owners_recheck(d, time(NULL));
 	/* After the live grants (owners_close ended theirs). */
 	if (old != NULL)
-		end_revoked_sessions(d, old);
+		end_revoked_sessions(d, old, oldfu);
 	keyring_free(old);
+	fido2_users_free(oldfu);
 	return 0;
 }
 

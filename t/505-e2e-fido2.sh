@@ -12,7 +12,7 @@ require_cmd gpg nft
 FW=nftables
 E2E_USERS_EXTRA="key-es256, key-eddsa"
 
-plan 33
+plan 34
 e2e_setup
 EMU=$B/t/helper/sk-fido2-emu
 DEV=unix:$T/fido.sock
@@ -132,9 +132,24 @@ ok "a counter above the last one is accepted" wait_log "$n" 'accepted key-es256'
 wait_for 6 no_grants
 
 # --- revocation, without a restart ---
+# A connection under a grant that then expires: the revocation ends what
+# conntrack still holds of it, from the addresses the key knocked from
+# (an address of its own: the known list records the first user of an
+# address as its owner, and the client's was key-es256's).
+ip -n "$NS_CLI" addr add 10.77.1.77/24 dev sks nodad
+ip -n "$NS_CLI" route replace $SRV4/32 dev sks src 10.77.1.77
+n=$(count_log 'accepted key-eddsa')
+fknock "$T/ed.cred" -A tcp/22 >/dev/null 2>&1
+wait_log "$n" 'accepted key-eddsa'
+wait_for 2 can_connect $SRV4 22
+wait_for 6 no_grants
+ip -n "$NS_CLI" route del $SRV4/32
+n2=$(count_log 'from the addresses key-eddsa knocked from')
 "$B/sigknock-keys" -k "$T/keyring" revoke key-eddsa >/dev/null 2>&1
 sleep 1
 n=$(count_log 'unknown FIDO2 credential')
 fknock "$T/ed.cred" -A tcp/22 >/dev/null 2>&1
 ok "a revoked credential is refused within 1 s" wait_log "$n" 'fido2:.*unknown FIDO2 credential'
+ok "... and what conntrack held of its expired grant's connections ended" \
+	wait_log "$n2" 'ended [1-9][0-9]* connections* from the addresses key-eddsa knocked from'
 ok "sigknock-keys list shows it revoked" sh -c "'$B/sigknock-keys' -k '$T/keyring' list | grep -q 'eddsa .*revoked .*key-eddsa'"
