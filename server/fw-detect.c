@@ -169,6 +169,7 @@ struct deny_chain {
 struct deny {
 	struct deny_chain c[DENY_MAX];
 	size_t		  n;
+	uint32_t	  hook;		/* NF_INET_LOCAL_IN or _FORWARD */
 };
 
 static int
@@ -183,7 +184,7 @@ deny_chain_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
 	    nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
-	    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_LOCAL_IN &&
+	    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == dn->hook &&
 	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), "sigknock") != 0 &&
 	    ((family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)) ==
 	    NFPROTO_INET || family == NFPROTO_IPV4 || family == NFPROTO_IPV6) &&
@@ -241,28 +242,33 @@ deny_rule_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 int
-fw_nft_warn_default_deny(uint32_t mark)
+fw_nft_warn_default_deny(uint32_t mark, int forward)
 {
 	struct deny dn;
 	size_t i;
 	int n = 0;
 
 	memset(&dn, 0, sizeof(dn));
+	dn.hook = forward ? NF_INET_FORWARD : NF_INET_LOCAL_IN;
 	if (nft_dump(NFT_MSG_GETCHAIN, deny_chain_cb, &dn) != 0 ||
 	    (dn.n > 0 && nft_dump(NFT_MSG_GETRULE, deny_rule_cb, &dn) != 0))
 		return -1;
 	for (i = 0; i < dn.n; i++) {
-		if (!dn.c[i].policy_drop && !dn.c[i].last_drops)
+		/* A forward chain's policy drop has its own warning
+		 * (fw_nft_warn_forward_drops). */
+		if (forward ? dn.c[i].policy_drop || !dn.c[i].last_drops :
+		    !dn.c[i].policy_drop && !dn.c[i].last_drops)
 			continue;
 		n++;
-		log_warn("firewall: nftables chain %s %s %s (input hook, %s) "
+		log_warn("firewall: nftables chain %s %s %s (%s hook, %s) "
 		    "drops what a grant opens: an accept in sigknock's chain "
 		    "does not stop another chain's drop.  Let granted packets "
 		    "through it, which sigknock marks: nft insert rule %s %s %s "
 		    "meta mark and 0x%08x == 0x%08x accept (in nftables.conf, "
 		    "in that chain before its drop: meta mark & 0x%08x == 0x%08x "
 		    "accept)", family_name(dn.c[i].family), dn.c[i].table,
-		    dn.c[i].name, dn.c[i].policy_drop ? "policy drop" :
+		    dn.c[i].name, forward ? "forward" : "input",
+		    dn.c[i].policy_drop ? "policy drop" :
 		    "its last rule drops", family_name(dn.c[i].family),
 		    dn.c[i].table, dn.c[i].name, mark, mark, mark, mark);
 	}

@@ -222,7 +222,9 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 			    "nftables keeps the gate now");
 		if (legacy == 1)
 			fw_legacy_warn_drops(p);
-		fw_nft_warn_default_deny(FW_GRANT_MARK);
+		fw_nft_warn_default_deny(FW_GRANT_MARK, 0);
+		if (p->n_forward > 0)
+			fw_nft_warn_default_deny(FW_GRANT_MARK, 1);
 		break;
 	case FW_IPTABLES:
 	default:

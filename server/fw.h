@@ -171,10 +171,10 @@ int	fw_nft_remove_gate(void);
  * so do the established flows of protected ports), so that a host's own
  * default-deny input chain can accept what the gate accepts. */
 #define FW_GRANT_MARK	0x10000000u
-/* Base chains of other tables on the input hook that drop by policy or
- * by their last rule, each warned about with the rule to add; how many,
- * or -1. */
-int	fw_nft_warn_default_deny(uint32_t mark);
+/* Base chains of other tables on the input hook (forward: the forward
+ * hook, by their last rule only) that drop by policy or by their last
+ * rule, each warned about with the rule to add; how many, or -1. */
+int	fw_nft_warn_default_deny(uint32_t mark, int forward);
 int	fw_legacy_remove_gate(void);
 /* 1 when that table holds a rule, a chain or a policy that is not ours
  * (iptables-legacy in use); an empty table, or only our chain, is 0. */

@@ -449,7 +449,7 @@ main(int argc, char **argv)
 		    d.k.fu, name_revoked, &d.cfg);
 		if (d.cfg.firewall == FW_NFTABLES || (d.cfg.firewall == FW_AUTO &&
 		    fw_host_uses_nftables() == 1))
-			fw_nft_warn_default_deny(FW_GRANT_MARK);
+			fw_nft_warn_default_deny(FW_GRANT_MARK, 0);
 		fprintf(stderr, "sigknockd: %s: configuration OK (%zu access "
 		    "stanza%s, %zu signing key%s)\n", d.config_path, d.k.acl->n,
 		    d.k.acl->n == 1 ? "" : "s", d.k.kr->n, d.k.kr->n == 1 ? "" :

@@ -56,7 +56,7 @@ gw_topology() {
 }
 
 E2E_TOPOLOGY=gw_topology E2E_IFACE=any
-plan 58
+plan 60
 e2e_setup
 cat > "$T/access.conf" <<EOT
 [gw-alice]
@@ -290,7 +290,22 @@ if [ "$FW" = nftables ]; then
 	# shellcheck disable=SC2086 # $cmd is the command line, in words
 	in_srv $cmd
 	ok "... until the rule the warning gives is added ($cmd)" wait_for 3 cli_reach $SRV4 2222
+	# A forward chain that drops by its last rule, not by its policy.
+	in_srv nft -f - <<NFT
+table inet router
+delete table inet router
+table inet router {
+	chain pass { type filter hook forward priority 0; policy accept; drop; }
+}
+NFT
+	kill "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
+	n=$(count_log 'chain inet router pass (forward hook, its last rule drops) drops what a grant opens')
+	ok "a router whose forward chain drops by its last rule: sigknockd starts" daemon_start
+	ok "... and names that chain with the rule to add" \
+		test "$(count_log 'chain inet router pass (forward hook, its last rule drops) drops what a grant opens: .*nft insert rule inet router pass meta mark')" -gt "$n"
 else
 	skip "nftables only: a mark for a host's forward chain"
 	skip "nftables only: a mark for a host's forward chain"
+	skip "nftables only: a forward chain's last rule"
+	skip "nftables only: a forward chain's last rule"
 fi
