@@ -980,10 +980,11 @@ struct copy {
  * datagrams again rs->at[] seconds after the first went, with effort
  * bits of work (the lane for work at the server, PROTOCOL.md 5: a flood
  * forged from the user's own address keeps the others busy), then exits.
- * The first copy went without work, at once: the work costs ~0.1 s that
- * only a flood makes worth paying.  The child holds only the sealed
- * datagrams; stdin and stdout lead to /dev/null, stderr too unless -v,
- * so that no pipe or command substitution waits for it.  Its pid, 0 for
+ * The knock itself went without work, at once: the work costs ~0.1 s
+ * that only a flood makes worth paying.  The child touches only the
+ * sealed datagrams (the token was closed, its secrets wiped, before the
+ * fork); stdin and stdout lead to /dev/null, stderr too unless -v, so
+ * that no pipe or command substitution waits for it.  Its pid, 0 for
  * no copies, -1 when it cannot fork (said; the knock itself went). */
 static pid_t
 send_copies(struct copy *c, size_t n, const struct resend *rs, long effort,
