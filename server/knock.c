@@ -912,7 +912,8 @@ knock_receive(struct knock *k, const struct pkt_info *pi0, double mono)
 	case 0:
 		break;
 	case 1:
-		/* Someone else's oldest made room: count it, no address. */
+		/* Another datagram made room (another prefix's oldest, or
+		 * one of this prefix's at random): count it, no address. */
 		k->st.shed++;
 		break;
 	default:

@@ -34,7 +34,8 @@ lanes_push(struct lanes *l, enum lane lane, const struct pkt_info *pi,
 	case LANE_KNOWN:
 		switch (fairq_push(l->known, pi, at)) {
 		case FQ_QUEUED: return 0;
-		case FQ_QUEUED_SHED: return 1;
+		case FQ_QUEUED_SHED:
+		case FQ_PREFIX_SHED: return 1;
 		default: return -1;
 		}
 	case LANE_WORK:
@@ -48,7 +49,8 @@ lanes_push(struct lanes *l, enum lane lane, const struct pkt_info *pi,
 	}
 	switch (fairq_push(l->stranger, pi, at)) {
 	case FQ_QUEUED: return 0;
-	case FQ_QUEUED_SHED: return 1;
+	case FQ_QUEUED_SHED:
+	case FQ_PREFIX_SHED: return 1;
 	default: return -1;
 	}
 }

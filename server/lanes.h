@@ -33,7 +33,7 @@ struct lanes {
 
 int	lanes_init(struct lanes *l);
 void	lanes_free(struct lanes *l);
-/* 0 queued, 1 queued after shedding someone else's, -1 dropped. */
+/* 0 queued, 1 queued after shedding another datagram, -1 dropped. */
 int	lanes_push(struct lanes *l, enum lane lane, const struct pkt_info *pi,
 	    unsigned effort, double at);
 /* The next datagram: 1 with *pi (valid until the next push or pop), *at

@@ -163,6 +163,23 @@ test_lanes(void)
 	lanes_push(&l, LANE_STRANGER, &pi, 0, 0);
 	ok(lanes_pop(&l, &pi, &at, &lane) && lane == LANE_STRANGER,
 	    "a stranger alone is served at once");
+	/* A full prefix takes a newcomer by shedding one of its own: queued
+	 * (1), not refused (-1), in either fair lane. */
+	for (want = LANE_STRANGER; ; want = LANE_KNOWN) {
+		int r = 0;
+
+		for (i = 0; i < FQ_PER_PREFIX + 3; i++) {
+			pi = dgram("192.0.2.1", i, data);
+			r = lanes_push(&l, want, &pi, 0, 0);
+		}
+		ok(r == 1 && lanes_len(&l) == FQ_PER_PREFIX, "%s lane: a "
+		    "newcomer to a full prefix is queued by shedding one of "
+		    "its own", want == LANE_KNOWN ? "known" : "strangers'");
+		while (lanes_pop(&l, &pi, &at, &lane))
+			;
+		if (want == LANE_KNOWN)
+			break;
+	}
 	for (i = 0; i < 40; i++) {
 		char a[32];
 
@@ -189,7 +206,8 @@ test_lanes(void)
 	ok(lanes_pop(&l, &pi, &at, &lane) && lane == LANE_WORK &&
 	    seq_of(&pi) == 2, "among strangers the work lane goes first");
 
-	/* Random pushes and pops against the rule, one prefix per lane. */
+	/* Random pushes and pops against the rule, one prefix per lane (a
+	 * push that sheds one of its own lane leaves the count as it is). */
 	while (lanes_pop(&l, &pi, &at, &lane))
 		;
 	nk = nw = ns = 0;
@@ -199,15 +217,15 @@ test_lanes(void)
 			switch (random() % 3) {
 			case 0:
 				pi = dgram("198.51.100.7", i, data);
-				nk += lanes_push(&l, LANE_KNOWN, &pi, 0, i) >= 0;
+				nk += lanes_push(&l, LANE_KNOWN, &pi, 0, i) == 0;
 				break;
 			case 1:
 				pi = dgram("203.0.113.10", i, data);
-				nw += lanes_push(&l, LANE_WORK, &pi, 3, i) >= 0;
+				nw += lanes_push(&l, LANE_WORK, &pi, 3, i) == 0;
 				break;
 			default:
 				pi = dgram("203.0.113.9", i, data);
-				ns += lanes_push(&l, LANE_STRANGER, &pi, 0, i) >= 0;
+				ns += lanes_push(&l, LANE_STRANGER, &pi, 0, i) == 0;
 				break;
 			}
 			continue;
@@ -451,7 +469,7 @@ test_workseen(void)
 int
 main(void)
 {
-	plan(35);
+	plan(37);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	srandom(308);
