@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,7 @@ chain_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 int
-fw_host_uses_legacy(void)
+fw_legacy_table_listed(int af, const char *table)
 {
 	char line[64];
 	FILE *f;
@@ -108,15 +109,22 @@ fw_host_uses_legacy(void)
 
 	/* Only listed once something created the legacy table; reading it
 	 * creates nothing (unlike iptc_init). */
-	if ((f = fopen("/proc/net/ip_tables_names", "re")) == NULL)
+	if ((f = fopen(af == AF_INET ? "/proc/net/ip_tables_names" :
+	    "/proc/net/ip6_tables_names", "re")) == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
-		if (strcmp(line, "filter") == 0)
+		if (strcmp(line, table) == 0)
 			found = 1;
 	}
 	fclose(f);
 	return found;
+}
+
+int
+fw_host_uses_legacy(void)
+{
+	return fw_legacy_table_listed(AF_INET, "filter");
 }
 
 /* Dump every object of one kind (NFT_MSG_GETCHAIN, ..._GETRULE) of

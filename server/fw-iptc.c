@@ -1040,27 +1040,6 @@ fwi_close(void *vst)
 	free(st);
 }
 
-/* Is table listed in /proc/net/ip{,6}_tables_names?  Only a table that
- * something created is; asking iptc_init for one would create it. */
-static int
-legacy_table_listed(int af, const char *table)
-{
-	char line[64];
-	FILE *f;
-	int found = 0;
-
-	if ((f = fopen(af == AF_INET ? "/proc/net/ip_tables_names" :
-	    "/proc/net/ip6_tables_names", "re")) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strcmp(line, table) == 0)
-			found = 1;
-	}
-	fclose(f);
-	return found;
-}
-
 /* Our chains of one table: the jumps to them, then the chains; in one
  * commit.  How many chains went, or -1 (logged). */
 static int
@@ -1117,7 +1096,7 @@ fw_legacy_remove_gate(void)
 
 	for (a = 0; a < 2; a++)
 		for (t = 0; t < 2; t++) {
-			if (!legacy_table_listed(afs[a], tables[t]))
+			if (!fw_legacy_table_listed(afs[a], tables[t]))
 				continue;
 			if ((lock = lock_take()) < 0)
 				return -1;

@@ -162,6 +162,9 @@ void	fw_close(struct fw *fw);
 int	fw_host_uses_nftables(void);
 /* 1 when a legacy x_tables filter table exists. */
 int	fw_host_uses_legacy(void);
+/* Is table of family af (AF_INET, AF_INET6) a legacy x_tables table that
+ * something created?  Asking iptc_init would create it. */
+int	fw_legacy_table_listed(int af, const char *table);
 /* Take down a backend's gate, for good: the nftables table inet
  * sigknock, or the iptables/ip6tables chains and their jumps (legacy
  * tables that exist only).  Each removal is logged; the number removed

@@ -192,6 +192,49 @@ suggest(char *out, size_t len, const char *user, const char *name)
 	snprintf(out + off, len - off, "%s%s", off ? ", " : "", name);
 }
 
+/* Every user name the keyring holds, with whether it is revoked: the
+ * ledger's, then the FIDO2 records'.  cb returns nonzero to stop; the
+ * walk returns that, or -1 when the keyring cannot be read. */
+static int
+each_name(const struct server_config *cfg,
+    int (*cb)(void *arg, const char *name, int revoked), void *arg)
+{
+	struct users u;
+	struct fido2_record *recs = NULL;
+	size_t i, nrecs = 0;
+	int r = 0;
+
+	if (users_read(cfg->keyring, &u) != 0)
+		return -1;
+	if (fido2_users_read(cfg->keyring, &recs, &nrecs) != 0) {
+		users_clear(&u);
+		return -1;
+	}
+	for (i = 0; i < u.n && r == 0; i++)
+		r = cb(arg, u.e[i].name, u.e[i].revoked);
+	for (i = 0; i < nrecs && r == 0; i++)
+		r = cb(arg, recs[i].name, recs[i].revoked[0] != '\0');
+	users_clear(&u);
+	free(recs);
+	return r;
+}
+
+struct lookup {
+	const char	*user;
+	char		*sugg;
+	size_t		 len;
+};
+
+static int
+known_cb(void *arg, const char *name, int revoked)
+{
+	struct lookup *l = arg;
+
+	(void)revoked;
+	suggest(l->sugg, l->len, l->user, name);
+	return strcasecmp(name, l->user) == 0;
+}
+
 /* Is user a name the keyring knows (its ledger, or a FIDO2 record's)?
  * A fingerprint, long key id or fido2:ID is taken as given (a subkey is
  * not in the ledger).  1, 0 with close names in sugg, or -1 when the
@@ -200,59 +243,33 @@ static int
 user_known(const struct server_config *cfg, const char *user, char *sugg,
     size_t len)
 {
-	struct users u;
-	struct fido2_record *recs = NULL;
+	struct lookup l = { user, sugg, len };
 	const char *h = user[0] == '0' && (user[1] == 'x' || user[1] == 'X') ?
 	    user + 2 : user;
-	size_t i, nrecs = 0;
-	int known = 0;
 
 	sugg[0] = '\0';
 	if (strncasecmp(user, "fido2:", 6) == 0 || ((strlen(h) == 40 ||
 	    strlen(h) == 16) && strspn(h, "0123456789abcdefABCDEF") ==
 	    strlen(h)))
 		return 1;
-	if (users_read(cfg->keyring, &u) != 0)
-		return -1;
-	if (fido2_users_read(cfg->keyring, &recs, &nrecs) != 0) {
-		users_clear(&u);
-		return -1;
-	}
-	for (i = 0; i < u.n && !known; i++) {
-		known = strcasecmp(u.e[i].name, user) == 0;
-		suggest(sugg, len, user, u.e[i].name);
-	}
-	for (i = 0; i < nrecs && !known; i++) {
-		known = strcasecmp(recs[i].name, user) == 0;
-		suggest(sugg, len, user, recs[i].name);
-	}
-	users_clear(&u);
-	free(recs);
-	return known;
+	return each_name(cfg, known_cb, &l);
+}
+
+static int
+revoked_cb(void *arg, const char *name, int revoked)
+{
+	const struct lookup *l = arg;
+
+	return revoked && strcasecmp(name, l->user) == 0;
 }
 
 /* For -t: is name a revoked user's, in the ledger or a FIDO2 record? */
 static int
 name_revoked(void *arg, const char *name)
 {
-	const struct server_config *cfg = arg;
-	struct users u;
-	struct fido2_record *recs = NULL;
-	size_t i, nrecs = 0;
-	int r = 0;
+	struct lookup l = { name, NULL, 0 };
 
-	if (users_read(cfg->keyring, &u) == 0) {
-		for (i = 0; i < u.n && !r; i++)
-			r = u.e[i].revoked && strcasecmp(u.e[i].name, name) == 0;
-		users_clear(&u);
-	}
-	if (!r && fido2_users_read(cfg->keyring, &recs, &nrecs) == 0) {
-		for (i = 0; i < nrecs && !r; i++)
-			r = recs[i].revoked[0] != '\0' &&
-			    strcasecmp(recs[i].name, name) == 0;
-		free(recs);
-	}
-	return r;
+	return each_name(arg, revoked_cb, &l) == 1;
 }
 
 /* sigknockd -R USER: ask the running daemon (PidFile, SIGUSR2) to close

@@ -16,17 +16,9 @@ sshd_start || bail "sshd"
 ok "sigknockd starts" daemon_start
 
 # The README's lines, with this test's key and names.
-cat > "$T/ssh_config" <<EOT
-Host server.example.com
-	HostName $SRV4
-	User root
-	IdentityFile $T/id
-	UserKnownHostsFile $T/known_hosts
-	StrictHostKeyChecking accept-new
-	BatchMode yes
-	ConnectTimeout 5
-Match originalhost server.example.com exec "sigknock --server-key $PUB -A tcp/22 %h"
-EOT
+{ ssh_config server.example.com
+  echo "Match originalhost server.example.com exec \"sigknock --server-key $PUB -A tcp/22 %h\""
+} > "$T/ssh_config"
 grep -v '^Match' "$T/ssh_config" > "$T/ssh_config.noknock"
 ssh_to() { GNUPGHOME=$T/users in_cli ssh -F "$1" server.example.com echo connected 2>>"$T/ssh.err"; }
 ok "without the Match line, ssh finds the port closed" \

@@ -20,16 +20,7 @@ plan 14
 e2e_setup
 sshd_start || bail "sshd"
 ok "sigknockd starts" daemon_start
-cat > "$T/ssh_config" <<EOT
-Host server
-	HostName $SRV4
-	User root
-	IdentityFile $T/id
-	UserKnownHostsFile $T/known_hosts
-	StrictHostKeyChecking accept-new
-	BatchMode yes
-	ConnectTimeout 5
-EOT
+ssh_config server > "$T/ssh_config"
 
 # session NAME: alice knocks, then an ssh session that prints a line
 # every 100 ms into $T/NAME.out, in the background.

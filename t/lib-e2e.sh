@@ -90,6 +90,21 @@ sshd_start() {
 		-o UsePAM=no -o PidFile="$T/sshd.pid" 2>"$T/sshd.log"
 }
 
+# ssh_config HOST: a Host stanza for sshd_start's server, as root with
+# $T/id, on stdout.
+ssh_config() {
+	cat <<EOT
+Host $1
+	HostName $SRV4
+	User root
+	IdentityFile $T/id
+	UserKnownHostsFile $T/known_hosts
+	StrictHostKeyChecking accept-new
+	BatchMode yes
+	ConnectTimeout 5
+EOT
+}
+
 daemon_start() {
 	_ds_n=$(count_log 'listening on')
 	rm -f "$T/sigknockd.pid"
