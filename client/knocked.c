@@ -171,28 +171,6 @@ knocked_find(const struct knocked *k, const struct knocked_entry *want,
 	return NULL;
 }
 
-int
-home_path(const char *file, char *path, size_t len, int make_dir)
-{
-	const char *home = getenv("HOME");
-	char *slash;
-
-	if (home == NULL || *home == '\0')
-		return -1;
-	if ((size_t)snprintf(path, len, "%s/%s", home, file) >= len)
-		return -1;
-	if (make_dir) {
-		slash = strrchr(path, '/');
-		*slash = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			log_err("%s: %s", path, strerror(errno));
-			return -1;
-		}
-		*slash = '/';
-	}
-	return 0;
-}
-
 void
 knocked_load(struct knocked *k)
 {

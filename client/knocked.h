@@ -48,9 +48,6 @@ void	knocked_add(struct knocked *k, const struct knocked_entry *e);
 const struct knocked_entry *knocked_find(const struct knocked *k,
 	    const struct knocked_entry *want, int64_t until);
 
-/* $HOME/file in path; with make_dir, its directory is made 0700 if
- * missing.  0, or -1 (no HOME, too long, or logged). */
-int	home_path(const char *file, char *path, size_t len, int make_dir);
 /* Read and replace $HOME/KNOCKED_FILE (the directory is made 0700, the
  * file written 0600).  Load: an absent or unreadable file is empty. */
 void	knocked_load(struct knocked *k);

@@ -32,4 +32,8 @@ int	file_check_private(const char *path, const char *what);
 int	file_check_private_st(const char *path, const struct stat *st,
 	    const char *what);
 
+/* $HOME/file in path; with make_dir, its directory is made 0700 if
+ * missing.  0, or -1 (no HOME, too long, or logged). */
+int	home_path(const char *file, char *path, size_t len, int make_dir);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "gpgagent.h"
 #include "pgp.h"
 #include "tap.h"
 
@@ -105,7 +106,7 @@ main(void)
 	size_t blen, slen, s2len, i, n, bad, padded;
 	int r;
 
-	plan(4 * 11 + 11);
+	plan(4 * 11 + 11 + 8);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	now = time(NULL);
@@ -272,6 +273,47 @@ main(void)
 		is_int(SK_ERR_BAD_FIELD, pgp_key_parse(PGP_TAG_PUBLIC_KEY, body,
 		    blen, &pk), "Ed25519: non-canonical y (= p) refused");
 		pgp_key_clear(&pk);
+	}
+
+	/* gpg-agent's PKSIGN answers, and the gpg token's key memory. */
+	{
+		static const char ed[] = "(7:sig-val(5:eddsa(1:r3:abc)"
+		    "(1:s2:de)))", rsa[] = "(7:sig-val(3:rsa(1:s4:wxyz)))";
+		static const char mem[] = "sigknock gpg-key 1\nhome /h\n"
+		    "signer \nstamp 1\nsocket /h/S.gpg-agent\nfpr "
+		    "9C68EC998EEC74E6A68E5A13A3D728F3F9006966\nkeygrip "
+		    "4E418AB207F0202AA8D74141724D0A34E298930C\ncard \n"
+		    "uid A <a@x>\nexpires 0\nkey 04ab\n";
+		uint8_t s1[PGP_MPI_MAX], s2[PGP_MPI_MAX];
+		char text[GPGCACHE_BYTES], badmem[sizeof(mem) + 8];
+		struct gpgcache c, c2;
+		size_t a1len, a2len, tlen;
+
+		ok(gpgagent_sig_parse((const uint8_t *)ed, sizeof(ed) - 1,
+		    PGP_PK_EDDSA, s1, &a1len, s2, &a2len) == 0 && a1len == 3 &&
+		    memcmp(s1, "abc", 3) == 0 && a2len == 2 &&
+		    memcmp(s2, "de", 2) == 0, "agent EdDSA answer: r and s");
+		ok(gpgagent_sig_parse((const uint8_t *)ed, sizeof(ed) - 1,
+		    PGP_PK_ECDSA, s1, &a1len, s2, &a2len) != 0 && a1len == 0,
+		    "agent answer for another algorithm refused");
+		ok(gpgagent_sig_parse((const uint8_t *)rsa, sizeof(rsa) - 1,
+		    PGP_PK_RSA, s1, &a1len, s2, &a2len) == 0 && a1len == 4 &&
+		    a2len == 0, "agent RSA answer: s");
+		ok(gpgagent_sig_parse((const uint8_t *)rsa, sizeof(rsa) - 3,
+		    PGP_PK_RSA, s1, &a1len, s2, &a2len) != 0,
+		    "agent answer cut short refused");
+		ok(gpgcache_parse(mem, sizeof(mem) - 1, &c) == 0 &&
+		    c.keylen == 2 && c.key[0] == 0x04 && c.signer[0] == '\0' &&
+		    strcmp(c.uid, "A <a@x>") == 0, "key memory parses");
+		tlen = gpgcache_format(&c, text, sizeof(text));
+		ok(tlen > 0 && gpgcache_parse(text, tlen, &c2) == 0 &&
+		    memcmp(&c, &c2, sizeof(c)) == 0, "... and formats back");
+		ok(gpgcache_parse(mem, sizeof(mem) - 2, &c) != 0,
+		    "key memory without its last newline refused");
+		memcpy(badmem, mem, sizeof(mem));
+		memcpy(strstr(badmem, "uid A") + 4, "\t", 1);
+		ok(gpgcache_parse(badmem, sizeof(mem) - 1, &c) != 0,
+		    "key memory with a control character refused");
 	}
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
