@@ -38,6 +38,10 @@ pcsc_why(LONG rv)
 	case SCARD_E_NO_SMARTCARD:
 	case SCARD_W_REMOVED_CARD:
 		return "no card in the reader, or it was removed";
+	case SCARD_E_NOT_TRANSACTED:
+		/* The reader lost the card mid-command (vpcd, when the
+		 * card's end goes away; some USB readers). */
+		return "no answer: no card in the reader, or it was removed";
 	case SCARD_W_RESET_CARD:
 		return "the card was reset by another program";
 	case SCARD_E_SHARING_VIOLATION:
@@ -274,7 +278,12 @@ connect_reader(struct opcard *c, const char *reader, int quiet)
 		    SK_ERR_CARD;
 	}
 	if (xfer(c, SELECT_OPENPGP, sizeof(SELECT_OPENPGP), resp, sizeof(resp),
-	    &n, &sw) != 0 || sw != 0x9000) {
+	    &n, &sw) != 0) {
+		/* Said by xfer: the card did not answer at all. */
+		SCardDisconnect(c->h, SCARD_LEAVE_CARD);
+		return SK_ERR_CARD;
+	}
+	if (sw != 0x9000) {
 		if (!quiet)
 			log_err("reader '%s': the card has no OpenPGP "
 			    "application", reader);

@@ -1126,8 +1126,14 @@ static int
 read_full(int fd, uint8_t *p, size_t n)
 {
 	ssize_t r;
+	int one = 1;
 
 	while (n > 0) {
+		/* vpcd writes a command's 2-byte length and its body apart:
+		 * the body waits (Nagle) until we ACK the length, and a
+		 * delayed ACK is 40 ms.  Quick ACK is cleared by the kernel
+		 * after a while, so it is asked for before every read. */
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 		if ((r = read(fd, p, n)) <= 0)
 			return -1;
 		p += r;
