@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "err.h"
 #include "log.h"
+#include "wire.h"
 
 #define SNAPLEN		2048
 #define BUFFER_SIZE	(16 << 20)	/* absorbs floods while we catch up */
@@ -18,6 +19,7 @@ struct capture {
 	pcap_t		*p;
 	int		 dlt;
 	int		 fd;
+	uint16_t	 port;
 	capture_cb	 cb;
 	void		*arg;
 	uint64_t	*malformed;
@@ -26,7 +28,7 @@ struct capture {
 int
 capture_open(const char *iface, uint16_t port, struct capture **out)
 {
-	char err[PCAP_ERRBUF_SIZE], filter[64];
+	char err[PCAP_ERRBUF_SIZE], filter[256];
 	struct bpf_program prog;
 	struct capture *c;
 	int r = SK_ERR_IO;
@@ -34,6 +36,7 @@ capture_open(const char *iface, uint16_t port, struct capture **out)
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return SK_ERR_ALLOC;
+	c->port = port;
 	err[0] = '\0';
 	if ((c->p = pcap_create(iface, err)) == NULL) {
 		log_err("capture on %s: %s", iface, err);
@@ -58,7 +61,17 @@ capture_open(const char *iface, uint16_t port, struct capture **out)
 	if (pcap_setdirection(c->p, PCAP_D_IN) != 0)
 		log_warn("capture on %s: cannot restrict to inbound packets: %s",
 		    iface, pcap_geterr(c->p));
-	snprintf(filter, sizeof(filter), "udp dst port %u", port);
+	/* What can be a knock, decided in the kernel: UDP to the port and
+	 * no shorter than the smallest datagram (IPv4: total length; IPv6:
+	 * payload length, which counts extension headers too, so it is a
+	 * bound, not an equality).  libpcap's "udp" on IPv6 matches only
+	 * UDP as the first next header: packets with extension headers
+	 * (hop-by-hop, routing, destination options; rare) go to
+	 * packet.c, which walks them and checks the port. */
+	snprintf(filter, sizeof(filter), "(ip and udp dst port %u and "
+	    "ip[2:2] >= %u) or (ip6 and ip6[4:2] >= %u and (udp dst port %u or "
+	    "ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 60))", port,
+	    20 + 8 + SK_DATAGRAM_MIN, 8 + SK_DATAGRAM_MIN, port);
 	if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
 	    pcap_setfilter(c->p, &prog) != 0) {
 		log_err("capture on %s: filter '%s': %s", iface, filter,
@@ -117,10 +130,14 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 
 	/* A frame cut by the snap length would parse as truncated. */
 	if ((r = packet_parse(c->dlt, bytes, h->caplen, &pi)) != 0) {
-		if (r != SK_ERR_UNKNOWN_CRITICAL)	/* fragments: ignored */
+		if (r != SK_ERR_UNKNOWN_CRITICAL)	/* not ours: ignored */
 			(*c->malformed)++;
 		return;
 	}
+	/* The filter lets IPv6 with extension headers through whatever
+	 * follows them: only now is the port known. */
+	if (pi.dport != c->port)
+		return;
 	c->cb(c->arg, &pi);
 }
 

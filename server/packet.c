@@ -99,7 +99,9 @@ parse_ipv6(struct rbuf *r, struct pkt_info *pi)
 				return e;
 			break;
 		default:
-			return SK_ERR_BAD_FIELD;
+			/* Not UDP after its extension headers (the capture
+			 * filter lets those through unseen): not ours. */
+			return SK_ERR_UNKNOWN_CRITICAL;
 		}
 	}
 	return SK_ERR_TOO_LONG;

@@ -29,8 +29,9 @@ struct pkt_info {
 };
 
 /* 0; SK_ERR_TRUNCATED when a header is cut short; SK_ERR_BAD_FIELD when
- * it is not IPv4/IPv6 + UDP; SK_ERR_UNKNOWN_CRITICAL for fragments, which
- * are ignored.  info points into p, and is zeroed on failure. */
+ * it is not IPv4/IPv6 + UDP; SK_ERR_UNKNOWN_CRITICAL for fragments and
+ * for IPv6 whose extension headers lead to another protocol (the capture
+ * filter cannot see past them), which are ignored.  info points into p, and is zeroed on failure. */
 int	packet_parse(int dlt, const uint8_t *p, size_t len, struct pkt_info *info);
 
 #endif

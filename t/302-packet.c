@@ -64,7 +64,7 @@ main(void)
 	size_t n, len, bad;
 	int r;
 
-	plan(22);
+	plan(23);
 
 	/* Ethernet + IPv4 + UDP */
 	memset(f, 0, 14);
@@ -120,6 +120,10 @@ main(void)
 		len = ipv6_udp(ip, "ext", ext, 16, 0);
 		is_int(SK_ERR_UNKNOWN_CRITICAL, packet_parse(PKT_DLT_RAW, ip, len,
 		    &pi), "IPv6 fragment header: ignored");
+		ext[8] = 58;	/* ICMPv6 after them (an MLD report) */
+		len = ipv6_udp(ip, "ext", ext, 16, 0);
+		is_int(SK_ERR_UNKNOWN_CRITICAL, packet_parse(PKT_DLT_RAW, ip, len,
+		    &pi), "IPv6 extension headers, then not UDP: ignored");
 		ext[1] = 200;	/* a length past the packet */
 		ext[8] = 17;
 		len = ipv6_udp(ip, "ext", ext, 16, 0);

@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 128
+plan 132
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -151,6 +151,15 @@ n=$(count_log 'from fd77:1::2')
 GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" -6 -A tcp/22 $SRV6
 ok "an IPv6 knock is accepted" wait_log "$n" 'from fd77:1::2'
 ok "and opens an IPv6 rule" wait_for 2 can_connect $SRV6 22
+wait_for 6 no_grants
+# Extension headers before UDP: the capture filter must not lose them.
+GNUPGHOME=$T/users in_cli "$B/sigknock" --server-key "$PUB" -6 -A tcp/22 \
+	--test --save-packet "$T/ext6.pkt" $SRV6 >/dev/null 2>&1
+n=$(count_log 'from fd77:1::2')
+in_cli "$TOOL" udp-send -x 2 $SRV6 62201 "$T/ext6.pkt"
+ok "an IPv6 knock behind hop-by-hop and destination options is accepted" \
+	wait_log "$n" 'from fd77:1::2'
+ok "... and opens" wait_for 2 can_connect $SRV6 22
 
 # --- refusals that open nothing ---
 "$B/sigknock-keys" init-server -o "$T/other.key" > "$T/other.pub" 2>/dev/null
@@ -348,6 +357,21 @@ ok "the flood cost verifications (bad signatures counted)" \
 ok "and the rest was shed from the queue, not verified" \
 	test "$(echo "$stats" | sed 's/.*shed \([0-9]*\).*/\1/')" -gt 0
 wait_for 6 no_grants
+
+# --- what can never be a knock stays in the kernel ---
+counter() { "$B/sigknockd" -c "$T/sigknockd.conf" -S 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
+r0=$(counter received) m0=$(counter bad_mac1)
+in_cli "$TOOL" udp-send $SRV4 62201 random:151x40
+in_cli "$TOOL" udp-send $SRV6 62201 random:151x40
+in_cli "$TOOL" udp-send $SRV4 62201 random:152x30
+in_cli "$TOOL" udp-send -x 1 $SRV6 9 random:300x10
+mac1_seen() { [ "$(counter bad_mac1)" -ge $((m0 + 30)) ]; }
+wait_for 5 mac1_seen
+sleep 0.3
+ok "datagrams shorter than a knock (151 bytes, IPv4 and IPv6) never reach the daemon; 152 do" \
+	test "$(counter received)" -eq $((r0 + 30))
+ok "... nor IPv6 to another port behind an extension header" \
+	test "$(counter bad_mac1)" -eq $((m0 + 30))
 
 # --- the gate comes back after someone else's reload, with the grant ---
 knock_silent() {	# the knock port drop is in the gate

@@ -677,6 +677,20 @@ cmd_connect(int argc, char **argv)
 
 /* udp-send HOST PORT FILE|random:N[xCOUNT]: send a file's bytes, or COUNT
  * datagrams of N random bytes. */
+/* IPv6 only: put `hdrs` extension headers (1: destination options; 2:
+ * hop-by-hop too) in front of UDP, each 8 bytes of padding. */
+static void
+ipv6_ext_headers(int fd, int hdrs)
+{
+	/* next header (kernel), length 0, PadN of 4 bytes */
+	static const uint8_t opt[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_DSTOPTS, opt, sizeof(opt)) != 0 ||
+	    (hdrs > 1 && setsockopt(fd, IPPROTO_IPV6, IPV6_HOPOPTS, opt,
+	    sizeof(opt)) != 0))
+		die("IPv6 extension headers", strerror(errno));
+}
+
 static int
 cmd_udp_send(int argc, char **argv)
 {
@@ -684,14 +698,25 @@ cmd_udp_send(int argc, char **argv)
 	uint8_t *buf;
 	size_t len = 0;
 	long count = 1, i;
-	int fd, rnd = 0;
+	int fd, rnd = 0, ext = 0;
 	char *x;
 
-	if (argc != 4)
-		die("usage: udp-send HOST PORT FILE|random:N[xCOUNT]", NULL);
+	if (argc == 6 && strcmp(argv[1], "-x") == 0) {
+		ext = atoi(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc != 4 || ext < 0 || ext > 2)
+		die("usage: udp-send [-x 1|2] HOST PORT FILE|random:N[xCOUNT]",
+		    NULL);
 	ai = resolve(argv[1], argv[2], SOCK_DGRAM, 0);
 	if ((fd = socket(ai->ai_family, SOCK_DGRAM, 0)) < 0)
 		die("socket", strerror(errno));
+	if (ext > 0) {
+		if (ai->ai_family != AF_INET6)
+			die("-x: IPv6 only", argv[1]);
+		ipv6_ext_headers(fd, ext);
+	}
 	if (strncmp(argv[3], "random:", 7) == 0) {
 		rnd = 1;
 		len = strtoul(argv[3] + 7, &x, 10);
@@ -1340,7 +1365,7 @@ static const struct {
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
 	{ "listen", cmd_listen, "ADDR PORT [echo]  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
-	{ "udp-send", cmd_udp_send, "HOST PORT FILE|random:N[xCOUNT]  send datagrams" },
+	{ "udp-send", cmd_udp_send, "[-x 1|2] HOST PORT FILE|random:N[xCOUNT]  send datagrams (-x: IPv6 with 1 or 2 extension headers)" },
 	{ "stun-lie", cmd_stun_lie, "ADDR PORT MAPPED  a plain-UDP STUN server that names MAPPED to everyone" },
 	{ "udp-spoof", cmd_udp_spoof, "SRC DST PORT FILE [SRC FILE]...  send datagrams from forged IPv4 sources, in one go" },
 	{ "flip", cmd_flip, "FILE OFFSET OUT  copy with one bit flipped" },
