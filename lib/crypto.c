@@ -1,10 +1,28 @@
-/* The libgcrypt seam: the only file that includes <gcrypt.h>. */
+/* The crypto seam: the only file that includes <gcrypt.h> (and, with
+ * ./configure --with-crypto=sodium, the default, <sodium.h>).
+ *
+ * Two providers.  libgcrypt is the reference: everything, and the only
+ * one for RSA, ECDSA, key generation, signing and random numbers.
+ * libsodium (ISC licence: GPL-compatible, unlike OpenSSL's Apache-2.0
+ * beside libiptc's GPL-2.0-only) takes the hot path of every datagram
+ * where it is faster: SHA-256, HMAC-SHA256 (mac1), ChaCha20-Poly1305,
+ * X25519 and Ed25519 verification.  The libgcrypt versions stay, as
+ * crypto_*_ref (X25519: our own ladder, x25519.c),
+ * for t/016-providers.c, which holds both to the same verdict on every
+ * input.  Our own checks stand in front of either Ed25519 verifier
+ * (small-order keys and R, S below the group order), so that they agree
+ * where the libraries do not.  Nothing secret takes a variable-time path
+ * in either: libsodium's HMAC, AEAD and X25519 are constant time in
+ * their keys, as are ours. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <gcrypt.h>
+#ifdef SK_CRYPTO_SODIUM
+#include <sodium.h>
+#endif
 
 #include "crypto.h"
 #include "err.h"
@@ -22,6 +40,7 @@ struct crypto_pubkey {
 	enum sk_pk_alg	 alg;
 	enum sk_curve	 curve;
 	unsigned	 bits;
+	uint8_t		 ed[32];	/* Ed25519: the point's encoding */
 };
 
 struct crypto_privkey {
@@ -42,7 +61,23 @@ crypto_init(void)
 	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
 	gcry_control(GCRYCTL_INIT_SECMEM, 65536, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+#ifdef SK_CRYPTO_SODIUM
+	if (sodium_init() < 0) {
+		log_err("libsodium cannot start");
+		return SK_ERR_CRYPTO;
+	}
+#endif
 	return 0;
+}
+
+const char *
+crypto_provider(void)
+{
+#ifdef SK_CRYPTO_SODIUM
+	return "libsodium (libgcrypt for RSA and ECDSA)";
+#else
+	return "libgcrypt";
+#endif
 }
 
 void
@@ -142,12 +177,34 @@ crypto_hash_close(struct crypto_hash *h)
 int
 crypto_sha256(const void *p, size_t n, uint8_t out[static SK_SHA256_LEN])
 {
+#ifdef SK_CRYPTO_SODIUM
+	crypto_hash_sha256(out, p, n);
+#else
 	gcry_md_hash_buffer(GCRY_MD_SHA256, out, p, n);
+#endif
 	return 0;
 }
 
 int
 crypto_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *data,
+    size_t len, uint8_t out[static SK_SHA256_LEN])
+{
+#ifdef SK_CRYPTO_SODIUM
+	crypto_auth_hmacsha256_state st;
+
+	/* HMAC pads the key with zeros: an empty key is one zero byte. */
+	crypto_auth_hmacsha256_init(&st, key, keylen);
+	crypto_auth_hmacsha256_update(&st, data, len);
+	crypto_auth_hmacsha256_final(&st, out);
+	sk_wipe(&st, sizeof(st));
+	return 0;
+#else
+	return crypto_hmac_sha256_ref(key, keylen, data, len, out);
+#endif
+}
+
+int
+crypto_hmac_sha256_ref(const uint8_t *key, size_t keylen, const uint8_t *data,
     size_t len, uint8_t out[static SK_SHA256_LEN])
 {
 	gcry_mac_hd_t h;
@@ -172,8 +229,14 @@ out:
 	return r;
 }
 
+/* A key's HMAC, set up once for many messages.  libsodium: the inner and
+ * outer states after the key, copied for each message. */
 struct crypto_hmac {
+#ifdef SK_CRYPTO_SODIUM
+	crypto_auth_hmacsha256_state st;
+#else
 	gcry_mac_hd_t	 h;
+#endif
 };
 
 int
@@ -186,6 +249,11 @@ crypto_hmac_new(struct crypto_hmac **out, const uint8_t *key, size_t keylen)
 		return SK_ERR_INVALID_ARG;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return SK_ERR_ALLOC;
+#ifdef SK_CRYPTO_SODIUM
+	crypto_auth_hmacsha256_init(&m->st, key, keylen);
+	*out = m;
+	return 0;
+#else
 	if (gcry_mac_open(&m->h, GCRY_MAC_HMAC_SHA256, 0, NULL) != 0) {
 		free(m);
 		return SK_ERR_CRYPTO;
@@ -196,18 +264,28 @@ crypto_hmac_new(struct crypto_hmac **out, const uint8_t *key, size_t keylen)
 	}
 	*out = m;
 	return 0;
+#endif
 }
 
 int
 crypto_hmac_compute(struct crypto_hmac *m, const uint8_t *data, size_t len,
     uint8_t out[static SK_SHA256_LEN])
 {
+#ifdef SK_CRYPTO_SODIUM
+	crypto_auth_hmacsha256_state st = m->st;
+
+	crypto_auth_hmacsha256_update(&st, data, len);
+	crypto_auth_hmacsha256_final(&st, out);
+	sk_wipe(&st, sizeof(st));
+	return 0;
+#else
 	size_t outlen = SK_SHA256_LEN;
 
 	if (gcry_mac_reset(m->h) != 0 || gcry_mac_write(m->h, data, len) != 0 ||
 	    gcry_mac_read(m->h, out, &outlen) != 0 || outlen != SK_SHA256_LEN)
 		return SK_ERR_CRYPTO;
 	return 0;
+#endif
 }
 
 void
@@ -215,7 +293,10 @@ crypto_hmac_free(struct crypto_hmac *m)
 {
 	if (m == NULL)
 		return;
+#ifndef SK_CRYPTO_SODIUM
 	gcry_mac_close(m->h);
+#endif
+	sk_wipe(m, sizeof(*m));
 	free(m);
 }
 
@@ -226,45 +307,43 @@ crypto_hkdf_extract(const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
 	return crypto_hmac_sha256(salt, saltlen, ikm, ikmlen, prk);
 }
 
+/* RFC 5869 2.3, on the keyed HMAC of whichever provider. */
 int
 crypto_hkdf_expand(const uint8_t prk[static SK_SHA256_LEN], const uint8_t *info,
     size_t infolen, uint8_t *out, size_t outlen)
 {
-	gcry_mac_hd_t h;
-	uint8_t t[SK_SHA256_LEN];
+	struct crypto_hmac *h;
+	uint8_t in[SK_SHA256_LEN + SK_HKDF_INFO_MAX + 1], t[SK_SHA256_LEN];
 	size_t tlen = 0, done = 0, n;
 	uint8_t ctr;
-	int r = SK_ERR_CRYPTO;
+	int r;
 
-	if (outlen > SK_HKDF_EXPAND_MAX)
+	if (outlen > SK_HKDF_EXPAND_MAX || infolen > SK_HKDF_INFO_MAX)
 		return SK_ERR_INVALID_ARG;
-	if (gcry_mac_open(&h, GCRY_MAC_HMAC_SHA256, 0, NULL) != 0)
-		return SK_ERR_CRYPTO;
+	if ((r = crypto_hmac_new(&h, prk, SK_SHA256_LEN)) != 0)
+		return r;
 	for (ctr = 1; done < outlen; ctr++) {
-		size_t len = sizeof(t);
-
-		if (gcry_mac_setkey(h, prk, SK_SHA256_LEN) != 0 ||
-		    gcry_mac_write(h, t, tlen) != 0 ||
-		    (infolen > 0 && gcry_mac_write(h, info, infolen) != 0) ||
-		    gcry_mac_write(h, &ctr, 1) != 0 ||
-		    gcry_mac_read(h, t, &len) != 0)
-			goto out;
+		/* T(i) = HMAC(PRK, T(i-1) || info || i) */
+		memcpy(in, t, tlen);
+		if (infolen > 0)
+			memcpy(in + tlen, info, infolen);
+		in[tlen + infolen] = ctr;
+		if ((r = crypto_hmac_compute(h, in, tlen + infolen + 1, t)) != 0)
+			break;
 		tlen = sizeof(t);
 		n = outlen - done < tlen ? outlen - done : tlen;
 		memcpy(out + done, t, n);
 		done += n;
-		gcry_mac_reset(h);
 	}
-	r = 0;
-out:
 	sk_wipe(t, sizeof(t));
-	gcry_mac_close(h);
+	sk_wipe(in, sizeof(in));
+	crypto_hmac_free(h);
 	if (r != 0)
 		sk_wipe(out, outlen);
 	return r;
 }
 
-#ifdef SK_HAVE_X25519_FAST
+#if defined(SK_HAVE_X25519_FAST) && !defined(SK_CRYPTO_SODIUM)
 static const uint8_t X25519_BASE[SK_X25519_LEN] = { 9 };
 #endif
 
@@ -285,7 +364,16 @@ x25519(uint8_t out[static SK_X25519_LEN], const uint8_t scalar[static SK_X25519_
 		memcpy(u, point, sizeof(u));
 		u[31] &= 127;
 	}
-#ifdef SK_HAVE_X25519_FAST
+#if defined(SK_CRYPTO_SODIUM)
+	/* Constant time too, and 31 us against our ladder's 51 here.  It
+	 * refuses an all-zero result (a small-order point), as we do below:
+	 * its verdict is not needed. */
+	if (point != NULL) {
+		if (crypto_scalarmult_curve25519(out, k, u) != 0)
+			memset(out, 0, SK_X25519_LEN);
+	} else
+		crypto_scalarmult_curve25519_base(out, k);
+#elif defined(SK_HAVE_X25519_FAST)
 	x25519_fast(out, k, point != NULL ? u : X25519_BASE);
 #else
 	failed = gcry_ecc_mul_point(GCRY_ECC_CURVE25519, out, k,
@@ -336,6 +424,43 @@ crypto_aead_seal(const uint8_t key[static SK_AEAD_KEY_LEN],
     const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
     size_t aadlen, const uint8_t *pt, size_t ptlen, uint8_t *out)
 {
+#ifdef SK_CRYPTO_SODIUM
+	crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + ptlen,
+	    NULL, pt, ptlen, aad, aadlen, NULL, nonce, key);
+	return 0;
+#else
+	return crypto_aead_seal_ref(key, nonce, aad, aadlen, pt, ptlen, out);
+#endif
+}
+
+int
+crypto_aead_open(const uint8_t key[static SK_AEAD_KEY_LEN],
+    const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out)
+{
+#ifdef SK_CRYPTO_SODIUM
+	size_t ptlen;
+
+	if (ctlen < SK_AEAD_TAG_LEN)
+		return SK_ERR_DECRYPT;
+	ptlen = ctlen - SK_AEAD_TAG_LEN;
+	/* The tag is checked before anything is decrypted. */
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL, ct,
+	    ptlen, ct + ptlen, aad, aadlen, nonce, key) != 0) {
+		sk_wipe(out, ptlen);
+		return SK_ERR_DECRYPT;
+	}
+	return 0;
+#else
+	return crypto_aead_open_ref(key, nonce, aad, aadlen, ct, ctlen, out);
+#endif
+}
+
+int
+crypto_aead_seal_ref(const uint8_t key[static SK_AEAD_KEY_LEN],
+    const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
+    size_t aadlen, const uint8_t *pt, size_t ptlen, uint8_t *out)
+{
 	gcry_cipher_hd_t c;
 	int r;
 
@@ -353,7 +478,7 @@ out:
 }
 
 int
-crypto_aead_open(const uint8_t key[static SK_AEAD_KEY_LEN],
+crypto_aead_open_ref(const uint8_t key[static SK_AEAD_KEY_LEN],
     const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
     size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out)
 {
@@ -415,6 +540,27 @@ mpi_from(gcry_mpi_t *m, const uint8_t *p, size_t len)
 	    SK_ERR_CRYPTO;
 }
 
+/* The 32-byte encoding of an Ed25519 key's point (q, with or without
+ * OpenPGP's 0x40 prefix). */
+static int
+ed25519_q(gcry_sexp_t s, uint8_t ed[static 32])
+{
+	gcry_sexp_t q;
+	const char *d;
+	size_t n = 0;
+	int r = -1;
+
+	if ((q = gcry_sexp_find_token(s, "q", 0)) == NULL)
+		return -1;
+	if ((d = gcry_sexp_nth_data(q, 1, &n)) != NULL &&
+	    (n == 32 || (n == 33 && d[0] == 0x40))) {
+		memcpy(ed, d + n - 32, 32);
+		r = 0;
+	}
+	gcry_sexp_release(q);
+	return r;
+}
+
 static int
 pubkey_finish(struct crypto_pubkey **out, gcry_sexp_t s, enum sk_pk_alg alg,
     enum sk_curve curve)
@@ -429,7 +575,7 @@ pubkey_finish(struct crypto_pubkey **out, gcry_sexp_t s, enum sk_pk_alg alg,
 	k->alg = alg;
 	k->curve = curve;
 	k->bits = gcry_pk_get_nbits(s);
-	if (k->bits == 0) {
+	if (k->bits == 0 || (alg == SK_PK_EDDSA && ed25519_q(s, k->ed) != 0)) {
 		crypto_pubkey_free(k);
 		return SK_ERR_CRYPTO;
 	}
@@ -592,9 +738,11 @@ crypto_pubkey_ec(struct crypto_pubkey **out, enum sk_pk_alg alg,
 		if (qlen != 32 || !ed25519_point_ok(q) ||
 		    ed25519_small_order(q))
 			return SK_ERR_BAD_FIELD;
-		e = gcry_sexp_build(&s, NULL,
+		if (gcry_sexp_build(&s, NULL,
 		    "(public-key(ecc(curve Ed25519)(flags eddsa)(q%b)))",
-		    (int)qlen, q);
+		    (int)qlen, q) != 0)
+			return SK_ERR_CRYPTO;
+		return pubkey_finish(out, s, alg, curve);
 	} else if (alg == SK_PK_ECDSA) {
 		if (curve_order_len(curve) == 0)
 			return SK_ERR_INVALID_ARG;
@@ -702,14 +850,101 @@ pad_left(uint8_t *dst, size_t width, const uint8_t *src, size_t len)
 	return 0;
 }
 
+/* L, the order of Ed25519's base point, little-endian (RFC 8032 5.1). */
+static const uint8_t ED25519_L[32] = {
+	0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2,
+	0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
+
+/* An Ed25519 signature as 64 bytes R || S, from OpenPGP's MPIs (leading
+ * zeros dropped), refused unless S < L (RFC 8032 5.1.7; libgcrypt
+ * accepts S + L, libsodium does not) and R is not a point of small order
+ * (libsodium refuses those, libgcrypt does not).  The same refusals for
+ * both providers, so that they agree.  Public data: variable time. */
+static int
+ed25519_sig(uint8_t sig[static 64], const uint8_t *s1, size_t s1len,
+    const uint8_t *s2, size_t s2len)
+{
+	int i;
+
+	if (pad_left(sig, 32, s1, s1len) != 0 ||
+	    pad_left(sig + 32, 32, s2, s2len) != 0 || ed25519_small_order(sig))
+		return SK_ERR_BAD_SIGNATURE;
+	for (i = 31; i >= 0; i--) {
+		if (sig[32 + i] < ED25519_L[i])
+			return 0;
+		if (sig[32 + i] > ED25519_L[i])
+			break;
+	}
+	return SK_ERR_BAD_SIGNATURE;
+}
+
 int
 crypto_pubkey_verify(const struct crypto_pubkey *k, enum sk_hash hash,
     const uint8_t *digest, size_t dlen, const uint8_t *s1, size_t s1len,
     const uint8_t *s2, size_t s2len)
 {
+#ifdef SK_CRYPTO_SODIUM
+	uint8_t sig[64];
+
+	if (k->alg == SK_PK_EDDSA) {
+		if (pad_left(sig, 32, s1, s1len) != 0 ||
+		    pad_left(sig + 32, 32, s2, s2len) != 0)
+			return SK_ERR_BAD_SIGNATURE;
+		return crypto_ed25519_verify(k->ed, hash, digest, dlen, sig);
+	}
+#endif
+	return crypto_pubkey_verify_ref(k, hash, digest, dlen, s1, s1len, s2,
+	    s2len);
+}
+
+/* The reference: a key object, then its verification. */
+int
+crypto_ed25519_verify_ref(const uint8_t pk[static 32], enum sk_hash hash,
+    const uint8_t *digest, size_t dlen, const uint8_t sig[static 64])
+{
+	struct crypto_pubkey *k;
+	int r;
+
+	if (crypto_pubkey_ec(&k, SK_PK_EDDSA, SK_CURVE_ED25519, pk, 32) != 0)
+		return SK_ERR_BAD_SIGNATURE;
+	r = crypto_pubkey_verify_ref(k, hash, digest, dlen, sig, 32, sig + 32,
+	    32);
+	crypto_pubkey_free(k);
+	return r;
+}
+
+int
+crypto_ed25519_verify(const uint8_t pk[static 32], enum sk_hash hash,
+    const uint8_t *digest, size_t dlen, const uint8_t sig[static 64])
+{
+#ifdef SK_CRYPTO_SODIUM
+	uint8_t rs[64];
+
+	if (hash == SK_HASH_PURE ? dlen > SK_PURE_MAX :
+	    hash_name(hash) == NULL || dlen != crypto_hash_len(hash))
+		return SK_ERR_INVALID_ARG;
+	/* libsodium refuses keys that are not canonical or do not decode;
+	 * the small-order ones are refused here as crypto_pubkey_ec does. */
+	if (ed25519_small_order(pk) ||
+	    ed25519_sig(rs, sig, 32, sig + 32, 32) != 0)
+		return SK_ERR_BAD_SIGNATURE;
+	return crypto_sign_ed25519_verify_detached(rs, digest, dlen, pk) == 0 ?
+	    0 : SK_ERR_BAD_SIGNATURE;
+#else
+	return crypto_ed25519_verify_ref(pk, hash, digest, dlen, sig);
+#endif
+}
+
+int
+crypto_pubkey_verify_ref(const struct crypto_pubkey *k, enum sk_hash hash,
+    const uint8_t *digest, size_t dlen, const uint8_t *s1, size_t s1len,
+    const uint8_t *s2, size_t s2len)
+{
 	gcry_sexp_t data = NULL, sig = NULL;
 	gcry_mpi_t a = NULL, b = NULL;
-	uint8_t r32[32], s32[32];
+	uint8_t rs[64];
 	gpg_error_t e;
 	int r;
 
@@ -734,14 +969,10 @@ crypto_pubkey_verify(const struct crypto_pubkey *k, enum sk_hash hash,
 		    a, b);
 		break;
 	case SK_PK_EDDSA:
-		/* OpenPGP MPIs drop leading zeros; EdDSA needs 32 bytes each. */
-		if (pad_left(r32, sizeof(r32), s1, s1len) != 0 ||
-		    pad_left(s32, sizeof(s32), s2, s2len) != 0) {
-			r = SK_ERR_BAD_SIGNATURE;
+		if ((r = ed25519_sig(rs, s1, s1len, s2, s2len)) != 0)
 			goto out;
-		}
 		e = gcry_sexp_build(&sig, NULL, "(sig-val(eddsa(r%b)(s%b)))",
-		    32, r32, 32, s32);
+		    32, rs, 32, rs + 32);
 		break;
 	default:
 		r = SK_ERR_INVALID_ARG;

@@ -19,6 +19,7 @@
 #define SK_AEAD_NONCE_LEN	12
 #define SK_AEAD_TAG_LEN		16
 #define SK_HKDF_EXPAND_MAX	(255 * SK_SHA256_LEN)
+#define SK_HKDF_INFO_MAX	512	/* longest info we expand with */
 
 /* Initialise the library once per process (secure memory, self tests). */
 int	crypto_init(void);
@@ -118,6 +119,32 @@ void	crypto_pubkey_free(struct crypto_pubkey *k);
 int	crypto_pubkey_verify(const struct crypto_pubkey *k, enum sk_hash hash,
 	    const uint8_t *digest, size_t digestlen,
 	    const uint8_t *s1, size_t s1len, const uint8_t *s2, size_t s2len);
+
+/* Ed25519 with a bare 32-byte key (a delegation's, used once): the
+ * refusals of crypto_pubkey_ec and crypto_pubkey_verify without building
+ * a key object.  sig is R || S. */
+int	crypto_ed25519_verify(const uint8_t pk[static 32], enum sk_hash hash,
+	    const uint8_t *digest, size_t digestlen, const uint8_t sig[static 64]);
+
+/* The reference provider (libgcrypt) for what the fast one (libsodium,
+ * ./configure --with-crypto=sodium) takes over: the same contracts.
+ * For the differential test; the daemon calls the functions above. */
+int	crypto_pubkey_verify_ref(const struct crypto_pubkey *k,
+	    enum sk_hash hash, const uint8_t *digest, size_t digestlen,
+	    const uint8_t *s1, size_t s1len, const uint8_t *s2, size_t s2len);
+int	crypto_ed25519_verify_ref(const uint8_t pk[static 32],
+	    enum sk_hash hash, const uint8_t *digest, size_t digestlen,
+	    const uint8_t sig[static 64]);
+int	crypto_hmac_sha256_ref(const uint8_t *key, size_t keylen,
+	    const uint8_t *data, size_t len, uint8_t out[static SK_SHA256_LEN]);
+int	crypto_aead_seal_ref(const uint8_t key[static SK_AEAD_KEY_LEN],
+	    const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
+	    size_t aadlen, const uint8_t *pt, size_t ptlen, uint8_t *out);
+int	crypto_aead_open_ref(const uint8_t key[static SK_AEAD_KEY_LEN],
+	    const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
+	    size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out);
+/* Which provider this build verifies with, for -V and the logs. */
+const char *crypto_provider(void);
 
 /* Private keys: soft keys for tests, benchmarks and token emulators. */
 struct crypto_privkey;

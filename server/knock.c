@@ -229,7 +229,6 @@ check_delegated(struct knock *k, struct knock_who *c,
 	const struct keyring_entry *who;
 	const struct fido2_user *u = NULL;
 	struct fido2_assertion as;
-	struct crypto_pubkey *epk = NULL;
 	uint8_t dmsg[SK_DELEG_MSG_MAX + SK_DELEG_DSIG_MAX], h[32];
 	char fpr[PGP_FPR_HEX_LEN + 1];
 	size_t dlen;
@@ -325,16 +324,12 @@ check_delegated(struct knock *k, struct knock_who *c,
 		memcpy(slot->digest, d->deleg_digest, 32);
 	}
 	/* The request itself, by the delegated key. */
-	if (crypto_sha256(msg, mlen, h) != 0 || crypto_pubkey_ec(&epk,
-	    SK_PK_EDDSA, SK_CURVE_ED25519, dl.epk, sizeof(dl.epk)) != 0 ||
-	    crypto_pubkey_verify(epk, SK_HASH_SHA256, h, sizeof(h), dl.esig,
-	    32, dl.esig + 32, 32) != 0) {
-		crypto_pubkey_free(epk);
+	if (crypto_sha256(msg, mlen, h) != 0 || crypto_ed25519_verify(dl.epk,
+	    SK_HASH_SHA256, h, sizeof(h), dl.esig) != 0) {
 		REFUSE(k, c, bad_signature, "the delegated key's signature does "
 		    "not verify");
 		return -1;
 	}
-	crypto_pubkey_free(epk);
 	d->deleg = 1;
 	d->deleg_created = dl.created;
 	d->deleg_not_after = dl.not_after;

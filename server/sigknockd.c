@@ -393,7 +393,10 @@ main(int argc, char **argv)
 		case 'S': counters = 1; break;
 		case 'X': remove_gate = 1; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("sigknockd %s\n", PACKAGE_VERSION); return 0;
+		case 'V':
+			printf("sigknockd %s\nverification: %s\n",
+			    PACKAGE_VERSION, crypto_provider());
+			return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
 		}
 	}

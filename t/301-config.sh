@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 78
+plan 79
 
 test_tmpdir
 T=$tap_tmp
@@ -210,6 +210,9 @@ for p in sigknock sigknock-token sigknock-keys sigknockd; do
 	ok "$p: a bad option is a short usage and 'try --help', exit 2" \
 		sh -c "test $? -eq 2 && test \$(wc -l < '$T/o') -le 3 && grep -q \"Try '$p --help'\" '$T/o'"
 done
+if grep -q '^#define SK_CRYPTO_SODIUM 1' "$B/config.h"; then want=libsodium; else want=libgcrypt; fi
+ok "sigknockd --version names the library that verifies ($want)" \
+	sh -c "'$B/sigknockd' --version | grep -q '^verification: $want'"
 "$B/sigknock" --server-key "$pub" -p 0 x > "$T/o" 2>&1
 ok "client: -p 0 names what is expected" grep -q "port '0' is not a number from 1 to 65535" "$T/o"
 "$B/sigknock" --server-key "$pub" x extra > "$T/o" 2>&1
