@@ -157,6 +157,18 @@ op_raw(void *arg)
 	    v->parsed.mpi[1], v->parsed.mpi_len[1]);
 }
 
+/* The same with the reference provider (libgcrypt). */
+static int
+op_ref(void *arg)
+{
+	struct vctx *v = arg;
+
+	return crypto_pubkey_verify_ref(v->e->pk,
+	    pgp_hash_to_sk(v->parsed.hash_algo), v->digest, v->dlen,
+	    v->parsed.mpi[0], v->parsed.mpi_len[0], v->parsed.mpi[1],
+	    v->parsed.mpi_len[1]);
+}
+
 static int
 op_gpgme(void *arg)
 {
@@ -386,7 +398,7 @@ main(int argc, char **argv)
 	struct mctx mc;
 	uint8_t sk[32], inner[200], dg[SK_DATAGRAM_MAX];
 	char name[32], tmp[] = "/tmp/sigknock-bench.XXXXXX", path[64];
-	double in, raw, gp, pl, dl, mon, dmon;
+	double in, raw, ref, gp, pl, dl, mon, dmon;
 	size_t i, dlen;
 	FILE *f;
 	int r;
@@ -437,9 +449,11 @@ main(int argc, char **argv)
 	pc.pi.family = AF_INET;
 	memcpy(pc.pi.src, "\x0a\x00\x00\x02", 4);
 
-	printf("%-9s %11s %11s %11s %9s %9s %11s %11s %10s %12s\n", "key",
-	    "pipeline/s", "verify/s", "raw gcry/s", "raw/pipe", "gpgme/s",
-	    "pipe/gpgme", "delegated/s", "monitor/s", "monitor-dl/s");
+	printf("verification: %s\n", crypto_provider());
+	printf("%-9s %11s %11s %11s %11s %9s %9s %11s %11s %10s %12s\n",
+	    "key", "pipeline/s", "verify/s", "raw/s", "raw gcry/s", "raw/pipe",
+	    "gpgme/s", "pipe/gpgme", "delegated/s", "monitor/s",
+	    "monitor-dl/s");
 	for (i = 0; i < kr->n; i++) {
 		v.e = &kr->entries[i];
 		if (gpgme_sign_detached(v.g, v.e, msg, sizeof(msg), v.sig,
@@ -460,6 +474,7 @@ main(int argc, char **argv)
 		    20) : -1;
 		in = rate(op_inprocess, &v, 20);
 		raw = rate(op_raw, &v, 20);
+		ref = rate(op_ref, &v, 20);
 		gp = rate(op_gpgme, &v, 5);
 		if (make_delegated(v.g, &k, v.e, dg, &dlen) != 0) {
 			fprintf(stderr, "cannot delegate with key %zu\n", i);
@@ -470,11 +485,11 @@ main(int argc, char **argv)
 		dl = rate(op_pipeline, &pc, 20);
 		dmon = monitor_request(&pc, &mc) == 0 ? rate(op_monitor, &mc,
 		    20) : -1;
-		printf("%-9s %11.0f %11.0f %11.0f %9.2f %9.1f %11.0f %11.0f "
-		    "%10.0f %12.0f\n", keyring_algo_name(v.e->algo, v.e->bits,
-		    name, sizeof(name)), pl, in, raw, raw / pl, gp, pl / gp, dl,
-		    mon, dmon);
-		if (pl < 0 || in < 0 || raw < 0 || gp < 0 || dl < 0 ||
+		printf("%-9s %11.0f %11.0f %11.0f %11.0f %9.2f %9.1f %11.0f "
+		    "%11.0f %10.0f %12.0f\n", keyring_algo_name(v.e->algo,
+		    v.e->bits, name, sizeof(name)), pl, in, raw, ref, raw / pl, gp,
+		    pl / gp, dl, mon, dmon);
+		if (pl < 0 || in < 0 || raw < 0 || ref < 0 || gp < 0 || dl < 0 ||
 		    mon < 0 || dmon < 0) {
 			fprintf(stderr, "a verification failed\n");
 			return 1;
