@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1003,11 +1004,88 @@ try_connect(const struct addrinfo *ai, int ms)
  * there is no waiting: knocks go out $SK_LATENCY_GAP_MS (500) apart.
  * $SK_LATENCY_SRC: send and connect from that address.
  * Prints each, then the count, median and p95 in milliseconds. */
+/* Wait until the grant is gone: five attempts in a row get no answer
+ * (one lost SYN is not a closed port). */
+static void
+wait_closed(struct addrinfo *tcp, const char *port)
+{
+	double wait0 = now_ms();
+	int missed = 0;
+
+	while (missed < 5) {
+		missed = try_connect(tcp, 20) ? 0 : missed + 1;
+		if (missed == 0)
+			usleep(100000);
+		if (now_ms() - wait0 > 30000)
+			die("the port never closed", port);
+	}
+}
+
+static void
+print_spread(const char *what, double *ms, int n)
+{
+	qsort(ms, (size_t)n, sizeof(*ms), cmpd);
+	printf("%s: median %.2f ms, p95 %.2f ms, min %.2f ms, max %.2f ms\n",
+	    what, ms[n / 2], ms[(int)((n - 1) * 0.95 + 0.5)], ms[0], ms[n - 1]);
+}
+
+/* client-latency HOST TCPPORT N CMD...: run the real client N times, as
+ * a user would: from its start to its exit (the datagram is out), and to
+ * the first TCP connect that succeeds. */
+static int
+cmd_client_latency(int argc, char **argv)
+{
+	struct addrinfo *tcp;
+	double *sent, *open, t0;
+	int i, n, st, in = 0;
+	pid_t pid;
+
+	if (argc < 5 || (n = atoi(argv[3])) < 1)
+		die("usage: client-latency HOST TCPPORT N CMD...", NULL);
+	tcp = resolve(argv[1], argv[2], SOCK_STREAM, 0);
+	if ((sent = calloc((size_t)n, sizeof(*sent))) == NULL ||
+	    (open = calloc((size_t)n, sizeof(*open))) == NULL)
+		die("calloc", NULL);
+	for (i = 0; i < n; i++) {
+		wait_closed(tcp, argv[2]);
+		t0 = now_ms();
+		if ((pid = fork()) < 0)
+			die("fork", strerror(errno));
+		if (pid == 0) {
+			execvp(argv[4], argv + 4);
+			_exit(127);
+		}
+		if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			die("the client failed", argv[4]);
+		sent[in] = now_ms() - t0;
+		while (!try_connect(tcp, 1) && now_ms() - t0 < 5000)
+			;
+		if (now_ms() - t0 >= 5000) {
+			printf("knock %d: no grant within 5 s\n", i + 1);
+			continue;
+		}
+		open[in] = now_ms() - t0;
+		printf("knock %d: sent after %.2f ms, open after %.2f ms\n",
+		    i + 1, sent[in], open[in]);
+		in++;
+	}
+	if (in == 0)
+		die("no knock got in", NULL);
+	printf("%d of %d knocks got in\n", in, n);
+	print_spread("client start to datagram sent", sent, in);
+	print_spread("client start to port open", open, in);
+	free(sent);
+	free(open);
+	freeaddrinfo(tcp);
+	return in == n ? 0 : 1;
+}
+
 static int
 cmd_latency(int argc, char **argv)
 {
 	struct addrinfo *udp, *tcp;
-	double *ms, t0, wait0;
+	double *ms, t0;
 	uint8_t *dg;
 	size_t len;
 	int i, n, fd, got, in = 0, stepping, base;
@@ -1036,15 +1114,8 @@ cmd_latency(int argc, char **argv)
 		snprintf(port, sizeof(port), "%d", stepping ? base + i : base);
 		tcp = resolve(argv[1], port, SOCK_STREAM, 0);
 		dg = read_file(argv[4 + i], &len);
-		/* Closed means five attempts in a row get no answer (one
-		 * lost SYN is not a closed port). */
-		for (wait0 = now_ms(), got = 0; !stepping && got < 5;) {
-			got = try_connect(tcp, 20) ? 0 : got + 1;
-			if (got == 0)
-				usleep(100000);
-			if (now_ms() - wait0 > 30000)
-				die("the port never closed", port);
-		}
+		if (!stepping)
+			wait_closed(tcp, port);
 		first = len;
 		if (copies)
 			work_split(dg, len, SK_DATAGRAM_MIN, &w, &first);
@@ -1073,10 +1144,8 @@ cmd_latency(int argc, char **argv)
 	}
 	if (in == 0)
 		die("no knock got in", NULL);
-	qsort(ms, (size_t)in, sizeof(*ms), cmpd);
-	printf("knock-to-open: %d of %d knocks got in; median %.2f ms, p95 "
-	    "%.2f ms, min %.2f ms, max %.2f ms\n", in, n, ms[in / 2],
-	    ms[(int)((in - 1) * 0.95 + 0.5)], ms[0], ms[in - 1]);
+	printf("%d of %d knocks got in\n", in, n);
+	print_spread("knock-to-open", ms, in);
 	free(ms);
 	freeaddrinfo(udp);
 	close(fd);
@@ -1363,6 +1432,7 @@ static const struct {
 	{ "reseal", cmd_reseal, "SERVERKEY IN OUT  flip the last bit of the signed request and seal it again" },
 	{ "flood", cmd_flood, "[-s N|fresh] [-f ADDR] [-r RATE] [-u] HOST PORT garbage|sealed|named SECONDS [PUB [FPR]]  send a flood (-s: from N spoofed /24s, or a fresh /24 or /48 each; -f: forged from ADDR; -r: RATE a second; -u: no two alike)" },
 	{ "latency", cmd_latency, "HOST KNOCKPORT TCPPORT DATAGRAM...  knock-to-open times" },
+	{ "client-latency", cmd_client_latency, "HOST TCPPORT N CMD...  run the client N times: start to sent, start to open" },
 	{ "listen", cmd_listen, "ADDR PORT [echo]  TCP service for the namespace tests" },
 	{ "connect", cmd_connect, "HOST PORT [MS]  exit 0 if a TCP connect succeeds" },
 	{ "udp-send", cmd_udp_send, "[-x 1|2] HOST PORT FILE|random:N[xCOUNT]  send datagrams (-x: IPv6 with 1 or 2 extension headers)" },
