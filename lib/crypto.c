@@ -1,13 +1,15 @@
 /* The crypto seam: the only file that includes <gcrypt.h> (and, with
- * ./configure --with-crypto=sodium, the default, <sodium.h>).
+ * ./configure --with-crypto=fast, the default, <sodium.h> and Nettle's).
  *
  * Two providers.  libgcrypt is the reference: everything, and the only
- * one for RSA, ECDSA, key generation, signing and random numbers.
- * libsodium (ISC licence: GPL-compatible, unlike OpenSSL's Apache-2.0
- * beside libiptc's GPL-2.0-only) takes the hot path of every datagram
- * where it is faster: HMAC-SHA256 (mac1, HKDF), ChaCha20-Poly1305,
- * X25519 and Ed25519 verification.  The libgcrypt versions stay, as
- * crypto_*_ref (X25519: our own ladder, x25519.c),
+ * one for RSA, SHA-256 (it uses the CPU's SHA extensions), key
+ * generation, signing and random numbers.  The fast one takes the hot
+ * path of every datagram where it is faster: libsodium (ISC) does
+ * HMAC-SHA256 (mac1, HKDF), ChaCha20-Poly1305, X25519 and Ed25519
+ * verification; Nettle (LGPL-3+ or GPL-2+, on GMP, the same) does ECDSA
+ * verification.  Both licences go with libiptc's GPL-2.0-only in the
+ * same daemon, which OpenSSL's Apache-2.0 does not.  The libgcrypt
+ * versions stay, as crypto_*_ref (X25519: our own ladder, x25519.c),
  * for t/016-providers.c, which holds both to the same verdict on every
  * input.  Our own checks stand in front of either Ed25519 verifier
  * (small-order keys and R, S below the group order), so that they agree
@@ -20,7 +22,12 @@
 #include <string.h>
 
 #include <gcrypt.h>
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
+#include <gmp.h>
+#include <nettle/dsa.h>
+#include <nettle/ecc.h>
+#include <nettle/ecc-curve.h>
+#include <nettle/ecdsa.h>
 #include <sodium.h>
 #endif
 
@@ -41,6 +48,10 @@ struct crypto_pubkey {
 	enum sk_curve	 curve;
 	unsigned	 bits;
 	uint8_t		 ed[32];	/* Ed25519: the point's encoding */
+#ifdef SK_CRYPTO_FAST
+	struct ecc_point ec;		/* ECDSA: the point, for Nettle */
+	int		 has_ec;
+#endif
 };
 
 struct crypto_privkey {
@@ -61,7 +72,7 @@ crypto_init(void)
 	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
 	gcry_control(GCRYCTL_INIT_SECMEM, 65536, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	if (sodium_init() < 0) {
 		log_err("libsodium cannot start");
 		return SK_ERR_CRYPTO;
@@ -73,8 +84,8 @@ crypto_init(void)
 const char *
 crypto_provider(void)
 {
-#ifdef SK_CRYPTO_SODIUM
-	return "libsodium (libgcrypt for RSA and ECDSA)";
+#ifdef SK_CRYPTO_FAST
+	return "libsodium and Nettle (libgcrypt for RSA)";
 #else
 	return "libgcrypt";
 #endif
@@ -188,7 +199,7 @@ int
 crypto_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *data,
     size_t len, uint8_t out[static SK_SHA256_LEN])
 {
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	crypto_auth_hmacsha256_state st;
 
 	/* HMAC pads the key with zeros: an empty key is one zero byte. */
@@ -231,7 +242,7 @@ out:
 /* A key's HMAC, set up once for many messages.  libsodium: the inner and
  * outer states after the key, copied for each message. */
 struct crypto_hmac {
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	crypto_auth_hmacsha256_state st;
 #else
 	gcry_mac_hd_t	 h;
@@ -248,7 +259,7 @@ crypto_hmac_new(struct crypto_hmac **out, const uint8_t *key, size_t keylen)
 		return SK_ERR_INVALID_ARG;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return SK_ERR_ALLOC;
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	crypto_auth_hmacsha256_init(&m->st, key, keylen);
 	*out = m;
 	return 0;
@@ -270,7 +281,7 @@ int
 crypto_hmac_compute(struct crypto_hmac *m, const uint8_t *data, size_t len,
     uint8_t out[static SK_SHA256_LEN])
 {
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	crypto_auth_hmacsha256_state st = m->st;
 
 	crypto_auth_hmacsha256_update(&st, data, len);
@@ -292,7 +303,7 @@ crypto_hmac_free(struct crypto_hmac *m)
 {
 	if (m == NULL)
 		return;
-#ifndef SK_CRYPTO_SODIUM
+#ifndef SK_CRYPTO_FAST
 	gcry_mac_close(m->h);
 #endif
 	sk_wipe(m, sizeof(*m));
@@ -342,7 +353,7 @@ crypto_hkdf_expand(const uint8_t prk[static SK_SHA256_LEN], const uint8_t *info,
 	return r;
 }
 
-#if defined(SK_HAVE_X25519_FAST) && !defined(SK_CRYPTO_SODIUM)
+#if defined(SK_HAVE_X25519_FAST) && !defined(SK_CRYPTO_FAST)
 static const uint8_t X25519_BASE[SK_X25519_LEN] = { 9 };
 #endif
 
@@ -363,7 +374,7 @@ x25519(uint8_t out[static SK_X25519_LEN], const uint8_t scalar[static SK_X25519_
 		memcpy(u, point, sizeof(u));
 		u[31] &= 127;
 	}
-#if defined(SK_CRYPTO_SODIUM)
+#if defined(SK_CRYPTO_FAST)
 	/* Constant time too, and 31 us against our ladder's 51 here.  It
 	 * refuses an all-zero result (a small-order point), as we do below:
 	 * its verdict is not needed. */
@@ -423,7 +434,7 @@ crypto_aead_seal(const uint8_t key[static SK_AEAD_KEY_LEN],
     const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
     size_t aadlen, const uint8_t *pt, size_t ptlen, uint8_t *out)
 {
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + ptlen,
 	    NULL, pt, ptlen, aad, aadlen, NULL, nonce, key);
 	return 0;
@@ -437,7 +448,7 @@ crypto_aead_open(const uint8_t key[static SK_AEAD_KEY_LEN],
     const uint8_t nonce[static SK_AEAD_NONCE_LEN], const uint8_t *aad,
     size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out)
 {
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	size_t ptlen;
 
 	if (ctlen < SK_AEAD_TAG_LEN)
@@ -560,6 +571,53 @@ ed25519_q(gcry_sexp_t s, uint8_t ed[static 32])
 	return r;
 }
 
+#ifdef SK_CRYPTO_FAST
+static const struct ecc_curve *
+nettle_curve(enum sk_curve curve)
+{
+	switch (curve) {
+	case SK_CURVE_P256:	return nettle_get_secp_256r1();
+	case SK_CURVE_P384:	return nettle_get_secp_384r1();
+	case SK_CURVE_P521:	return nettle_get_secp_521r1();
+	default:		return NULL;
+	}
+}
+
+/* k's point (q = 04 || x || y in its S-expression) as Nettle's; Nettle
+ * checks it is on the curve, as point_on_curve did. */
+static int
+ecdsa_point(struct crypto_pubkey *k)
+{
+	const struct ecc_curve *c = nettle_curve(k->curve);
+	gcry_sexp_t q;
+	const char *d;
+	size_t n = 0, half;
+	mpz_t x, y;
+	int r = -1;
+
+	if (c == NULL || (q = gcry_sexp_find_token(k->sexp, "q", 0)) == NULL)
+		return -1;
+	d = gcry_sexp_nth_data(q, 1, &n);
+	half = curve_order_len(k->curve);
+	if (d != NULL && n == 1 + 2 * half && d[0] == 0x04) {
+		mpz_init(x);
+		mpz_init(y);
+		mpz_import(x, half, 1, 1, 1, 0, d + 1);
+		mpz_import(y, half, 1, 1, 1, 0, d + 1 + half);
+		ecc_point_init(&k->ec, c);
+		if (ecc_point_set(&k->ec, x, y)) {
+			k->has_ec = 1;
+			r = 0;
+		} else
+			ecc_point_clear(&k->ec);
+		mpz_clear(x);
+		mpz_clear(y);
+	}
+	gcry_sexp_release(q);
+	return r;
+}
+#endif
+
 static int
 pubkey_finish(struct crypto_pubkey **out, gcry_sexp_t s, enum sk_pk_alg alg,
     enum sk_curve curve)
@@ -578,6 +636,12 @@ pubkey_finish(struct crypto_pubkey **out, gcry_sexp_t s, enum sk_pk_alg alg,
 		crypto_pubkey_free(k);
 		return SK_ERR_CRYPTO;
 	}
+#ifdef SK_CRYPTO_FAST
+	if (alg == SK_PK_ECDSA && ecdsa_point(k) != 0) {
+		crypto_pubkey_free(k);
+		return SK_ERR_CRYPTO;
+	}
+#endif
 	*out = k;
 	return 0;
 }
@@ -783,6 +847,10 @@ crypto_pubkey_free(struct crypto_pubkey *k)
 {
 	if (k == NULL)
 		return;
+#ifdef SK_CRYPTO_FAST
+	if (k->has_ec)
+		ecc_point_clear(&k->ec);
+#endif
 	gcry_sexp_release(k->sexp);
 	free(k);
 }
@@ -879,12 +947,21 @@ ed25519_sig(uint8_t sig[static 64], const uint8_t *s1, size_t s1len,
 	return SK_ERR_BAD_SIGNATURE;
 }
 
+/* As GnuPG: an ECDSA hash must be at least as long as the order (P-521
+ * asks for 512 bits, the longest hash there is). */
+static int
+ecdsa_weak_hash(const struct crypto_pubkey *k, size_t dlen)
+{
+	return k->alg == SK_PK_ECDSA && dlen < (curve_order_len(k->curve) <
+	    SK_SHA512_LEN ? curve_order_len(k->curve) : SK_SHA512_LEN);
+}
+
 int
 crypto_pubkey_verify(const struct crypto_pubkey *k, enum sk_hash hash,
     const uint8_t *digest, size_t dlen, const uint8_t *s1, size_t s1len,
     const uint8_t *s2, size_t s2len)
 {
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	uint8_t sig[64];
 
 	if (k->alg == SK_PK_EDDSA) {
@@ -892,6 +969,25 @@ crypto_pubkey_verify(const struct crypto_pubkey *k, enum sk_hash hash,
 		    pad_left(sig + 32, 32, s2, s2len) != 0)
 			return SK_ERR_BAD_SIGNATURE;
 		return crypto_ed25519_verify(k->ed, hash, digest, dlen, sig);
+	}
+	if (k->alg == SK_PK_ECDSA && k->has_ec) {
+		struct dsa_signature ds;
+		int good;
+
+		if (ecdsa_weak_hash(k, dlen))
+			return SK_ERR_WEAK_HASH;
+		if (hash == SK_HASH_PURE || hash_name(hash) == NULL ||
+		    dlen != crypto_hash_len(hash))
+			return SK_ERR_INVALID_ARG;
+		/* Nettle takes the leftmost bits of the digest up to the
+		 * order's size, as libgcrypt's cut to the order's bytes does
+		 * for these curves; it refuses r, s outside [1, n-1]. */
+		dsa_signature_init(&ds);
+		mpz_import(ds.r, s1len, 1, 1, 1, 0, s1);
+		mpz_import(ds.s, s2len, 1, 1, 1, 0, s2);
+		good = ecdsa_verify(&k->ec, dlen, digest, &ds);
+		dsa_signature_clear(&ds);
+		return good ? 0 : SK_ERR_BAD_SIGNATURE;
 	}
 #endif
 	return crypto_pubkey_verify_ref(k, hash, digest, dlen, s1, s1len, s2,
@@ -918,7 +1014,7 @@ int
 crypto_ed25519_verify(const uint8_t pk[static 32], enum sk_hash hash,
     const uint8_t *digest, size_t dlen, const uint8_t sig[static 64])
 {
-#ifdef SK_CRYPTO_SODIUM
+#ifdef SK_CRYPTO_FAST
 	uint8_t rs[64];
 
 	if (hash == SK_HASH_PURE ? dlen > SK_PURE_MAX :
@@ -947,10 +1043,7 @@ crypto_pubkey_verify_ref(const struct crypto_pubkey *k, enum sk_hash hash,
 	gpg_error_t e;
 	int r;
 
-	/* As GnuPG: an ECDSA hash must be at least as long as the order
-	 * (P-521 asks for 512 bits, the longest hash there is). */
-	if (k->alg == SK_PK_ECDSA && dlen < (curve_order_len(k->curve) <
-	    SK_SHA512_LEN ? curve_order_len(k->curve) : SK_SHA512_LEN))
+	if (ecdsa_weak_hash(k, dlen))
 		return SK_ERR_WEAK_HASH;
 	if ((r = data_sexp(&data, k, hash, digest, dlen)) != 0)
 		return r;

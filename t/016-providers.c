@@ -1,10 +1,11 @@
 /* The verification providers side by side (lib/crypto.c): what the daemon
- * uses (libsodium with --with-crypto=sodium, the default) against the
+ * uses (libsodium and Nettle with --with-crypto=fast, the default) against the
  * reference (libgcrypt, crypto_*_ref), on RFC vectors, a few thousand
  * random keys and signatures, every kind of tampering, and the inputs
  * where the libraries disagree on their own: S not below the group order
  * (libgcrypt accepts S + L), R of small order (libsodium refuses it),
- * small-order and undecodable public keys.  Every case also has its
+ * small-order and undecodable public keys; ECDSA on three curves with r
+ * out of range and a hash too short.  Every case also has its
  * expected verdict, so that a build with one provider tests that one. */
 #include "config.h"
 
@@ -85,7 +86,7 @@ main(void)
 	unsigned keyed = 0, hm = 0, ae = 0, aeopen = 0;
 	int a, b;
 
-	plan(15);
+	plan(19);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	diag("provider: %s", crypto_provider());
@@ -189,6 +190,84 @@ main(void)
 	    "a key with y >= p: refused by both");
 	is_int(SK_ERR_INVALID_ARG, crypto_ed25519_verify(pk, SK_HASH_SHA256,
 	    msg, 31, sig), "a digest of the wrong length: refused as such");
+
+	/* ECDSA (Nettle in the fast provider): P-256, P-384, P-521, each
+	 * hash it may take (P-256 with SHA-512: the digest cut to the
+	 * order), tampering, r or s out of range, a hash too short. */
+	{
+		static const struct {
+			enum sk_curve c;
+			size_t olen;
+			enum sk_hash h;
+		} ec[] = {
+			{ SK_CURVE_P256, 32, SK_HASH_SHA256 },
+			{ SK_CURVE_P256, 32, SK_HASH_SHA512 },
+			{ SK_CURVE_P384, 48, SK_HASH_SHA384 },
+			{ SK_CURVE_P521, 66, SK_HASH_SHA512 },
+		};
+		uint8_t dg[64], r1[80], r2[80];
+		size_t dl, l1, l2, c;
+		unsigned same = 0, nv = 0, goods = 0, bads = 0, range = 0;
+		int va, vb;
+
+		for (c = 0; c < sizeof(ec) / sizeof(ec[0]); c++) {
+			if (crypto_privkey_generate(&priv, SK_PK_ECDSA, ec[c].c,
+			    0) != 0 || crypto_privkey_public(priv, &pub) != 0)
+				bail("ecdsa key");
+			dl = crypto_hash_len(ec[c].h);
+			for (j = 0; j < 50; j++) {
+				crypto_random(dg, dl);
+				if (crypto_privkey_sign(priv, ec[c].h, dg, dl, r1,
+				    &l1, r2, &l2, sizeof(r1)) != 0)
+					bail("ecdsa sign");
+				va = crypto_pubkey_verify(pub, ec[c].h, dg, dl, r1,
+				    l1, r2, l2);
+				vb = crypto_pubkey_verify_ref(pub, ec[c].h, dg, dl,
+				    r1, l1, r2, l2);
+				same += va == vb;
+				goods += va == 0;
+				r2[rand() % (int)l2] ^= (uint8_t)(1 << (rand() % 8));
+				va = crypto_pubkey_verify(pub, ec[c].h, dg, dl, r1,
+				    l1, r2, l2);
+				vb = crypto_pubkey_verify_ref(pub, ec[c].h, dg, dl,
+				    r1, l1, r2, l2);
+				same += va == vb;
+				bads += va != 0;
+				nv += 2;
+			}
+			/* r = 0, and r = 2^(8 olen) - 1 (above the order) */
+			memset(r1, 0, ec[c].olen);
+			va = crypto_pubkey_verify(pub, ec[c].h, dg, dl, r1,
+			    ec[c].olen, r2, l2);
+			vb = crypto_pubkey_verify_ref(pub, ec[c].h, dg, dl, r1,
+			    ec[c].olen, r2, l2);
+			range += va != 0 && vb != 0;
+			memset(r1, 0xff, ec[c].olen);
+			va = crypto_pubkey_verify(pub, ec[c].h, dg, dl, r1,
+			    ec[c].olen, r2, l2);
+			vb = crypto_pubkey_verify_ref(pub, ec[c].h, dg, dl, r1,
+			    ec[c].olen, r2, l2);
+			range += va != 0 && vb != 0;
+			crypto_pubkey_free(pub);
+			crypto_privkey_free(priv);
+		}
+		is_int(nv, same, "ECDSA P-256/384/521, %u verifications: the same "
+		    "verdicts", nv);
+		ok(goods == nv / 2 && bads == nv / 2, "... every good signature "
+		    "accepted, every one-bit change refused (%u, %u)", goods,
+		    bads);
+		is_int(8, range, "... r = 0 and r above the order: refused by both");
+		if (crypto_privkey_generate(&priv, SK_PK_ECDSA, SK_CURVE_P384,
+		    0) != 0 || crypto_privkey_public(priv, &pub) != 0)
+			bail("p384");
+		crypto_random(dg, 32);
+		ok(crypto_pubkey_verify(pub, SK_HASH_SHA256, dg, 32, dg, 32, dg,
+		    32) == SK_ERR_WEAK_HASH && crypto_pubkey_verify_ref(pub,
+		    SK_HASH_SHA256, dg, 32, dg, 32, dg, 32) == SK_ERR_WEAK_HASH,
+		    "P-384 with SHA-256: a weak hash for both");
+		crypto_pubkey_free(pub);
+		crypto_privkey_free(priv);
+	}
 
 	/* HMAC-SHA256 and ChaCha20-Poly1305: the same bytes. */
 	for (i = 0; i < 500; i++) {
