@@ -3,12 +3,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "err.h"
@@ -208,11 +210,43 @@ out:
 	return r;
 }
 
+size_t
+grant_line(const struct grant *x, char *buf, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN], id[65], pr[41];
+	size_t off, j;
+
+	if (cap < GRANTS_LINE_MAX + 2)
+		return 0;
+	hex_encode(x->id, x->signer == GRANT_OPENPGP ? PGP_FPR_LEN : 32, id);
+	hex_encode(x->primary, PGP_FPR_LEN, pr);
+	off = (size_t)snprintf(buf, cap, "%lld %s %s %s ",
+	    (long long)x->until, sk_addr_str(x->family, x->addr, a,
+	    sizeof(a)), sk_addr_str(x->src_family, x->src, s,
+	    sizeof(s)), x->bound ? "bound" : "source");
+	if (x->dest[0] != '\0')
+		off += (size_t)snprintf(buf + off - 1, cap - off + 1,
+		    ">%s=%s%s ", x->dest, sk_addr_str(x->family, x->dst,
+		    a, sizeof(a)), x->masq ? "+masq" : "") - 1;
+	for (j = 0; j < x->nports; j++) {
+		off += (size_t)snprintf(buf + off, cap - off, "%s%s/%u",
+		    j ? "," : "", x->ports[j].proto == 6 ? "tcp" : "udp",
+		    x->ports[j].port);
+		if (x->via[j] != 0)
+			off += (size_t)snprintf(buf + off, cap - off,
+			    "@%u", x->via[j]);
+	}
+	off += (size_t)snprintf(buf + off, cap - off, " %s %s %s %s %s\n",
+	    x->signer == GRANT_OPENPGP ? "openpgp" : "fido2", id,
+	    x->signer == GRANT_OPENPGP ? pr : "-",
+	    x->name[0] ? x->name : "-", x->stanza);
+	return off;
+}
+
 int
 grants_format(const struct grants *g, char **out, size_t *len)
 {
-	size_t cap = 128 + g->n * (GRANTS_LINE_MAX + 2), off, i, j;
-	char a[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN], id[65], pr[41];
+	size_t cap = 128 + g->n * (GRANTS_LINE_MAX + 2), off, i;
 	char *buf;
 
 	*out = NULL;
@@ -221,54 +255,62 @@ grants_format(const struct grants *g, char **out, size_t *len)
 		return SK_ERR_ALLOC;
 	off = (size_t)snprintf(buf, cap, "# sigknockd's live grants and their "
 	    "owners; see sigknockd(8).\n");
-	for (i = 0; i < g->n; i++) {
-		const struct grant *x = &g->g[i];
-
-		hex_encode(x->id, x->signer == GRANT_OPENPGP ? PGP_FPR_LEN : 32,
-		    id);
-		hex_encode(x->primary, PGP_FPR_LEN, pr);
-		off += (size_t)snprintf(buf + off, cap - off, "%lld %s %s %s ",
-		    (long long)x->until, sk_addr_str(x->family, x->addr, a,
-		    sizeof(a)), sk_addr_str(x->src_family, x->src, s,
-		    sizeof(s)), x->bound ? "bound" : "source");
-		if (x->dest[0] != '\0')
-			off += (size_t)snprintf(buf + off - 1, cap - off + 1,
-			    ">%s=%s%s ", x->dest, sk_addr_str(x->family, x->dst,
-			    a, sizeof(a)), x->masq ? "+masq" : "") - 1;
-		for (j = 0; j < x->nports; j++) {
-			off += (size_t)snprintf(buf + off, cap - off, "%s%s/%u",
-			    j ? "," : "", x->ports[j].proto == 6 ? "tcp" : "udp",
-			    x->ports[j].port);
-			if (x->via[j] != 0)
-				off += (size_t)snprintf(buf + off, cap - off,
-				    "@%u", x->via[j]);
-		}
-		off += (size_t)snprintf(buf + off, cap - off, " %s %s %s %s %s\n",
-		    x->signer == GRANT_OPENPGP ? "openpgp" : "fido2", id,
-		    x->signer == GRANT_OPENPGP ? pr : "-",
-		    x->name[0] ? x->name : "-", x->stanza);
-	}
+	for (i = 0; i < g->n; i++)
+		off += grant_line(&g->g[i], buf + off, cap - off);
 	*out = buf;
 	*len = off;
 	return 0;
 }
 
+/* Read StateDir's file (or journal) into out, merging; a bad file is
+ * logged and left out.  *lines: how many records it held. */
+static int
+load_one(const char *path, int journal, struct grants *out, size_t *lines)
+{
+	struct grants_parse_err e;
+	struct grants part;
+	char *buf;
+	size_t len, i;
+	int r;
+
+	*lines = 0;
+	if ((r = file_read_all(path, GRANTS_FILE_MAX, &buf, &len)) != 0)
+		return r == SK_ERR_IO && errno == ENOENT ? 0 : r;
+	/* A journal's last line may be torn by a crash: only whole lines. */
+	if (journal)
+		while (len > 0 && buf[len - 1] != '\n')
+			len--;
+	if ((r = grants_parse(buf, len, &part, &e)) != 0) {
+		log_err("%s:%u: %s", path, e.line, e.why);
+		free(buf);
+		return r;
+	}
+	free(buf);
+	for (i = 0; i < part.n && r == 0; i++)
+		r = grants_add(out, &part.g[i]);
+	*lines = part.n;
+	grants_clear(&part);
+	return r;
+}
+
 int
 grants_load(const char *dir, struct grants *out)
 {
-	char path[PATH_MAX], *buf;
-	struct grants_parse_err e;
-	size_t len;
+	char path[PATH_MAX];
+	size_t n;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "%s/" GRANTS_FILE, dir);
-	if ((r = file_read_all(path, GRANTS_FILE_MAX, &buf, &len)) != 0)
-		return r == SK_ERR_IO && errno == ENOENT ? 0 : r;
-	if ((r = grants_parse(buf, len, out, &e)) != 0)
-		log_err("%s:%u: %s", path, e.line, e.why);
-	free(buf);
-	return r;
+	if ((r = load_one(path, 0, out, &n)) != 0)
+		return r;
+	/* Replaying the journal again over a snapshot that already holds
+	 * it changes nothing: grants_add merges the same record. */
+	snprintf(path, sizeof(path), "%s/" GRANTS_JOURNAL, dir);
+	if (load_one(path, 1, out, &n) != 0)
+		log_err("grant owners recorded since %s/" GRANTS_FILE " were "
+		    "not read", dir);
+	return 0;
 }
 
 int
@@ -283,6 +325,47 @@ grants_save(const char *dir, const struct grants *g)
 		return r;
 	r = file_write_atomic(path, buf, len, 0600);
 	free(buf);
+	if (r != 0)
+		return r;
+	/* Only after the snapshot holds everything: a crash before this
+	 * replays the journal over it, which changes nothing. */
+	snprintf(path, sizeof(path), "%s/" GRANTS_JOURNAL, dir);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		log_err("%s: %s", path, strerror(errno));
+		return SK_ERR_IO;
+	}
+	return 0;
+}
+
+int
+grants_journal_append(const char *dir, const char *lines, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/" GRANTS_JOURNAL, dir);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) < 0) {
+		log_err("%s: %s", path, strerror(errno));
+		return SK_ERR_IO;
+	}
+	while (len > 0) {
+		if ((n = write(fd, lines, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("%s: %s", path, strerror(errno));
+			r = SK_ERR_IO;
+			break;
+		}
+		lines += n;
+		len -= (size_t)n;
+	}
+	if (r == 0 && fdatasync(fd) != 0) {
+		log_err("%s: %s", path, strerror(errno));
+		r = SK_ERR_IO;
+	}
+	close(fd);
 	return r;
 }
 

@@ -1,8 +1,12 @@
 /* Who holds which grant: one record per signer and opened address, with
  * the ports, the stanza that allowed it and the expiry, kept in StateDir
- * (GRANTS_FILE, rewritten atomically on every change) so that a restart
- * adopts owners with the kernel's grants, `sigknockd -G` lists them, and
- * removing a user's authority closes exactly that user's grants.
+ * so that a restart adopts owners with the kernel's grants, `sigknockd
+ * -G` lists them, and removing a user's authority closes exactly that
+ * user's grants.  An accepted knock appends its record to GRANTS_JOURNAL
+ * (synced): its cost does not grow with the live grants.  GRANTS_FILE is
+ * the snapshot, rewritten atomically when a record is closed early and
+ * when the journal grows long, after which the journal is removed;
+ * expired records cost nothing until then (loading drops them).
  *
  * One line per record:
  *
@@ -31,6 +35,7 @@
 #include "wire.h"
 
 #define GRANTS_FILE	"grants"
+#define GRANTS_JOURNAL	"grants.journal"
 #define GRANTS_MAX	100000
 #define GRANTS_LINE_MAX	1024
 
@@ -71,9 +76,15 @@ struct grants_parse_err {
 int	grants_parse(const char *text, size_t len, struct grants *out,
 	    struct grants_parse_err *err);
 int	grants_format(const struct grants *g, char **out, size_t *len);
-/* StateDir's file: none yet is empty; a bad file is logged and empty. */
+/* One record's line (GRANTS_LINE_MAX + 2 bytes of room); its length. */
+size_t	grant_line(const struct grant *x, char *buf, size_t cap);
+/* StateDir's snapshot and journal: none yet is empty; a bad file is
+ * logged and left out. */
 int	grants_load(const char *dir, struct grants *out);
+/* The whole snapshot, then the journal removed. */
 int	grants_save(const char *dir, const struct grants *g);
+/* Records' lines (grant_line) appended to the journal and synced. */
+int	grants_journal_append(const char *dir, const char *lines, size_t len);
 void	grants_clear(struct grants *g);
 
 /* Record a grant: the same signer for the same address extends its

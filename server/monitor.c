@@ -422,12 +422,43 @@ knock_sink(uint16_t port)
 
 /* ---- grant owners (grants.h) ---- */
 
+/* The whole list: at start, when a record closes early, and when the
+ * journal has grown past twice the live records (and OWNERS_JOURNAL_MIN),
+ * so that appending stays O(1) per grant on average. */
+#define OWNERS_JOURNAL_MIN	1024
+
 static void
 owners_save(struct daemon *d)
 {
 	if (grants_save(d->cfg.state_dir, &d->owners) != 0)
 		log_err("cannot record grant owners in %s/" GRANTS_FILE,
 		    d->cfg.state_dir);
+	else {
+		d->journal_lines = 0;
+		d->owners_snapshot = 0;
+	}
+	d->journal_len = 0;
+}
+
+/* The records granted in this batch, appended to the journal at once
+ * (one write, one fdatasync); the whole list when the journal is long. */
+static void
+owners_journal(struct daemon *d, size_t records)
+{
+	if (d->owners_snapshot || (d->journal_lines + records >
+	    OWNERS_JOURNAL_MIN && d->journal_lines + records >
+	    2 * d->owners.n)) {
+		owners_save(d);
+		return;
+	}
+	if (d->journal_len > 0 && grants_journal_append(d->cfg.state_dir,
+	    d->journal, d->journal_len) != 0) {
+		/* The snapshot then holds them, or says why not. */
+		owners_save(d);
+		return;
+	}
+	d->journal_lines += records;
+	d->journal_len = 0;
 }
 
 /* ---- known sources (known.h) ---- */
@@ -491,8 +522,24 @@ on_granted(void *arg, const struct grant *g)
 
 	if (grants_add(&d->owners, g) != 0)
 		log_err("out of memory recording a grant's owner");
-	/* Written once for the batch (grant_batch). */
-	d->owners_dirty = 1;
+	/* Appended once for the batch (grant_batch). */
+	if (d->journal_cap - d->journal_len < GRANTS_LINE_MAX + 2) {
+		size_t cap = d->journal_cap + 8 * (GRANTS_LINE_MAX + 2);
+		char *p = realloc(d->journal, cap);
+
+		if (p == NULL) {
+			/* Not in the journal: the snapshot takes it. */
+			d->owners_snapshot = 1;
+			d->owners_dirty++;
+			known_granted(d, g);
+			return;
+		}
+		d->journal = p;
+		d->journal_cap = cap;
+	}
+	d->journal_len += grant_line(g, d->journal + d->journal_len,
+	    d->journal_cap - d->journal_len);
+	d->owners_dirty++;
 	known_granted(d, g);
 }
 
@@ -1111,7 +1158,7 @@ grant_batch(struct daemon *d)
 		sk_wipe(d->batch[i].inner, sizeof(d->batch[i].inner));
 	d->nbatch = 0;
 	if (d->owners_dirty) {
-		owners_save(d);
+		owners_journal(d, (size_t)d->owners_dirty);
 		d->owners_dirty = 0;
 	}
 	known_save_dirty(d);
@@ -1333,8 +1380,9 @@ run(struct daemon *d)
 		}
 		fw_expire(d->k.fw, time(NULL));
 		fw_commit(d->k.fw);
-		if (grants_expire(&d->owners, time(NULL)))
-			owners_save(d);
+		/* Expired records stay on disk until the next snapshot:
+		 * loading drops them, and writing would cost O(live). */
+		grants_expire(&d->owners, time(NULL));
 		if (now_m >= next_prune) {
 			replay_prune(d->k.rc, time(NULL));
 			next_prune = now_m + PRUNE_EVERY_S;

@@ -72,6 +72,10 @@ struct daemon {
 	struct knock_decision	 batch[KNOCK_GRANT_BATCH];
 	size_t			 nbatch;
 	int			 owners_dirty;
+	char			*journal;	/* records to append */
+	size_t			 journal_len, journal_cap;
+	size_t			 journal_lines;	/* in StateDir's journal */
+	int			 owners_snapshot; /* the journal missed one */
 };
 
 /* Everything zero or closed, the defaults set. */

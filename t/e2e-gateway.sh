@@ -126,7 +126,7 @@ ok "... sigknockd -G lists it with its destination" sh -c \
 	"'$B/sigknockd' -c '$T/sigknockd.conf' -G | grep -q 'tcp/22@db1'"
 ok "... and -G -j names the internal address" sh -c \
 	"'$B/sigknockd' -c '$T/sigknockd.conf' -G -j | grep -q '\"address\": \"$INT1\"'"
-ok "... the grants file records it" grep -q "bound>db1=$INT1 tcp/22 " "$T/state/grants"
+ok "... the grants journal records it" grep -q "bound>db1=$INT1 tcp/22 " "$T/state/grants.journal"
 ok "expiry closes it" wait_for 8 sh -c "! ip netns exec $NS_CLI '$TOOL' connect $INT1 22 300"
 ok "... and the kernel holds no forwarded grant" wait_for 3 no_fwd_grants
 

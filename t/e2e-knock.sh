@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 132
+plan 136
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -589,6 +589,24 @@ ok "a restart adopts the live grant" can_connect $SRV4 22
 "$B/sigknockd" -c "$T/sigknockd.conf" -G > "$T/grants.txt" 2>&1
 ok "... with its owner" grep -q "^alice@example.com *$CLI4 *tcp/22 " "$T/grants.txt"
 ok "and the new daemon removes its rule at its expiry" wait_for 8 no_grants
+
+# --- SIGKILL right after a grant: its owner was in the journal ---
+snap=$(cksum < "$T/state/grants")
+n=$(count_log 'accepted ')
+knock -A tcp/22 --timeout 6
+wait_log "$n" 'accepted '
+wait_for 2 can_connect $SRV4 22
+ok "an accepted knock appends its owner to StateDir's journal, and leaves the snapshot as it was" \
+	sh -c "grep -q ' $CLI4 bound tcp/22 openpgp ' '$T/state/grants.journal' && test \"\$(cksum < '$T/state/grants')\" = '$snap'"
+kill -9 "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
+n=$(count_log 'grant owner adopted')
+daemon_start
+ok "after SIGKILL, a restart adopts the grant's owner from the journal" \
+	wait_log "$n" '1 grant owner adopted'
+ok "... and folds the journal into the snapshot" \
+	sh -c "! test -e '$T/state/grants.journal' && grep -q ' $CLI4 bound tcp/22 openpgp ' '$T/state/grants'"
+"$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com > "$T/r.out" 2>&1
+ok "... so that -R alice closes it" wait_for 3 closed $SRV4 22
 
 # --- crash: the kernel stops matching at expiry, a restart cleans up ---
 n=$(count_log 'accepted ')
