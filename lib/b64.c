@@ -83,3 +83,15 @@ b64_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *len)
 	*len = o;
 	return 0;
 }
+
+int
+b64_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

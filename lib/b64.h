@@ -1,4 +1,5 @@
-/* Base64 (RFC 4648, standard alphabet, padded), strict decoding. */
+/* Base64 (RFC 4648, standard alphabet, padded), strict decoding; and
+ * the value of one hex digit. */
 #ifndef SK_B64_H
 #define SK_B64_H
 
@@ -13,5 +14,7 @@ int	b64_encode(const uint8_t *p, size_t n, char *out, size_t cap);
  * *len receives the byte count. */
 int	b64_decode(const char *s, size_t slen, uint8_t *out, size_t cap,
 	    size_t *len);
+/* 0-15 for a hex digit (either case), else -1. */
+int	b64_hexval(int c);
 
 #endif

@@ -170,3 +170,44 @@ home_path(const char *file, char *path, size_t len, int make_dir)
 	}
 	return 0;
 }
+
+int
+file_append_sync(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	const char *p = buf;
+	ssize_t n;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, mode)) < 0) {
+		log_err("%s: %s", path, strerror(errno));
+		return SK_ERR_IO;
+	}
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("%s: %s", path, strerror(errno));
+			r = SK_ERR_IO;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (r == 0 && fdatasync(fd) != 0) {
+		log_err("%s: %s", path, strerror(errno));
+		r = SK_ERR_IO;
+	}
+	close(fd);
+	return r;
+}
+
+int
+file_remove(const char *path)
+{
+	if (unlink(path) != 0 && errno != ENOENT) {
+		log_err("%s: %s", path, strerror(errno));
+		return SK_ERR_IO;
+	}
+	return 0;
+}

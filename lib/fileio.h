@@ -24,6 +24,14 @@ size_t	file_each_line(const char *buf, size_t len,
 int	file_write_atomic(const char *path, const void *buf, size_t len,
 	    mode_t mode);
 
+/* Remove path; a missing one is not an error.  Errors are logged. */
+int	file_remove(const char *path);
+
+/* Append buf[0..len) to path (created with mode), then fdatasync: a
+ * journal's record.  Errors are logged. */
+int	file_append_sync(const char *path, const void *buf, size_t len,
+	    mode_t mode);
+
 /* A file or directory that decides who may knock must be owned by root or
  * by us, and not writable by group or others.  0, or SK_ERR_BAD_FIELD with
  * a log line naming what and the chown/chmod to run.  A missing path is

@@ -8,22 +8,11 @@
 
 #include <gcrypt.h>
 
+#include "b64.h"
 #include "err.h"
 #include "gpgagent.h"
 
 #define GPGCACHE_MAGIC	"sigknock gpg-key 1"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Text we write back as it is: no control characters, no DEL. */
 static int
@@ -43,7 +32,7 @@ is_hex(const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (hexval((unsigned char)s[i]) < 0)
+		if (b64_hexval((unsigned char)s[i]) < 0)
 			return 0;
 	return 1;
 }
@@ -95,8 +84,8 @@ set_field(struct gpgcache *c, unsigned idx, const char *v, size_t len)
 		    !is_hex(v, len))
 			return -1;
 		for (i = 0; i < len / 2; i++)
-			c->key[i] = (uint8_t)(hexval((unsigned char)v[2 * i]) << 4 |
-			    hexval((unsigned char)v[2 * i + 1]));
+			c->key[i] = (uint8_t)(b64_hexval((unsigned char)v[2 * i]) << 4 |
+			    b64_hexval((unsigned char)v[2 * i + 1]));
 		c->keylen = len / 2;
 		return 0;
 	}

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "b64.h"
 #include "endian.h"
 #include "err.h"
 #include "pgp.h"
@@ -27,18 +28,6 @@ static const struct {
 	{ oid_ed25519, sizeof(oid_ed25519), PGP_PK_EDDSA, SK_CURVE_ED25519, 255 },
 };
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 pgp_fpr_parse(const char *s, uint8_t fpr[static PGP_FPR_LEN])
 {
@@ -50,7 +39,8 @@ pgp_fpr_parse(const char *s, uint8_t fpr[static PGP_FPR_LEN])
 	if (strlen(s) != PGP_FPR_HEX_LEN)
 		return -1;
 	for (i = 0; i < PGP_FPR_LEN; i++) {
-		if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
+		if ((hi = b64_hexval(s[2 * i])) < 0 ||
+		    (lo = b64_hexval(s[2 * i + 1])) < 0)
 			return -1;
 		fpr[i] = (uint8_t)(hi << 4 | lo);
 	}

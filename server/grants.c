@@ -3,14 +3,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "err.h"
@@ -330,43 +328,16 @@ grants_save(const char *dir, const struct grants *g)
 	/* Only after the snapshot holds everything: a crash before this
 	 * replays the journal over it, which changes nothing. */
 	snprintf(path, sizeof(path), "%s/" GRANTS_JOURNAL, dir);
-	if (unlink(path) != 0 && errno != ENOENT) {
-		log_err("%s: %s", path, strerror(errno));
-		return SK_ERR_IO;
-	}
-	return 0;
+	return file_remove(path);
 }
 
 int
 grants_journal_append(const char *dir, const char *lines, size_t len)
 {
 	char path[PATH_MAX];
-	ssize_t n;
-	int fd, r = 0;
 
 	snprintf(path, sizeof(path), "%s/" GRANTS_JOURNAL, dir);
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) < 0) {
-		log_err("%s: %s", path, strerror(errno));
-		return SK_ERR_IO;
-	}
-	while (len > 0) {
-		if ((n = write(fd, lines, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("%s: %s", path, strerror(errno));
-			r = SK_ERR_IO;
-			break;
-		}
-		lines += n;
-		len -= (size_t)n;
-	}
-	if (r == 0 && fdatasync(fd) != 0) {
-		log_err("%s: %s", path, strerror(errno));
-		r = SK_ERR_IO;
-	}
-	close(fd);
-	return r;
+	return file_append_sync(path, lines, len, 0600);
 }
 
 static int

@@ -799,8 +799,18 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 		if (k->known != NULL && known_add_owned(k->known,
 		    d->owner.src_family, d->owner.src, now,
 		    d->owner.signer == GRANT_OPENPGP ? d->owner.primary :
-		    d->owner.id))
-			k->known_dirty = 1;
+		    d->owner.id)) {
+			size_t ln = known_line(d->owner.src_family,
+			    d->owner.src, now, d->owner.signer == GRANT_OPENPGP ?
+			    d->owner.primary : d->owner.id,
+			    k->known_pend + k->known_plen,
+			    sizeof(k->known_pend) - k->known_plen);
+
+			if (ln == 0)
+				k->known_full = 1;
+			k->known_plen += ln;
+			k->known_dirty++;
+		}
 		if (k->granted != NULL)
 			k->granted(k->granted_arg, &g[i]);
 		log_accepted(d, &g[i]);

@@ -74,6 +74,8 @@ struct knock_dcache {
 	int		 used;
 };
 
+#define KNOCK_GRANT_BATCH	32	/* decisions granted at once */
+
 struct knock {
 	const struct server_config *cfg;
 	struct sk_server_key	 key;
@@ -92,7 +94,12 @@ struct knock {
 	struct replay		*rc;
 	struct lanes		 q;		/* lanes.h; the worker's */
 	struct known		*known;		/* known sources, or NULL */
-	int			 known_dirty;	/* known to be written out */
+	/* Sources to write out (known.h): their lines, for the journal;
+	 * known_full when they did not fit (the whole list then). */
+	char			 known_pend[KNOCK_GRANT_BATCH * KNOWN_LINE_MAX];
+	size_t			 known_plen;
+	int			 known_dirty;	/* lines in known_pend */
+	int			 known_full;
 	struct seen		*ws;		/* seen work, with q */
 	struct seen		*decided;	/* duplicates, with q */
 	double			 verify_share;	/* of a core, for steps 4-10 */
@@ -170,7 +177,6 @@ void	knock_grant(struct knock *k, const struct knock_decision *d,
  * replay records made durable with one sync, then one firewall commit
  * (the monitor, for the grant requests that wait together).  A request
  * that is in the batch twice is granted once. */
-#define KNOCK_GRANT_BATCH	32
 void	knock_grant_many(struct knock *k,
 	    const struct knock_decision *const *d, size_t nd, time_t now);
 /* The daemon's path.  knock_receive: steps 1-3 (with the work trailer,

@@ -157,7 +157,10 @@ known_add_owned(struct known *k, int family, const uint8_t *addr,
 	if ((e = find(k, key, &slot)) != NULL) {
 		if (seen > e->seen)
 			e->seen = seen;
-		return e->seen - e->saved >= KNOWN_REFRESH_S;
+		if (e->seen - e->saved < KNOWN_REFRESH_S)
+			return 0;
+		e->saved = e->seen;	/* the caller writes it out */
+		return 1;
 	}
 	/* One user's new source pushes out that user's oldest, not
 	 * someone else's: nobody fills the list for the others. */
@@ -176,7 +179,7 @@ known_add_owned(struct known *k, int family, const uint8_t *addr,
 	    KNOWN_OWNER_LEN);
 	slot->used = 1;
 	slot->seen = seen;
-	slot->saved = 0;
+	slot->saved = seen;	/* the caller writes it out */
 	k->n++;
 	rehash(k);
 	return 1;
@@ -304,52 +307,81 @@ known_parse(struct known *k, const char *buf, size_t len, size_t *bad)
 }
 
 size_t
+known_line(int family, const uint8_t *addr, time_t seen, const uint8_t *owner,
+    char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN], hex[2 * KNOWN_OWNER_LEN + 1];
+	size_t j;
+	int n;
+
+	hex[0] = '\0';
+	for (j = 0; owner != NULL && memcmp(owner, no_owner,
+	    KNOWN_OWNER_LEN) != 0 && j < KNOWN_OWNER_LEN; j++)
+		snprintf(hex + 2 * j, 3, "%02x", owner[j]);
+	n = snprintf(out, cap, "%s %" PRId64 "%s%s\n",
+	    sk_addr_str(family, addr, a, sizeof(a)), (int64_t)seen,
+	    hex[0] ? " " : "", hex);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+size_t
 known_format(const struct known *k, char *out, size_t cap)
 {
-	char a[INET6_ADDRSTRLEN], owner[2 * KNOWN_OWNER_LEN + 1];
 	uint8_t addr[16];
-	size_t i, j, len;
-	int n, family;
+	size_t i, len, n;
+	int family;
 
-	n = snprintf(out, cap, "# sigknockd: sources of accepted knocks "
-	    "(address, last seen, whose)\n");
-	if (n < 0 || (size_t)n >= cap)
+	n = (size_t)snprintf(out, cap, "# sigknockd: sources of accepted "
+	    "knocks (address, last seen, whose)\n");
+	if (n >= cap)
 		return 0;
-	len = (size_t)n;
+	len = n;
 	for (i = 0; i < SLOTS; i++) {
 		if (k->e[i].used != 1)
 			continue;
 		key_addr(&k->e[i], &family, addr);
-		owner[0] = '\0';
-		for (j = 0; memcmp(k->e[i].owner, no_owner,
-		    KNOWN_OWNER_LEN) != 0 && j < KNOWN_OWNER_LEN; j++)
-			snprintf(owner + 2 * j, 3, "%02x", k->e[i].owner[j]);
-		n = snprintf(out + len, cap - len, "%s %" PRId64 "%s%s\n",
-		    sk_addr_str(family, addr, a, sizeof(a)),
-		    (int64_t)k->e[i].seen, owner[0] ? " " : "", owner);
-		if (n < 0 || (size_t)n >= cap - len)
+		if ((n = known_line(family, addr, k->e[i].seen, k->e[i].owner,
+		    out + len, cap - len)) == 0)
 			return 0;
-		len += (size_t)n;
+		len += n;
 	}
 	return len;
+}
+
+/* Read one file into k; a journal's torn last line is left out. */
+static int
+load_file(struct known *k, const char *path, int journal)
+{
+	char *buf;
+	size_t len, bad = 0;
+	int r;
+
+	if ((r = file_read_all(path, KNOWN_BYTES, &buf, &len)) != 0)
+		return errno == ENOENT ? 0 : r;
+	if (journal)
+		while (len > 0 && buf[len - 1] != '\n')
+			len--;
+	known_parse(k, buf, len, &bad);
+	free(buf);
+	if (bad > 0)
+		log_warn("%s: %zu lines that are not ADDRESS SEEN [OWNER] "
+		    "skipped", path, bad);
+	return 0;
 }
 
 int
 known_load(struct known *k, const char *dir)
 {
-	char path[4096], *buf;
-	size_t len, bad = 0, i;
+	char path[4096];
+	size_t i;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, KNOWN_FILE);
-	if ((r = file_read_all(path, KNOWN_BYTES, &buf, &len)) != 0)
-		return errno == ENOENT ? 0 : r;
-	known_parse(k, buf, len, &bad);
-	free(buf);
-	if (bad > 0)
-		log_warn("%s: %zu lines that are not ADDRESS SEEN [OWNER] "
-		    "skipped",
-		    path, bad);
+	if ((r = load_file(k, path, 0)) != 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", dir, KNOWN_JOURNAL);
+	if ((r = load_file(k, path, 1)) != 0)
+		return r;
 	for (i = 0; i < SLOTS; i++)
 		k->e[i].saved = k->e[i].seen;
 	return 0;
@@ -368,5 +400,17 @@ known_save(struct known *k, const char *dir)
 		return SK_ERR_IO;
 	for (i = 0; i < SLOTS; i++)
 		k->e[i].saved = k->e[i].seen;
-	return 0;
+	/* Only now: a crash before this reads the journal over a list that
+	 * holds it, which changes nothing. */
+	snprintf(path, sizeof(path), "%s/%s", dir, KNOWN_JOURNAL);
+	return file_remove(path);
+}
+
+int
+known_journal_append(const char *dir, const char *lines, size_t len)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, KNOWN_JOURNAL);
+	return file_append_sync(path, lines, len, 0600);
 }

@@ -1,5 +1,6 @@
 /* Known sources (PROTOCOL.md section 5): the addresses from which a knock
- * was accepted within KnownPeriod, kept in StateDir/known.  Datagrams
+ * was accepted within KnownPeriod, kept in StateDir/known and its journal
+ * (KNOWN_JOURNAL).  Datagrams
  * from them wait in their own lane of the verification queue, ahead of
  * strangers.  An address is an IPv4 address, or an IPv6 /64 (privacy
  * addresses change within it).  Memory is fixed: at most KNOWN_MAX, the
@@ -13,6 +14,8 @@
 
 #define KNOWN_MAX	4096
 #define KNOWN_FILE	"known"
+#define KNOWN_JOURNAL	"known.journal"
+#define KNOWN_LINE_MAX	96
 #define KNOWN_BYTES	(KNOWN_MAX * 96)
 /* Each source records whose knock it was (KNOWN_OWNER_LEN bytes of the
  * signer's primary key fingerprint or FIDO2 id); one owner keeps at most
@@ -28,8 +31,9 @@ struct known;
 struct known *known_new(void);
 void	known_free(struct known *k);
 /* Remember family/addr (raw bytes) as seen at `seen`.  Returns 1 when the
- * file should be written (a new source, or one not refreshed for
- * KNOWN_REFRESH_S), else 0. */
+ * source must be written out (a new source, or one not refreshed for
+ * KNOWN_REFRESH_S): the caller journals it (known_line) or saves the
+ * whole list; else 0. */
 int	known_add(struct known *k, int family, const uint8_t *addr, time_t seen);
 /* The same, for owner's knock (KNOWN_OWNER_LEN bytes; NULL or all zero:
  * none recorded, not bounded). */
@@ -53,10 +57,18 @@ void	known_each_owned(const struct known *k, const uint8_t *owner,
  * returns the length, 0 when cap is too small. */
 void	known_parse(struct known *k, const char *buf, size_t len, size_t *bad);
 size_t	known_format(const struct known *k, char *out, size_t cap);
+/* One source's line, as known_format writes it (owner NULL: none). */
+size_t	known_line(int family, const uint8_t *addr, time_t seen,
+	    const uint8_t *owner, char *out, size_t cap);
 
-/* StateDir/known: load (a missing file is empty; bad lines are logged
- * and skipped), save (atomically, 0600). */
+/* StateDir/known and the journal of sources added since (KNOWN_JOURNAL,
+ * lines appended and synced: a new source costs one line, not the
+ * list): load both (missing files are empty; bad lines are logged and
+ * skipped; a torn last journal line is left out; reading a line twice
+ * changes nothing), save the list atomically (0600) and then remove the
+ * journal, append lines to the journal. */
 int	known_load(struct known *k, const char *dir);
 int	known_save(struct known *k, const char *dir);
+int	known_journal_append(const char *dir, const char *lines, size_t len);
 
 #endif

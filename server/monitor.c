@@ -423,9 +423,9 @@ knock_sink(uint16_t port)
 /* ---- grant owners (grants.h) ---- */
 
 /* The whole list: at start, when a record closes early, and when the
- * journal has grown past twice the live records (and OWNERS_JOURNAL_MIN),
+ * journal has grown past twice the live records (and JOURNAL_MIN_LINES),
  * so that appending stays O(1) per grant on average. */
-#define OWNERS_JOURNAL_MIN	1024
+#define JOURNAL_MIN_LINES	1024
 
 static void
 owners_save(struct daemon *d)
@@ -446,7 +446,7 @@ static void
 owners_journal(struct daemon *d, size_t records)
 {
 	if (d->owners_snapshot || (d->journal_lines + records >
-	    OWNERS_JOURNAL_MIN && d->journal_lines + records >
+	    JOURNAL_MIN_LINES && d->journal_lines + records >
 	    2 * d->owners.n)) {
 		owners_save(d);
 		return;
@@ -462,6 +462,17 @@ owners_journal(struct daemon *d, size_t records)
 }
 
 /* ---- known sources (known.h) ---- */
+
+/* The whole list, then no journal. */
+static void
+known_save_all(struct daemon *d)
+{
+	if (known_save(d->k.known, d->cfg.state_dir) != 0)
+		log_err("cannot record known sources in %s/" KNOWN_FILE,
+		    d->cfg.state_dir);
+	else
+		d->known_jlines = 0;
+}
 
 /* At start and at each reload: the list when KnownPeriod is not 0, read
  * from StateDir, without what KnownPeriod forgets. */
@@ -481,20 +492,32 @@ known_setup(struct daemon *d)
 		if (known_load(d->k.known, d->cfg.state_dir) != 0)
 			log_err("known sources not read: knocks from them wait "
 			    "with strangers until they knock again");
+		else	/* the journal folded in: never appended to torn */
+			known_save_all(d);
 	}
 	known_prune(d->k.known, time(NULL) - d->cfg.known_period * 86400);
 }
 
-/* The known sources' file, when a grant added one. */
+/* The sources a batch of grants added or refreshed: appended to the
+ * journal (one write, one fdatasync), or the whole list when the journal
+ * has grown past twice the list (and JOURNAL_MIN_LINES lines). */
 static void
 known_save_dirty(struct daemon *d)
 {
-	if (d->k.known == NULL || !d->k.known_dirty)
+	size_t n = (size_t)d->k.known_dirty;
+
+	if (d->k.known == NULL || n == 0)
 		return;
-	if (known_save(d->k.known, d->cfg.state_dir) != 0)
-		log_err("cannot record known sources in %s/" KNOWN_FILE,
-		    d->cfg.state_dir);
+	if (d->k.known_full || (d->known_jlines + n > JOURNAL_MIN_LINES &&
+	    d->known_jlines + n > 2 * known_count(d->k.known)) ||
+	    known_journal_append(d->cfg.state_dir, d->k.known_pend,
+	    d->k.known_plen) != 0)
+		known_save_all(d);
+	else
+		d->known_jlines += n;
 	d->k.known_dirty = 0;
+	d->k.known_full = 0;
+	d->k.known_plen = 0;
 }
 
 static void

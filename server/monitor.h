@@ -76,6 +76,7 @@ struct daemon {
 	size_t			 journal_len, journal_cap;
 	size_t			 journal_lines;	/* in StateDir's journal */
 	int			 owners_snapshot; /* the journal missed one */
+	size_t			 known_jlines;	/* in StateDir's known journal */
 };
 
 /* Everything zero or closed, the defaults set. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "known.h"
@@ -383,6 +384,46 @@ test_known(void)
 	}
 }
 
+/* StateDir's list and journal (known.h): sources appended to the
+ * journal load over the list; a line read twice (a crash between a new
+ * list and the journal's removal) changes nothing; a torn last line is
+ * left out; a new list removes the journal. */
+static void
+test_known_journal(void)
+{
+	char dir[] = "/tmp/sk-308.XXXXXX", path[64], line[KNOWN_LINE_MAX];
+	struct known *k = known_new(), *l = known_new(), *l2 = known_new();
+	uint8_t a[16] = { 192, 0, 2, 9 }, b[16] = { 198, 51, 100, 1 };
+	uint8_t owner[KNOWN_OWNER_LEN] = { 0xa1 };
+	size_t n;
+
+	if (k == NULL || l == NULL || l2 == NULL || mkdtemp(dir) == NULL)
+		bail("known journal setup");
+	known_add(k, AF_INET, a, 100);
+	if (known_save(k, dir) != 0)
+		bail("known_save");
+	known_add_owned(k, AF_INET, b, 200, owner);
+	n = known_line(AF_INET, b, 200, owner, line, sizeof(line));
+	if (n == 0 || known_journal_append(dir, line, n) != 0 ||
+	    known_journal_append(dir, line, n) != 0 ||	/* read twice */
+	    known_journal_append(dir, "203.0.113.5 30", 14) != 0) /* torn */
+		bail("known journal append");
+	ok(known_load(l, dir) == 0 && known_count(l) == 2 && has(l,
+	    "192.0.2.9") && has(l, "198.51.100.1") && !has(l, "203.0.113.5"),
+	    "known: the journal loads over the list, a line read twice "
+	    "counts once, a torn last line is left out");
+	snprintf(path, sizeof(path), "%s/%s", dir, KNOWN_JOURNAL);
+	ok(known_save(l, dir) == 0 && access(path, F_OK) != 0 &&
+	    known_load(l2, dir) == 0 && known_count(l2) == 2,
+	    "... a new list removes the journal and holds both");
+	snprintf(path, sizeof(path), "%s/%s", dir, KNOWN_FILE);
+	unlink(path);
+	rmdir(dir);
+	known_free(k);
+	known_free(l);
+	known_free(l2);
+}
+
 static void
 test_workseen(void)
 {
@@ -469,7 +510,7 @@ test_workseen(void)
 int
 main(void)
 {
-	plan(37);
+	plan(39);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	srandom(308);
@@ -477,5 +518,6 @@ main(void)
 	test_lanes();
 	test_known();
 	test_workseen();
+	test_known_journal();
 	return 0;
 }

@@ -12,7 +12,7 @@ require_netns
 require_cmd gpg nft
 FW=nftables
 E2E_IFACE=any E2E_TIMEOUT=2
-plan 14
+plan 15
 e2e_setup
 ok "sigknockd starts" daemon_start
 counter() { "$B/sigknockd" -c "$T/sigknockd.conf" -S | sed -n "s/^$1 //p"; }
@@ -32,9 +32,11 @@ n=$(count_log "$pat")
 ok "alice knocks (no flood yet)" knock -A tcp/22 --work 0
 ok "... accepted" wait_log "$n" "$pat"
 own=$(echo "$FPR_alice" | cut -c1-16 | tr 'A-F' 'a-f')
-ok "her address is in StateDir/known, as hers (her primary key's first 8 bytes)" \
-	wait_for 2 grep -q "^$CLI4 [0-9]* $own$" "$T/state/known"
-ok "... written 0600" test "$(stat -c %a "$T/state/known")" = 600
+ok "her address is appended to StateDir/known.journal, as hers (her primary key's first 8 bytes)" \
+	wait_for 2 grep -q "^$CLI4 [0-9]* $own$" "$T/state/known.journal"
+ok "... not by rewriting the whole list (StateDir/known, written at start)" \
+	sh -c "! grep -q '^$CLI4 ' '$T/state/known'"
+ok "... both written 0600" test "$(stat -c %a "$T/state/known")$(stat -c %a "$T/state/known.journal")" = 600600
 wait_for 6 no_grants
 
 k0=$(counter known_lane)
