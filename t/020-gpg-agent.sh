@@ -11,7 +11,7 @@ require_cmd gpg gpg-agent gpgconf
 B=$top_builddir
 TOOL=$B/t/helper/sk-test-tool
 [ -x "$B/sigknock-keys" ] || skip_all "sigknock-keys not built (client-only build)"
-plan 27
+plan 28
 
 test_tmpdir
 T=$tap_tmp
@@ -92,6 +92,14 @@ for a in nistp384 rsa2048; do
 		grep -q "signing key $f .*remembered" "$T/$a.2.log"
 	ok "$a: gpg calls its signature good" good "$a.2"
 done
+
+# A memory others could have written is not believed.
+bobmem=$(grep -l '^signer bob@example.com$' $(cache))
+chmod 666 "$bobmem"
+knock shared --signer bob@example.com
+knock shared2 --signer bob@example.com
+ok "a memory file writable by others: ignored, looked up, and written 0600 again" \
+	sh -c "grep -q 'looked up through GnuPG' '$T/shared.log' && grep -q remembered '$T/shared2.log' && test \"\$(stat -c %a '$bobmem')\" = 600"
 
 # A damaged memory is looked up again, and rewritten.
 for f in $(cache); do printf 'garbage\n' > "$f"; done

@@ -154,10 +154,15 @@ cache_load(struct token *t, const char *home, const char *signer,
     const char *stamp)
 {
 	char path[4096], *buf;
+	struct stat st;
 	size_t len;
 	int r;
 
+	/* Only a memory nobody else could have written, as for
+	 * ~/.sigknockrc: another's is ignored and written anew. */
 	if (cache_path(home, signer, path, sizeof(path), 0) != 0 ||
+	    lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022) != 0 ||
 	    file_read_all(path, GPGCACHE_BYTES, &buf, &len) != 0)
 		return -1;
 	r = gpgcache_parse(buf, len, &t->c);
