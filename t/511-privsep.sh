@@ -54,7 +54,7 @@ fi
 
 # test_hook CMD: send "SKTEST CMD" to the knock port, as a datagram.
 test_hook() {
-	printf 'SKTEST %s' "$1" > "$T/hook"
+	hook_datagram "$1" "$T/hook"
 	in_cli "$TOOL" udp-send "$SRV4" 62201 "$T/hook" >/dev/null
 }
 # killed_by ATTACK SIGNAL: the worker dies of SIGNAL, the monitor says so

@@ -185,7 +185,7 @@ if grep -q 'SK_TEST_HOOKS 1' "$B/config.h"; then
 	# A worker under an attacker's control forges key-fido's request with
 	# sign counter 0xffffffff: were it recorded, the real key would be
 	# refused as cloned from then on.
-	printf 'SKTEST grant-fido2 key-fido %s tcp/22' "$CLI4" > "$T/hook"
+	hook_datagram "grant-fido2 key-fido $CLI4 tcp/22" "$T/hook"
 	n=$(count_log "monitor: refused the worker's grant request by key-fido")
 	in_cli "$TOOL" udp-send "$SRV4" 62201 "$T/hook" >/dev/null
 	ok "a forged FIDO2 request carrying sign counter 0xffffffff is refused by the monitor" \

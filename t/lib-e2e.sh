@@ -155,4 +155,9 @@ grant_rules() {
 		in_srv iptables-legacy -S SIGKNOCK 2>/dev/null | grep -c -- '-j ACCEPT' || true
 	fi
 }
+# hook_datagram CMD FILE: the test hooks' "SKTEST CMD" (server/worker-
+# test.c), padded with zeros past the smallest knock, since the capture
+# filter passes nothing shorter; the worker reads CMD up to the first zero.
+hook_datagram() { { printf 'SKTEST %s' "$1"; head -c 160 /dev/zero; } > "$2"; }
+
 no_grants() { [ "$(grant_rules)" -eq 0 ]; }
