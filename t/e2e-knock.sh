@@ -7,7 +7,7 @@
 require_netns
 require_cmd gpg tcpdump nft
 
-plan 136
+plan 138
 E2E_USERS_EXTRA="jack@example.com, kim@example.com"
 E2E_ACCESS_EXTRA='
 [office]
@@ -607,6 +607,26 @@ ok "... and folds the journal into the snapshot" \
 	sh -c "! test -e '$T/state/grants.journal' && grep -q ' $CLI4 bound tcp/22 openpgp ' '$T/state/grants'"
 "$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com > "$T/r.out" 2>&1
 ok "... so that -R alice closes it" wait_for 3 closed $SRV4 22
+
+# --- a crash between the firewall commit and the owners' journal ---
+if grep -q '^#define SK_TEST_HOOKS 1' "$B/config.h"; then
+	kill "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
+	SK_TEST_CRASH_BEFORE_JOURNAL=1; export SK_TEST_CRASH_BEFORE_JOURNAL
+	daemon_start
+	unset SK_TEST_CRASH_BEFORE_JOURNAL
+	knock -A tcp/22 --timeout 30 --resend none
+	wait_for 3 sh -c "! kill -0 $pid_daemon 2>/dev/null"
+	wait "$pid_daemon" 2>/dev/null
+	ok "(test hook) the monitor died right after the firewall commit, the grant open" \
+		can_connect $SRV4 22
+	n=$(count_log 'closed a grant with no owner on record')
+	daemon_start
+	ok "... the restart closes that grant: its owner never reached the journal" \
+		sh -c "grep -c 'closed a grant with no owner on record' '$LOG' | grep -qx $((n + 1)) && ! ip netns exec $NS_CLI '$TOOL' connect $SRV4 22 400"
+else
+	skip "built without --enable-test-hooks (a crash between the firewall commit and the journal)"
+	skip "built without --enable-test-hooks (a crash between the firewall commit and the journal)"
+fi
 
 # --- crash: the kernel stops matching at expiry, a restart cleans up ---
 n=$(count_log 'accepted ')
