@@ -276,6 +276,7 @@ main(void)
 
 		crypto_random(key, sizeof(key));
 		crypto_random(data, sizeof(data));
+		crypto_random(pt, sizeof(pt));
 		if (crypto_hmac_sha256(key, klen, data, dlen, m1) != 0 ||
 		    crypto_hmac_sha256_ref(key, klen, data, dlen, m2) != 0)
 			bail("hmac");
