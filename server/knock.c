@@ -727,6 +727,7 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 	struct grant g[KNOCK_GRANT_BATCH];
 	struct fw_rule fr[3];
 	char addr[INET6_ADDRSTRLEN];
+	const uint8_t *owner;
 	int state[KNOCK_GRANT_BATCH];	/* 0 refused, 1 to grant, 2 failed */
 	size_t i, j, n, p, todo = 0;
 	int committed;
@@ -796,13 +797,12 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 			k->st.granted_prev++;
 		/* Its source is known from now on (known.h), as this
 		 * user's: the primary key's, or the credential's. */
+		owner = d->owner.signer == GRANT_OPENPGP ? d->owner.primary :
+		    d->owner.id;
 		if (k->known != NULL && known_add_owned(k->known,
-		    d->owner.src_family, d->owner.src, now,
-		    d->owner.signer == GRANT_OPENPGP ? d->owner.primary :
-		    d->owner.id)) {
+		    d->owner.src_family, d->owner.src, now, owner)) {
 			size_t ln = known_line(d->owner.src_family,
-			    d->owner.src, now, d->owner.signer == GRANT_OPENPGP ?
-			    d->owner.primary : d->owner.id,
+			    d->owner.src, now, owner,
 			    k->known_pend + k->known_plen,
 			    sizeof(k->known_pend) - k->known_plen);
 

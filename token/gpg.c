@@ -46,7 +46,6 @@ struct token {
 	assuan_context_t	 actx;
 	uint8_t			 answer[4096];	/* PKSIGN's S-expression */
 	size_t			 answer_len;
-	int			 answer_overflow;
 };
 
 /* One line for the user about a GnuPG failure. */
@@ -524,10 +523,8 @@ answer_cb(void *arg, const void *p, size_t len)
 {
 	struct token *t = arg;
 
-	if (len > sizeof(t->answer) - t->answer_len) {
-		t->answer_overflow = 1;
+	if (len > sizeof(t->answer) - t->answer_len)
 		return gpg_error(GPG_ERR_TOO_LARGE);
-	}
 	memcpy(t->answer + t->answer_len, p, len);
 	t->answer_len += len;
 	return 0;
