@@ -1,12 +1,18 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "addr.h"
 
@@ -96,31 +102,131 @@ sk_addr_is_private(int family, const uint8_t *a)
 	return 0;
 }
 
-int
-sk_addr_is_own(int family, const uint8_t *a)
+/*
+ * The host's own addresses, listed once and again only when the kernel
+ * says that one changed: a route netlink socket subscribed to address
+ * events (before the listing, so that no change falls between the two)
+ * is read without blocking at each question.  Listing them costs a
+ * netlink dump (tens of microseconds); the question is asked at every
+ * grant.  Where the socket cannot be had, every question lists them.
+ */
+struct own_addr {
+	int	 family;
+	uint8_t	 a[16];
+};
+
+static struct {
+	int		 nl;	/* -1: not opened yet, -2: none to be had */
+	int		 stale;
+	size_t		 n;
+	struct own_addr	*v;
+} own = { -1, 1, 0, NULL };
+
+static void
+own_watch(void)
+{
+	struct sockaddr_nl sa;
+	int fd;
+
+	if (own.nl != -1)
+		return;
+	own.nl = -2;
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    NETLINK_ROUTE)) == -1)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return;
+	}
+	own.nl = fd;
+}
+
+/* Anything on the socket, an overflow (ENOBUFS: events were lost) or an
+ * error makes the list stale. */
+static void
+own_drain(void)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+
+	if (own.nl < 0) {
+		own.stale = 1;
+		return;
+	}
+	for (;;) {
+		n = recv(own.nl, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0 || (n == -1 && errno == ENOBUFS)) {
+			own.stale = 1;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		close(own.nl);
+		own.nl = -2;
+		own.stale = 1;
+		return;
+	}
+}
+
+static int
+own_list(void)
 {
 	struct ifaddrs *ifa, *i;
-	const uint8_t *p;
-	int own = 0;
+	struct own_addr *v;
+	size_t n = 0, max = 0;
+	int k;
 
 	if (getifaddrs(&ifa) != 0)
 		return -1;
-	for (i = ifa; i != NULL && !own; i = i->ifa_next) {
+	for (i = ifa; i != NULL; i = i->ifa_next)
+		max += 2;
+	if ((v = calloc(max ? max : 1, sizeof(*v))) == NULL) {
+		freeifaddrs(ifa);
+		return -1;
+	}
+	for (i = ifa; i != NULL; i = i->ifa_next) {
 		const struct sockaddr *sa[2] = { i->ifa_addr,
 		    (i->ifa_flags & IFF_BROADCAST) ? i->ifa_broadaddr : NULL };
-		int k;
 
-		for (k = 0; k < 2 && !own; k++) {
-			if (sa[k] == NULL || sa[k]->sa_family != family)
+		for (k = 0; k < 2; k++) {
+			if (sa[k] == NULL || (sa[k]->sa_family != AF_INET &&
+			    sa[k]->sa_family != AF_INET6))
 				continue;
-			p = family == AF_INET ?
-			    (const uint8_t *)&((const struct sockaddr_in *)
+			v[n].family = sa[k]->sa_family;
+			memcpy(v[n].a, sa[k]->sa_family == AF_INET ?
+			    (const void *)&((const struct sockaddr_in *)
 			    (const void *)sa[k])->sin_addr :
-			    (const uint8_t *)&((const struct sockaddr_in6 *)
-			    (const void *)sa[k])->sin6_addr;
-			own = memcmp(p, a, sk_addr_len(family)) == 0;
+			    (const void *)&((const struct sockaddr_in6 *)
+			    (const void *)sa[k])->sin6_addr,
+			    sk_addr_len(sa[k]->sa_family));
+			n++;
 		}
 	}
 	freeifaddrs(ifa);
-	return own;
+	free(own.v);
+	own.v = v;
+	own.n = n;
+	own.stale = 0;
+	return 0;
+}
+
+int
+sk_addr_is_own(int family, const uint8_t *a)
+{
+	size_t i;
+
+	own_watch();
+	own_drain();
+	if (own.stale && own_list() != 0)
+		return -1;
+	for (i = 0; i < own.n; i++)
+		if (own.v[i].family == family &&
+		    memcmp(own.v[i].a, a, sk_addr_len(family)) == 0)
+			return 1;
+	return 0;
 }

@@ -20,7 +20,8 @@ int	sk_addr_is_private(int family, const uint8_t *addr);
 
 /* 1 when the address is one of this host's own (or the broadcast address
  * of one of its networks), 0 when not, -1 when the interfaces cannot be
- * listed. */
+ * listed.  The list is kept and listed again when the kernel reports an
+ * address change (a route netlink socket, kept open in the caller). */
 int	sk_addr_is_own(int family, const uint8_t *addr);
 
 /* Byte length of an address of this family; 0 for any other. */

@@ -5,17 +5,18 @@
  * one for RSA, SHA-256 (it uses the CPU's SHA extensions), key
  * generation, signing and random numbers.  The fast one takes the hot
  * path of every datagram where it is faster: libsodium (ISC) does
- * HMAC-SHA256 (mac1, HKDF), ChaCha20-Poly1305, X25519 and Ed25519
- * verification; Nettle (LGPL-3+ or GPL-2+, on GMP, the same) does ECDSA
- * verification.  Both licences go with libiptc's GPL-2.0-only in the
+ * ChaCha20-Poly1305, X25519 and Ed25519 verification; Nettle (LGPL-3+
+ * or GPL-2+, on GMP, the same) does ECDSA verification and HMAC-SHA256
+ * (mac1, HKDF: its fat build uses the CPU's SHA extensions, five times
+ * libsodium's portable SHA-256 here).  Both licences go with libiptc's GPL-2.0-only in the
  * same daemon, which OpenSSL's Apache-2.0 does not.  The libgcrypt
  * versions stay, as crypto_*_ref (X25519: our own ladder, x25519.c),
  * for t/016-providers.c, which holds both to the same verdict on every
  * input.  Our own checks stand in front of either Ed25519 verifier
  * (small-order keys and R, S below the group order), so that they agree
  * where the libraries do not.  Nothing secret takes a variable-time path
- * in either: libsodium's HMAC, AEAD and X25519 are constant time in
- * their keys, as are ours. */
+ * in either: Nettle's HMAC, libsodium's AEAD and X25519 are constant
+ * time in their keys, as are ours. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <nettle/ecc.h>
 #include <nettle/ecc-curve.h>
 #include <nettle/ecdsa.h>
+#include <nettle/hmac.h>
 #include <sodium.h>
 #endif
 
@@ -200,12 +202,12 @@ crypto_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *data,
     size_t len, uint8_t out[static SK_SHA256_LEN])
 {
 #ifdef SK_CRYPTO_FAST
-	crypto_auth_hmacsha256_state st;
+	struct hmac_sha256_ctx st;
 
 	/* HMAC pads the key with zeros: an empty key is one zero byte. */
-	crypto_auth_hmacsha256_init(&st, key, keylen);
-	crypto_auth_hmacsha256_update(&st, data, len);
-	crypto_auth_hmacsha256_final(&st, out);
+	hmac_sha256_set_key(&st, keylen, key);
+	hmac_sha256_update(&st, len, data);
+	hmac_sha256_digest(&st, SK_SHA256_LEN, out);
 	sk_wipe(&st, sizeof(st));
 	return 0;
 #else
@@ -239,11 +241,11 @@ out:
 	return r;
 }
 
-/* A key's HMAC, set up once for many messages.  libsodium: the inner and
+/* A key's HMAC, set up once for many messages.  Nettle: the inner and
  * outer states after the key, copied for each message. */
 struct crypto_hmac {
 #ifdef SK_CRYPTO_FAST
-	crypto_auth_hmacsha256_state st;
+	struct hmac_sha256_ctx st;
 #else
 	gcry_mac_hd_t	 h;
 #endif
@@ -260,7 +262,7 @@ crypto_hmac_new(struct crypto_hmac **out, const uint8_t *key, size_t keylen)
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return SK_ERR_ALLOC;
 #ifdef SK_CRYPTO_FAST
-	crypto_auth_hmacsha256_init(&m->st, key, keylen);
+	hmac_sha256_set_key(&m->st, keylen, key);
 	*out = m;
 	return 0;
 #else
@@ -282,10 +284,10 @@ crypto_hmac_compute(struct crypto_hmac *m, const uint8_t *data, size_t len,
     uint8_t out[static SK_SHA256_LEN])
 {
 #ifdef SK_CRYPTO_FAST
-	crypto_auth_hmacsha256_state st = m->st;
+	struct hmac_sha256_ctx st = m->st;
 
-	crypto_auth_hmacsha256_update(&st, data, len);
-	crypto_auth_hmacsha256_final(&st, out);
+	hmac_sha256_update(&st, len, data);
+	hmac_sha256_digest(&st, SK_SHA256_LEN, out);
 	sk_wipe(&st, sizeof(st));
 	return 0;
 #else

@@ -11,7 +11,7 @@
 require_netns
 require_cmd gpg nft
 FW=nftables
-PLAN=43
+PLAN=45
 plan $PLAN
 E2E_TIMEOUT=4 E2E_MAXAGE=60 e2e_setup
 ok "sigknockd starts" daemon_start
@@ -135,6 +135,17 @@ ok "alice's signed knock for a port outside Open, relayed, is refused" \
 knock --test --save-packet "$T/own.pkt" -a "$SRV4" -A tcp/22 >/dev/null 2>&1
 ok "... one bound to the server's own address" \
 	relay "$T/own.pkt" "an address of this server"
+# The monitor keeps the host's addresses and lists them again when the
+# kernel reports a change: one added after it listed them counts too,
+# and one removed no longer does.
+ip -n "$NS_SRV" addr add 10.77.1.9/32 dev skc
+knock --test --save-packet "$T/own9.pkt" -a 10.77.1.9 -A tcp/22 >/dev/null 2>&1
+ok "... one bound to an address the server got after its start" \
+	relay "$T/own9.pkt" "10.77.1.9: an address of this server"
+ip -n "$NS_SRV" addr del 10.77.1.9/32 dev skc
+knock --test --save-packet "$T/own9b.pkt" -a 10.77.1.9 -A tcp/22 >/dev/null 2>&1
+ok "... and once it is gone again, that is no longer the reason (the policy's is)" \
+	relay "$T/own9b.pkt" "for 10.77.1.9: .*AllowAddresses does not hold it"
 knock --test --save-packet "$T/loop.pkt" -a 127.0.0.1 -A tcp/22 >/dev/null 2>&1
 ok "... one bound to a loopback address" \
 	relay "$T/loop.pkt" "loopback"
