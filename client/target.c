@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -16,6 +14,7 @@
 #include "target.h"
 #include "clock.h"
 #include "crypto.h"
+#include "dynload.h"
 #include "err.h"
 #include "fileio.h"
 #include "knocked.h"
@@ -279,6 +278,8 @@ stun_tls(const char *spec, const char *host, const char *port, int family,
 	uint16_t mport;
 	int fd, gf, e, r = -1;
 
+	if (dynload_gnutls() != 0)
+		return -1;
 	if ((fd = tcp_open(spec, host, port, family)) < 0)
 		return -1;
 	if ((e = gnutls_certificate_allocate_credentials(&cred)) < 0 ||

@@ -11,7 +11,7 @@ require_cmd gpg gpg-agent gpgconf
 B=$top_builddir
 TOOL=$B/t/helper/sk-test-tool
 [ -x "$B/sigknock-keys" ] || skip_all "sigknock-keys not built (client-only build)"
-plan 28
+plan 31
 
 test_tmpdir
 T=$tap_tmp
@@ -47,6 +47,20 @@ knock second
 ok "second knock: the key is remembered" \
 	grep -q "signing key $alice (Alice <alice@example.com>), remembered" "$T/second.log"
 ok "... and gpg calls its signature good" good second
+# libfido2, PC/SC-lite and GnuTLS are loaded when a knock needs them:
+# neither --help nor a soft-key knock maps them (ld.so's own account,
+# which names libgcrypt: the account works).
+none_loaded() {
+	grep -q 'file=libgcrypt' "$1" &&
+		! grep -Eq 'file=lib(fido2|pcsclite|gnutls)\.so' "$1"
+}
+LD_DEBUG=files "$B/sigknock" --help > "$T/help.ld" 2>&1
+ok "sigknock --help loads no libfido2, PC/SC-lite or GnuTLS" \
+	none_loaded "$T/help.ld"
+(LD_DEBUG=files; export LD_DEBUG; knock lazy)
+ok "... nor does a soft-key knock" \
+	sh -c "grep -q remembered '$T/lazy.log' && grep -q '^datagram' '$T/lazy.log'"
+ok "... (ld.so's account of it)" none_loaded "$T/lazy.log"
 
 # No gpg runs on the fast path: with a gpg.conf gpg refuses, the
 # remembered key still signs (through gpg-agent alone).

@@ -12,7 +12,7 @@ require_cmd gpg nft
 FW=nftables
 E2E_USERS_EXTRA="key-es256, key-eddsa"
 
-plan 34
+plan 36
 e2e_setup
 EMU=$B/t/helper/sk-fido2-emu
 DEV=unix:$T/fido.sock
@@ -74,6 +74,18 @@ ok "an EdDSA knock is sent" fknock "$T/ed.cred" -A tcp/443
 ok "(accepted as key-eddsa)" wait_log "$n" 'accepted key-eddsa (fido2:'
 ok "port 443 opens" wait_for 2 can_connect $SRV4 443
 wait_for 6 no_grants
+# libfido2 is loaded when a FIDO2 knock needs it (t/020: not before).
+LD_DEBUG=files fknock "$T/ed.cred" -A tcp/22 --test --save-packet "$T/ld.pkt" > "$T/ld.log" 2>&1
+ok "a FIDO2 knock loads libfido2 when it needs it" \
+	sh -c "grep -q 'file=libfido2.so.* dynamically loaded by' '$T/ld.log' && grep -q '^datagram' '$T/ld.log'"
+# A library that cannot be loaded: the knock fails and says what to install.
+libfido2=$(ldconfig -p | awk '/libfido2\.so\.1 / { print $NF; exit }')
+unshare -m sh -c "mount --bind /dev/null '$libfido2' &&
+	exec ip netns exec $NS_CLI '$B/sigknock' --server-key '$PUB' --token fido2 \
+	--credential '$T/ed.cred' --fido-device '$DEV' -A tcp/22 $SRV4" > "$T/nolib.log" 2>&1
+rc=$?
+ok "without libfido2, a FIDO2 knock fails and names the package" \
+	sh -c "test $rc -ne 0 && grep -q 'cannot load libfido2 (libfido2.so.1): .*install the package libfido2-1' '$T/nolib.log'"
 
 # --- the client's errors ---
 emu --deny

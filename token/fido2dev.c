@@ -182,6 +182,20 @@ pick_touched(fido_dev_info_t *list, size_t n, int timeout_s)
 }
 
 int
+fido2dev_load(void)
+{
+	static int done;
+
+	if (dynload_fido2() != 0)
+		return -1;
+	if (!done) {
+		fido_init(FIDO_DISABLE_U2F_FALLBACK);
+		done = 1;
+	}
+	return 0;
+}
+
+int
 fido2dev_open(const char *spec, int timeout_s, fido_dev_t **out)
 {
 	fido_dev_info_t *list;
@@ -189,7 +203,8 @@ fido2dev_open(const char *spec, int timeout_s, fido_dev_t **out)
 	int err;
 
 	*out = NULL;
-	fido_init(FIDO_DISABLE_U2F_FALLBACK);
+	if (fido2dev_load() != 0)
+		return SK_ERR_IO;
 	if (spec != NULL) {
 		if ((*out = open_path(spec, timeout_s, &err)) == NULL) {
 			log_err("no FIDO2 security key at %s: %s", spec,
@@ -247,6 +262,8 @@ fido2dev_strerror(int e)
 		return "the security key wants a PIN, which sigknock does not "
 		    "use";
 	}
+	if (sk_dl_fido_strerr == NULL)		/* libfido2 not loaded */
+		return "libfido2 error";
 	return fido_strerr(e);
 }
 

@@ -1,12 +1,12 @@
-/* Finding and opening a FIDO2 security key through libfido2 (the only
- * files besides token/fido2.c and token/sigknock-token.c that include
- * <fido.h>). */
+/* Finding and opening a FIDO2 security key through libfido2, loaded by
+ * fido2dev_open (token/dynload.h); token/fido2.c and
+ * token/sigknock-token.c use libfido2 through this header. */
 #ifndef SK_FIDO2DEV_H
 #define SK_FIDO2DEV_H
 
 #include <stddef.h>
 
-#include <fido.h>
+#include "dynload.h"
 
 
 /* The device to use: the first non-empty of spec, the environment
@@ -19,6 +19,8 @@ const char *fido2dev_choose(const char *spec, const char *hint);
  * key plugged in, or with several the one the user touches.  timeout_s
  * bounds every operation on the device.  Errors are logged. */
 int	fido2dev_open(const char *spec, int timeout_s, fido_dev_t **out);
+/* Load libfido2 (fido2dev_open does): 0, or -1 logged. */
+int	fido2dev_load(void);
 void	fido2dev_close(fido_dev_t *dev);
 
 /* A sentence for a libfido2 error, for people. */

@@ -5,9 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <PCSC/winscard.h>
-#include <PCSC/wintypes.h>
-
+#include "dynload.h"
 #include "err.h"
 #include "log.h"
 #include "opcard.h"
@@ -299,6 +297,8 @@ readers(struct opcard *c, char **list, DWORD *len, int quiet)
 {
 	LONG rv;
 
+	if (dynload_pcsc() != 0)
+		return SK_ERR_CARD;
 	if ((rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL,
 	    &c->ctx)) != SCARD_S_SUCCESS) {
 		if (!quiet)

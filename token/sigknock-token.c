@@ -163,7 +163,8 @@ cmd_list(const char *device)
 
 	if (opcard_list(list_reader, NULL, 0) != 0)
 		printf("(no smart-card readers to list)\n");
-	fido_init(FIDO_DISABLE_U2F_FALLBACK);
+	if (fido2dev_load() != 0)
+		return 1;
 	if ((device = fido2dev_choose(device, NULL)) != NULL) {
 		if (fido2dev_open(device, 5, &dev) != 0)
 			return 1;
