@@ -23,6 +23,7 @@ void
 grants_clear(struct grants *g)
 {
 	free(g->g);
+	free(g->key);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -102,7 +103,7 @@ grants_parse(const char *text, size_t len, struct grants *out,
     struct grants_parse_err *err)
 {
 	char line[GRANTS_LINE_MAX + 1], *f[10], *save, *t, *ports, *rest;
-	struct grants g = { 0, 0, NULL };
+	struct grants g = { 0, 0, NULL, NULL };
 	struct grant x;
 	size_t pos = 0, ll, nf;
 	unsigned long long until;
@@ -201,10 +202,10 @@ grants_parse(const char *text, size_t len, struct grants *out,
 			goto out;
 	}
 	*out = g;
-	g.g = NULL;
+	memset(&g, 0, sizeof(g));
 	err->line = 0;
 out:
-	free(g.g);
+	grants_clear(&g);
 	return r;
 }
 
@@ -350,14 +351,40 @@ same_owner(const struct grant *a, const struct grant *b)
 	    memcmp(a->dst, b->dst, 16) == 0;
 }
 
+/* FNV-1a over what same_owner compares: equal owners, equal keys. */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t
+owner_key(const struct grant *x)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = fnv(h, &x->signer, sizeof(x->signer));
+	h = fnv(h, &x->family, sizeof(x->family));
+	h = fnv(h, x->id, sizeof(x->id));
+	h = fnv(h, x->addr, 16);
+	h = fnv(h, x->dest, strlen(x->dest) + 1);
+	h = fnv(h, &x->masq, sizeof(x->masq));
+	return fnv(h, x->dst, 16);
+}
+
 int
 grants_add(struct grants *g, const struct grant *x)
 {
 	struct grant *n;
+	uint64_t key = owner_key(x), *nk;
 	size_t i, j, k;
 
 	for (i = 0; i < g->n; i++) {
-		if (!same_owner(&g->g[i], x))
+		if (g->key[i] != key || !same_owner(&g->g[i], x))
 			continue;
 		for (j = 0; j < x->nports; j++) {
 			for (k = 0; k < g->g[i].nports; k++)
@@ -383,8 +410,12 @@ grants_add(struct grants *g, const struct grant *x)
 		if ((n = reallocarray(g->g, cap, sizeof(*n))) == NULL)
 			return SK_ERR_ALLOC;
 		g->g = n;
+		if ((nk = reallocarray(g->key, cap, sizeof(*nk))) == NULL)
+			return SK_ERR_ALLOC;
+		g->key = nk;
 		g->cap = cap;
 	}
+	g->key[g->n] = key;
 	g->g[g->n++] = *x;
 	return 0;
 }
@@ -392,6 +423,7 @@ grants_add(struct grants *g, const struct grant *x)
 void
 grants_remove(struct grants *g, size_t i)
 {
+	g->key[i] = g->key[g->n - 1];
 	g->g[i] = g->g[--g->n];
 }
 

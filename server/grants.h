@@ -66,6 +66,11 @@ struct grant {
 struct grants {
 	size_t		 n, cap;
 	struct grant	*g;
+	/* Beside each grant, a hash of what makes it the same owner's: the
+	 * search of grants_add reads these 8 bytes per grant, not the
+	 * grant (over a kilobyte), and costs next to nothing at 10,000.
+	 * Changed only through grants_add, grants_remove, grants_expire. */
+	uint64_t	*key;
 };
 
 struct grants_parse_err {

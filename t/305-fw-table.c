@@ -48,7 +48,7 @@ key(struct fw_rule *r, int k)
 static void
 grant_records(void)
 {
-	struct grants g = { 0, 0, NULL };
+	struct grants g = { 0, 0, NULL, NULL };
 	struct grant x;
 	struct fw_rule r[3], y[3];
 	size_t n;
@@ -158,6 +158,70 @@ journal(void)
 	rmdir(dir);
 }
 
+/* The grant owners' table against a model: random adds (new owners and
+ * the same owner again, which merges), removals and expiries; after
+ * each, every owner the model holds is found once, with its expiry,
+ * and no other (grants_add finds owners by the keys kept beside the
+ * grants: they must follow every move). */
+#define OWNERS	300
+static void
+owners(void)
+{
+	static time_t model[OWNERS];
+	struct grants g;
+	struct grant x;
+	time_t now = 1000;
+	size_t i, n, live;
+	int o, op, step, bad = 0, seen[OWNERS];
+
+	memset(&g, 0, sizeof(g));
+	for (step = 0; step < 20000 && bad == 0; step++) {
+		o = (int)(random() % OWNERS);
+		op = (int)(random() % 10);
+		memset(&x, 0, sizeof(x));
+		x.family = AF_INET;
+		x.addr[0] = 10;
+		x.addr[3] = (uint8_t)(o % 7);	/* owners share addresses */
+		x.id[0] = (uint8_t)(o / 7);	/* ... and signers */
+		x.nports = 1;
+		x.ports[0] = (struct sk_access){ 6, 22 };
+		if (op < 6) {
+			x.until = now + 1 + random() % 40;
+			if (grants_add(&g, &x) != 0)
+				bail("grants_add");
+			if (x.until > model[o])
+				model[o] = x.until;
+		} else if (op < 8) {
+			for (i = 0; i < g.n; i++)
+				if (g.g[i].addr[3] == x.addr[3] &&
+				    g.g[i].id[0] == x.id[0]) {
+					grants_remove(&g, i);
+					break;
+				}
+			model[o] = 0;
+		} else {
+			now += random() % 5;
+			grants_expire(&g, now);
+			for (i = 0; i < OWNERS; i++)
+				if (model[i] != 0 && model[i] <= now)
+					model[i] = 0;
+		}
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < g.n; i++) {
+			n = (size_t)g.g[i].id[0] * 7 + g.g[i].addr[3];
+			if (n >= OWNERS || seen[n]++ || model[n] != g.g[i].until)
+				bad++;
+		}
+		for (live = 0, i = 0; i < OWNERS; i++)
+			live += model[i] != 0;
+		if (live != g.n)
+			bad++;
+	}
+	ok(bad == 0, "grant owners: each live owner once, with its expiry, "
+	    "through %d adds, merges, removals and expiries", step);
+	grants_clear(&g);
+}
+
 int
 main(void)
 {
@@ -169,7 +233,7 @@ main(void)
 	size_t live;
 	int i, k, op, bad = 0, badnext = 0;
 
-	plan(15);
+	plan(16);
 	sk_log_init("305-fw-table", 1, LOG_ERR);
 	srandom(7);
 	memset(&p, 0, sizeof(p));
@@ -223,6 +287,7 @@ main(void)
 	    KEYS);
 	grant_records();
 	journal();
+	owners();
 	is_int(0, (long long)fw_count(fw), "leaves no grant");
 	fw_close(fw);
 	return 0;
