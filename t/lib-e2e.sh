@@ -38,7 +38,7 @@ Users      alice@example.com, dave@example.com, erin@example.com, frank@example.
 Open       ${E2E_OPEN:-tcp/22, tcp/443}
 Default    tcp/22
 Timeout    ${E2E_TIMEOUT:-3}
-MaxTimeout 5
+MaxTimeout ${E2E_MAXTIMEOUT:-5}
 Source     any
 ${E2E_ACCESS_EXTRA:-}
 EOT
@@ -161,3 +161,18 @@ grant_rules() {
 hook_datagram() { { printf 'SKTEST %s' "$1"; head -c 160 /dev/zero; } > "$2"; }
 
 no_grants() { [ "$(grant_rules)" -eq 0 ]; }
+
+# daemon_cpu_ms: the CPU time of sigknockd's monitor and its latest
+# worker, in ms: from /proc/PID/sched (nanoseconds) where the kernel
+# keeps it, else from /proc/PID/stat (clock ticks, 10 ms here: too
+# coarse for a burst of a few hundred knocks).
+daemon_cpu_ms() {
+	_w=$(sed -n 's/.*worker started (pid \([0-9]*\),.*/\1/p' "$LOG" | tail -n 1)
+	if [ -r "/proc/$pid_daemon/sched" ]; then
+		awk '/^se.sum_exec_runtime/ { t += $3 } END { printf "%.3f\n", t }' \
+			"/proc/$pid_daemon/sched" ${_w:+"/proc/$_w/sched"}
+	else
+		awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { print t * 1000 / hz }' \
+			"/proc/$pid_daemon/stat" ${_w:+"/proc/$_w/stat"}
+	fi
+}
