@@ -7,7 +7,7 @@
  *
  *   sk-card-emu --vpcd HOST:PORT --state FILE [--touch-delay MS]
  *	[--touch-deny] [--serial HEX8] [--rsa] [--uif on|off]
- *	[--pins PW1:PW3] [--chaining-only]
+ *	[--pins PW1:PW3] [--chaining-only] [--timing]
  *
  * Implements SELECT; GET DATA for every object `gpg --card-status` reads;
  * VERIFY for PW1 (81, 82) and PW3 with retry counters; CHANGE REFERENCE
@@ -24,7 +24,9 @@
  * comes; GnuPG 2.2 changes ECC attributes itself, not ECC to RSA);
  * --pins sets a new card's PINs (on-card generation through gpg's
  * loopback pinentry needs PW1 = PW3); --chaining-only advertises command
- * chaining but not extended APDUs, so that long commands come chained.
+ * chaining but not extended APDUs, so that long commands come chained;
+ * --timing logs each command's time on the card, from its last byte in
+ * to the answer's first out (make bench: the card's own share).
  */
 #include "config.h"
 
@@ -88,7 +90,7 @@ struct key {
 
 static struct {
 	const char	*state;
-	int		 touch_ms, touch_deny, rsa, uif;
+	int		 touch_ms, touch_deny, rsa, uif, timing;
 	const char	*pins;
 	uint8_t		 serial[4];
 	/* persisted */
@@ -1181,6 +1183,8 @@ main(int argc, char **argv)
 			C.pins = argv[++i];
 		else if (strcmp(argv[i], "--chaining-only") == 0)
 			HIST[6] = 0x80;
+		else if (strcmp(argv[i], "--timing") == 0)
+			C.timing = 1;
 		else if (strcmp(argv[i], "--uif") == 0 && i + 1 < argc)
 			C.uif = strcmp(argv[++i], "on") == 0 ? 1 : 2;
 		else if (strcmp(argv[i], "--serial") == 0 && i + 1 < argc) {
@@ -1194,7 +1198,7 @@ main(int argc, char **argv)
 			die("usage: sk-card-emu --vpcd HOST:PORT --state FILE "
 			    "[--touch-delay MS] [--touch-deny] [--serial HEX8] "
 			    "[--rsa] [--uif on|off] [--pins PW1:PW3] "
-			    "[--chaining-only]",
+			    "[--chaining-only] [--timing]",
 			    NULL);
 	}
 	if (vpcd == NULL || C.state == NULL)
@@ -1239,7 +1243,9 @@ main(int argc, char **argv)
 	}
 	freeaddrinfo(ai);
 	for (;;) {
+		struct timespec t0, t1;
 		uint8_t h[2];
+		size_t n;
 
 		if (read_full(fd, h, 2) != 0)
 			break;
@@ -1261,7 +1267,15 @@ main(int argc, char **argv)
 			}
 			continue;
 		}
-		if (send_msg(fd, resp, apdu(msg, len, resp)) != 0)
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		n = apdu(msg, len, resp);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (C.timing)
+			fprintf(stderr, "card: INS %02X answered in %.3f ms\n",
+			    len > 1 ? msg[1] : 0,
+			    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		if (send_msg(fd, resp, n) != 0)
 			break;
 	}
 done:
