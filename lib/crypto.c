@@ -8,8 +8,9 @@
  * ChaCha20-Poly1305, X25519 and Ed25519 verification; Nettle (LGPL-3+
  * or GPL-2+, on GMP, the same) does ECDSA verification and HMAC-SHA256
  * (mac1, HKDF: its fat build uses the CPU's SHA extensions, five times
- * libsodium's portable SHA-256 here).  Both licences go with libiptc's GPL-2.0-only in the
- * same daemon, which OpenSSL's Apache-2.0 does not.  The libgcrypt
+ * libsodium's portable SHA-256 here).  Both licences go with libiptc's
+ * GPL-2.0-only in the same daemon, which OpenSSL's Apache-2.0 does
+ * not.  The libgcrypt
  * versions stay, as crypto_*_ref (X25519: our own ladder, x25519.c),
  * for t/016-providers.c, which holds both to the same verdict on every
  * input.  Our own checks stand in front of either Ed25519 verifier

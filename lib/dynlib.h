@@ -25,7 +25,8 @@ struct sk_dlib {
 	const char		*package;	/* the Debian package */
 	const struct sk_dlsym	*syms;
 	size_t			 nsyms;
-	int			 state;		/* 0 not tried, 1 loaded, -1 failed */
+	/* 0: not tried yet, 1: loaded, -1: failed */
+	int			 state;
 };
 
 /* Load the library and every symbol, once.  0, or -1 after logging what

@@ -143,7 +143,8 @@ int	dynload_gnutls(void);
 #define fido_dev_get_touch_status (*sk_dl_fido_dev_get_touch_status)
 #define fido_dev_info_free (*sk_dl_fido_dev_info_free)
 #define fido_dev_info_manifest (*sk_dl_fido_dev_info_manifest)
-#define fido_dev_info_manufacturer_string (*sk_dl_fido_dev_info_manufacturer_string)
+#define fido_dev_info_manufacturer_string \
+	(*sk_dl_fido_dev_info_manufacturer_string)
 #define fido_dev_info_new (*sk_dl_fido_dev_info_new)
 #define fido_dev_info_path (*sk_dl_fido_dev_info_path)
 #define fido_dev_info_product (*sk_dl_fido_dev_info_product)
@@ -170,12 +171,17 @@ int	dynload_gnutls(void);
 #define pcsc_stringify_error (*sk_dl_pcsc_stringify_error)
 #define g_rgSCardT0Pci (*sk_dl_g_rgSCardT0Pci)
 #define g_rgSCardT1Pci (*sk_dl_g_rgSCardT1Pci)
-#define gnutls_certificate_allocate_credentials (*sk_dl_gnutls_certificate_allocate_credentials)
-#define gnutls_certificate_free_credentials (*sk_dl_gnutls_certificate_free_credentials)
-#define gnutls_certificate_set_x509_system_trust (*sk_dl_gnutls_certificate_set_x509_system_trust)
-#define gnutls_certificate_set_x509_trust_file (*sk_dl_gnutls_certificate_set_x509_trust_file)
+#define gnutls_certificate_allocate_credentials \
+	(*sk_dl_gnutls_certificate_allocate_credentials)
+#define gnutls_certificate_free_credentials \
+	(*sk_dl_gnutls_certificate_free_credentials)
+#define gnutls_certificate_set_x509_system_trust \
+	(*sk_dl_gnutls_certificate_set_x509_system_trust)
+#define gnutls_certificate_set_x509_trust_file \
+	(*sk_dl_gnutls_certificate_set_x509_trust_file)
 #define gnutls_certificate_type_get (*sk_dl_gnutls_certificate_type_get)
-#define gnutls_certificate_verification_status_print (*sk_dl_gnutls_certificate_verification_status_print)
+#define gnutls_certificate_verification_status_print \
+	(*sk_dl_gnutls_certificate_verification_status_print)
 #define gnutls_credentials_set (*sk_dl_gnutls_credentials_set)
 #define gnutls_deinit (*sk_dl_gnutls_deinit)
 #define gnutls_error_is_fatal (*sk_dl_gnutls_error_is_fatal)
@@ -189,7 +195,8 @@ int	dynload_gnutls(void);
 #define gnutls_record_recv (*sk_dl_gnutls_record_recv)
 #define gnutls_record_send (*sk_dl_gnutls_record_send)
 #define gnutls_server_name_set (*sk_dl_gnutls_server_name_set)
-#define gnutls_session_get_verify_cert_status (*sk_dl_gnutls_session_get_verify_cert_status)
+#define gnutls_session_get_verify_cert_status \
+	(*sk_dl_gnutls_session_get_verify_cert_status)
 #define gnutls_session_set_verify_cert (*sk_dl_gnutls_session_set_verify_cert)
 #define gnutls_set_default_priority (*sk_dl_gnutls_set_default_priority)
 #define gnutls_strerror (*sk_dl_gnutls_strerror)
