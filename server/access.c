@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "access.h"
 #include "addr.h"
@@ -243,9 +244,73 @@ gate_room(const struct access *a, const struct conf_line *l)
 	return 0;
 }
 
+/* n digits at s, as a number; -1 if any is not a digit. */
+static long
+digits(const char *s, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int64_t
+access_parse_expires(const char *s)
+{
+	static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31,
+	    30, 31, 30, 31 };
+	size_t n = strlen(s);
+	long y, m, d, hh = 0, mm = 0, ss = 0, era, yoe, doy, doe;
+	int leap;
+
+	if (n != 10 && n != 16 && n != 19)
+		return -1;
+	if (s[4] != '-' || s[7] != '-' || (y = digits(s, 4)) < 1970 ||
+	    (m = digits(s + 5, 2)) < 1 || m > 12 || (d = digits(s + 8, 2)) < 1)
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > (long)mdays[m - 1] || (m == 2 && d == 29 && !leap))
+		return -1;
+	if (n >= 16 && (s[10] != ' ' || s[13] != ':' ||
+	    (hh = digits(s + 11, 2)) < 0 || hh > 23 ||
+	    (mm = digits(s + 14, 2)) < 0 || mm > 59))
+		return -1;
+	if (n == 19 && (s[16] != ':' || (ss = digits(s + 17, 2)) < 0 ||
+	    ss > 59))
+		return -1;
+	/* Days since 1970-01-01 of a proleptic Gregorian date (the civil
+	 * calendar's usual closed form), so that no time zone is read. */
+	y -= m <= 2;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return ((int64_t)(era * 146097 + doe) - 719468) * 86400 +
+	    hh * 3600 + mm * 60 + ss;
+}
+
+/* "2027-06-30 00:00 UTC" */
+static const char *
+expires_str(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
 static int
 finish_rule(struct loader *ld, const char *file)
 {
+	char when[40];
 	struct access_rule *r = ld->cur;
 
 	if (r == NULL)
@@ -273,6 +338,10 @@ finish_rule(struct loader *ld, const char *file)
 		    file, r->lineno, r->name);
 		return SK_ERR_BAD_FIELD;
 	}
+	if (r->expires != 0 && (int64_t)time(NULL) >= r->expires)
+		log_warn("%s:%u: [%s]: expired on %s: it matches no one", file,
+		    r->lineno, r->name, expires_str(r->expires, when,
+		    sizeof(when)));
 	ld->cur = NULL;
 	return 0;
 }
@@ -375,6 +444,12 @@ line(void *arg, const struct conf_line *l)
 	} else if (strcasecmp(l->key, "Delegation") == 0) {
 		if (parse_duration(l, &r->delegation) != 0)
 			return SK_ERR_BAD_FIELD;
+	} else if (strcasecmp(l->key, "Expires") == 0) {
+		if ((r->expires = access_parse_expires(l->value)) < 0) {
+			r->expires = 0;
+			return conf_error(l, "'%s': give a UTC date, "
+			    "YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]", l->value);
+		}
 	} else if (strcasecmp(l->key, "Masquerade") == 0) {
 		if (conf_bool(l, &r->masquerade) != 0)
 			return SK_ERR_BAD_FIELD;
@@ -524,8 +599,9 @@ const struct access_rule *
 access_match(const struct access *a, const struct access_who *who,
     const struct access_addr *ad, char *why, size_t whylen)
 {
-	char buf[256];
+	char buf[256], when[40];
 	const char *no;
+	int64_t now = (int64_t)time(NULL);
 	size_t i, j;
 	int ok, named = 0;
 
@@ -537,6 +613,13 @@ access_match(const struct access *a, const struct access_who *who,
 			ok = user_matches(&r->users[j], who);
 		if (!ok)
 			continue;
+		if (r->expires != 0 && now >= r->expires) {
+			if (!named++)
+				snprintf(why, whylen, "[%s]: expired on %s",
+				    r->name, expires_str(r->expires, when,
+				    sizeof(when)));
+			continue;
+		}
 		if ((no = addr_refusal(r, ad, buf, sizeof(buf))) == NULL)
 			return r;
 		if (!named++)

@@ -10,6 +10,8 @@
  *                                    # address opened must both be in it
  *     AllowSourceMode no             # yes: requests bound to no address
  *     AllowAddresses  none           # or CIDRs others may be opened in
+ *     Expires    2027-06-30          # UTC; from then the stanza matches
+ *                                    # no one
  */
 #ifndef SK_ACCESS_H
 #define SK_ACCESS_H
@@ -75,6 +77,7 @@ struct access_rule {
 	struct access_fwd  fwd[ACCESS_FWD_MAX];
 	int		   masquerade;
 	unsigned	   delegation;	/* Delegation: longest in seconds, 0 off */
+	int64_t		   expires;	/* Expires: UTC seconds, 0 never */
 };
 
 /* What a forwarded request opens: for each port of the internal host,
@@ -153,6 +156,10 @@ size_t	access_forward_dests(const struct access *a, struct fw_dest *out,
  * how many, at most max. */
 size_t	access_open_ports(const struct access *a, struct sk_access *out,
 	    size_t max);
+
+/* Parse an Expires value, "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]" in
+ * UTC, into seconds since the epoch; -1 if it is not one. */
+int64_t	access_parse_expires(const char *s);
 
 /* Parse "10.0.0.0/8", "fd00::/8", or a bare address. */
 int	cidr_parse(const char *s, struct cidr *c);
