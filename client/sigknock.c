@@ -28,6 +28,8 @@
 #include "conf.h"
 #include "connect.h"
 #include "crypto.h"
+#include "fwknop.h"
+#include "fwknoprc.h"
 #include "knocked.h"
 #include "target.h"
 #include "err.h"
@@ -113,6 +115,7 @@ usage(FILE *f)
 "                [--credential FILE] [--fido-device DEV] [--touch-timeout SECS]\n"
 "                [--timeout SECS] [--test] [--save-packet FILE] [-4|-6] [-v]\n"
 "                [SERVER...]\n"
+"       sigknock --import-fwknoprc [-p PORT] [--rc FILE] [FWKNOPRC]\n"
 "\n"
 "Send one signed knock to SERVER so that it opens PROTO/PORT for you.\n"
 "\n"
@@ -169,6 +172,9 @@ usage(FILE *f)
 "  --test             build and sign, show the request, send nothing\n"
 "  --save-packet FILE write the datagram to FILE\n"
 "  --rc FILE          read FILE instead of ~/.sigknockrc\n"
+"  --import-fwknoprc  write ~/.sigknockrc (or --rc FILE, never over one)\n"
+"                     from fwknop's ~/.fwknoprc (or FWKNOPRC); -p: the\n"
+"                     port sigknockd listens on\n"
 "  -4, -6             reach the server over IPv4 or IPv6 only\n"
 "  -v                 say what is happening\n"
 "  -h, -V             this help, the version\n"
@@ -1314,6 +1320,82 @@ out:
 	return status;
 }
 
+/* --import-fwknoprc [FILE]: ~/.fwknoprc (or FILE) as a new ~/.sigknockrc
+ * (or --rc FILE), never over an existing one; -p gives sigknockd's
+ * port. */
+static int
+import_fwknoprc(const struct opts *o, const char *in)
+{
+	struct fwk_rc_import im;
+	struct fwk_conf conf;
+	char inpath[4096], outpath[4096], *text = NULL;
+	const char *home = getenv("HOME");
+	size_t len = 0;
+	long v;
+	FILE *mem;
+	int fd, r;
+
+	memset(&im, 0, sizeof(im));
+	memset(&conf, 0, sizeof(conf));
+	if (o->port != NULL && parse_num("port", o->port, 1, 65535, &v) != 0)
+		return 2;
+	im.port = o->port;
+	if (in == NULL && home == NULL) {
+		log_err("no HOME: name the .fwknoprc to import");
+		return 1;
+	}
+	snprintf(inpath, sizeof(inpath), "%s", in ? in : "");
+	if (in == NULL)
+		snprintf(inpath, sizeof(inpath), "%s/.fwknoprc", home);
+	if (!rc_path(o, outpath, sizeof(outpath))) {
+		log_err("no HOME: give the file to write with --rc FILE");
+		return 1;
+	}
+	if (access(outpath, F_OK) == 0) {
+		log_err("%s exists; it is never overwritten: write another "
+		    "with --rc FILE and merge the two", outpath);
+		return 1;
+	}
+	if (fwk_read(&conf, inpath, 1) != 0) {
+		log_err("%s", conf.err);
+		fwk_conf_free(&conf);
+		return 1;
+	}
+	if ((mem = open_memstream(&text, &len)) == NULL) {
+		fwk_conf_free(&conf);
+		return 1;
+	}
+	r = fwk_import_rc(&conf, &im, mem);
+	fclose(mem);
+	fwk_conf_free(&conf);
+	if (r != 0) {
+		log_err("%s: nothing written", inpath);
+		free(text);
+		return 1;
+	}
+	if ((fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0) {
+		log_err("%s: %s", outpath, strerror(errno));
+		free(text);
+		return 1;
+	}
+	r = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : 1;
+	if (close(fd) != 0 || r != 0) {
+		log_err("%s: cannot write: %s", outpath, strerror(errno));
+		r = 1;
+	}
+	free(text);
+	if (r == 0)
+		fprintf(stderr, "sigknock: wrote %s: %zu stanza%s; %zu line%s "
+		    "need%s you, %zu not imported, %zu stricter in sigknock "
+		    "(each said above)\n", outpath, im.stanzas,
+		    im.stanzas == 1 ? "" : "s", im.tally.n[FWK_PERSON],
+		    im.tally.n[FWK_PERSON] == 1 ? "" : "s",
+		    im.tally.n[FWK_PERSON] == 1 ? "s" : "",
+		    im.tally.n[FWK_NOT_IMPORTED], im.tally.n[FWK_STRICTER]);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1321,7 +1403,7 @@ main(int argc, char **argv)
 	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
 	    OPT_READER, OPT_PIN_FD, OPT_STUN, OPT_CONNECT_TIMEOUT,
 	    OPT_TIME_OFFSET, OPT_WORK, OPT_RESEND, OPT_STUN_CA,
-	    OPT_STUN_INSECURE };
+	    OPT_STUN_INSECURE, OPT_IMPORT_FWKNOPRC };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -1343,6 +1425,7 @@ main(int argc, char **argv)
 		{ "time-offset", required_argument, NULL, OPT_TIME_OFFSET },
 		{ "work", required_argument, NULL, OPT_WORK },
 		{ "resend", required_argument, NULL, OPT_RESEND },
+		{ "import-fwknoprc", no_argument, NULL, OPT_IMPORT_FWKNOPRC },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1365,7 +1448,7 @@ main(int argc, char **argv)
 	pid_t cpid;
 	size_t ulen, siglen, dlen, nnames = 0;
 	long v, connect_timeout = CONNECT_TIMEOUT_S, effort = SK_WORK_DEFAULT;
-	int c, fd, err, status = 1;
+	int c, fd, err, status = 1, import_rc = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.family = AF_UNSPEC;
@@ -1403,10 +1486,18 @@ main(int argc, char **argv)
 		case OPT_TIME_OFFSET: o.time_offset = optarg; break;
 		case OPT_WORK: o.work = optarg; break;
 		case OPT_RESEND: o.resend = optarg; break;
+		case OPT_IMPORT_FWKNOPRC: import_rc = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
 		}
+	}
+	if (import_rc) {
+		if (argc - optind > 1)
+			return sk_usage_error(SYNOPSIS, "--import-fwknoprc "
+			    "takes one file");
+		return import_fwknoprc(&o, optind < argc ? argv[optind] :
+		    NULL);
 	}
 	if (argc - optind > SK_SET_MAX)
 		return sk_usage_error(SYNOPSIS, "more than %d servers",

@@ -628,6 +628,73 @@ keyring_list(const char *homedir, keyring_info_cb cb, void *arg)
 	return r;
 }
 
+int
+keyring_export(const char *homedir, const char *id, uint8_t **out,
+    size_t *len, struct keyring_info *ki)
+{
+	gpgme_ctx_t ctx;
+	gpgme_key_t key, other;
+	gpgme_data_t d = NULL;
+	gpgme_error_t err;
+	char *p;
+	size_t n;
+	int r = SK_ERR_BAD_FIELD;
+
+	*out = NULL;
+	*len = 0;
+	if (new_ctx(homedir, &ctx) != 0)
+		return SK_ERR_IO;
+	if ((err = gpgme_op_keylist_start(ctx, id, 0)) != 0) {
+		gpgme_fail("cannot list keys", err);
+		goto out;
+	}
+	if ((err = gpgme_op_keylist_next(ctx, &key)) != 0) {
+		log_err("%s: no key matches '%s'", homedir, id);
+		gpgme_op_keylist_end(ctx);
+		goto out;
+	}
+	if (gpgme_op_keylist_next(ctx, &other) == 0) {
+		log_err("%s: several keys match '%s' (%s and %s at least); "
+		    "name one by its fingerprint", homedir, id,
+		    key->subkeys->fpr, other->subkeys->fpr);
+		gpgme_key_unref(other);
+		gpgme_key_unref(key);
+		gpgme_op_keylist_end(ctx);
+		goto out;
+	}
+	gpgme_op_keylist_end(ctx);
+	key_info(key, ki);
+	/* Export by the primary fingerprint: the key found, no other. */
+	if ((err = gpgme_data_new(&d)) != 0 ||
+	    (err = gpgme_op_export(ctx, key->subkeys->fpr, 0, d)) != 0) {
+		gpgme_key_unref(key);
+		gpgme_fail("cannot export the key", err);
+		goto out;
+	}
+	gpgme_key_unref(key);
+	if ((p = gpgme_data_release_and_get_mem(d, &n)) == NULL || n == 0) {
+		d = NULL;
+		gpgme_free(p);
+		log_err("%s: GnuPG exported nothing for '%s'", homedir, id);
+		goto out;
+	}
+	d = NULL;
+	if ((*out = malloc(n)) == NULL) {
+		gpgme_free(p);
+		r = SK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(*out, p, n);
+	*len = n;
+	gpgme_free(p);
+	r = 0;
+out:
+	if (d != NULL)
+		gpgme_data_release(d);
+	gpgme_release(ctx);
+	return r;
+}
+
 void
 keyring_stop_agent(const char *homedir)
 {

@@ -120,6 +120,13 @@ typedef void (*keyring_info_cb)(void *arg, const struct keyring_info *ki);
  * agent stays behind with its sockets in the keyring directory. */
 void	keyring_stop_agent(const char *homedir);
 
+/* The one public key of homedir (any GnuPG home, such as fwknopd's)
+ * that id (a key id, fingerprint or user ID, as gpg takes it) names,
+ * exported as binary OpenPGP into a malloc'd *out, with its description
+ * in *ki.  No key, or several, is an error, logged. */
+int	keyring_export(const char *homedir, const char *id, uint8_t **out,
+	    size_t *len, struct keyring_info *ki);
+
 /* Create homedir (mode 0700) when missing. */
 int	keyring_ensure_dir(const char *homedir);
 /* Every key in the keyring with its state. */

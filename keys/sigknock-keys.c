@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include "err.h"
 #include "fido2.h"
 #include "fido2users.h"
+#include "fwknop.h"
+#include "import-fwknop.h"
 #include "keyring.h"
 #include "log.h"
 #include "paths.h"
@@ -37,6 +40,11 @@ static int cmd_revoke(int, char **);
 static int cmd_unrevoke(int, char **);
 static int cmd_name(int, char **);
 static int cmd_list(int, char **);
+static int cmd_import_fwknop(int, char **);
+
+/* Where "added ..." lines go: standard output, but standard error while
+ * import-fwknop may be writing the access file there. */
+static FILE *said;
 
 static const struct {
 	const char	*name;
@@ -59,6 +67,10 @@ static const struct {
 	{ "unrevoke", cmd_unrevoke, "USER", "undo a revoke" },
 	{ "name", cmd_name, "USER NAME", "give a user the name access files use" },
 	{ "list", cmd_list, "[USER]", "list users: names, key types and states" },
+	{ "import-fwknop", cmd_import_fwknop,
+	  "[-o FILE] [--gpg-home DIR] ACCESS.CONF",
+	  "\n                         fwknopd's access.conf as a sigknock access\n"
+	  "                         file, its GnuPG users added to the keyring" },
 };
 
 static void
@@ -526,7 +538,8 @@ name_holder(const struct dir *d, const char *name, const uint8_t *fpr,
 static void
 print_key(const char *verb, const struct keyring_info *ki, const char *name)
 {
-	printf("%s %s %s %s\n", verb, ki->sign_fpr[0] ? ki->sign_fpr : ki->fpr,
+	fprintf(said ? said : stdout, "%s %s %s %s\n", verb,
+	    ki->sign_fpr[0] ? ki->sign_fpr : ki->fpr,
 	    ki->algo[0] ? ki->algo : "-", name && *name ? name :
 	    "(no name: known by fingerprint)");
 }
@@ -833,6 +846,130 @@ cmd_add(int argc, char **argv)
 		free(data);
 	}
 	return status;
+}
+
+/* ---- import-fwknop ---- */
+
+/* Add the key id names in fwknopd's GnuPG home, as add would (the same
+ * checks and names), and say how access files name it. */
+static int
+fwknop_user(void *arg, const char *home, const char *id, char *tok,
+    size_t toklen)
+{
+	struct keyring_info ki;
+	struct users_entry *e;
+	struct dir d;
+	uint8_t *data, fpr[PGP_FPR_LEN];
+	size_t len;
+	char label[512];
+	int r = -1;
+
+	(void)arg;
+	if (keyring_export(home, id, &data, &len, &ki) != 0)
+		return -1;
+	snprintf(label, sizeof(label), "%s: key %s", home, id);
+	if (dir_open(&d, 1) != 0) {
+		free(data);
+		return -1;
+	}
+	if (add_openpgp(&d, label, data, len, NULL) == 0 &&
+	    pgp_fpr_parse(ki.fpr, fpr) == 0) {
+		e = users_find(&d.u, fpr);
+		snprintf(tok, toklen, "%s", e != NULL && e->name[0] ? e->name :
+		    ki.fpr);
+		r = 0;
+	}
+	dir_close(&d);
+	free(data);
+	return r;
+}
+
+static int
+cmd_import_fwknop(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "gpg-home", required_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fwk_import im;
+	struct fwk_conf conf;
+	const char *outpath = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int c, fd, r;
+
+	memset(&im, 0, sizeof(im));
+	memset(&conf, 0, sizeof(conf));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
+		if (c == 'o')
+			outpath = optarg;
+		else if (c == 'g')
+			im.gpg_home = optarg;
+		else
+			goto usage;
+	}
+	if (argc - optind != 1)
+		goto usage;
+	if (outpath != NULL && strcmp(outpath, "-") == 0)
+		outpath = NULL;
+	/* Refused before anything is added. */
+	if (outpath != NULL && access(outpath, F_OK) == 0) {
+		log_err("%s exists; it is never overwritten: choose another "
+		    "file, or remove it", outpath);
+		return 1;
+	}
+	if (fwk_read(&conf, argv[optind], 0) != 0) {
+		log_err("%s", conf.err);
+		fwk_conf_free(&conf);
+		return 1;
+	}
+	said = stderr;
+	im.user_key = fwknop_user;
+	if ((mem = open_memstream(&text, &len)) == NULL) {
+		fwk_conf_free(&conf);
+		return 1;
+	}
+	r = fwk_import_access(&conf, &im, mem);
+	fclose(mem);
+	fwk_conf_free(&conf);
+	if (r != 0) {
+		log_err("%s: nothing written", argv[optind]);
+		free(text);
+		return 1;
+	}
+	if (outpath == NULL)
+		r = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ?
+		    0 : 1;
+	else if ((fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0) {
+		log_err("%s: %s", outpath, strerror(errno));
+		r = 1;
+	} else {
+		r = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ?
+		    0 : 1;
+		if (close(fd) != 0 || r != 0) {
+			log_err("%s: cannot write: %s", outpath,
+			    strerror(errno));
+			r = 1;
+		}
+	}
+	free(text);
+	fprintf(stderr, "sigknock-keys: %zu stanza%s imported (%zu user%s, "
+	    "%zu port%s), %zu written commented out; %zu line%s need%s a "
+	    "person, %zu not imported, %zu stricter in sigknock (each said "
+	    "above)%s\n", im.stanzas, im.stanzas == 1 ? "" : "s", im.users,
+	    im.users == 1 ? "" : "s", im.ports, im.ports == 1 ? "" : "s",
+	    im.commented, im.tally.n[FWK_PERSON], im.tally.n[FWK_PERSON] == 1 ?
+	    "" : "s", im.tally.n[FWK_PERSON] == 1 ? "s" : "",
+	    im.tally.n[FWK_NOT_IMPORTED], im.tally.n[FWK_STRICTER],
+	    r == 0 && outpath ? "; check it with 'sigknockd -t'" : "");
+	return r;
+usage:
+	log_err("usage: sigknock-keys import-fwknop [-o FILE] [--gpg-home DIR] "
+	    "ACCESS.CONF");
+	return 2;
 }
 
 /* ---- revoke, unrevoke, name ---- */
