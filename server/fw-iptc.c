@@ -5,6 +5,7 @@
  *     -s ADDR/32|128 -p tcp|udp --dport PORT -m time --datestop UNTIL -j ACCEPT
  *     ...                                           (one per grant)
  *     -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+ *     -m mark --mark MARK/MASK -j ACCEPT            (PassMark, if set)
  *     -p tcp|udp --dport PORT -j DROP               (one per protected port)
  *     -p udp --dport KNOCKPORT -j DROP              (the knock port silent)
  *
@@ -41,6 +42,7 @@
 #include <libiptc/libip6tc.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/xt_conntrack.h>
+#include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter/xt_time.h>
 #include <linux/netfilter/nf_nat.h>
@@ -471,6 +473,35 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 	return off;
 }
 
+/* PassMark: -m mark --mark MARK/MASK -j ACCEPT: what another gate
+ * admitted passes as a grant does. */
+static size_t
+build_pass(int af, uint32_t mark, uint32_t mask, uint8_t *buf)
+{
+	size_t off = hdr_size(af), toff, tsize;
+	struct xt_entry_match *m;
+	struct xt_mark_mtinfo1 *mi;
+	struct xt_entry_target *t;
+
+	memset(buf, 0, ENTRY_MAX);
+	set_addrs(af, buf, NULL, NULL, 0);
+	m = (struct xt_entry_match *)(buf + off);
+	mi = (struct xt_mark_mtinfo1 *)add_match(buf + off, "mark",
+	    sizeof(*mi));
+	m->u.user.revision = 1;
+	mi->mark = mark;
+	mi->mask = mask;
+	off += XT_ALIGN(sizeof(struct xt_entry_match)) + XT_ALIGN(sizeof(*mi));
+	toff = off;
+	t = (struct xt_entry_target *)(buf + off);
+	tsize = XT_ALIGN(sizeof(struct xt_standard_target));
+	t->u.user.target_size = (uint16_t)tsize;
+	snprintf(t->u.user.name, sizeof(t->u.user.name), "ACCEPT");
+	off += tsize;
+	set_offsets(af, buf, toff, off);
+	return off;
+}
+
 struct parsed {
 	int		has_time;
 	uint32_t	date_stop;
@@ -619,6 +650,11 @@ append_gate(struct iptc *st, int af, const struct ourchain *c,
 	build(af, K_EST, NULL, 0, NULL, buf);
 	if (!h_append(af, c->name, buf, h))
 		return -1;
+	if (c->kind == FW_INPUT && st->p.pass_mask != 0) {
+		build_pass(af, st->p.pass_mark, st->p.pass_mask, buf);
+		if (!h_append(af, c->name, buf, h))
+			return -1;
+	}
 	if (c->kind == FW_FORWARD) {
 		for (i = 0; i < st->p.n_forward; i++) {
 			if (st->p.forward[i].family != af)
@@ -654,7 +690,7 @@ gate_size(const struct iptc *st, int af, const struct ourchain *c)
 	if (c->kind == FW_DNAT || c->kind == FW_MASQ)
 		return 0;
 	if (c->kind == FW_INPUT)
-		return 2 + st->p.n_protected;
+		return 2 + st->p.n_protected + (st->p.pass_mask != 0);
 	for (i = 0; i < st->p.n_forward; i++)
 		n += st->p.forward[i].family == af;
 	return n;

@@ -10,6 +10,7 @@
  *       meta l4proto . th dport @protected ct state established,related accept
  *       meta nfproto ipv4 ip saddr . meta l4proto . th dport @grants4 accept
  *       meta nfproto ipv6 ip6 saddr . meta l4proto . th dport @grants6 accept
+ *       meta mark and MASK == MARK accept             # PassMark, if set
  *       meta l4proto . th dport @protected drop
  *     }
  *   }
@@ -104,6 +105,7 @@ struct nft {
 	uint32_t	 portid;
 	uint32_t	 seq;
 	uint16_t	 knock_port;
+	uint32_t	 pass_mark, pass_mask;	/* PassMark; mask 0: none */
 	int		 gw;		/* the forward gate is built */
 	int		 nat;		/* the nat chains are built */
 	char		*buf;
@@ -717,6 +719,17 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	 * header, then proto . port in the registers after it) */
 	add_rule(st, &bt, grant_rule(NFPROTO_IPV4, 12, 4, SET_G4, 2));
 	add_rule(st, &bt, grant_rule(NFPROTO_IPV6, 8, 16, SET_G6, 3));
+	/* PassMark: what another gate admitted (fwknopd during a
+	 * migration) passes as a grant does */
+	if (st->pass_mask != 0) {
+		r = rule_new();
+		e_meta(r, NFT_META_MARK, NFT_REG_1);
+		e_bitwise(r, st->pass_mask, 0);
+		e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &st->pass_mark, 4);
+		e_mark_or(r, FW_GRANT_MARK);
+		e_verdict(r, NF_ACCEPT);
+		add_rule(st, &bt, r);
+	}
 	/* protected: drop */
 	r = rule_new();
 	e_proto_port(r, NFT_REG32_00);
@@ -984,10 +997,15 @@ write_snippet(const struct nft *st, const struct fw_params *p)
 	    "\t\tip saddr . meta l4proto . th dport @" SET_G4 " meta mark set "
 	    "meta mark or 0x%08x accept\n"
 	    "\t\tip6 saddr . meta l4proto . th dport @" SET_G6 " meta mark "
-	    "set meta mark or 0x%08x accept\n"
-	    "\t\tmeta l4proto . th dport @" SET_PROT " drop\n"
-	    "\t}\n", st->knock_port, FW_GRANT_MARK, FW_GRANT_MARK,
-	    FW_GRANT_MARK);
+	    "set meta mark or 0x%08x accept\n", st->knock_port,
+	    FW_GRANT_MARK, FW_GRANT_MARK, FW_GRANT_MARK);
+	if (st->pass_mask != 0)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    "\t\tmeta mark and 0x%08x == 0x%08x meta mark set meta "
+		    "mark or 0x%08x accept\n", st->pass_mask, st->pass_mark,
+		    FW_GRANT_MARK);
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+	    "\t\tmeta l4proto . th dport @" SET_PROT " drop\n\t}\n");
 	if (st->gw)
 		off = snippet_gateway(st, p, buf, sizeof(buf), off);
 	if (off < sizeof(buf))
@@ -1012,6 +1030,8 @@ fwn_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 		return SK_ERR_ALLOC;
 	}
 	st->knock_port = p->knock_port;
+	st->pass_mark = p->pass_mark;
+	st->pass_mask = p->pass_mask;
 	st->seq = (uint32_t)time(NULL);
 	if ((st->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
 	    mnl_socket_bind(st->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -1421,7 +1441,8 @@ fwn_intact(void *vst)
 	n = count_rules(st);
 	if (n == -ENOENT)
 		return 0;
-	return n < 0 ? -1 : n == RULES_INPUT + (st->gw ? RULES_FWD : 0) +
+	return n < 0 ? -1 : n == RULES_INPUT + (st->pass_mask != 0) +
+	    (st->gw ? RULES_FWD : 0) +
 	    (st->nat ? RULES_NAT : 0);
 }
 
@@ -1432,6 +1453,8 @@ fwn_rebuild(void *vst, const struct fw_params *p)
 	int e;
 
 	st->knock_port = p->knock_port;
+	st->pass_mark = p->pass_mark;
+	st->pass_mask = p->pass_mask;
 	if ((e = build_table(st, p, 1)) != 0) {
 		log_err("firewall: nftables: cannot set up table inet %s: %s",
 		    TABLE, strerror(e < 0 ? -e : e));

@@ -57,6 +57,9 @@ struct fw_params {
 	size_t		n_forward;
 	struct fw_dest	forward[FW_PROTECTED_MAX];
 	int		nat;
+	/* PassMark: packets whose mark & pass_mask is pass_mark pass the
+	 * input gate as a grant would (pass_mask 0: none). */
+	uint32_t	pass_mark, pass_mask;
 	/* nftables: where to write the gate as an nft include file, for
 	 * the admin's nftables.conf (NULL: nowhere). */
 	const char	*snippet;

@@ -370,6 +370,8 @@ monitor_gate_params(struct daemon *d, const struct access *acl,
 {
 	memset(fp, 0, sizeof(*fp));
 	fp->knock_port = (uint16_t)d->cfg.port;
+	fp->pass_mark = d->cfg.pass_mark;
+	fp->pass_mask = d->cfg.pass_mask;
 	if (acl != NULL) {
 		fp->n_protected = access_open_ports(acl, fp->protected,
 		    FW_PROTECTED_MAX);
@@ -878,6 +880,11 @@ reload(struct daemon *d, const char *why)
 	d->cfg.max_packet_age = cfg.max_packet_age;
 	d->cfg.known_period = cfg.known_period;
 	d->cfg.kill_connections = cfg.kill_connections;
+	if (cfg.pass_mark != d->cfg.pass_mark ||
+	    cfg.pass_mask != d->cfg.pass_mask)
+		log_warn("PassMark: a change takes effect at the next start; "
+		    "the gate keeps 0x%08x/0x%08x", d->cfg.pass_mark,
+		    d->cfg.pass_mask);
 	known_setup(d);
 	{
 		struct fw_params fp;

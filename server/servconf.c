@@ -1,11 +1,13 @@
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "conf.h"
 #include "err.h"
+#include "fw.h"
 #include "log.h"
 #include "paths.h"
 #include "servconf.h"
@@ -14,7 +16,7 @@
 enum keyword {
 	K_INTERFACE, K_PORT, K_SERVERKEY, K_PREVSERVERKEY, K_KEYRING,
 	K_ACCESSFILE, K_FIREWALL, K_STATEDIR, K_MAXPACKETAGE, K_PIDFILE,
-	K_KNOWNPERIOD, K_KILLCONN,
+	K_KNOWNPERIOD, K_KILLCONN, K_PASSMARK,
 };
 
 static const struct {
@@ -33,6 +35,7 @@ static const struct {
 	{ "PidFile", K_PIDFILE },
 	{ "KnownPeriod", K_KNOWNPERIOD },
 	{ "KillConnections", K_KILLCONN },
+	{ "PassMark", K_PASSMARK },
 };
 
 static const char *fw_names[] = { "auto", "iptables", "nftables", "log" };
@@ -52,6 +55,36 @@ set_str(const struct conf_line *l, char **field, int path)
 		return conf_error(l, "'%s' is not an absolute path", l->value);
 	if ((*field = strdup(l->value)) == NULL)
 		return SK_ERR_ALLOC;
+	return 0;
+}
+
+/* "none", or VALUE[/MASK] in hex (0x...) or decimal, MASK defaulting to
+ * VALUE: packets whose mark has those bits pass the gate. */
+static int
+pass_mark(const struct conf_line *l, struct server_config *c)
+{
+	unsigned long long v, m;
+	char *end;
+
+	if (c->pass_mask != 0 || c->pass_mark != 0)
+		return 0;	/* first value wins */
+	if (strcasecmp(l->value, "none") == 0)
+		return 0;
+	errno = 0;
+	v = strtoull(l->value, &end, 0);
+	m = v;
+	if (errno == 0 && *end == '/')
+		m = strtoull(end + 1, &end, 0);
+	if (errno != 0 || *end != '\0' || l->value[0] == '-' || v > 0xffffffffULL ||
+	    m > 0xffffffffULL || m == 0 || (v & ~m) != 0)
+		return conf_error(l, "'%s': give none, or VALUE[/MASK] (such as "
+		    "0x20000000), VALUE within a non-zero MASK", l->value);
+	if ((m & FW_GRANT_MARK) != 0)
+		return conf_error(l, "'%s' tests bit 0x%08x, which the gate "
+		    "itself sets on what it lets through", l->value,
+		    FW_GRANT_MARK);
+	c->pass_mark = (uint32_t)v;
+	c->pass_mask = (uint32_t)m;
 	return 0;
 }
 
@@ -115,6 +148,8 @@ line(void *arg, const struct conf_line *l)
 			c->kill_connections = yes;
 		return 0;
 	}
+	case K_PASSMARK:
+		return pass_mark(l, c);
 	case K_FIREWALL:
 		for (i = 0; i < sizeof(fw_names) / sizeof(fw_names[0]); i++)
 			if (strcasecmp(l->value, fw_names[i]) == 0)
@@ -198,4 +233,9 @@ config_print(const struct server_config *c, FILE *f)
 	    c->keyring, c->access_file, config_firewall_name(c->firewall),
 	    c->state_dir, c->max_packet_age, c->known_period, c->pid_file,
 	    c->kill_connections ? "yes" : "no");
+	if (c->pass_mask == 0)
+		fprintf(f, "PassMark none\n");
+	else
+		fprintf(f, "PassMark 0x%08x/0x%08x\n", c->pass_mark,
+		    c->pass_mask);
 }

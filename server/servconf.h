@@ -3,6 +3,7 @@
 #ifndef SK_SERVCONF_H
 #define SK_SERVCONF_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 enum fw_kind {
@@ -32,6 +33,8 @@ struct server_config {
 	long		 known_period;		/* days; 0: no known lane */
 	char		*pid_file;
 	int		 kill_connections;	/* end a revoked grant's flows */
+	uint32_t	 pass_mark;		/* PassMark; mask 0: none */
+	uint32_t	 pass_mask;
 };
 
 /* Read path into cfg (which starts unset), then fill defaults (path

@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 79
+plan 83
 
 test_tmpdir
 T=$tap_tmp
@@ -61,6 +61,14 @@ ok "-T: keywords are case-insensitive, the first value wins" grep -qx "Port 1234
 ok "-T: defaults fill what the file leaves unset" grep -qx "Interface any" "$T/T.out"
 ok "-T: and MaxPacketAge 120" grep -qx "MaxPacketAge 120" "$T/T.out"
 ok "-T: and KnownPeriod 30" grep -qx "KnownPeriod 30" "$T/T.out"
+ok "-T: and PassMark none" grep -qx "PassMark none" "$T/T.out"
+conf "PassMark 0x20000000"
+"$B/sigknockd" -T -c "$T/c.conf" > "$T/T.out" 2>&1
+ok "PassMark VALUE: the mask is the value" grep -qx "PassMark 0x20000000/0x20000000" "$T/T.out"
+conf "PassMark 0x10000000"
+ok "PassMark on the gate's own mark bit refused" t_err "$T/c.conf:6: PassMark: '0x10000000' tests bit 0x10000000"
+conf "PassMark 0x3/0x1"
+ok "PassMark with a value outside its mask refused" t_err "$T/c.conf:6: PassMark: '0x3/0x1': give none, or VALUE[/MASK]"
 conf "KnownPeriod 4000"
 ok "KnownPeriod above ten years refused" t_err "$T/c.conf:6: KnownPeriod: '4000' is not a number from 0 to 3650"
 conf
