@@ -964,7 +964,15 @@ cmd_import_fwknop(int argc, char **argv)
 	    im.commented, im.tally.n[FWK_PERSON], im.tally.n[FWK_PERSON] == 1 ?
 	    "" : "s", im.tally.n[FWK_PERSON] == 1 ? "s" : "",
 	    im.tally.n[FWK_NOT_IMPORTED], im.tally.n[FWK_STRICTER],
-	    r == 0 && outpath ? "; check it with 'sigknockd -t'" : "");
+	    r == 0 && outpath && im.stanzas > 0 ? "; check it with 'sigknockd "
+	    "-t'" : "");
+	/* A file in which nobody can knock would lock everyone out of a
+	 * daemon started on it (it refuses to start): not a success. */
+	if (r == 0 && im.stanzas == 0) {
+		log_err("no stanza works yet: fill in those marked NEEDS A "
+		    "PERSON; sigknockd refuses the file until one is");
+		r = 1;
+	}
 	return r;
 usage:
 	log_err("usage: sigknock-keys import-fwknop [-o FILE] [--gpg-home DIR] "

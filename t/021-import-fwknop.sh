@@ -11,7 +11,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 53
+plan 55
 
 test_tmpdir
 T=$tap_tmp
@@ -174,6 +174,21 @@ ok "an %include loop stops at fwknopd's depth" bad "includes nest deeper than 3"
 	"%include $T/loop.conf"
 ok "a missing %include names the file" bad "$T/nowhere.conf" "%include $T/nowhere.conf"
 ok "nothing is written when the input is wrong" [ ! -s "$T/bad.out.conf" ]
+
+# --- the access.conf the fwknop-server package ships, if unchanged ---
+shipped=/etc/fwknop/access.conf
+if [ -r "$shipped" ] && dpkg-query -W -f='${Conffiles}\n' fwknop-server 2>/dev/null |
+	grep -q " $shipped $(md5sum < "$shipped" | cut -d' ' -f1)"; then
+	"$B/sigknock-keys" -k "$T/kr2" import-fwknop -o "$T/shipped.conf" "$shipped" \
+		> /dev/null 2> "$T/shipped.err"
+	st=$?
+	ok "fwknop-server's example (one shared-key stanza): written commented out" \
+		grep -qx "#\[fwknop-1\]" "$T/shipped.conf"
+	ok "and, since no stanza works, the import fails and says why" \
+		sh -c "[ $st -ne 0 ] && grep -q 'no stanza works yet' '$T/shipped.err'"
+else
+	skip "no unchanged $shipped (Debian package fwknop-server)" 2
+fi
 
 # --- a user's .fwknoprc, written by the real fwknop client ---
 H=$T/home
