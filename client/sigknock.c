@@ -1324,19 +1324,22 @@ out:
  * (or --rc FILE), never over an existing one; -p gives sigknockd's
  * port. */
 static int
+map_rc(const struct fwk_conf *c, void *arg, FILE *out)
+{
+	return fwk_import_rc(c, arg, out);
+}
+
+static int
 import_fwknoprc(const struct opts *o, const char *in)
 {
 	struct fwk_rc_import im;
-	struct fwk_conf conf;
-	char inpath[4096], outpath[4096], *text = NULL;
+	char inpath[4096], outpath[4096], *text;
 	const char *home = getenv("HOME");
-	size_t len = 0;
+	size_t len;
 	long v;
-	FILE *mem;
-	int fd, r;
+	int r;
 
 	memset(&im, 0, sizeof(im));
-	memset(&conf, 0, sizeof(conf));
 	if (o->port != NULL && parse_num("port", o->port, 1, 65535, &v) != 0)
 		return 2;
 	im.port = o->port;
@@ -1344,8 +1347,9 @@ import_fwknoprc(const struct opts *o, const char *in)
 		log_err("no HOME: name the .fwknoprc to import");
 		return 1;
 	}
-	snprintf(inpath, sizeof(inpath), "%s", in ? in : "");
-	if (in == NULL)
+	if (in != NULL)
+		snprintf(inpath, sizeof(inpath), "%s", in);
+	else
 		snprintf(inpath, sizeof(inpath), "%s/.fwknoprc", home);
 	if (!rc_path(o, outpath, sizeof(outpath))) {
 		log_err("no HOME: give the file to write with --rc FILE");
@@ -1356,34 +1360,9 @@ import_fwknoprc(const struct opts *o, const char *in)
 		    "with --rc FILE and merge the two", outpath);
 		return 1;
 	}
-	if (fwk_read(&conf, inpath, 1) != 0) {
-		log_err("%s", conf.err);
-		fwk_conf_free(&conf);
+	if (fwk_convert(inpath, 1, map_rc, &im, &text, &len) != 0)
 		return 1;
-	}
-	if ((mem = open_memstream(&text, &len)) == NULL) {
-		fwk_conf_free(&conf);
-		return 1;
-	}
-	r = fwk_import_rc(&conf, &im, mem);
-	fclose(mem);
-	fwk_conf_free(&conf);
-	if (r != 0) {
-		log_err("%s: nothing written", inpath);
-		free(text);
-		return 1;
-	}
-	if ((fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0) {
-		log_err("%s: %s", outpath, strerror(errno));
-		free(text);
-		return 1;
-	}
-	r = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : 1;
-	if (close(fd) != 0 || r != 0) {
-		log_err("%s: cannot write: %s", outpath, strerror(errno));
-		r = 1;
-	}
+	r = fwk_write_new(outpath, text, len) == 0 ? 0 : 1;
 	free(text);
 	if (r == 0)
 		fprintf(stderr, "sigknock: wrote %s: %zu stanza%s; %zu line%s "

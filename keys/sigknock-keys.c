@@ -3,7 +3,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -885,6 +884,36 @@ fwknop_user(void *arg, const char *home, const char *id, char *tok,
 }
 
 static int
+no_key(void *arg, const char *home, const char *id, char *tok, size_t toklen)
+{
+	(void)arg;
+	(void)home;
+	snprintf(tok, toklen, "%s", id);
+	return 0;
+}
+
+/* A dry run first, adding no key and saying nothing: a wrong value in
+ * the last stanza must not leave the first stanzas' users added. */
+static int
+map_access(const struct fwk_conf *c, void *arg, FILE *out)
+{
+	struct fwk_import dry = *(struct fwk_import *)arg;
+	char *junk = NULL;
+	size_t junklen = 0;
+	FILE *sink;
+	int r;
+
+	if ((sink = open_memstream(&junk, &junklen)) == NULL)
+		return SK_ERR_ALLOC;
+	dry.user_key = no_key;
+	dry.tally.to = sink;
+	r = fwk_import_access(c, &dry, sink);
+	fclose(sink);
+	free(junk);
+	return r != 0 ? r : fwk_import_access(c, arg, out);
+}
+
+static int
 cmd_import_fwknop(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -892,15 +921,12 @@ cmd_import_fwknop(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fwk_import im;
-	struct fwk_conf conf;
 	const char *outpath = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem;
-	int c, fd, r;
+	char *text;
+	size_t len;
+	int c, r;
 
 	memset(&im, 0, sizeof(im));
-	memset(&conf, 0, sizeof(conf));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
 		if (c == 'o')
@@ -920,41 +946,15 @@ cmd_import_fwknop(int argc, char **argv)
 		    "file, or remove it", outpath);
 		return 1;
 	}
-	if (fwk_read(&conf, argv[optind], 0) != 0) {
-		log_err("%s", conf.err);
-		fwk_conf_free(&conf);
-		return 1;
-	}
 	said = stderr;
 	im.user_key = fwknop_user;
-	if ((mem = open_memstream(&text, &len)) == NULL) {
-		fwk_conf_free(&conf);
+	if (fwk_convert(argv[optind], 0, map_access, &im, &text, &len) != 0)
 		return 1;
-	}
-	r = fwk_import_access(&conf, &im, mem);
-	fclose(mem);
-	fwk_conf_free(&conf);
-	if (r != 0) {
-		log_err("%s: nothing written", argv[optind]);
-		free(text);
-		return 1;
-	}
 	if (outpath == NULL)
 		r = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ?
 		    0 : 1;
-	else if ((fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0) {
-		log_err("%s: %s", outpath, strerror(errno));
-		r = 1;
-	} else {
-		r = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ?
-		    0 : 1;
-		if (close(fd) != 0 || r != 0) {
-			log_err("%s: cannot write: %s", outpath,
-			    strerror(errno));
-			r = 1;
-		}
-	}
+	else
+		r = fwk_write_new(outpath, text, len) == 0 ? 0 : 1;
 	free(text);
 	fprintf(stderr, "sigknock-keys: %zu stanza%s imported (%zu user%s, "
 	    "%zu port%s), %zu written commented out; %zu line%s need%s a "

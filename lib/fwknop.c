@@ -2,15 +2,18 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "fileio.h"
 #include "fwknop.h"
+#include "log.h"
 #include "wipe.h"
 
 #define FWK_FILE_MAX	(1024 * 1024)	/* no admin's access.conf is near */
@@ -157,6 +160,19 @@ is_key(const char *k, size_t klen, const char *want)
 	return strlen(want) == klen && strncasecmp(k, want, klen) == 0;
 }
 
+/* Neither too long nor holding a NUL. */
+static int
+line_ok(struct fwk_conf *c, const char *fname, unsigned lineno,
+    const char *l, size_t llen)
+{
+	if (llen >= FWK_LINE_MAX)
+		return fail(c, fname, lineno, "a line longer than %d "
+		    "characters", FWK_LINE_MAX - 1);
+	if (memchr(l, '\0', llen) != NULL)
+		return fail(c, fname, lineno, "a NUL character");
+	return 0;
+}
+
 /* The next line of buf: its start and length, without the newline. */
 static int
 next_line(const char *buf, size_t len, size_t *pos, const char **l,
@@ -186,12 +202,8 @@ fwk_parse_access(struct fwk_conf *c, const char *file, const char *buf,
 	if ((fname = file_name(c, file)) == NULL)
 		return fail(c, file, 0, "out of memory");
 	while (next_line(buf, len, &pos, &l, &llen)) {
-		lineno++;
-		if (llen >= FWK_LINE_MAX)
-			return fail(c, fname, lineno, "a line longer than %d "
-			    "characters", FWK_LINE_MAX - 1);
-		if (memchr(l, '\0', llen) != NULL)
-			return fail(c, fname, lineno, "a NUL character");
+		if (line_ok(c, fname, ++lineno, l, llen) != 0)
+			return -1;
 		if ((r = split(l, llen, ";\r", &k, &klen, &v, &vlen)) > 0)
 			continue;
 		if (r < 0)
@@ -237,12 +249,8 @@ fwk_parse_rc(struct fwk_conf *c, const char *file, const char *buf,
 	if ((fname = file_name(c, file)) == NULL)
 		return fail(c, file, 0, "out of memory");
 	while (next_line(buf, len, &pos, &l, &llen)) {
-		lineno++;
-		if (llen >= FWK_LINE_MAX)
-			return fail(c, fname, lineno, "a line longer than %d "
-			    "characters", FWK_LINE_MAX - 1);
-		if (memchr(l, '\0', llen) != NULL)
-			return fail(c, fname, lineno, "a NUL character");
+		if (line_ok(c, fname, ++lineno, l, llen) != 0)
+			return -1;
 		if (llen > 0 && (l[0] == '#' || l[0] == ';'))
 			continue;
 		for (i = 0; i < llen && blank(l[i]); i++)
@@ -403,4 +411,55 @@ fwk_report(struct fwk_tally *t, enum fwk_kind kind, const char *file,
 	vfprintf(to, fmt, ap);
 	va_end(ap);
 	fputc('\n', to);
+}
+
+int
+fwk_convert(const char *path, int rc, fwk_map_fn map, void *arg, char **text,
+    size_t *len)
+{
+	struct fwk_conf c;
+	FILE *mem;
+	int r;
+
+	*text = NULL;
+	*len = 0;
+	memset(&c, 0, sizeof(c));
+	if (fwk_read(&c, path, rc) != 0) {
+		log_err("%s", c.err);
+		fwk_conf_free(&c);
+		return -1;
+	}
+	if ((mem = open_memstream(text, len)) == NULL) {
+		log_err("out of memory");
+		fwk_conf_free(&c);
+		return -1;
+	}
+	r = map(&c, arg, mem);
+	fclose(mem);
+	fwk_conf_free(&c);
+	if (r != 0) {
+		log_err("%s: nothing written", path);
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+fwk_write_new(const char *path, const char *text, size_t len)
+{
+	int fd, r;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0) {
+		log_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	r = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : -1;
+	if (close(fd) != 0 || r != 0) {
+		log_err("%s: cannot write: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }

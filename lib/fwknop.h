@@ -85,6 +85,16 @@ int	fwk_include_files(void *arg, struct fwk_conf *c, const char *path,
  * .fwknoprc).  0, or -1 with c->err set. */
 int	fwk_read(struct fwk_conf *c, const char *path, int rc);
 
+/* Read path (rc: as a .fwknoprc) and map it into a malloc'd *text;
+ * 0, or -1 (logged, nothing kept). */
+typedef int (*fwk_map_fn)(const struct fwk_conf *c, void *arg, FILE *out);
+int	fwk_convert(const char *path, int rc, fwk_map_fn map, void *arg,
+	    char **text, size_t *len);
+
+/* Write a new file (mode 0600, synced), never over an existing one;
+ * 0, or -1 (logged). */
+int	fwk_write_new(const char *path, const char *text, size_t len);
+
 /* What an importer could not carry over, said on standard error as
  * "FILE:LINE: KEYWORD: KIND: why, and what to use instead", and
  * counted for its summary. */

@@ -173,7 +173,12 @@ printf '%%include %s\n' "$T/loop.conf" > "$T/loop.conf"
 ok "an %include loop stops at fwknopd's depth" bad "includes nest deeper than 3" \
 	"%include $T/loop.conf"
 ok "a missing %include names the file" bad "$T/nowhere.conf" "%include $T/nowhere.conf"
-ok "nothing is written when the input is wrong" [ ! -s "$T/bad.out.conf" ]
+printf '%s\n' "SOURCE ANY" "OPEN_PORTS tcp/22" "GPG_REMOTE_ID $alice_id" "" \
+	"SOURCE ANY" "OPEN_PORTS tcp/22" "FW_ACCESS_TIMEOUT soon" > "$T/late.conf"
+"$B/sigknock-keys" -k "$T/kr3" import-fwknop --gpg-home "$FH" -o "$T/late.out" \
+	"$T/late.conf" > /dev/null 2> "$T/late.err"
+ok "a wrong value in a later stanza: nothing written, no key added" \
+	sh -c "! [ -e '$T/late.out' ] && ! grep -q 'added' '$T/late.err' && grep -q 'late.conf:7: FW_ACCESS_TIMEOUT' '$T/late.err'"
 
 # --- the access.conf the fwknop-server package ships, if unchanged ---
 shipped=/etc/fwknop/access.conf
