@@ -18,16 +18,21 @@
 #include "work.h"
 
 
+/* A refusal: counted, and logged with the datagram's source and, last on
+ * the line, its class, the counter's name (unknown_signer, policy, ...):
+ * what log readers such as fail2ban's filter match on. */
 #define REFUSE(k, c, counter, ...) do {					\
 	(k)->st.counter++;						\
-	refuse((k), (c), __VA_ARGS__);					\
+	refuse((k), (c), #counter, __VA_ARGS__);			\
 } while (0)
 
-static void refuse(struct knock *k, const struct knock_who *c, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void refuse(struct knock *k, const struct knock_who *c,
+    const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
-refuse(struct knock *k, const struct knock_who *c, const char *fmt, ...)
+refuse(struct knock *k, const struct knock_who *c, const char *cls,
+    const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -39,8 +44,8 @@ refuse(struct knock *k, const struct knock_who *c, const char *fmt, ...)
 		snprintf(k->why, k->whylen, "%s", msg);
 		return;
 	}
-	sk_log_rl(&k->log_refusals, LOG_INFO, "refused from %s%s%s: %s", c->src,
-	    c->who[0] ? " by " : "", c->who, msg);
+	sk_log_rl(&k->log_refusals, LOG_INFO, "refused from %s%s%s: %s "
+	    "(class %s)", c->src, c->who[0] ? " by " : "", c->who, msg, cls);
 }
 
 /* What to open, after policy: ports, address, timeout.  The address is
