@@ -927,8 +927,11 @@ cmd_import_fwknop(int argc, char **argv)
 	int c, r;
 
 	memset(&im, 0, sizeof(im));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
+	/* Options before or after the file (no '+'): the interface in
+	 * DESIGN.md writes them after it.  optind 0 makes glibc's getopt
+	 * start afresh, permuting, after main's "+" scan. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
 		if (c == 'o')
 			outpath = optarg;
 		else if (c == 'g')

@@ -93,9 +93,10 @@ else
 fi
 
 # --- the import ---
-TZ=UTC "$B/sigknock-keys" -k "$KR" import-fwknop --gpg-home "$FH" \
-	-o "$T/imported.conf" "$T/access.conf" > "$T/stdout" 2> "$T/stderr"
-ok "import-fwknop succeeds" [ $? -eq 0 ]
+# The options after the file, as DESIGN.md's interface writes them.
+TZ=UTC "$B/sigknock-keys" -k "$KR" import-fwknop "$T/access.conf" \
+	--gpg-home "$FH" -o "$T/imported.conf" > "$T/stdout" 2> "$T/stderr"
+ok "import-fwknop ACCESS.CONF --gpg-home DIR -o FILE succeeds" [ $? -eq 0 ]
 ok "with -o, the access file goes to the file, not standard output" [ ! -s "$T/stdout" ]
 ok "it is written private (0600)" [ "$(stat -c %a "$T/imported.conf")" = 600 ]
 has() { grep -qxF -- "$1" "$T/imported.conf" || { diag "no line '$1'"; return 1; }; }
