@@ -398,7 +398,9 @@ stanza(const struct fwk_stanza *s, size_t n, struct fwk_import *im,
 			for (j = 0; j < nopen; j++)
 				if (open[j].proto == restrict_[i].proto &&
 				    open[j].port == restrict_[i].port) {
-					open[j] = open[--nopen];
+					/* keep the order: the first is Default */
+					memmove(&open[j], &open[j + 1],
+					    (--nopen - j) * sizeof(open[0]));
 					break;
 				}
 	}

@@ -32,7 +32,7 @@ mkdir -p "$T/d" "$T/run"
 cat > "$T/access.conf" <<EOF
 # fwknopd's access.conf, one stanza per SOURCE
 SOURCE              192.168.10.0/24, 10.1.0.0/255.255.0.0
-OPEN_PORTS          tcp/22, tcp/443, udp/1194
+OPEN_PORTS          tcp/22, tcp/443, udp/1194, tcp/8443
 RESTRICT_PORTS      tcp/443
 GPG_REMOTE_ID       $alice_id, $weak_id
 GPG_FINGERPRINT_ID  $bob
@@ -104,7 +104,8 @@ said() { grep -qF -- "$1" "$T/stderr" || { diag "stderr lacks '$1'"; cat "$T/std
 ok "GPG_REMOTE_ID and GPG_FINGERPRINT_ID: users by the names the keys were added with" \
 	has "Users      alice@example.com, bob@example.com"
 ok "SOURCE, a netmask turned into a prefix" has "Source     192.168.10.0/24, 10.1.0.0/16"
-ok "OPEN_PORTS less RESTRICT_PORTS" has "Open       tcp/22, udp/1194"
+ok "OPEN_PORTS less RESTRICT_PORTS, in order (the first is Default)" \
+	has "Open       tcp/22, udp/1194, tcp/8443"
 ok "FW_ACCESS_TIMEOUT and MAX_FW_TIMEOUT" sh -c "grep -qx 'Timeout    60' '$T/imported.conf' && grep -qx 'MaxTimeout 600' '$T/imported.conf'"
 ok "ACCESS_EXPIRE: midnight of that day where fwknopd ran (here UTC)" has "Expires    2030-06-30 00:00:00"
 ok "a key sigknockd refuses (RSA-1024) is said, with its line" \
@@ -130,7 +131,7 @@ ok "REQUIRE_SOURCE_ADDRESS N (fwknop's default): sigknock is stricter, and says 
 ok "no secret of the file is written or said" \
 	sh -c "! grep -rqF -e '$SECRET_KEY' -e '$SECRET_HMAC' -e s3cr3t '$T/imported.conf' '$T/stderr'"
 ok "a summary: stanzas, users, ports, what needs a person" \
-	said "3 stanzas imported (4 users, 4 ports), 1 written commented out"
+	said "3 stanzas imported (4 users, 5 ports), 1 written commented out"
 
 cat > "$T/c.conf" <<EOF
 ServerKey $T/server.key
