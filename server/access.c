@@ -294,16 +294,30 @@ access_parse_expires(const char *s)
 	    hh * 3600 + mm * 60 + ss;
 }
 
-/* "2027-06-30 00:00 UTC" */
+/* "2027-06-30 00:00:00 UTC", without gmtime: the worker's sandbox has no
+ * open(2), and glibc reads the time zone file at its first time
+ * conversion, even for UTC. */
 static const char *
 expires_str(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	int64_t z = t / 86400, secs = t % 86400, era, doe, yoe, doy, mp, y;
+	unsigned d, m;
 
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
+	/* The civil date of day z since 1970-01-01 (the inverse of
+	 * access_parse_expires; t is never negative there). */
+	z += 719468;
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	y += m <= 2;
+	snprintf(buf, len, "%04lld-%02u-%02u %02lld:%02lld:%02lld UTC",
+	    (long long)y, m, d, (long long)(secs / 3600),
+	    (long long)(secs / 60 % 60), (long long)(secs % 60));
 	return buf;
 }
 

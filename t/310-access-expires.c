@@ -59,7 +59,7 @@ main(void)
 	size_t i;
 
 	plan(sizeof(good) / sizeof(good[0]) + sizeof(bad) / sizeof(bad[0]) +
-	    8);
+	    10);
 	setenv("TZ", "America/New_York", 1);	/* must not matter */
 	tzset();
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -92,6 +92,21 @@ main(void)
 	    "matches is refused");
 	is_string("[old]: expired on 2001-01-01 00:00:00 UTC", why,
 	    "the refusal names the stanza and when it expired");
+	access_free(a);
+
+	/* Written back without the C library's time functions (the
+	 * worker's sandbox): a leap day, the last second of a day. */
+	a = load("[leap]\nUsers alice\nOpen tcp/22\n"
+	    "Expires 2000-02-29 23:59:59\n");
+	r = a ? access_match(a, &who, &ad, why, sizeof(why)) : NULL;
+	is_string("[leap]: expired on 2000-02-29 23:59:59 UTC", why,
+	    "a leap day's last second, formatted back");
+	access_free(a);
+	a = load("[y]\nUsers alice\nOpen tcp/22\nExpires 1999-12-31 "
+	    "00:00:01\n");
+	r = a ? access_match(a, &who, &ad, why, sizeof(why)) : NULL;
+	is_string("[y]: expired on 1999-12-31 00:00:01 UTC", why,
+	    "the eve of 2000, formatted back");
 	access_free(a);
 
 	/* One that expires in a minute still matches. */

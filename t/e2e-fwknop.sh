@@ -19,7 +19,7 @@ require_netns
 require_cmd gpg fwknopd fwknop iptables
 [ "$FW" = nftables ] && require_cmd nft
 
-plan 15
+plan 18
 e2e_setup
 # mia: a user of fwknopd's GPG stanza, with her secret key on the client.
 mia=$(gpg_genkey 'Mia <mia@example.com>' ed25519 sign) || bail "key mia"
@@ -114,3 +114,23 @@ ok "fwknopd's rule, through sigknock's gate, opens tcp/22 for the other host" \
 ok "both close at expiry" wait_for 10 sh -c \
 	"! ip netns exec $NS_OTH $TOOL connect $SRV4_OTH 22 400 && ! ip netns exec $NS_CLI $TOOL connect $SRV4 22 400"
 ok "fwknopd is still running (it served the whole time)" kill -0 "$pid_fwknopd"
+
+# --- fwknop's ACCESS_EXPIRE, as Expires: the stanza ends, and so do its
+# live grants ---
+until=$(date -u -d '+8 seconds' '+%Y-%m-%d %H:%M:%S')
+n=$(count_log 'reloaded;')
+{ sed '/^Expires/d; s/^Timeout .*/Timeout    30/; s/^MaxTimeout .*/MaxTimeout 60/' \
+	"$T/imported.conf"; } > "$T/access.new"
+sed -i "/^\[fwknop-1\]/a Expires    $until" "$T/access.new"
+mv "$T/access.new" "$T/access.conf"
+wait_log "$n" 'reloaded;' || diag "no reload"
+n=$(count_log 'accepted mia@example.com')
+knock -p 62202 --signer "$mia" -A tcp/22 --resend none 2>/dev/null
+opens() { wait_log "$n" 'accepted mia@example.com' && wait_for 2 can_connect $SRV4 22; }
+ok "before its Expires the stanza opens tcp/22 for 30 s" opens
+ok "at Expires its live grant is closed, 25 s early" \
+	wait_for 12 sh -c "grep -q 'closed the grant of mia@example.com.*no stanza of the access file allows it' '$LOG' && ! ip netns exec $NS_CLI $TOOL connect $SRV4 22 400"
+n=$(count_log 'expired on')
+knock -p 62202 --signer "$mia" -A tcp/22 --resend none 2>/dev/null
+ok "a knock after it is refused, naming the stanza and when it expired" \
+	wait_log "$n" "\\[fwknop-1\\]: expired on ${until} UTC"
