@@ -66,10 +66,10 @@ static const struct {
 	{ "unrevoke", cmd_unrevoke, "USER", "undo a revoke" },
 	{ "name", cmd_name, "USER NAME", "give a user the name access files use" },
 	{ "list", cmd_list, "[USER]", "list users: names, key types and states" },
-	{ "import-fwknop", cmd_import_fwknop,
-	  "[-o FILE] [--gpg-home DIR] ACCESS.CONF",
-	  "\n                         fwknopd's access.conf as a sigknock access\n"
-	  "                         file, its GnuPG users added to the keyring" },
+	{ "import-fwknop", cmd_import_fwknop, "ACCESS.CONF",
+	  "fwknopd's access.conf as a sigknock access\n"
+	  "                         file (-o FILE; default: standard output), its\n"
+	  "                         GnuPG users added (from --gpg-home DIR)" },
 };
 
 static void
