@@ -40,7 +40,8 @@ static const struct {
 	    "server, and use Access tcp/PORT@NAME" },
 	{ "NAT_LOCAL", "ask the admin for the name of the host behind the "
 	    "server, and use Access tcp/PORT@NAME" },
-	{ "NAT_PORT", "the gateway's port is the admin's Forward ... via PORT" },
+	{ "NAT_PORT", "the gateway's port is the admin's Forward ... via "
+	    "PORT" },
 	{ "NAT_RAND_PORT", "the gateway's port is the admin's Forward ... via "
 	    "PORT" },
 	{ "SERVER_COMMAND", "sigknockd runs no commands" },
@@ -108,8 +109,9 @@ name_ok(const char *s)
 	if (n == 0 || n >= CONF_NAME_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._-@+:", s[i]) == NULL)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@+:",
+		    s[i]) == NULL)
 			return 0;
 	return 1;
 }

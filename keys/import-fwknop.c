@@ -327,7 +327,8 @@ stanza(const struct fwk_stanza *s, size_t n, struct fwk_import *im,
 				    home);
 				fprintf(nb, "# %s:%u: key %s could not be "
 				    "added: its user needs a key sigknockd "
-				    "accepts\n", it->file, it->lineno, items[j]);
+				    "accepts\n", it->file, it->lineno,
+				    items[j]);
 				continue;
 			}
 			fprintf(u, "%s%s", nusers ? ", " : "", tok);
@@ -346,9 +347,9 @@ stanza(const struct fwk_stanza *s, size_t n, struct fwk_import *im,
 		    "anyone who knew it must get a key of their own");
 	if (!gpg && !secret) {
 		fwk_report(&im->tally, FWK_PERSON, s->file, s->lineno,
-		    "GPG_REMOTE_ID", "none: fwknopd took a signature by any key "
-		    "of its GnuPG home; [%s] is written commented out, with "
-		    "Users to fill in", name);
+		    "GPG_REMOTE_ID", "none: fwknopd took a signature by any "
+		    "key of its GnuPG home; [%s] is written commented out, "
+		    "with Users to fill in", name);
 		fprintf(p, "#   fwknopd took any key of its GnuPG home that "
 		    "signs; name the users.\n");
 	}
@@ -398,7 +399,7 @@ stanza(const struct fwk_stanza *s, size_t n, struct fwk_import *im,
 			for (j = 0; j < nopen; j++)
 				if (open[j].proto == restrict_[i].proto &&
 				    open[j].port == restrict_[i].port) {
-					/* keep the order: the first is Default */
+					/* in order: the first is Default */
 					memmove(&open[j], &open[j + 1],
 					    (--nopen - j) * sizeof(open[0]));
 					break;
@@ -510,15 +511,17 @@ stanza(const struct fwk_stanza *s, size_t n, struct fwk_import *im,
 	/* Which addresses: REQUIRE_SOURCE_ADDRESS Y is sigknock's
 	 * default; fwknop's own default let a request name any. */
 	req = NULL;
-	for (i = 0; i < s->n; i++)
-		if (strcasecmp(s->items[i].key, "REQUIRE_SOURCE_ADDRESS") == 0 ||
-		    strcasecmp(s->items[i].key, "REQUIRE_SOURCE") == 0)
-			req = &s->items[i];
+	for (i = 0; i < s->n; i++) {
+		it = &s->items[i];
+		if (strcasecmp(it->key, "REQUIRE_SOURCE_ADDRESS") == 0 ||
+		    strcasecmp(it->key, "REQUIRE_SOURCE") == 0)
+			req = it;
+	}
 	if (req == NULL || !fwk_yes(req->val))
 		fwk_report(&im->tally, FWK_STRICTER, req ? req->file : s->file,
 		    req ? req->lineno : s->lineno, "REQUIRE_SOURCE_ADDRESS",
-		    "%s: fwknop let these users open any address (fwknop -a) or "
-		    "the packet's source (-s); [%s] opens the sender's own "
+		    "%s: fwknop let these users open any address (fwknop -a) "
+		    "or the packet's source (-s); [%s] opens the sender's own "
 		    "address only. Add 'AllowSourceMode yes' or "
 		    "'AllowAddresses CIDR' for those who need it "
 		    "(sigknock-access.conf(5), ADDRESS BINDING)", req ? "N" :

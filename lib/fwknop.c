@@ -214,8 +214,8 @@ fwk_parse_access(struct fwk_conf *c, const char *file, const char *buf,
 		if (folder || is_key(k, klen, "%include")) {
 			if (include == NULL)
 				return fail(c, fname, lineno, "%s is not "
-				    "followed here", folder ? "%include_folder" :
-				    "%include");
+				    "followed here", folder ?
+				    "%include_folder" : "%include");
 			if (depth + 1 > FWK_DEPTH_MAX)
 				return fail(c, fname, lineno, "includes nest "
 				    "deeper than %d", FWK_DEPTH_MAX);

@@ -38,7 +38,7 @@ struct fwk_item {
 };
 
 struct fwk_stanza {
-	char		*name;		/* .fwknoprc's section; NULL in access.conf */
+	char		*name;		/* .fwknoprc's section, or NULL */
 	const char	*file;
 	unsigned	 lineno;
 	size_t		 n;

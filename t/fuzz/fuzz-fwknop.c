@@ -47,10 +47,12 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 	if (fwk_parse_access(&c, "access.conf", (const char *)p, len, 0, NULL,
 	    NULL) == 0) {
 		for (i = 0; i < c.n; i++)
-			for (j = 0; j < c.st[i].n; j++)
-				if (strlen(c.st[i].items[j].val) >= FWK_LINE_MAX ||
-				    c.st[i].items[j].val[0] == '\0')
+			for (j = 0; j < c.st[i].n; j++) {
+				const char *v = c.st[i].items[j].val;
+
+				if (strlen(v) >= FWK_LINE_MAX || v[0] == '\0')
 					abort();
+			}
 		memset(&im, 0, sizeof(im));
 		im.user_key = user_key;
 		im.gpg_home = "/nonexistent";
