@@ -14,10 +14,7 @@
 
 #define OFFSET_MAX	(366L * 86400)	/* sigknock --time-offset's bound */
 
-static const struct {
-	const char	*key;
-	const char	*why;
-} unmapped[] = {
+static const struct fwk_why unmapped[] = {
 	{ "GPG_RECIPIENT", "sigknock seals knocks to the server's own key: "
 	    "ServerKey, which the server's admin prints with 'sigknock-keys "
 	    "pubkey'" },
@@ -58,21 +55,13 @@ static const struct {
 	{ "WGET_CMD", "sigknock makes no HTTP requests" },
 	{ "VERBOSE", "use sigknock -v" },
 	{ "NO_SAVE_ARGS", "sigknock writes no argument file" },
+	{ NULL, NULL },
 };
 
-static int
-is_secret(const char *key)
-{
-	static const char *const keys[] = { "KEY", "KEY_BASE64", "HMAC_KEY",
-	    "HMAC_KEY_BASE64", "KEY_FILE", "HMAC_KEY_FILE", "GPG_SIGNING_PW",
-	    "GPG_SIGNING_PW_BASE64" };
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcasecmp(key, keys[i]) == 0)
-			return 1;
-	return 0;
-}
+/* Lines that hold a shared secret: never written, never said. */
+static const char *const secret_keys[] = { "KEY", "KEY_BASE64", "HMAC_KEY",
+    "HMAC_KEY_BASE64", "KEY_FILE", "HMAC_KEY_FILE", "GPG_SIGNING_PW",
+    "GPG_SIGNING_PW_BASE64", NULL };
 
 int
 fwk_time_offset(const char *val, long *out)
@@ -128,6 +117,7 @@ section(const struct fwk_stanza *s, size_t n, struct fwk_rc_import *im,
     FILE *out)
 {
 	const struct fwk_item *it;
+	const char *why;
 	char name[CONF_NAME_MAX], buf[FWK_LINE_MAX], *items[SK_ACCESS_MAX + 1];
 	uint8_t proto, addr[16];
 	uint16_t port;
@@ -148,17 +138,11 @@ section(const struct fwk_stanza *s, size_t n, struct fwk_rc_import *im,
 	fprintf(out, "\n# From %s:%u\n[%s]\n", s->file, s->lineno, name);
 	for (i = 0; i < s->n; i++) {
 		it = &s->items[i];
-		if (is_secret(it->key)) {
+		if (fwk_key_in(it->key, secret_keys))
 			secret = 1;
-			continue;
-		}
-		for (j = 0; j < sizeof(unmapped) / sizeof(unmapped[0]); j++)
-			if (strcasecmp(it->key, unmapped[j].key) == 0) {
-				fwk_report(&im->tally, FWK_NOT_IMPORTED,
-				    it->file, it->lineno, it->key, "%s",
-				    unmapped[j].why);
-				break;
-			}
+		else if ((why = fwk_why(unmapped, it->key)) != NULL)
+			fwk_report(&im->tally, FWK_NOT_IMPORTED, it->file,
+			    it->lineno, it->key, "%s", why);
 	}
 	if ((it = fwk_get(s, "SPA_SERVER")) != NULL) {
 		if (strpbrk(it->val, " \t#") != NULL)

@@ -33,6 +33,7 @@
 #include "knocked.h"
 #include "target.h"
 #include "err.h"
+#include "fileio.h"
 #include "log.h"
 #include "serverkey.h"
 #include "token.h"
@@ -1362,7 +1363,7 @@ import_fwknoprc(const struct opts *o, const char *in)
 	}
 	if (fwk_convert(inpath, 1, map_rc, &im, &text, &len) != 0)
 		return 1;
-	r = fwk_write_new(outpath, text, len) == 0 ? 0 : 1;
+	r = file_write_new(outpath, text, len, 0600) == 0 ? 0 : 1;
 	free(text);
 	if (r == 0)
 		fprintf(stderr, "sigknock: wrote %s: %zu stanza%s; %zu line%s "

@@ -23,10 +23,7 @@ struct port {
 };
 
 /* Keywords with no counterpart, and why. */
-static const struct {
-	const char	*key;
-	const char	*why;
-} unmapped[] = {
+static const struct fwk_why unmapped[] = {
 	{ "ENCRYPTION_MODE", "sigknock seals every knock to the server's own "
 	    "key (HPKE); there is no cipher to choose" },
 	{ "HMAC_DIGEST_TYPE", "sigknock needs no shared HMAC key; each knock "
@@ -61,6 +58,7 @@ static const struct {
 	    "has no 'via' (routed)" },
 	{ "FORWARD_ALL", "sigknock forwards only the ports Forward names: "
 	    "list them" },
+	{ NULL, NULL },
 };
 
 static int
@@ -210,58 +208,38 @@ bad(const struct fwk_item *it, const char *what)
 	return SK_ERR_BAD_FIELD;
 }
 
-static int
-is_secret(const char *key)
-{
-	return strcasecmp(key, "KEY") == 0 ||
-	    strcasecmp(key, "KEY_BASE64") == 0 ||
-	    strcasecmp(key, "HMAC_KEY") == 0 ||
-	    strcasecmp(key, "HMAC_KEY_BASE64") == 0 ||
-	    strcasecmp(key, "%include_keys") == 0;
-}
-
-static int
-is_mapped(const char *key)
-{
-	static const char *const keys[] = { "SOURCE", "OPEN_PORTS",
-	    "RESTRICT_PORTS", "FW_ACCESS_TIMEOUT", "MAX_FW_TIMEOUT",
-	    "REQUIRE_SOURCE_ADDRESS", "REQUIRE_SOURCE", "ACCESS_EXPIRE",
-	    "ACCESS_EXPIRE_EPOCH", "GPG_REMOTE_ID", "GPG_FINGERPRINT_ID",
-	    "FORCE_NAT", "FORCE_SNAT", "FORCE_MASQUERADE", "DESTINATION",
-	    "GPG_HOME_DIR",
-	    "GPG_REQUIRE_SIG", "GPG_DISABLE_SIG",
-	    "GPG_IGNORE_SIG_VERIFY_ERROR" };
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcasecmp(key, keys[i]) == 0)
-			return 1;
-	return 0;
-}
+/* Lines that hold a shared secret, and lines the stanza maps. */
+static const char *const secret_keys[] = { "KEY", "KEY_BASE64", "HMAC_KEY",
+    "HMAC_KEY_BASE64", "%include_keys", NULL };
+static const char *const mapped_keys[] = { "SOURCE", "OPEN_PORTS",
+    "RESTRICT_PORTS", "FW_ACCESS_TIMEOUT", "MAX_FW_TIMEOUT",
+    "REQUIRE_SOURCE_ADDRESS", "REQUIRE_SOURCE", "ACCESS_EXPIRE",
+    "ACCESS_EXPIRE_EPOCH", "GPG_REMOTE_ID", "GPG_FINGERPRINT_ID",
+    "FORCE_NAT", "FORCE_SNAT", "FORCE_MASQUERADE", "DESTINATION",
+    "GPG_HOME_DIR", "GPG_REQUIRE_SIG", "GPG_DISABLE_SIG",
+    "GPG_IGNORE_SIG_VERIFY_ERROR", NULL };
 
 /* Report every line that does not map, in the file's order. */
 static int
 report_unmapped(const struct fwk_stanza *s, struct fwk_import *im)
 {
 	const struct fwk_item *it;
-	size_t i, j;
+	const char *why;
+	size_t i;
 	int secret = 0;
 
 	for (i = 0; i < s->n; i++) {
 		it = &s->items[i];
-		if (is_secret(it->key)) {
+		if (fwk_key_in(it->key, secret_keys)) {
 			secret = 1;
 			continue;
 		}
-		if (is_mapped(it->key))
+		if (fwk_key_in(it->key, mapped_keys))
 			continue;
-		for (j = 0; j < sizeof(unmapped) / sizeof(unmapped[0]); j++)
-			if (strcasecmp(it->key, unmapped[j].key) == 0)
-				break;
+		if ((why = fwk_why(unmapped, it->key)) == NULL)
+			why = "not an fwknopd keyword (fwknopd ignores it too)";
 		fwk_report(&im->tally, FWK_NOT_IMPORTED, it->file, it->lineno,
-		    it->key, "%s", j < sizeof(unmapped) / sizeof(unmapped[0]) ?
-		    unmapped[j].why : "not an fwknopd keyword (fwknopd "
-		    "ignores it too)");
+		    it->key, "%s", why);
 	}
 	return secret;
 }

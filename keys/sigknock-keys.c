@@ -19,6 +19,7 @@
 #include "fwknop.h"
 #include "import-fwknop.h"
 #include "keyring.h"
+#include "fileio.h"
 #include "log.h"
 #include "paths.h"
 #include "serverkey.h"
@@ -957,7 +958,7 @@ cmd_import_fwknop(int argc, char **argv)
 		r = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ?
 		    0 : 1;
 	else
-		r = fwk_write_new(outpath, text, len) == 0 ? 0 : 1;
+		r = file_write_new(outpath, text, len, 0600) == 0 ? 0 : 1;
 	free(text);
 	fprintf(stderr, "sigknock-keys: %zu stanza%s imported (%zu user%s, "
 	    "%zu port%s), %zu written commented out; %zu line%s need%s a "

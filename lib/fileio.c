@@ -211,3 +211,24 @@ file_remove(const char *path)
 	}
 	return 0;
 }
+
+int
+file_write_new(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    mode)) < 0) {
+		log_err("%s: %s%s", path, strerror(errno), errno == EEXIST ?
+		    " (not replacing it; remove it first)" : "");
+		return SK_ERR_IO;
+	}
+	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0) {
+		log_err("%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return SK_ERR_IO;
+	}
+	close(fd);
+	return 0;
+}

@@ -24,6 +24,11 @@ size_t	file_each_line(const char *buf, size_t len,
 int	file_write_atomic(const char *path, const void *buf, size_t len,
 	    mode_t mode);
 
+/* Write a new file with the given mode, synced, never over an existing
+ * one; a failed write leaves no file.  Errors are logged. */
+int	file_write_new(const char *path, const void *buf, size_t len,
+	    mode_t mode);
+
 /* Remove path; a missing one is not an error.  Errors are logged. */
 int	file_remove(const char *path);
 

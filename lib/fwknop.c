@@ -2,13 +2,11 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "fileio.h"
@@ -447,19 +445,19 @@ fwk_convert(const char *path, int rc, fwk_map_fn map, void *arg, char **text,
 }
 
 int
-fwk_write_new(const char *path, const char *text, size_t len)
+fwk_key_in(const char *key, const char *const *list)
 {
-	int fd, r;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0) {
-		log_err("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	r = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : -1;
-	if (close(fd) != 0 || r != 0) {
-		log_err("%s: cannot write: %s", path, strerror(errno));
-		return -1;
-	}
+	for (; *list != NULL; list++)
+		if (strcasecmp(key, *list) == 0)
+			return 1;
 	return 0;
+}
+
+const char *
+fwk_why(const struct fwk_why *t, const char *key)
+{
+	for (; t->key != NULL; t++)
+		if (strcasecmp(key, t->key) == 0)
+			return t->why;
+	return NULL;
 }

@@ -91,9 +91,16 @@ typedef int (*fwk_map_fn)(const struct fwk_conf *c, void *arg, FILE *out);
 int	fwk_convert(const char *path, int rc, fwk_map_fn map, void *arg,
 	    char **text, size_t *len);
 
-/* Write a new file (mode 0600, synced), never over an existing one;
- * 0, or -1 (logged). */
-int	fwk_write_new(const char *path, const char *text, size_t len);
+/* 1 when key is one of list (ended by NULL), whatever its case. */
+int	fwk_key_in(const char *key, const char *const *list);
+
+/* A keyword with no counterpart, and why (tables end with a NULL key). */
+struct fwk_why {
+	const char	*key;
+	const char	*why;
+};
+/* The why of key in t, or NULL. */
+const char *fwk_why(const struct fwk_why *t, const char *key);
 
 /* What an importer could not carry over, said on standard error as
  * "FILE:LINE: KEYWORD: KIND: why, and what to use instead", and

@@ -25,6 +25,7 @@
 #include "keyring.h"
 #include "opcard.h"
 #include "pgp.h"
+#include "fileio.h"
 #include "log.h"
 #include "token.h"
 #include "wipe.h"
@@ -69,28 +70,6 @@ usage(FILE *f)
 "  --credential FILE  default ~/" TOKEN_FIDO2_CREDENTIAL "\n"
 "\n"
 "See sigknock-token(1).\n");
-}
-
-/* Write text to path, refusing to replace a file. */
-static int
-write_new(const char *path, const char *text, mode_t mode)
-{
-	size_t len = strlen(text);
-	int fd;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
-		log_err("%s: %s%s", path, strerror(errno), errno == EEXIST ?
-		    " (not replacing it; remove it first)" : "");
-		return SK_ERR_IO;
-	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		log_err("%s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return SK_ERR_IO;
-	}
-	close(fd);
-	return 0;
 }
 
 static const char *
@@ -294,13 +273,13 @@ cmd_enroll(const char *device, const char *alg_s, const char *rp,
 	if (device != NULL)
 		snprintf(rec.device, sizeof(rec.device), "%s", device);
 	if (fido2_format(&rec, text, sizeof(text), &off) != 0 ||
-	    write_new(out, text, 0600) != 0)
+	    file_write_new(out, text, strlen(text), 0600) != 0)
 		goto out;
 	rec.kind = FIDO2_ENROLLMENT;
 	rec.device[0] = '\0';
 	off = 0;
 	if (fido2_format(&rec, text, sizeof(text), &off) != 0 ||
-	    write_new(pubpath, text, 0644) != 0) {
+	    file_write_new(pubpath, text, strlen(text), 0644) != 0) {
 		unlink(out);
 		goto out;
 	}
