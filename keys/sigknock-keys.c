@@ -954,10 +954,12 @@ cmd_import_fwknop(int argc, char **argv)
 	im.user_key = fwknop_user;
 	if (fwk_convert(argv[optind], 0, map_access, &im, &text, &len) != 0)
 		return 1;
-	if (outpath == NULL)
+	if (outpath == NULL) {
 		r = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ?
 		    0 : 1;
-	else
+		if (r != 0)
+			log_err("standard output: %s", strerror(errno));
+	} else
 		r = file_write_new(outpath, text, len, 0600) == 0 ? 0 : 1;
 	free(text);
 	fprintf(stderr, "sigknock-keys: %zu stanza%s imported (%zu user%s, "

@@ -11,7 +11,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 55
+plan 56
 
 test_tmpdir
 T=$tap_tmp
@@ -147,6 +147,14 @@ TZ=America/New_York "$B/sigknock-keys" -k "$KR" import-fwknop --gpg-home "$FH" \
 ok "without -o, to standard output; ACCESS_EXPIRE is local midnight (New York: 04:00 UTC)" \
 	grep -qx "Expires    2030-06-30 04:00:00" "$T/ny.conf"
 
+if [ -w /dev/full ]; then
+	"$B/sigknock-keys" -k "$KR" import-fwknop --gpg-home "$FH" \
+		"$T/access.conf" > /dev/full 2> "$T/full.err"
+	st=$?
+	ok "standard output full: exit 1, said" sh -c "[ $st -eq 1 ] && grep -q 'standard output: No space left' '$T/full.err'"
+else
+	skip "no /dev/full"
+fi
 cp "$T/imported.conf" "$T/before"
 "$B/sigknock-keys" -k "$KR" import-fwknop --gpg-home "$FH" -o "$T/imported.conf" \
 	"$T/access.conf" > /dev/null 2> "$T/err"

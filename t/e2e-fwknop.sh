@@ -19,7 +19,7 @@ require_netns
 require_cmd gpg fwknopd fwknop iptables
 [ "$FW" = nftables ] && require_cmd nft
 
-plan 18
+plan 19
 e2e_setup
 # mia: a user of fwknopd's GPG stanza, with her secret key on the client.
 mia=$(gpg_genkey 'Mia <mia@example.com>' ed25519 sign) || bail "key mia"
@@ -134,3 +134,9 @@ n=$(count_log 'expired on')
 knock -p 62202 --signer "$mia" -A tcp/22 --resend none 2>/dev/null
 ok "a knock after it is refused, naming the stanza and when it expired" \
 	wait_log "$n" "\\[fwknop-1\\]: expired on ${until} UTC"
+
+# --- PassMark is read at start: a change is said, not half applied ---
+n=$(count_log 'PassMark: a change takes effect at the next start')
+sed -i 's/^PassMark .*/PassMark     0x40000000/' "$T/sigknockd.conf"
+ok "a changed PassMark is said to wait for the next start" \
+	wait_log "$n" 'PassMark: a change takes effect at the next start'
