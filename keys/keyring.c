@@ -29,6 +29,7 @@ struct candidate {
 	long long	created;
 	char		uid[KEYRING_UID_MAX];
 	int		found;
+	int		revoked;	/* history only */
 };
 
 struct load {
@@ -37,6 +38,7 @@ struct load {
 	struct keyring	 *kr;
 	struct keyring_revoked *rv;	/* keys GnuPG calls revoked */
 	size_t		  nrv;
+	int		  history;	/* keyring_load_history */
 };
 
 static int
@@ -108,14 +110,17 @@ collect(struct load *ld, gpgme_key_t key)
 			primary_uid(key, rv->name, sizeof(rv->name));
 			ld->nrv++;
 		}
-		return 0;
+		if (!ld->history)
+			return 0;
 	}
-	if (key->expired || key->disabled || key->invalid)
+	/* The history keeps revoked and expired keys: what was signed
+	 * before is checked against the key's expiry at that time. */
+	if (key->invalid || (!ld->history && (key->expired || key->disabled)))
 		return 0;
 	for (sk = key->subkeys; sk != NULL; sk = sk->next) {
 		/* can_sign stays set on revoked and expired (sub)keys. */
-		if (!sk->can_sign || sk->revoked || sk->expired ||
-		    sk->disabled || sk->invalid)
+		if (!sk->can_sign || sk->invalid || (!ld->history &&
+		    (sk->revoked || sk->expired || sk->disabled)))
 			continue;
 		c = reallocarray(ld->c, ld->nc + 1, sizeof(*c));
 		if (c == NULL)
@@ -129,6 +134,7 @@ collect(struct load *ld, gpgme_key_t key)
 		c->expires = earliest((time_t)key->subkeys->expires,
 		    (time_t)sk->expires);
 		c->created = (long long)key->subkeys->timestamp;
+		c->revoked = key->revoked || sk->revoked;
 		primary_uid(key, c->uid, sizeof(c->uid));
 		ld->nc++;
 	}
@@ -169,6 +175,7 @@ take_key(void *arg, int result, struct pgp_key *k)
 	memcpy(e->uid, c->uid, sizeof(e->uid));
 	e->expires = c->expires;
 	e->created = c->created;
+	e->revoked = c->revoked;
 	e->algo = k->algo;
 	e->bits = k->bits;
 	e->pk = k->pk;
@@ -176,14 +183,14 @@ take_key(void *arg, int result, struct pgp_key *k)
 	return 0;
 }
 
-int
-keyring_load(const char *homedir, struct keyring **out)
+static int
+load(const char *homedir, int history, struct keyring **out)
 {
 	gpgme_ctx_t ctx = NULL;
 	gpgme_key_t key = NULL, *keys = NULL;
 	gpgme_data_t data = NULL;
 	gpgme_error_t err;
-	struct load ld = { NULL, 0, NULL, NULL, 0 };
+	struct load ld = { NULL, 0, NULL, NULL, 0, history };
 	size_t nkeys = 0, len = 0, i;
 	char *mem = NULL;
 	int r = SK_ERR_GPGME;
@@ -271,6 +278,18 @@ out:
 	free(keys);
 	gpgme_release(ctx);
 	return r;
+}
+
+int
+keyring_load(const char *homedir, struct keyring **out)
+{
+	return load(homedir, 0, out);
+}
+
+int
+keyring_load_history(const char *homedir, struct keyring **out)
+{
+	return load(homedir, 1, out);
 }
 
 void
@@ -367,8 +386,9 @@ keyring_check_perms(const char *homedir)
 
 int
 keyring_apply_users(const char *homedir, struct keyring *kr,
-    struct fido2_users *fu, int record)
+    struct fido2_users *fu, int flags)
 {
+	int record = (flags & KEYRING_RECORD) != 0;
 	struct users u;
 	struct users_key *keys = NULL;
 	struct fido2_record *recs = NULL;
@@ -413,7 +433,9 @@ keyring_apply_users(const char *homedir, struct keyring *kr,
 		for (m = 0; m < nkeys && k == NULL; m++)
 			if (memcmp(keys[m].fpr, e->primary_fpr, PGP_FPR_LEN) == 0)
 				k = &keys[m];
-		if (k != NULL && k->revoked) {
+		if (k != NULL && k->revoked && (flags & KEYRING_KEEP_REVOKED))
+			e->revoked = 1;
+		else if (k != NULL && k->revoked) {
 			/* Named in its refusals from now on. */
 			if (keyring_add_revoked(kr, e->fpr, e->primary_fpr,
 			    k->name ? k->name : e->uid) != 0) {

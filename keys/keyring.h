@@ -26,6 +26,7 @@ struct keyring_entry {
 	long long	 created;		/* the primary key's */
 	char		 uid[KEYRING_UID_MAX];	/* primary UID's e-mail, now */
 	char		 name[USERS_NAME_MAX + 1];	/* fixed name, or "" */
+	int		 revoked;	/* only in keyring_load_history's */
 	struct crypto_pubkey *pk;
 };
 
@@ -63,6 +64,11 @@ struct keyring {
  * rules: the daemon, sigknock-keys add and list, and sigknock-token test
  * all load keys through here. */
 int	keyring_load(const char *homedir, struct keyring **out);
+/* The same, and the keys since revoked or expired, marked revoked or
+ * with their expiry: the keys as they were at some earlier time, for
+ * checking what was signed then (sigknock-keys audit).  Never for
+ * deciding who may knock now. */
+int	keyring_load_history(const char *homedir, struct keyring **out);
 void	keyring_free(struct keyring *kr);
 /* The revoked signing key fpr (len bytes), or NULL. */
 const struct keyring_revoked *keyring_lookup_revoked(const struct keyring *kr,
@@ -84,11 +90,14 @@ int	keyring_check_perms(const char *homedir);
 
 /* Apply the user ledger (users.h) to kr and the FIDO2 users fu (either may
  * be NULL): every entry gets its fixed name, a credential whose name
- * another holds loses it, keys the ledger revoked are dropped from kr.
- * With record, keys seen for the first time are written to the ledger
+ * another holds loses it, keys the ledger revoked are dropped from kr
+ * (with KEYRING_KEEP_REVOKED: kept, marked revoked).  With
+ * KEYRING_RECORD, keys seen for the first time are written to the ledger
  * (under its lock); without, nothing is written (sigknockd -t). */
+#define KEYRING_RECORD		1
+#define KEYRING_KEEP_REVOKED	2
 int	keyring_apply_users(const char *homedir, struct keyring *kr,
-	    struct fido2_users *fu, int record);
+	    struct fido2_users *fu, int flags);
 
 const struct keyring_entry *keyring_lookup(const struct keyring *kr,
 	    const uint8_t *fpr, size_t len);

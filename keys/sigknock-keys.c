@@ -18,6 +18,7 @@
 #include "fido2users.h"
 #include "fwknop.h"
 #include "import-fwknop.h"
+#include "audit-check.h"
 #include "keyring.h"
 #include "fileio.h"
 #include "log.h"
@@ -41,6 +42,7 @@ static int cmd_unrevoke(int, char **);
 static int cmd_name(int, char **);
 static int cmd_list(int, char **);
 static int cmd_import_fwknop(int, char **);
+static int cmd_audit(int, char **);
 
 /* Where "added ..." lines go: standard output, but standard error while
  * import-fwknop may be writing the access file there. */
@@ -71,6 +73,10 @@ static const struct {
 	  "fwknopd's access.conf as a sigknock access\n"
 	  "                         file (-o FILE; default: standard output), its\n"
 	  "                         GnuPG users added (from --gpg-home DIR)" },
+	{ "audit", cmd_audit, "[--json] FILE...",
+	  "check sigknockd's AuditLog: every record's\n"
+	  "                         signature and the chain; who opened what\n"
+	  "                         (rotated files first, oldest first)" },
 };
 
 static void
@@ -1250,6 +1256,35 @@ cmd_list(int argc, char **argv)
 	}
 	dir_close(&d);
 	return 0;
+}
+
+/* ---- audit ---- */
+
+static int
+cmd_audit(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, json = 0, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c != 'j')
+			return sk_usage_error("sigknock-keys [-k KEYRING] audit "
+			    "[--json] FILE...", NULL);
+		json = 1;
+	}
+	if (optind >= argc)
+		return sk_usage_error("sigknock-keys [-k KEYRING] audit "
+		    "[--json] FILE...", "no audit file");
+	r = audit_check(keyring, argv + optind, argc - optind, json, stdout);
+	if (fflush(stdout) != 0) {
+		log_err("standard output: %m");
+		return 1;
+	}
+	return r == 0 ? 0 : 1;
 }
 
 int

@@ -539,21 +539,6 @@ grants_owner(const struct grant *x, char *buf, size_t len)
 
 /* A JSON string: names and addresses are plain, stanza names may hold
  * quotes or backslashes. */
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void
 grants_print(const struct grants *g, time_t now, int json, FILE *f)
 {
@@ -589,7 +574,7 @@ grants_print(const struct grants *g, time_t now, int json, FILE *f)
 		    id);
 		fprintf(f, "%s\n  {\"user\": ", shown++ ? "," : "");
 		if (x->name[0])
-			json_str(f, x->name);
+			sk_json_str(f, x->name);
 		else
 			fprintf(f, "null");
 		fprintf(f, ", \"signer\": \"%s\", \"id\": \"%s\", \"address\": "
@@ -615,7 +600,7 @@ grants_print(const struct grants *g, time_t now, int json, FILE *f)
 		}
 		fprintf(f, ", \"expires\": %lld, \"remaining\": %lld, "
 		    "\"stanza\": ", (long long)x->until, left);
-		json_str(f, x->stanza);
+		sk_json_str(f, x->stanza);
 		fprintf(f, "}");
 	}
 	if (json)

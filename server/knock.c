@@ -5,15 +5,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "auditlog.h"
 #include "clock.h"
 #include "crypto.h"
 #include "deleg.h"
 #include "err.h"
 #include "knock.h"
+#include "metrics.h"
 #include "wipe.h"
 #include "work.h"
 
@@ -34,6 +37,7 @@ static void
 refuse(struct knock *k, const struct knock_who *c, const char *cls,
     const char *fmt, ...)
 {
+	struct sk_log_ev ev;
 	char msg[512];
 	va_list ap;
 
@@ -44,8 +48,11 @@ refuse(struct knock *k, const struct knock_who *c, const char *cls,
 		snprintf(k->why, k->whylen, "%s", msg);
 		return;
 	}
-	sk_log_rl(&k->log_refusals, LOG_INFO, "refused from %s%s%s: %s "
-	    "(class %s)", c->src, c->who[0] ? " by " : "", c->who, msg, cls);
+	ev = (struct sk_log_ev){ SK_EV_REFUSED, c->who[0] ? c->who : NULL,
+	    c->src[0] ? c->src : NULL, NULL, NULL, cls, NULL };
+	sk_log_ev_rl(&k->log_refusals, &ev, LOG_INFO, "refused from %s%s%s: "
+	    "%s (class %s)", c->src, c->who[0] ? " by " : "", c->who, msg,
+	    cls);
 }
 
 /* What to open, after policy: ports, address, timeout.  The address is
@@ -390,6 +397,7 @@ key_for(const struct knock *k, const uint8_t *p, size_t len)
 static void
 nokey_note(struct knock *k, const struct pkt_info *pi, double mono)
 {
+	struct sk_log_ev ev;
 	char src[64];
 
 	k->nokey_n++;
@@ -398,9 +406,11 @@ nokey_note(struct knock *k, const struct pkt_info *pi, double mono)
 	if (k->nokey_at != 0 && mono - k->nokey_at < KNOCK_NOKEY_LOG_S)
 		return;
 	sk_addr_str(k->nokey_family, k->nokey_src, src, sizeof(src));
-	log_info("not sealed to this server's key: %" PRIu64 " datagram%s%s, "
-	    "the last from %s (a client with another server's ServerKey or "
-	    "one from before rotate-server, or noise)", k->nokey_n,
+	ev = (struct sk_log_ev){ SK_EV_NOT_SEALED, NULL, src, NULL, NULL,
+	    "bad_mac1", NULL };
+	sk_log_ev(&ev, LOG_INFO, "not sealed to this server's key: %" PRIu64
+	    " datagram%s%s, the last from %s (a client with another server's "
+	    "ServerKey or one from before rotate-server, or noise)", k->nokey_n,
 	    k->nokey_n == 1 ? "" : "s", k->nokey_at == 0 ? "" :
 	    " since the last such line", src);
 	k->nokey_n = 0;
@@ -633,8 +643,12 @@ knock_check_opened(struct knock *k, int prev_key, const uint8_t *inner,
 	k->why = NULL;
 	if (r != 0)
 		k->st = before;
-	else
+	else {
 		d->prev_key = prev_key != 0;
+		/* Kept for the AuditLog. */
+		memcpy(d->inner, inner, ilen);
+		d->inner_len = ilen;
+	}
 	return r;
 }
 
@@ -691,22 +705,33 @@ counter_ok(struct knock *k, const struct knock_decision *d, time_t now)
 	return -1;
 }
 
+/* The ports of grant g as the log and the audit trail write them:
+ * tcp/22,udp/53@name. */
+static void
+ports_list(const struct grant *g, char *list, size_t len)
+{
+	size_t i, off = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < g->nports && off < len; i++)
+		off += (size_t)snprintf(list + off, len - off, "%s%s/%u%s%s",
+		    i ? "," : "", g->ports[i].proto == 6 ? "tcp" : "udp",
+		    g->ports[i].port, g->dest[0] ? "@" : "", g->dest);
+}
+
 /* "accepted ..." for decision d, granted as g. */
 static void
 log_accepted(const struct knock_decision *d, const struct grant *g)
 {
 	char addr[INET6_ADDRSTRLEN], until[32], to[INET6_ADDRSTRLEN + 64] = "";
-	char list[SK_ACCESS_MAX * (12 + SK_DEST_MAX)] = "";
-	size_t i, off = 0;
+	char list[AUDIT_PORTS_MAX];
+	struct sk_log_ev ev;
+	size_t i, off;
 	struct tm tm;
 
 	gmtime_r(&g->until, &tm);
 	strftime(until, sizeof(until), "%H:%M:%SZ", &tm);
-	for (i = 0; i < g->nports && off < sizeof(list); i++)
-		off += (size_t)snprintf(list + off, sizeof(list) - off,
-		    "%s%s/%u%s%s", i ? "," : "", g->ports[i].proto == 6 ?
-		    "tcp" : "udp", g->ports[i].port, g->dest[0] ? "@" : "",
-		    g->dest);
+	ports_list(g, list, sizeof(list));
 	if (g->dest[0] != '\0') {
 		off = (size_t)snprintf(to, sizeof(to), " to %s",
 		    sk_addr_str(g->family, g->dst, addr, sizeof(addr)));
@@ -718,11 +743,53 @@ log_accepted(const struct knock_decision *d, const struct grant *g)
 			snprintf(to + off, sizeof(to) - off, ", masqueraded");
 	}
 	sk_addr_str(g->family, g->addr, addr, sizeof(addr));
+	ev = (struct sk_log_ev){ SK_EV_ACCEPTED, d->c.who, d->c.src, addr,
+	    list, NULL, d->rule->name };
 	/* During a rotation, which key: "once nobody uses the old one"
 	 * can then be read off the log (and -S, granted_previous_key). */
-	log_notice("accepted %s from %s: open %s for %s until %s (%u s) [%s]%s%s",
-	    d->c.who, d->c.src, list, addr, until, d->timeout, d->rule->name,
-	    to, d->prev_key ? " (sealed to the previous server key)" : "");
+	sk_log_ev(&ev, LOG_NOTICE, "accepted %s from %s: open %s for %s until "
+	    "%s (%u s) [%s]%s%s", d->c.who, d->c.src, list, addr, until,
+	    d->timeout, d->rule->name, to, d->prev_key ? " (sealed to the "
+	    "previous server key)" : "");
+}
+
+/* Decision d, granted as g at now, into the AuditLog: the signed request
+ * and what it opened.  A grant stands when its record cannot be written
+ * (the gate stays usable on a full disk); each such grant is logged and
+ * counted (audit_failed). */
+static void
+audit_granted(struct knock *k, const struct knock_decision *d,
+    const struct grant *g, time_t now)
+{
+	struct audit_rec *r;
+	char link[65];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		k->st.audit_failed++;
+		log_err("AuditLog: out of memory; the grant to %s is not "
+		    "recorded", d->c.who);
+		return;
+	}
+	r->time = (int64_t)now;
+	snprintf(r->stanza, sizeof(r->stanza), "%s", g->stanza);
+	r->src_family = g->src_family;
+	memcpy(r->src, g->src, 16);
+	r->family = g->family;
+	memcpy(r->addr, g->addr, 16);
+	ports_list(g, r->ports, sizeof(r->ports));
+	r->until = (int64_t)g->until;
+	r->prev_key = d->prev_key;
+	memcpy(r->request, d->inner, d->inner_len);
+	r->request_len = d->inner_len;
+	if (auditlog_append(k->audit, r, link) != 0) {
+		k->st.audit_failed++;
+		log_err("AuditLog: the grant to %s from %s is not recorded "
+		    "(see the line before)", d->c.who, d->c.src);
+	} else
+		log_info("AuditLog: record %llu for %s, link %.16s",
+		    (unsigned long long)r->seq, d->c.who, link);
+	sk_wipe(r, sizeof(*r));
+	free(r);
 }
 
 void
@@ -790,11 +857,15 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 		if (state[i] == 0)
 			continue;
 		if (state[i] == 2 || !committed) {
+			struct sk_log_ev ev = { SK_EV_NOT_GRANTED, d->c.who,
+			    d->c.src, sk_addr_str(d->owner.family,
+			    d->owner.addr, addr, sizeof(addr)), NULL,
+			    "grant_failed", NULL };
+
 			k->st.grant_failed++;
-			log_err("not granted to %s from %s: the firewall could "
-			    "not add the grant for %s (see the line before)",
-			    d->c.who, d->c.src, sk_addr_str(d->owner.family,
-			    d->owner.addr, addr, sizeof(addr)));
+			sk_log_ev(&ev, LOG_ERR, "not granted to %s from %s: the "
+			    "firewall could not add the grant for %s (see the "
+			    "line before)", d->c.who, d->c.src, ev.addr);
 			continue;
 		}
 		k->st.granted++;
@@ -819,6 +890,10 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 		if (k->granted != NULL)
 			k->granted(k->granted_arg, &g[i]);
 		log_accepted(d, &g[i]);
+		if (k->lat != NULL && d->captured > 0)
+			metrics_lat_observe(k->lat, knock_mono() - d->captured);
+		if (k->audit != NULL)
+			audit_granted(k, d, &g[i], now);
 	}
 }
 
@@ -981,6 +1056,7 @@ knock_serve(struct knock *k, double slice)
 			seen_add(k->decided, pi.payload, pi.family, pi.src, t0,
 			    KNOCK_DUP_WINDOW_S);
 		if (check_sealed(k, &pi, now, &d) == 0) {
+			d.captured = at;
 			if (k->request != NULL)
 				k->request(k->request_arg, &d);
 			else
@@ -1026,14 +1102,14 @@ knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
 	    ", bad signature %" PRIu64 ", policy %" PRIu64 ", refused by the "
 	    "monitor %" PRIu64 ", grant failed %" PRIu64 ", copy of seen "
 	    "work %" PRIu64 "; known lane %" PRIu64 ", with work %" PRIu64
-	    ", work not valid %" PRIu64 ", work not recorded %" PRIu64,
-	    s->received,
+	    ", work not valid %" PRIu64 ", work not recorded %" PRIu64
+	    "; not in the AuditLog %" PRIu64, s->received,
 	    s->granted, s->granted_prev, s->malformed, s->bad_size, s->bad_mac,
 	    s->duplicate,
 	    s->shed, s->decrypt, s->bad_request, s->stale, s->wrong_server,
 	    s->replayed, s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->grant_failed, s->work_copy, s->known_lane,
-	    s->work, s->work_refused, s->work_unrecorded);
+	    s->work, s->work_refused, s->work_unrecorded, s->audit_failed);
 	log_notice("queue: %zu waiting from %zu prefixes; longest wait %.1f ms",
 	    qlen, qpfx, s->wait_max * 1e3);
 }
@@ -1053,14 +1129,14 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	    "\npolicy %" PRIu64 "\nmonitor_refused %" PRIu64
 	    "\nwork_copy %" PRIu64 "\nknown_lane %" PRIu64 "\nwork %" PRIu64
 	    "\nwork_refused %" PRIu64 "\nwork_unrecorded %" PRIu64
-	    "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
+	    "\naudit_failed %" PRIu64 "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
 	    s->received, s->granted, s->granted_prev, s->grant_failed,
 	    s->malformed,
 	    s->bad_size, s->bad_mac, s->duplicate, s->shed, s->decrypt,
 	    s->bad_request, s->stale, s->wrong_server, s->replayed,
 	    s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->work_copy, s->known_lane, s->work,
-	    s->work_refused, s->work_unrecorded, qlen, qpfx,
+	    s->work_refused, s->work_unrecorded, s->audit_failed, qlen, qpfx,
 	    s->wait_max * 1e3);
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }

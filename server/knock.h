@@ -47,6 +47,7 @@ struct knock_stats {
 	uint64_t	work_copy;	/* a worked datagram seen before */
 	uint64_t	work_unrecorded;	/* valid work, no room to
 					 * remember it: counted as none */
+	uint64_t	audit_failed;	/* granted, not in the AuditLog */
 	double		wait_max;	/* longest seconds from capture to verdict */
 };
 
@@ -63,6 +64,8 @@ struct knock_stats {
 #define KNOCK_BUDGET_MAX	0.2
 
 struct knock_decision;
+struct auditlog;
+struct metrics_lat;
 
 /* Delegations verified once (PROTOCOL.md 4.3): by digest, for as long
  * as the keyring they were checked against is the one in use (gen). */
@@ -112,6 +115,10 @@ struct knock {
 	double			 nokey_at;	/* its last line; 0: none yet */
 	int			 nokey_family;	/* the last one's source */
 	uint8_t			 nokey_src[16];
+	/* The monitor's AuditLog (auditlog.h), or NULL. */
+	struct auditlog		*audit;
+	/* The monitor's knock-to-open histogram (metrics.h), or NULL. */
+	struct metrics_lat	*lat;
 	/* Called once a grant is in the kernel, with its record. */
 	void			(*granted)(void *arg, const struct grant *g);
 	void			*granted_arg;
@@ -152,6 +159,7 @@ struct knock_decision {
 	uint8_t			  inner[SK_INNER_MAX];
 	size_t			  inner_len;
 	int			  prev_key;
+	double			  captured;	/* monotonic; for metrics */
 };
 
 /* Steps 1-10 of PROTOCOL.md section 5 on one datagram: 0 and *d filled

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auditlog.h"
 #include "capture.h"
 #include "conntrack.h"
 #include "crypto.h"
@@ -37,6 +38,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "knock.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "log.h"
 #include "paths.h"
@@ -135,7 +137,7 @@ krjob_run(void *arg)
 		log_err("keyring %s: FIDO2 users cannot be read", j->dir);
 	/* Names fixed by the admin (or at first sight), and revocations. */
 	else if ((j->r = keyring_apply_users(j->dir, j->kr, j->fu,
-	    j->record)) != 0)
+	    j->record ? KEYRING_RECORD : 0)) != 0)
 		log_err("keyring %s: the user ledger cannot be read", j->dir);
 	if (j->r != 0) {
 		keyring_free(j->kr);
@@ -256,6 +258,7 @@ keyring_finish(struct daemon *d)
 	d->k.fu = j->fu;
 	d->k.kgen++;
 	d->kr_loaded_at = time(NULL);
+	d->kr_load_s = knock_mono() - j->started;
 	j->kr = NULL;
 	j->fu = NULL;
 	d->retry_s = 0;
@@ -326,11 +329,11 @@ load_keyring(struct daemon *d, int force)
 	snprintf(j->dir, sizeof(j->dir), "%s", d->cfg.keyring);
 	j->record = !d->check_only;
 	j->again = 0;
+	j->started = knock_mono();
 	if (j->pipe[0] < 0) {
 		krjob_run(j);
 		return keyring_finish(d);
 	}
-	j->started = knock_mono();
 	j->warned = 0;
 	if ((r = pthread_create(&j->th, NULL, krjob_run, j)) != 0) {
 		log_err("keyring %s: cannot start the reader: %s",
@@ -547,6 +550,7 @@ on_granted(void *arg, const struct grant *g)
 
 	if (grants_add(&d->owners, g) != 0)
 		log_err("out of memory recording a grant's owner");
+	d->last_accepted = time(NULL);
 	/* Appended once for the batch (grant_batch). */
 	if (d->journal_cap - d->journal_len < GRANTS_LINE_MAX + 2) {
 		size_t cap = d->journal_cap + 8 * (GRANTS_LINE_MAX + 2);
@@ -577,6 +581,7 @@ owners_close(struct daemon *d, size_t i, const char *why)
 	const struct grant *x = &d->owners.g[i];
 	struct ct_port ports[SK_ACCESS_MAX * 2];
 	struct fw_rule r[3];
+	struct sk_log_ev ev;
 	char who[160], a[INET6_ADDRSTRLEN];
 	size_t j, k, n, np = 0;
 	int shared, ended = 0;
@@ -599,14 +604,17 @@ owners_close(struct daemon *d, size_t i, const char *why)
 	}
 	grants_owner(x, who, sizeof(who));
 	sk_addr_str(x->family, x->addr, a, sizeof(a));
+	ev = (struct sk_log_ev){ SK_EV_CLOSED, who, NULL, a, NULL, why,
+	    x->stanza };
 	if (d->cfg.kill_connections && np > 0)
 		ended = ct_kill(x->family, x->addr, 0, ports, np);
 	if (ended > 0)
-		log_notice("closed the grant of %s for %s: %s; ended %d "
-		    "connection%s made under it", who, a, why, ended,
+		sk_log_ev(&ev, LOG_NOTICE, "closed the grant of %s for %s: %s; "
+		    "ended %d connection%s made under it", who, a, why, ended,
 		    ended == 1 ? "" : "s");
 	else
-		log_notice("closed the grant of %s for %s: %s", who, a, why);
+		sk_log_ev(&ev, LOG_NOTICE, "closed the grant of %s for %s: %s",
+		    who, a, why);
 	grants_remove(&d->owners, i);
 }
 
@@ -813,6 +821,35 @@ monitor_load_all(struct daemon *d)
 		return r;
 	if ((r = load_keyring(d, 1)) != 0)
 		return r;
+	if (d->cfg.audit_log != NULL && (r = auditlog_open(d->cfg.audit_log,
+	    (uint64_t)d->cfg.audit_log_size, d->check_only, &d->k.audit)) != 0)
+		return r;
+	return 0;
+}
+
+/* AuditLog after a reload of cfg: the same file goes on; another one is
+ * opened before the old one is let go, so that a wrong path keeps the
+ * trail where it was (and says so until fixed). */
+static int
+audit_reload(struct daemon *d, const struct server_config *cfg)
+{
+	struct auditlog *a = NULL;
+
+	if (cfg->audit_log != NULL && d->k.audit != NULL &&
+	    strcmp(cfg->audit_log, auditlog_path(d->k.audit)) == 0 &&
+	    (uint64_t)cfg->audit_log_size == auditlog_max(d->k.audit))
+		return 0;
+	if (cfg->audit_log != NULL && auditlog_open(cfg->audit_log,
+	    (uint64_t)cfg->audit_log_size, 0, &a) != 0)
+		return -1;
+	if (d->k.audit != NULL && a == NULL)
+		log_notice("AuditLog: no longer written (it was %s)",
+		    auditlog_path(d->k.audit));
+	else if (a != NULL)
+		log_notice("AuditLog: accepted knocks are recorded in %s",
+		    cfg->audit_log);
+	auditlog_close(d->k.audit);
+	d->k.audit = a;
 	return 0;
 }
 
@@ -859,6 +896,13 @@ reload(struct daemon *d, const char *why)
 		reload_refused(d);
 		return;
 	}
+	if (audit_reload(d, &cfg) != 0) {
+		access_free(acl);
+		server_keys_free(&sk);
+		config_free(&cfg);
+		reload_refused(d);
+		return;
+	}
 	if (sk.prev_path[0] != '\0' && (d->k.prev_mac1 == NULL ||
 	    memcmp(sk.prev.pk, d->k.prev.pk, sizeof(sk.prev.pk)) != 0))
 		log_rotating(sk.prev_path);
@@ -880,6 +924,17 @@ reload(struct daemon *d, const char *why)
 	d->cfg.max_packet_age = cfg.max_packet_age;
 	d->cfg.known_period = cfg.known_period;
 	d->cfg.kill_connections = cfg.kill_connections;
+	d->cfg.log_json = cfg.log_json;
+	sk_log_set_json(d->cfg.log_json);
+	d->cfg.metrics_interval = cfg.metrics_interval;
+	free(d->cfg.metrics_file);
+	d->cfg.metrics_file = cfg.metrics_file;
+	cfg.metrics_file = NULL;
+	d->next_metrics = 0;
+	free(d->cfg.audit_log);
+	d->cfg.audit_log = cfg.audit_log;
+	cfg.audit_log = NULL;
+	d->cfg.audit_log_size = cfg.audit_log_size;
 	if (cfg.pass_mark != d->cfg.pass_mark ||
 	    cfg.pass_mask != d->cfg.pass_mask)
 		log_warn("PassMark: a change takes effect at the next start; "
@@ -957,6 +1012,21 @@ pidfile_write(int fd, const char *path)
 	return 0;
 }
 
+/* The keyring and the configuration, loaded against what is on disk:
+ * "loaded", "changed" (being read) or "not-loadable"; 1 when both are
+ * loaded (in step). */
+static int
+loaded_state(struct daemon *d, const char **kr, const char **conf)
+{
+	char now[640];
+
+	keyring_stamp(d->cfg.keyring, 1, now, sizeof(now));
+	*kr = d->retry_s > 0 ? "not-loadable" : strcmp(now, d->stamp) == 0 ?
+	    "loaded" : "changed";
+	*conf = d->conf_retry_at != 0 ? "not-loadable" : "loaded";
+	return strcmp(*kr, "loaded") == 0 && strcmp(*conf, "loaded") == 0;
+}
+
 /* The counters, as the log and sigknockd -S show them: the monitor's,
  * the dead workers', the live one's. */
 static void
@@ -964,7 +1034,7 @@ write_stats(struct daemon *d)
 {
 	struct knock_stats all = d->k.st;
 	unsigned recv = 0, drop = 0;
-	char buf[4096], path[PATH_MAX], now[640];
+	char buf[4096], path[PATH_MAX];
 	const char *kr, *conf;
 	size_t n;
 
@@ -982,10 +1052,7 @@ write_stats(struct daemon *d)
 	    "capture_dropped %u\nlive_grants %zu\nworker_pid %ld\n", recv,
 	    drop, fw_count(d->k.fw), (long)d->worker);
 	/* What is loaded, against what is on disk (sigknockd -S). */
-	keyring_stamp(d->cfg.keyring, 1, now, sizeof(now));
-	kr = d->retry_s > 0 ? "not-loadable" : strcmp(now, d->stamp) == 0 ?
-	    "loaded" : "changed";
-	conf = d->conf_retry_at != 0 ? "not-loadable" : "loaded";
+	loaded_state(d, &kr, &conf);
 	if (n < sizeof(buf))
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "keyring %s\n"
 		    "keyring_generation %llu\nkeyring_loaded_at %lld\n"
@@ -1000,6 +1067,48 @@ write_stats(struct daemon *d)
 	snprintf(path, sizeof(path), "%s/" COUNTERS_FILE, d->cfg.state_dir);
 	if (n < sizeof(buf))
 		file_write_atomic(path, buf, n, 0600);
+}
+
+/* MetricsFile (metrics.h): the counters of -S and more, every
+ * MetricsInterval seconds.  A file that cannot be written is said each
+ * time (file_write_atomic logs why) until it can. */
+static void
+write_metrics(struct daemon *d)
+{
+	struct metrics_in m;
+	const char *kr, *conf;
+	unsigned recv = 0, drop = 0;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	m.st = d->k.st;
+	knock_stats_add(&m.st, &d->wbase);
+	knock_stats_add(&m.st, &d->wlast);
+	for (i = 0; i < 3; i++)
+		m.lane[i] = d->wlane[i];
+	m.prefixes = d->wqpfx;
+	m.lat = &d->lat;
+	if (d->cap != NULL)
+		capture_stats(d->cap, &recv, &drop);
+	m.capture_received = recv;
+	m.capture_dropped = drop;
+	m.acl = d->k.acl;
+	m.owners = &d->owners;
+	m.live_grants = fw_count(d->k.fw);
+	m.keyring_generation = d->k.kgen;
+	m.keyring_load_seconds = d->kr_load_s;
+	m.keyring_loaded_at = d->kr_loaded_at;
+	m.keys = d->k.kr != NULL ? d->k.kr->n : 0;
+	m.fido2 = d->k.fu != NULL ? d->k.fu->n : 0;
+	m.revoked = d->k.kr != NULL ? d->k.kr->n_revoked : 0;
+	m.in_step = loaded_state(d, &kr, &conf);
+	m.worker_restarts = d->worker_restarts;
+	m.backend = fw_name(d->k.fw);
+	m.heals = d->heals;
+	m.last_accepted = d->last_accepted;
+	m.started = d->started;
+	m.now = time(NULL);
+	metrics_save(&m, d->cfg.metrics_file);
 }
 
 /* SIGUSR1 and every hour: ask the worker for its counters first. */
@@ -1072,6 +1181,8 @@ start_worker(struct daemon *d)
 	pid_t pid;
 
 	d->restart_at = 0;
+	if (d->worker_starts++ > 0)
+		d->worker_restarts++;
 	if (d->cap == NULL && capture_open(d->cfg.interface,
 	    (uint16_t)d->cfg.port, &d->cap) != 0)
 		return -1;
@@ -1155,6 +1266,7 @@ static void
 worker_grant(struct daemon *d, const void *msg, size_t len)
 {
 	struct knock_decision *dec = &d->batch[d->nbatch];
+	struct sk_log_ev ev;
 	char why[320], a[INET6_ADDRSTRLEN];
 	time_t now = time(NULL);
 
@@ -1164,11 +1276,14 @@ worker_grant(struct daemon *d, const void *msg, size_t len)
 		return;
 	}
 	d->k.st.monitor_refused++;
-	sk_log_rl(&d->wrefused, LOG_WARNING, "monitor: refused the worker's "
-	    "grant request%s%s%s%s: %s", dec->c.who[0] ? " by " : "",
-	    dec->c.who, dec->owner.family ? " for " : "", dec->owner.family ?
-	    sk_addr_str(dec->owner.family, dec->owner.addr, a, sizeof(a)) : "",
-	    why);
+	ev = (struct sk_log_ev){ SK_EV_MONITOR_REFUSED, dec->c.who[0] ?
+	    dec->c.who : NULL, dec->c.src[0] ? dec->c.src : NULL,
+	    dec->owner.family ? sk_addr_str(dec->owner.family,
+	    dec->owner.addr, a, sizeof(a)) : NULL, NULL, why, NULL };
+	sk_log_ev_rl(&d->wrefused, &ev, LOG_WARNING, "monitor: refused the "
+	    "worker's grant request%s%s%s%s: %s", dec->c.who[0] ? " by " : "",
+	    dec->c.who, ev.addr != NULL ? " for " : "", ev.addr != NULL ?
+	    ev.addr : "", why);
 }
 
 /* Grant what worker_grant queued: one replay sync and one firewall
@@ -1214,6 +1329,8 @@ read_worker(struct daemon *d)
 		uint8_t		buf[PS_MSG_MAX];
 	} m;
 	char text[4 * PS_LOG_MAX + 1];
+	struct ps_log_ev evm;
+	const struct sk_log_ev *ev;
 	ssize_t n;
 	int fd, prio, budget = 256;
 
@@ -1249,8 +1366,9 @@ read_worker(struct daemon *d)
 		case PS_LOG:
 			/* Data, not log lines: marked as the worker's,
 			 * escaped, and capped (PS_LOG_PER_S). */
-			prio = ps_log_clean(&m.log, (size_t)n, text, sizeof(text));
-			sk_log_rl(&d->wlog, prio, "worker: %s", text);
+			prio = ps_log_clean(&m.log, (size_t)n, text, sizeof(text),
+			    &evm, &ev);
+			sk_log_ev_rl(&d->wlog, ev, prio, "worker: %s", text);
 			break;
 		case PS_STATS:
 			if ((size_t)n != sizeof(m.stats)) {
@@ -1260,6 +1378,7 @@ read_worker(struct daemon *d)
 			d->wlast = m.stats.st;
 			d->wqlen = (size_t)m.stats.queue_len;
 			d->wqpfx = (size_t)m.stats.queue_prefixes;
+			memcpy(d->wlane, m.stats.lane, sizeof(d->wlane));
 			if (m.stats.reply && d->stats_due)
 				write_stats(d);
 			break;
@@ -1401,7 +1520,8 @@ run(struct daemon *d)
 			next_probe = now_m + FW_PROBE_S;
 		}
 		if (heal) {
-			fw_heal(d->k.fw, time(NULL), heal == 2);
+			if (fw_heal(d->k.fw, time(NULL), heal == 2) == 1)
+				d->heals++;
 			heal = 0;
 		}
 		if (d->reload_at != 0 && now_m >= d->reload_at) {
@@ -1427,6 +1547,10 @@ run(struct daemon *d)
 		if (now_m >= next_stats) {
 			log_stats(d);
 			next_stats = now_m + STATS_EVERY_S;
+		}
+		if (d->cfg.metrics_file != NULL && now_m >= d->next_metrics) {
+			write_metrics(d);
+			d->next_metrics = now_m + (double)d->cfg.metrics_interval;
 		}
 	}
 }
@@ -1505,6 +1629,8 @@ monitor_main(struct daemon *d, int foreground, int to_stderr, int debug)
 	owners_adopt(d, time(NULL));
 	d->k.granted = on_granted;
 	d->k.granted_arg = d;
+	d->k.lat = &d->lat;
+	d->started = time(NULL);
 	if (watch_keyring(d) != 0)
 		return 1;
 	conf_stamp(d, d->conf_stamp, sizeof(d->conf_stamp));
@@ -1576,6 +1702,7 @@ monitor_free(struct daemon *d, int test)
 	capture_close(d->cap);
 	fw_close(d->k.fw);
 	replay_close(d->k.rc);
+	auditlog_close(d->k.audit);
 	access_free(d->k.acl);
 	keyring_free(d->k.kr);
 	fido2_users_free(d->k.fu);

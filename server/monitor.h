@@ -9,6 +9,7 @@
 
 #include "capture.h"
 #include "knock.h"
+#include "metrics.h"
 #include "privsep.h"
 #include "sandbox.h"
 
@@ -77,6 +78,16 @@ struct daemon {
 	size_t			 journal_lines;	/* in StateDir's journal */
 	int			 owners_snapshot; /* the journal missed one */
 	size_t			 known_jlines;	/* in StateDir's known journal */
+	/* For MetricsFile (metrics.h). */
+	uint64_t		 wlane[3];	/* the worker's queue, by lane */
+	struct metrics_lat	 lat;		/* knock to open */
+	double			 kr_load_s;	/* the last keyring load */
+	unsigned		 worker_starts;
+	uint64_t		 worker_restarts;
+	uint64_t		 heals;
+	time_t			 last_accepted;
+	time_t			 started;
+	double			 next_metrics;	/* monotonic */
 };
 
 /* Everything zero or closed, the defaults set. */

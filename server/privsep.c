@@ -110,6 +110,7 @@ ps_grant_from(const struct knock_decision *d, struct ps_grant *m)
 	memcpy(m->src, d->owner.src, 16);
 	m->inner_len = (uint32_t)d->inner_len;
 	memcpy(m->inner, d->inner, d->inner_len);
+	m->captured = d->captured;
 }
 
 static int
@@ -163,18 +164,50 @@ ps_grant_check(struct knock *k, struct ps_bucket *b, const void *msg,
 	memcpy(pi.src, m.src, m.src_family == AF_INET ? 4 : 16);
 	r = knock_check_opened(k, (int)m.prev_key, m.inner, m.inner_len, &pi,
 	    now, d, why, whylen);
+	/* The worker's word, for a metric: within the last hour, or none. */
+	if (r == 0 && m.captured <= mono && m.captured > mono - 3600)
+		d->captured = m.captured;
 out:
 	sk_wipe(&m, sizeof(m));
 	return r;
 }
 
-int
-ps_log_clean(const struct ps_log *m, size_t len, char *out, size_t outlen)
+void
+ps_log_ev_from(const struct sk_log_ev *ev, struct ps_log_ev *m)
 {
+	memset(m, 0, sizeof(*m));
+	if (ev == NULL)
+		return;
+	m->has = 1;
+#define X(f) if (ev->f != NULL) snprintf(m->f, sizeof(m->f), "%s", ev->f);
+	PS_LOG_EV_FIELDS
+#undef X
+}
+
+/* A field from the worker: cut at its end, '?' for anything not
+ * printable; NULL when empty. */
+static const char *
+ev_field(char *f, size_t len)
+{
+	size_t i;
+
+	f[len - 1] = '\0';
+	for (i = 0; f[i] != '\0'; i++)
+		if ((unsigned char)f[i] < 0x20 || (unsigned char)f[i] >= 0x7f)
+			f[i] = '?';
+	return f[0] != '\0' ? f : NULL;
+}
+
+int
+ps_log_clean(const struct ps_log *m, size_t len, char *out, size_t outlen,
+    struct ps_log_ev *evm, const struct sk_log_ev **ev)
+{
+	static struct sk_log_ev e;
 	size_t i, o = 0, n;
 	unsigned char ch;
 	int prio;
 
+	*ev = NULL;
 	if (outlen == 0)
 		return LOG_ERR;
 	if (len < offsetof(struct ps_log, msg)) {
@@ -184,6 +217,13 @@ ps_log_clean(const struct ps_log *m, size_t len, char *out, size_t outlen)
 	n = len - offsetof(struct ps_log, msg);
 	prio = m->prio < LOG_ERR ? LOG_ERR : m->prio > LOG_DEBUG ? LOG_DEBUG :
 	    m->prio;
+	*evm = m->ev;
+	if (evm->has) {
+#define X(f) e.f = ev_field(evm->f, sizeof(evm->f));
+		PS_LOG_EV_FIELDS
+#undef X
+		*ev = &e;
+	}
 	for (i = 0; i < n && m->msg[i] != '\0'; i++) {
 		ch = (unsigned char)m->msg[i];
 		if (ch >= 0x20 && ch != 0x7f) {

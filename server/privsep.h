@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "knock.h"
+#include "log.h"
 
 enum ps_type {
 	/* worker -> monitor */
@@ -57,6 +58,10 @@ struct ps_grant {
 	uint8_t		 src[16];		/* the datagram's source */
 	uint32_t	 inner_len;
 	uint8_t		 inner[SK_INNER_MAX];	/* the opened request */
+	/* When it was captured (CLOCK_MONOTONIC, the same in both
+	 * processes): for the knock-to-open metric only, never for a
+	 * decision. */
+	double		 captured;
 };
 
 /* The worker's lines are data: the monitor logs them after "worker: ",
@@ -65,17 +70,36 @@ struct ps_grant {
  * (refusals 10/s, garbage 1/s) stay well below it. */
 #define PS_LOG_PER_S	25
 #define PS_LOG_MAX	1024
+/* A line's fields (log.h, struct sk_log_ev), each NUL-terminated; "" for
+ * none.  Data too: the monitor makes each a printable string. */
+struct ps_log_ev {
+	uint32_t	 has;			/* 0: the line has none */
+	char		 event[24];
+	char		 reason[32];
+	char		 user[KEYRING_UID_MAX + PGP_FPR_HEX_LEN + 8];
+	char		 src[64];
+	char		 addr[64];
+	char		 ports[SK_ACCESS_MAX * (12 + SK_DEST_MAX)];
+	char		 stanza[64];
+};
 struct ps_log {
 	uint32_t	 type;
 	int32_t		 prio;
+	struct ps_log_ev ev;
 	char		 msg[PS_LOG_MAX];	/* not NUL-terminated on the wire */
 };
+/* Each field of struct sk_log_ev and struct ps_log_ev, for X(name). */
+#define PS_LOG_EV_FIELDS \
+	X(event) X(reason) X(user) X(src) X(addr) X(ports) X(stanza)
+/* ev's strings into m (the worker). */
+void	ps_log_ev_from(const struct sk_log_ev *ev, struct ps_log_ev *m);
 
 struct ps_stats {
 	uint32_t	 type;
 	uint32_t	 reply;			/* answers a PS_STATS_REQ */
 	struct knock_stats st;
 	uint64_t	 queue_len, queue_prefixes;
+	uint64_t	 lane[3];		/* queue_len by enum lane */
 };
 
 struct ps_snapshot {
@@ -120,9 +144,10 @@ int	ps_grant_check(struct knock *k, struct ps_bucket *b,
 	    struct knock_decision *d, char *why, size_t whylen);
 
 /* What a line from the worker may be logged as: control characters
- * shown as \xHH, the priority kept within LOG_ERR..LOG_DEBUG. */
+ * shown as \xHH, the priority kept within LOG_ERR..LOG_DEBUG; its fields
+ * made printable in *evm, *ev pointing to them (NULL: none). */
 int	ps_log_clean(const struct ps_log *m, size_t len, char *out,
-	    size_t outlen);
+	    size_t outlen, struct ps_log_ev *evm, const struct sk_log_ev **ev);
 
 /* The policy the worker needs, as the monitor holds it now. */
 struct ps_state {

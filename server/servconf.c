@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@
 enum keyword {
 	K_INTERFACE, K_PORT, K_SERVERKEY, K_PREVSERVERKEY, K_KEYRING,
 	K_ACCESSFILE, K_FIREWALL, K_STATEDIR, K_MAXPACKETAGE, K_PIDFILE,
-	K_KNOWNPERIOD, K_KILLCONN, K_PASSMARK,
+	K_KNOWNPERIOD, K_KILLCONN, K_PASSMARK, K_AUDITLOG, K_AUDITLOGSIZE,
+	K_METRICSFILE, K_METRICSINTERVAL, K_LOGFORMAT,
 };
 
 static const struct {
@@ -36,6 +38,11 @@ static const struct {
 	{ "KnownPeriod", K_KNOWNPERIOD },
 	{ "KillConnections", K_KILLCONN },
 	{ "PassMark", K_PASSMARK },
+	{ "AuditLog", K_AUDITLOG },
+	{ "AuditLogSize", K_AUDITLOGSIZE },
+	{ "MetricsFile", K_METRICSFILE },
+	{ "MetricsInterval", K_METRICSINTERVAL },
+	{ "LogFormat", K_LOGFORMAT },
 };
 
 static const char *fw_names[] = { "auto", "iptables", "nftables", "log" };
@@ -56,6 +63,18 @@ set_str(const struct conf_line *l, char **field, int path)
 	if ((*field = strdup(l->value)) == NULL)
 		return SK_ERR_ALLOC;
 	return 0;
+}
+
+/* An absolute path, or "none" (the default), whichever comes first. */
+static int
+set_path_or_none(const struct conf_line *l, char **field, int *set)
+{
+	if (*set)
+		return 0;
+	*set = 1;
+	if (strcasecmp(l->value, "none") == 0)
+		return 0;
+	return set_str(l, field, 1);
 }
 
 /* "none", or VALUE[/MASK] in hex (0x...) or decimal, MASK defaulting to
@@ -85,6 +104,35 @@ pass_mark(const struct conf_line *l, struct server_config *c)
 		    FW_GRANT_MARK);
 	c->pass_mark = (uint32_t)v;
 	c->pass_mask = (uint32_t)m;
+	return 0;
+}
+
+/* A size in bytes, with an optional K, M or G (powers of 1024). */
+static int
+size_value(const struct conf_line *l, int64_t *out)
+{
+	static const char units[] = "KMG";
+	unsigned long long v;
+	unsigned shift = 0;
+	const char *unit;
+	char *end;
+
+	errno = 0;
+	v = strtoull(l->value, &end, 10);
+	if (end != l->value && *end != '\0' && end[1] == '\0' &&
+	    (unit = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		shift = 10 * (unsigned)(unit - units + 1);
+		end++;
+	}
+	if (errno != 0 || end == l->value || *end != '\0' ||
+	    l->value[0] == '-' || v > (1ULL << 40) >> shift)
+		return conf_error(l, "'%s' is not a size (such as 64M; 0: "
+		    "never rotate)", l->value);
+	if (v != 0 && (v << shift) < 4096)
+		return conf_error(l, "'%s': give at least 4K, or 0 (never "
+		    "rotate)", l->value);
+	if (*out < 0)
+		*out = (int64_t)(v << shift);
 	return 0;
 }
 
@@ -150,6 +198,32 @@ line(void *arg, const struct conf_line *l)
 	}
 	case K_PASSMARK:
 		return pass_mark(l, c);
+	case K_AUDITLOG:
+		return set_path_or_none(l, &c->audit_log, &c->audit_log_set);
+	case K_AUDITLOGSIZE:
+		return size_value(l, &c->audit_log_size);
+	case K_METRICSFILE:
+		if (!c->metrics_file_set && strcasecmp(l->value, "none") != 0 &&
+		    (strlen(l->value) < 6 || strcmp(l->value +
+		    strlen(l->value) - 5, ".prom") != 0))
+			return conf_error(l, "'%s': node_exporter reads only "
+			    "files whose names end in .prom", l->value);
+		return set_path_or_none(l, &c->metrics_file,
+		    &c->metrics_file_set);
+	case K_LOGFORMAT:
+		if (strcasecmp(l->value, "text") != 0 &&
+		    strcasecmp(l->value, "json") != 0)
+			return conf_error(l, "'%s' is not one of text, json",
+			    l->value);
+		if (c->log_json < 0)
+			c->log_json = strcasecmp(l->value, "json") == 0;
+		return 0;
+	case K_METRICSINTERVAL:
+		if (conf_uint(l, 1, 3600, &v) != 0)
+			return SK_ERR_BAD_FIELD;
+		if (c->metrics_interval < 0)
+			c->metrics_interval = (long)v;
+		return 0;
 	case K_FIREWALL:
 		for (i = 0; i < sizeof(fw_names) / sizeof(fw_names[0]); i++)
 			if (strcasecmp(l->value, fw_names[i]) == 0)
@@ -183,6 +257,9 @@ config_load(const char *path, struct server_config *c)
 	c->known_period = -1;
 	c->kill_connections = -1;
 	c->firewall = FW_UNSET;
+	c->audit_log_size = -1;
+	c->metrics_interval = -1;
+	c->log_json = -1;
 	if (path != NULL &&
 	    (r = conf_read(path, CONF_PERM_NOT_WRITABLE, line, c)) != 0) {
 		if (r == SK_ERR_IO)
@@ -199,6 +276,12 @@ config_load(const char *path, struct server_config *c)
 		c->firewall = FW_AUTO;
 	if (c->kill_connections < 0)
 		c->kill_connections = 1;
+	if (c->audit_log_size < 0)
+		c->audit_log_size = AUDIT_LOG_SIZE_DEFAULT;
+	if (c->metrics_interval < 0)
+		c->metrics_interval = METRICS_INTERVAL_DEFAULT;
+	if (c->log_json < 0)
+		c->log_json = 0;
 	if ((r = fill(&c->interface, "any")) || (r = fill(&c->server_key,
 	    SK_SERVER_KEY_FILE)) || (r = fill(&c->keyring, SK_KEYRING_DIR)) ||
 	    (r = fill(&c->access_file, SK_ACCESS_FILE)) ||
@@ -218,6 +301,8 @@ config_free(struct server_config *c)
 	free(c->access_file);
 	free(c->state_dir);
 	free(c->pid_file);
+	free(c->audit_log);
+	free(c->metrics_file);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -238,4 +323,9 @@ config_print(const struct server_config *c, FILE *f)
 	else
 		fprintf(f, "PassMark 0x%08x/0x%08x\n", c->pass_mark,
 		    c->pass_mask);
+	fprintf(f, "AuditLog %s\nAuditLogSize %lld\nMetricsFile %s\n"
+	    "MetricsInterval %ld\nLogFormat %s\n", c->audit_log ?
+	    c->audit_log : "none", (long long)c->audit_log_size,
+	    c->metrics_file ? c->metrics_file : "none", c->metrics_interval,
+	    c->log_json ? "json" : "text");
 }

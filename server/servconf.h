@@ -19,6 +19,8 @@ enum fw_kind {
 #define MAX_PACKET_AGE_MAX	3600
 #define KNOWN_PERIOD_MAX	3650	/* days */
 #define KNOWN_PERIOD_DEFAULT	30
+#define AUDIT_LOG_SIZE_DEFAULT	(64LL << 20)
+#define METRICS_INTERVAL_DEFAULT	15
 
 struct server_config {
 	char		*interface;
@@ -35,6 +37,13 @@ struct server_config {
 	int		 kill_connections;	/* end a revoked grant's flows */
 	uint32_t	 pass_mark;		/* PassMark; mask 0: none */
 	uint32_t	 pass_mask;
+	char		*audit_log;		/* AuditLog; NULL: none */
+	int		 audit_log_set;
+	int64_t		 audit_log_size;	/* bytes a file; 0: no rotation */
+	char		*metrics_file;		/* MetricsFile; NULL: none */
+	int		 metrics_file_set;
+	long		 metrics_interval;	/* seconds */
+	int		 log_json;		/* LogFormat json */
 };
 
 /* Read path into cfg (which starts unset), then fill defaults (path

@@ -456,6 +456,9 @@ main(int argc, char **argv)
 		fw_close(d.k.fw);
 		return status;
 	}
+	/* The daemon's lines from here on; -t's stay text. */
+	if (!test)
+		sk_log_set_json(d.cfg.log_json);
 	if (monitor_load_all(&d) != 0)
 		goto out;
 	if (strcmp(d.cfg.interface, "any") != 0 &&

@@ -38,13 +38,14 @@ static int wsock = -1;
 
 /* Every log line goes to the monitor, which logs it. */
 static void
-log_to_monitor(int prio, const char *msg)
+log_to_monitor(int prio, const char *msg, const struct sk_log_ev *ev)
 {
 	struct ps_log m;
 	size_t n = strnlen(msg, sizeof(m.msg));
 
 	m.type = PS_LOG;
 	m.prio = prio;
+	ps_log_ev_from(ev, &m.ev);
 	memcpy(m.msg, msg, n);
 	ps_send(wsock, &m, offsetof(struct ps_log, msg) + n, -1, 0);
 }
@@ -59,6 +60,9 @@ send_stats(struct worker *w, int reply)
 	m.reply = (uint32_t)reply;
 	m.st = w->k.st;
 	m.queue_len = lanes_len(&w->k.q);
+	m.lane[LANE_STRANGER] = fairq_len(w->k.q.stranger);
+	m.lane[LANE_WORK] = workq_len(w->k.q.work);
+	m.lane[LANE_KNOWN] = fairq_len(w->k.q.known);
 	m.queue_prefixes = fairq_prefixes(w->k.q.stranger) +
 	    fairq_prefixes(w->k.q.known);
 	if (ps_send(w->sock, &m, sizeof(m), -1, 0) == 0)

@@ -6,7 +6,7 @@
 . "$srcdir/t/lib-gpg.sh"
 require_cmd gpg
 B=$top_builddir
-plan 83
+plan 91
 
 test_tmpdir
 T=$tap_tmp
@@ -69,6 +69,25 @@ conf "PassMark 0x10000000"
 ok "PassMark on the gate's own mark bit refused" t_err "$T/c.conf:6: PassMark: '0x10000000' tests bit 0x10000000"
 conf "PassMark 0x3/0x1"
 ok "PassMark with a value outside its mask refused" t_err "$T/c.conf:6: PassMark: '0x3/0x1': give none, or VALUE[/MASK]"
+ok "-T: and AuditLog none, AuditLogSize 64M" sh -c "grep -qx 'AuditLog none' '$T/T.out' &&
+	grep -qx 'AuditLogSize 67108864' '$T/T.out'"
+ok "-T: and LogFormat text, MetricsFile none, MetricsInterval 15" sh -c "
+	grep -qx 'LogFormat text' '$T/T.out' && grep -qx 'MetricsFile none' '$T/T.out' &&
+	grep -qx 'MetricsInterval 15' '$T/T.out'"
+conf "MetricsFile $T/sigknock.txt"
+ok "MetricsFile: a name node_exporter would not read refused" t_err "$T/c.conf:6: MetricsFile: '$T/sigknock.txt': node_exporter reads only files whose names end in .prom"
+conf "MetricsInterval 0"
+ok "MetricsInterval 0 refused" t_err "$T/c.conf:6: MetricsInterval: '0' is not a number from 1 to 3600"
+conf "AuditLog audit.log"
+ok "AuditLog: a relative path refused" t_err "$T/c.conf:6: AuditLog: 'audit.log' is not an absolute path"
+conf "AuditLogSize 12X"
+ok "AuditLogSize: not a size" t_err "$T/c.conf:6: AuditLogSize: '12X' is not a size (such as 64M; 0: never rotate)"
+conf "AuditLogSize 2G" "AuditLog $T/audit.log"
+"$B/sigknockd" -T -c "$T/c.conf" > "$T/T.out" 2>&1
+ok "AuditLogSize with a unit" grep -qx "AuditLogSize 2147483648" "$T/T.out"
+: > "$T/audit.log"; chmod 666 "$T/audit.log"
+ok "an AuditLog others may write is refused" t_err "writable by group or others"
+rm -f "$T/audit.log"
 conf "KnownPeriod 4000"
 ok "KnownPeriod above ten years refused" t_err "$T/c.conf:6: KnownPeriod: '4000' is not a number from 0 to 3650"
 conf

@@ -550,6 +550,10 @@ static void
 test_log_clean(void)
 {
 	struct ps_log m;
+	struct ps_log_ev evm;
+	const struct sk_log_ev *ev;
+	struct sk_log_ev in = { SK_EV_REFUSED, "mallory\n(x)", "10.0.0.9",
+	    NULL, NULL, "policy", NULL };
 	char out[4 * PS_LOG_MAX + 1];
 	const char *s = "refused from x\r\nsigknockd: accepted root";
 
@@ -558,21 +562,39 @@ test_log_clean(void)
 	m.prio = 0;
 	memcpy(m.msg, s, strlen(s));
 	is_int(LOG_ERR, ps_log_clean(&m, offsetof(struct ps_log, msg) +
-	    strlen(s), out, sizeof(out)), "a worker's line is never above "
-	    "LOG_ERR");
+	    strlen(s), out, sizeof(out), &evm, &ev), "a worker's line is never "
+	    "above LOG_ERR");
 	is_string("refused from x\\x0d\\x0asigknockd: accepted root", out,
 	    "... and cannot forge a line");
+	ok(ev == NULL, "a line without fields has none");
 	m.prio = 99;
 	is_int(LOG_DEBUG, ps_log_clean(&m, offsetof(struct ps_log, msg),
-	    out, sizeof(out)), "... nor below LOG_DEBUG");
-	ps_log_clean(&m, 3, out, sizeof(out));
-	ok(strstr(out, "short") != NULL, "a message too short is named so");
+	    out, sizeof(out), &evm, &ev), "... nor below LOG_DEBUG");
+	ps_log_clean(&m, 3, out, sizeof(out), &evm, &ev);
+	ok(strstr(out, "short") != NULL && ev == NULL,
+	    "a message too short is named so");
+	/* Its fields: as the worker gave them, made printable, cut at
+	 * their end however the worker filled them. */
+	ps_log_ev_from(&in, &m.ev);
+	ps_log_clean(&m, offsetof(struct ps_log, msg) + strlen(s), out,
+	    sizeof(out), &evm, &ev);
+	ok(ev != NULL && strcmp(ev->event, "refused") == 0 &&
+	    strcmp(ev->user, "mallory?(x)") == 0 && strcmp(ev->src,
+	    "10.0.0.9") == 0 && ev->addr == NULL && strcmp(ev->reason,
+	    "policy") == 0, "fields cross with the line, control "
+	    "characters replaced, empty ones left out");
+	memset(m.ev.stanza, 'A', sizeof(m.ev.stanza));
+	ps_log_clean(&m, offsetof(struct ps_log, msg) + strlen(s), out,
+	    sizeof(out), &evm, &ev);
+	ok(ev != NULL && ev->stanza != NULL && strlen(ev->stanza) ==
+	    sizeof(m.ev.stanza) - 1, "an unterminated field is cut at its "
+	    "end");
 }
 
 int
 main(void)
 {
-	plan(66);
+	plan(69);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	setup();
