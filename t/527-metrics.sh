@@ -14,7 +14,7 @@ require_cmd gpg nft curl
 	skip_all "needs node_exporter (prometheus-node-exporter)"
 FW=nftables
 
-plan 17
+plan 20
 E2E_TIMEOUT=30 E2E_MAXTIMEOUT=30
 e2e_setup
 P=$T/textfile
@@ -81,3 +81,16 @@ ok "the keyring: three keys, loaded" sh -c "
 ok "no label names a user or an address, no value holds one" sh -c "
 	! grep -E '^sigknock_[a-z_]*\{[^}]*(user|addr|src|source|signer|fpr)=' '$P/sigknock.prom' &&
 	! grep -E 'alice|10\.77\.|$FPR_alice' '$P/sigknock.prom'"
+
+# A worker killed comes back; a gate deleted by another program is
+# rebuilt: both counted.
+wpid=$(in_srv "$B/sigknockd" -S -c "$T/sigknockd.conf" 2>/dev/null | sed -n 's/^worker_pid //p')
+[ -n "$wpid" ] && kill -KILL "$wpid"
+ok "the worker comes back" wait_log 1 'worker started'
+in_srv nft delete table inet sigknock
+ok "the gate is rebuilt" wait_log 0 'gate rebuilt'
+sleep 2.2
+scrape s2
+ok "worker restarts and heals counted" sh -c "
+	[ $(value s2 sigknock_worker_restarts_total) -eq 1 ] &&
+	[ $(value s2 'sigknock_firewall_heals_total{backend="nftables"}') -eq 1 ]"
