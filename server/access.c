@@ -441,6 +441,13 @@ line(void *arg, const struct conf_line *l)
 			return SK_ERR_BAD_FIELD;
 		r->max_timeout = (unsigned)v;
 		ld->has_max = 1;
+	} else if (strcasecmp(l->key, "MaxGrants") == 0) {
+		if (strcasecmp(l->value, "none") == 0)
+			r->max_grants = 0;
+		else if (conf_uint(l, 1, 65535, &v) != 0)
+			return SK_ERR_BAD_FIELD;
+		else
+			r->max_grants = (unsigned)v;
 	} else if (strcasecmp(l->key, "Source") == 0) {
 		if ((k = conf_split(buf, items, ACCESS_SOURCES_MAX)) <= 0)
 			return conf_error(l, "between 1 and %d sources",

@@ -68,6 +68,8 @@ struct access_rule {
 	struct sk_access   def[SK_ACCESS_MAX];
 	unsigned	   timeout;
 	unsigned	   max_timeout;
+	unsigned	   max_grants;	/* MaxGrants: live grants a user may
+					 * hold under it; 0: no cap */
 	size_t		   n_sources;		/* 0 = any */
 	struct cidr	   sources[ACCESS_SOURCES_MAX];
 	int		   allow_source_mode;

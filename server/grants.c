@@ -341,8 +341,17 @@ grants_journal_append(const char *dir, const char *lines, size_t len)
 	return file_append_sync(path, lines, len, 0600);
 }
 
-static int
-same_owner(const struct grant *a, const struct grant *b)
+int
+grants_same_user(const struct grant *a, const struct grant *b)
+{
+	return a->signer == b->signer && (a->signer == GRANT_OPENPGP ?
+	    memcmp(a->primary, b->primary, sizeof(a->primary)) == 0 :
+	    memcmp(a->id, b->id, sizeof(a->id)) == 0) &&
+	    strcmp(a->stanza, b->stanza) == 0;
+}
+
+int
+grants_same_record(const struct grant *a, const struct grant *b)
 {
 	return a->signer == b->signer && a->family == b->family &&
 	    memcmp(a->id, b->id, sizeof(a->id)) == 0 &&
@@ -351,7 +360,8 @@ same_owner(const struct grant *a, const struct grant *b)
 	    memcmp(a->dst, b->dst, 16) == 0;
 }
 
-/* FNV-1a over what same_owner compares: equal owners, equal keys. */
+/* FNV-1a over what grants_same_record compares: equal records, equal
+ * keys. */
 static uint64_t
 fnv(uint64_t h, const void *p, size_t n)
 {
@@ -384,7 +394,7 @@ grants_add(struct grants *g, const struct grant *x)
 	size_t i, j, k;
 
 	for (i = 0; i < g->n; i++) {
-		if (g->key[i] != key || !same_owner(&g->g[i], x))
+		if (g->key[i] != key || !grants_same_record(&g->g[i], x))
 			continue;
 		for (j = 0; j < x->nports; j++) {
 			for (k = 0; k < g->g[i].nports; k++)

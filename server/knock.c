@@ -792,6 +792,39 @@ audit_granted(struct knock *k, const struct knock_decision *d,
 	free(r);
 }
 
+/* MaxGrants, of decision dv[i]'s stanza (per user) and of the
+ * configuration (in all): the live grants, and the new ones of this
+ * batch before it (state 1), leave room?  0, or -1 refused (logged and
+ * counted).  A knock that extends a live grant is never refused. */
+static int
+over_cap(struct knock *k, const struct knock_decision *const *dv, size_t i,
+    const int *state)
+{
+	const struct knock_decision *d = dv[i];
+	const struct grant *x = &d->owner;
+	size_t user = 0, all = 0, j;
+
+	if (k->live(k->live_arg, x, &user, &all))
+		return 0;
+	for (j = 0; j < i; j++) {
+		if (state[j] != 1)
+			continue;
+		all++;
+		user += grants_same_user(&dv[j]->owner, x);
+	}
+	if (d->rule->max_grants != 0 && user >= d->rule->max_grants) {
+		REFUSE(k, &d->c, capped, "%zu live grant%s under [%s] already, "
+		    "its MaxGrants", user, user == 1 ? "" : "s", x->stanza);
+		return -1;
+	}
+	if (k->cfg->max_grants != 0 && all >= (size_t)k->cfg->max_grants) {
+		REFUSE(k, &d->c, capped, "%zu live grants in all already, "
+		    "MaxGrants of sigknockd.conf", all);
+		return -1;
+	}
+	return 0;
+}
+
 void
 knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
     size_t nd, time_t now)
@@ -814,6 +847,8 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 		const struct knock_decision *d = dv[i];
 
 		state[i] = 0;
+		if (k->live != NULL && over_cap(k, dv, i, state) != 0)
+			continue;
 		if (d->owner.signer == GRANT_FIDO2 && counter_ok(k, d, now) != 0)
 			continue;
 		/* The same request twice in one batch: the first only. */
@@ -1103,13 +1138,15 @@ knock_log_stats(const struct knock_stats *s, size_t qlen, size_t qpfx)
 	    "monitor %" PRIu64 ", grant failed %" PRIu64 ", copy of seen "
 	    "work %" PRIu64 "; known lane %" PRIu64 ", with work %" PRIu64
 	    ", work not valid %" PRIu64 ", work not recorded %" PRIu64
-	    "; not in the AuditLog %" PRIu64, s->received,
+	    "; not in the AuditLog %" PRIu64 ", over MaxGrants %" PRIu64,
+	    s->received,
 	    s->granted, s->granted_prev, s->malformed, s->bad_size, s->bad_mac,
 	    s->duplicate,
 	    s->shed, s->decrypt, s->bad_request, s->stale, s->wrong_server,
 	    s->replayed, s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->grant_failed, s->work_copy, s->known_lane,
-	    s->work, s->work_refused, s->work_unrecorded, s->audit_failed);
+	    s->work, s->work_refused, s->work_unrecorded, s->audit_failed,
+	    s->capped);
 	log_notice("queue: %zu waiting from %zu prefixes; longest wait %.1f ms",
 	    qlen, qpfx, s->wait_max * 1e3);
 }
@@ -1129,14 +1166,15 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	    "\npolicy %" PRIu64 "\nmonitor_refused %" PRIu64
 	    "\nwork_copy %" PRIu64 "\nknown_lane %" PRIu64 "\nwork %" PRIu64
 	    "\nwork_refused %" PRIu64 "\nwork_unrecorded %" PRIu64
-	    "\naudit_failed %" PRIu64 "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
+	    "\naudit_failed %" PRIu64 "\ncapped %" PRIu64 "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
 	    s->received, s->granted, s->granted_prev, s->grant_failed,
 	    s->malformed,
 	    s->bad_size, s->bad_mac, s->duplicate, s->shed, s->decrypt,
 	    s->bad_request, s->stale, s->wrong_server, s->replayed,
 	    s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->work_copy, s->known_lane, s->work,
-	    s->work_refused, s->work_unrecorded, s->audit_failed, qlen, qpfx,
+	    s->work_refused, s->work_unrecorded, s->audit_failed, s->capped,
+	    qlen, qpfx,
 	    s->wait_max * 1e3);
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }

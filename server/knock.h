@@ -48,6 +48,7 @@ struct knock_stats {
 	uint64_t	work_unrecorded;	/* valid work, no room to
 					 * remember it: counted as none */
 	uint64_t	audit_failed;	/* granted, not in the AuditLog */
+	uint64_t	capped;		/* over MaxGrants (user or all) */
 	double		wait_max;	/* longest seconds from capture to verdict */
 };
 
@@ -115,6 +116,12 @@ struct knock {
 	double			 nokey_at;	/* its last line; 0: none yet */
 	int			 nokey_family;	/* the last one's source */
 	uint8_t			 nokey_src[16];
+	/* The monitor's live grants, for MaxGrants: 1 when x would extend
+	 * a live grant (no new one), else 0 with the live grants of x's
+	 * owner under x's stanza in *user and of everyone in *all. */
+	int			(*live)(void *arg, const struct grant *x,
+				    size_t *user, size_t *all);
+	void			*live_arg;
 	/* The monitor's AuditLog (auditlog.h), or NULL. */
 	struct auditlog		*audit;
 	/* The monitor's knock-to-open histogram (metrics.h), or NULL. */

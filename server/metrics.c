@@ -105,7 +105,7 @@ metrics_write(const struct metrics_in *m, FILE *f)
 		R("wrong_server", wrong_server), R("replayed", replayed),
 		R("unknown_signer", unknown_signer),
 		R("bad_signature", bad_signature), R("policy", policy),
-		R("monitor_refused", monitor_refused),
+		R("monitor_refused", monitor_refused), R("capped", capped),
 	};
 	static const struct reason work[] = {
 		R("valid", work), R("refused", work_refused),

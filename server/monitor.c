@@ -543,6 +543,28 @@ known_granted(struct daemon *d, const struct grant *g)
 	ps_send(d->wsock, &m, sizeof(m), -1, MSG_DONTWAIT);
 }
 
+/* For MaxGrants (knock.h, live). */
+static int
+live_grants(void *arg, const struct grant *x, size_t *user, size_t *all)
+{
+	struct daemon *d = arg;
+	time_t now = time(NULL);
+	size_t i;
+
+	*user = *all = 0;
+	for (i = 0; i < d->owners.n; i++) {
+		const struct grant *g = &d->owners.g[i];
+
+		if (g->until <= now)
+			continue;
+		if (grants_same_record(g, x))
+			return 1;
+		(*all)++;
+		*user += grants_same_user(g, x);
+	}
+	return 0;
+}
+
 static void
 on_granted(void *arg, const struct grant *g)
 {
@@ -925,6 +947,7 @@ reload(struct daemon *d, const char *why)
 	d->cfg.known_period = cfg.known_period;
 	d->cfg.kill_connections = cfg.kill_connections;
 	d->cfg.log_json = cfg.log_json;
+	d->cfg.max_grants = cfg.max_grants;
 	sk_log_set_json(d->cfg.log_json);
 	d->cfg.metrics_interval = cfg.metrics_interval;
 	free(d->cfg.metrics_file);
@@ -1629,6 +1652,8 @@ monitor_main(struct daemon *d, int foreground, int to_stderr, int debug)
 	owners_adopt(d, time(NULL));
 	d->k.granted = on_granted;
 	d->k.granted_arg = d;
+	d->k.live = live_grants;
+	d->k.live_arg = d;
 	d->k.lat = &d->lat;
 	d->started = time(NULL);
 	if (watch_keyring(d) != 0)

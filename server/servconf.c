@@ -18,7 +18,7 @@ enum keyword {
 	K_INTERFACE, K_PORT, K_SERVERKEY, K_PREVSERVERKEY, K_KEYRING,
 	K_ACCESSFILE, K_FIREWALL, K_STATEDIR, K_MAXPACKETAGE, K_PIDFILE,
 	K_KNOWNPERIOD, K_KILLCONN, K_PASSMARK, K_AUDITLOG, K_AUDITLOGSIZE,
-	K_METRICSFILE, K_METRICSINTERVAL, K_LOGFORMAT,
+	K_METRICSFILE, K_METRICSINTERVAL, K_LOGFORMAT, K_MAXGRANTS,
 };
 
 static const struct {
@@ -43,6 +43,7 @@ static const struct {
 	{ "MetricsFile", K_METRICSFILE },
 	{ "MetricsInterval", K_METRICSINTERVAL },
 	{ "LogFormat", K_LOGFORMAT },
+	{ "MaxGrants", K_MAXGRANTS },
 };
 
 static const char *fw_names[] = { "auto", "iptables", "nftables", "log" };
@@ -218,6 +219,16 @@ line(void *arg, const struct conf_line *l)
 		if (c->log_json < 0)
 			c->log_json = strcasecmp(l->value, "json") == 0;
 		return 0;
+	case K_MAXGRANTS:
+		if (c->max_grants >= 0)
+			return 0;
+		if (strcasecmp(l->value, "none") == 0)
+			c->max_grants = 0;
+		else if (conf_uint(l, 1, MAX_GRANTS_MAX, &v) != 0)
+			return SK_ERR_BAD_FIELD;
+		else
+			c->max_grants = (long)v;
+		return 0;
 	case K_METRICSINTERVAL:
 		if (conf_uint(l, 1, 3600, &v) != 0)
 			return SK_ERR_BAD_FIELD;
@@ -260,6 +271,7 @@ config_load(const char *path, struct server_config *c)
 	c->audit_log_size = -1;
 	c->metrics_interval = -1;
 	c->log_json = -1;
+	c->max_grants = -1;
 	if (path != NULL &&
 	    (r = conf_read(path, CONF_PERM_NOT_WRITABLE, line, c)) != 0) {
 		if (r == SK_ERR_IO)
@@ -282,6 +294,8 @@ config_load(const char *path, struct server_config *c)
 		c->metrics_interval = METRICS_INTERVAL_DEFAULT;
 	if (c->log_json < 0)
 		c->log_json = 0;
+	if (c->max_grants < 0)
+		c->max_grants = 0;
 	if ((r = fill(&c->interface, "any")) || (r = fill(&c->server_key,
 	    SK_SERVER_KEY_FILE)) || (r = fill(&c->keyring, SK_KEYRING_DIR)) ||
 	    (r = fill(&c->access_file, SK_ACCESS_FILE)) ||
@@ -328,4 +342,8 @@ config_print(const struct server_config *c, FILE *f)
 	    c->audit_log : "none", (long long)c->audit_log_size,
 	    c->metrics_file ? c->metrics_file : "none", c->metrics_interval,
 	    c->log_json ? "json" : "text");
+	if (c->max_grants == 0)
+		fprintf(f, "MaxGrants none\n");
+	else
+		fprintf(f, "MaxGrants %ld\n", c->max_grants);
 }

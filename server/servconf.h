@@ -21,6 +21,7 @@ enum fw_kind {
 #define KNOWN_PERIOD_DEFAULT	30
 #define AUDIT_LOG_SIZE_DEFAULT	(64LL << 20)
 #define METRICS_INTERVAL_DEFAULT	15
+#define MAX_GRANTS_MAX		1000000
 
 struct server_config {
 	char		*interface;
@@ -44,6 +45,7 @@ struct server_config {
 	int		 metrics_file_set;
 	long		 metrics_interval;	/* seconds */
 	int		 log_json;		/* LogFormat json */
+	long		 max_grants;		/* live grants in all; 0: no cap */
 };
 
 /* Read path into cfg (which starts unset), then fill defaults (path

@@ -62,16 +62,66 @@ usage(FILE *f)
 }
 
 
+/* After -G's table: the live grants against MaxGrants, in all and for
+ * each user of a stanza with its own cap. */
+static void
+print_caps(const struct server_config *cfg, const struct grants *g,
+    time_t now)
+{
+	struct access *acl = NULL;
+	char who[160];
+	size_t i, j, k, live = 0, n;
+
+	for (i = 0; i < g->n; i++)
+		live += g->g[i].until > now;
+	if (cfg->max_grants != 0)
+		printf("%zu live grant%s, MaxGrants %ld\n", live, live == 1 ?
+		    "" : "s", cfg->max_grants);
+	else
+		printf("%zu live grant%s, MaxGrants none\n", live, live == 1 ?
+		    "" : "s");
+	if (access_load(cfg->access_file, &acl) != 0)
+		return;
+	for (i = 0; i < acl->n; i++) {
+		const struct access_rule *r = &acl->rules[i];
+
+		if (r->max_grants == 0)
+			continue;
+		/* Each user once: at her first live grant under r. */
+		for (j = 0; j < g->n; j++) {
+			if (g->g[j].until <= now ||
+			    strcmp(g->g[j].stanza, r->name) != 0)
+				continue;
+			for (k = 0; k < j; k++)
+				if (g->g[k].until > now &&
+				    grants_same_user(&g->g[k], &g->g[j]))
+					break;
+			if (k < j)
+				continue;
+			for (n = 0, k = j; k < g->n; k++)
+				n += g->g[k].until > now &&
+				    grants_same_user(&g->g[k], &g->g[j]);
+			printf("[%s] %s: %zu of MaxGrants %u\n", r->name,
+			    grants_owner(&g->g[j], who, sizeof(who)), n,
+			    r->max_grants);
+		}
+	}
+	access_free(acl);
+}
+
 /* sigknockd -G [-j]: the live grants and their owners, as the running
  * daemon recorded them. */
 static int
 list_grants(const struct server_config *cfg, int json)
 {
 	struct grants g;
+	time_t now = time(NULL);
 
 	if (grants_load(cfg->state_dir, &g) != 0)
 		return 1;
-	grants_print(&g, time(NULL), json, stdout);
+	grants_print(&g, now, json, stdout);
+	if (!json)
+		print_caps(cfg, &g, now);
 	grants_clear(&g);
 	return 0;
 }
