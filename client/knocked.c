@@ -116,15 +116,34 @@ knocked_format(const struct knocked *k, char *out, size_t cap)
 	return len;
 }
 
+/* The same server, knock port and bound address. */
 static int
-same_grant(const struct knocked_entry *a, const struct knocked_entry *b)
+same_binding(const struct knocked_entry *a, const struct knocked_entry *b)
 {
 	return a->family == b->family && a->kport == b->kport &&
-	    a->bfamily == b->bfamily && a->proto == b->proto &&
-	    a->port == b->port &&
+	    a->bfamily == b->bfamily &&
 	    memcmp(a->server, b->server, sk_addr_len(a->family)) == 0 &&
 	    (a->bfamily == SK_ADDR_SOURCE || memcmp(a->bound, b->bound,
 	    a->bfamily == SK_ADDR_IPV4 ? 4 : 16) == 0);
+}
+
+static int
+same_grant(const struct knocked_entry *a, const struct knocked_entry *b)
+{
+	return same_binding(a, b) && a->proto == b->proto &&
+	    a->port == b->port;
+}
+
+void
+knocked_forget(struct knocked *k, const struct knocked_entry *e)
+{
+	size_t i = 0;
+
+	while (i < k->n)
+		if (same_binding(&k->e[i], e))
+			k->e[i] = k->e[--k->n];
+		else
+			i++;
 }
 
 void

@@ -42,6 +42,9 @@ size_t	knocked_format(const struct knocked *k, char *out, size_t cap);
  * ends first when full. */
 void	knocked_prune(struct knocked *k, int64_t now);
 void	knocked_add(struct knocked *k, const struct knocked_entry *e);
+/* Forget every entry for e's server, knock port and bound address
+ * (sigknock --close). */
+void	knocked_forget(struct knocked *k, const struct knocked_entry *e);
 
 /* The entry for the same server, knock port, bound address and service
  * that lasts until at least `until`, or NULL. */

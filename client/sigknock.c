@@ -98,6 +98,7 @@ struct opts {
 	const char *save_packet;
 	const char *rc;
 	int	 test;
+	int	 close;		/* --close */
 	int	 verbose;
 	int	 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
 };
@@ -106,7 +107,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: sigknock [-n STANZA] [-A PROTO/PORT[@DEST][,...]] [-a IP | -s] [-p PORT]\n"
+"usage: sigknock [-n STANZA] [-A PROTO/PORT[@DEST][,...] | --close] [-a IP | -s]\n"
+"                [-p PORT]\n"
 "                [-W HOST:PORT [--connect-timeout SECS]] [--time-offset SECS]\n"
 "                [--work BITS] [--resend LIST|none]\n"
 "                [--stun stuns:HOST[:PORT]] [--stun-ca FILE] [--stun-insecure]\n"
@@ -142,6 +144,9 @@ usage(FILE *f)
 "  --stun-insecure    accept plain UDP STUN, whose answer anyone on the path\n"
 "                     can forge to steer your grant to an address of theirs\n"
 "  -p PORT            the server's knock port (default %d)\n"
+"  --close            end your live grants on SERVER for the address this\n"
+"                     request binds (signed like a knock; the server closes\n"
+"                     only your own)\n"
 "  -W HOST:PORT       knock for tcp/PORT, wait until HOST:PORT accepts a\n"
 "                     connection, then relay standard input and output to\n"
 "                     it (ProxyCommand sigknock -W %%h:%%p); SERVER defaults\n"
@@ -625,6 +630,10 @@ build_request(const struct opts *o, const struct sk_server_key *sk,
 	crypto_random(rq->nonce, sizeof(rq->nonce));
 	memcpy(rq->server_digest, sk->digest, SK_DIGEST_LEN);
 	rq->addr_family = SK_ADDR_SOURCE;
+	/* A close asks for nothing; ~/.sigknockrc's Access and Timeout
+	 * are for knocks. */
+	if (o->close)
+		return request_set_close(rq) == 0 ? 0 : -1;
 	if (o->timeout != NULL) {
 		if (parse_num("timeout", o->timeout, 0, 65535, &v) != 0)
 			return -1;
@@ -657,6 +666,11 @@ show(const struct sk_request *rq, const struct knock_target *t,
 	printf("signer:     ");
 	for (i = 0; i < rq->signer_id_len; i++)
 		printf("%02X", rq->signer_id[i]);
+	if (rq->close) {
+		printf("\nclose:      every grant of yours for %s%s%s\n", addr,
+		    rq->dest[0] ? " to " : "", rq->dest);
+		goto tail;
+	}
 	printf("\nopen for:   %s\naccess:     ", addr);
 	if (rq->n_access == 0)
 		printf("the server's default");
@@ -670,6 +684,7 @@ show(const struct sk_request *rq, const struct knock_target *t,
 		printf("%u s\n", rq->timeout);
 	else
 		printf("the server's default\n");
+tail:
 	printf("timestamp:  %llu\nwork:       ", (unsigned long long)rq->timestamp);
 	if (effort > 0)
 		printf("%u bits\n", effort);
@@ -764,7 +779,19 @@ remember(const struct knock_target *t, const char *kport,
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
 
-	if (rq->n_access == 0 || rq->dest[0] != '\0' || getenv("HOME") == NULL)
+	if (getenv("HOME") == NULL)
+		return;
+	if (rq->close) {
+		/* Closed: the next -W knocks again. */
+		knocked_load(&k);
+		knocked_entry_for(t, kport, rq, &e);
+		knocked_forget(&k, &e);
+		if (knocked_save(&k) != 0)
+			log_warn("could not forget the closed grants (the "
+			    "next -W may try the port before it knocks)");
+		return;
+	}
+	if (rq->n_access == 0 || rq->dest[0] != '\0')
 		return;		/* the server's default: we cannot know it;
 				 * a destination: not where -W connects */
 	knocked_load(&k);
@@ -1383,7 +1410,7 @@ main(int argc, char **argv)
 	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
 	    OPT_READER, OPT_PIN_FD, OPT_STUN, OPT_CONNECT_TIMEOUT,
 	    OPT_TIME_OFFSET, OPT_WORK, OPT_RESEND, OPT_STUN_CA,
-	    OPT_STUN_INSECURE, OPT_IMPORT_FWKNOPRC };
+	    OPT_STUN_INSECURE, OPT_IMPORT_FWKNOPRC, OPT_CLOSE };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -1406,6 +1433,7 @@ main(int argc, char **argv)
 		{ "work", required_argument, NULL, OPT_WORK },
 		{ "resend", required_argument, NULL, OPT_RESEND },
 		{ "import-fwknoprc", no_argument, NULL, OPT_IMPORT_FWKNOPRC },
+		{ "close", no_argument, NULL, OPT_CLOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1467,6 +1495,7 @@ main(int argc, char **argv)
 		case OPT_WORK: o.work = optarg; break;
 		case OPT_RESEND: o.resend = optarg; break;
 		case OPT_IMPORT_FWKNOPRC: import_rc = 1; break;
+		case OPT_CLOSE: o.close = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
@@ -1491,6 +1520,10 @@ main(int argc, char **argv)
 	if (nnames > 1 && o.stanza != NULL)
 		return sk_usage_error(SYNOPSIS, "-n and several servers do not "
 		    "go together");
+	if (o.close && (o.connect != NULL || o.access != NULL ||
+	    o.timeout != NULL))
+		return sk_usage_error(SYNOPSIS, "--close ends all your grants "
+		    "for the address: no -W, -A or --timeout with it");
 	cmd = o;
 	if (o.connect != NULL) {
 		if (o.test)

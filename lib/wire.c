@@ -100,16 +100,16 @@ wire_dest_name_ok(const char *s, size_t len)
 
 /* Extensions: TLVs (type, len, value) filling ext exactly.  The types
  * defined are critical, each at most once: SK_EXT_DEST, a valid name,
- * copied to out->dest, and SK_EXT_SET, a count of 2..SK_SET_MAX servers,
- * to out->set_count (out may be NULL).  Any other critical type is
- * refused. */
+ * copied to out->dest, SK_EXT_SET, a count of 2..SK_SET_MAX servers,
+ * to out->set_count, and SK_EXT_CLOSE, empty, to out->close (out may be
+ * NULL).  Any other critical type is refused. */
 static int
 ext_check(const uint8_t *p, size_t len, struct sk_request *out)
 {
 	struct rbuf r;
 	const uint8_t *v;
 	uint8_t type, vlen;
-	int e, seen = 0, seen_set = 0;
+	int e, seen = 0, seen_set = 0, seen_close = 0;
 
 	rbuf_init(&r, p, len);
 	while (rbuf_left(&r) > 0) {
@@ -130,9 +130,26 @@ ext_check(const uint8_t *p, size_t len, struct sk_request *out)
 				return SK_ERR_BAD_FIELD;
 			if (out != NULL)
 				out->set_count = v[0];
+		} else if (type == SK_EXT_CLOSE) {
+			if (seen_close++ || vlen != 0)
+				return SK_ERR_BAD_FIELD;
+			if (out != NULL)
+				out->close = 1;
 		} else if (type & 0x80)
 			return SK_ERR_UNKNOWN_CRITICAL;
 	}
+	return 0;
+}
+
+int
+request_set_close(struct sk_request *rq)
+{
+	if (rq->close || rq->n_access != 0 || rq->timeout != 0 ||
+	    rq->ext_len + 2 > SK_EXT_MAX)
+		return SK_ERR_INVALID_ARG;
+	rq->ext[rq->ext_len++] = SK_EXT_CLOSE;
+	rq->ext[rq->ext_len++] = 0;
+	rq->close = 1;
 	return 0;
 }
 
@@ -311,7 +328,8 @@ request_encode_unsigned(const struct sk_request *rq, uint8_t *out, size_t cap,
 	for (i = 0; i < rq->n_access; i++)
 		if (!access_ok(&rq->access[i]))
 			return SK_ERR_INVALID_ARG;
-	if ((r = ext_check(rq->ext, rq->ext_len, NULL)) != 0)
+	if ((r = ext_check(rq->ext, rq->ext_len, NULL)) != 0 ||
+	    (rq->close && (rq->n_access != 0 || rq->timeout != 0)))
 		return SK_ERR_INVALID_ARG;
 
 	wbuf_init(&w, out, cap);
@@ -404,6 +422,9 @@ decode_signed(struct rbuf *r, struct sk_request *rq)
 	    (e = ext_check(rq->ext, rq->ext_len, rq)) != 0 ||
 	    (e = rbuf_u8(r, &rq->signer_id_len)) != 0)
 		return e;
+	/* A close opens nothing: it asks for no port and no time. */
+	if (rq->close && (rq->n_access != 0 || rq->timeout != 0))
+		return SK_ERR_BAD_FIELD;
 	if (rq->signer_id_len > SK_SIGNER_ID_MAX)
 		return SK_ERR_TOO_LONG;
 	if ((e = rbuf_bytes(r, rq->signer_id, rq->signer_id_len)) != 0)

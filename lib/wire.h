@@ -25,6 +25,7 @@
 #define SK_EXT_DEST		0x81	/* critical: a gateway's destination */
 #define SK_DEST_MAX		32	/* its name: 1..32 of [A-Za-z0-9._-] */
 #define SK_EXT_SET		0x82	/* critical: signed for a set of servers */
+#define SK_EXT_CLOSE		0x83	/* critical: end the signer's grants */
 #define SK_SET_MAX		64	/* servers in one set */
 #define SK_SET_DEPTH_MAX	6	/* proof hashes: ceil(log2(SK_SET_MAX)) */
 #define SK_SIG_MAX		1024
@@ -69,6 +70,9 @@ struct sk_request {
 	 * servers; after the signature, this server's leaf index and the
 	 * proof (wire_set_depth(set_count) hashes). */
 	uint8_t		set_count;	/* 0: one server */
+	/* SK_EXT_CLOSE: end the signer's live grants for the address (and
+	 * destination) instead of opening anything (PROTOCOL.md 3.5). */
+	uint8_t		close;
 	uint8_t		set_index;
 	uint8_t		set_proof[SK_SET_DEPTH_MAX][SK_DIGEST_LEN];
 	uint8_t		signer_id_len;
@@ -114,6 +118,9 @@ int	wire_set_proof(const uint8_t (*digests)[SK_DIGEST_LEN], size_t n,
  * server_digest, or a set whose root the proof leads to from it. */
 int	wire_request_binds(const struct sk_request *rq,
 	    const uint8_t digest[static SK_DIGEST_LEN]);
+/* Ask to close instead of open (appends the SK_EXT_CLOSE extension;
+ * access entries and timeout must stay 0). */
+int	request_set_close(struct sk_request *rq);
 /* Sign for a set of count servers (appends the SK_EXT_SET extension;
  * the caller puts the root in server_digest). */
 int	request_set_group(struct sk_request *rq, unsigned count);

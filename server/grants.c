@@ -342,12 +342,17 @@ grants_journal_append(const char *dir, const char *lines, size_t len)
 }
 
 int
-grants_same_user(const struct grant *a, const struct grant *b)
+grants_same_signer(const struct grant *a, const struct grant *b)
 {
 	return a->signer == b->signer && (a->signer == GRANT_OPENPGP ?
 	    memcmp(a->primary, b->primary, sizeof(a->primary)) == 0 :
-	    memcmp(a->id, b->id, sizeof(a->id)) == 0) &&
-	    strcmp(a->stanza, b->stanza) == 0;
+	    memcmp(a->id, b->id, sizeof(a->id)) == 0);
+}
+
+int
+grants_same_user(const struct grant *a, const struct grant *b)
+{
+	return grants_same_signer(a, b) && strcmp(a->stanza, b->stanza) == 0;
 }
 
 int

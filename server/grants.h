@@ -98,8 +98,9 @@ int	grants_add(struct grants *g, const struct grant *x);
 /* Would grants_add merge x into grant a (the same owner, address and
  * destination)? */
 int	grants_same_record(const struct grant *a, const struct grant *x);
-/* The same user (the OpenPGP primary key, or the FIDO2 credential) and
- * the same stanza: what MaxGrants counts per user. */
+/* The same user: the OpenPGP primary key, or the FIDO2 credential. */
+int	grants_same_signer(const struct grant *a, const struct grant *b);
+/* The same user and the same stanza: what MaxGrants counts per user. */
 int	grants_same_user(const struct grant *a, const struct grant *b);
 void	grants_remove(struct grants *g, size_t i);
 /* Drop records whose time has come; 1 when any went. */

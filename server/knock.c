@@ -552,6 +552,20 @@ check_request(struct knock *k, const struct sk_server_key *sk,
 	aw = (struct access_who){ who->name[0] ? who->name : NULL, who->fpr,
 	    who->primary_fpr, NULL };
 policy:
+	if (rq.close) {
+		/* PROTOCOL.md 3.5: nothing to open, so no policy; the
+		 * monitor closes what this signer holds for the address. */
+		owner_of(&d->owner, &aw, aw.fido2_id != NULL ? GRANT_FIDO2 :
+		    GRANT_OPENPGP);
+		snprintf(d->owner.dest, sizeof(d->owner.dest), "%s", rq.dest);
+		d->owner.src_family = pi->family;
+		memcpy(d->owner.src, pi->src, 16);
+		d->owner.bound = rq.addr_family != SK_ADDR_SOURCE;
+		d->timestamp = rq.timestamp;
+		d->close = 1;
+		status = 0;
+		goto out;
+	}
 	/* 10. policy. */
 	if (decide(k, c, &rq, &aw, pi, &d->rule, &ports, &d->nports,
 	    &base, &fwd, d->deleg ? d->deleg_not_after - d->deleg_created :
@@ -792,6 +806,26 @@ audit_granted(struct knock *k, const struct knock_decision *d,
 	free(r);
 }
 
+/* A close request that passed every check (PROTOCOL.md 3.5). */
+static void
+close_own(struct knock *k, const struct knock_decision *d)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t n;
+
+	sk_addr_str(d->owner.family, d->owner.addr, addr, sizeof(addr));
+	if (k->close_own == NULL) {
+		log_warn("close request from %s by %s for %s: only sigknockd's "
+		    "monitor closes grants", d->c.src, d->c.who, addr);
+		return;
+	}
+	k->st.close_requests++;
+	if ((n = k->close_own(k->close_arg, d)) == 0)
+		log_notice("close request from %s by %s: no live grant of "
+		    "theirs for %s%s%s", d->c.src, d->c.who, addr,
+		    d->owner.dest[0] ? " to " : "", d->owner.dest);
+}
+
 /* MaxGrants, of decision dv[i]'s stanza (per user) and of the
  * configuration (in all): the live grants, and the new ones of this
  * batch before it (state 1), leave room?  0, or -1 refused (logged and
@@ -847,7 +881,8 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 		const struct knock_decision *d = dv[i];
 
 		state[i] = 0;
-		if (k->live != NULL && over_cap(k, dv, i, state) != 0)
+		if (!d->close && k->live != NULL &&
+		    over_cap(k, dv, i, state) != 0)
 			continue;
 		if (d->owner.signer == GRANT_FIDO2 && counter_ok(k, d, now) != 0)
 			continue;
@@ -862,18 +897,23 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 			    "replay cache");
 			continue;
 		}
-		state[i] = 1;
+		state[i] = d->close ? 3 : 1;
 		todo++;
 	}
 	if (todo == 0)
 		return;
 	if (replay_sync(k->rc) != 0) {
 		for (i = 0; i < nd; i++)
-			if (state[i] == 1)
+			if (state[i] != 0)
 				REFUSE(k, &dv[i]->c, grant_failed, "cannot record "
 				    "it in the replay cache");
 		return;
 	}
+	/* Closes (3), recorded as replays like knocks, are carried out
+	 * by the monitor, which knows the grants' owners. */
+	for (i = 0; i < nd; i++)
+		if (state[i] == 3)
+			close_own(k, dv[i]);
 	for (i = 0; i < nd; i++) {
 		if (state[i] != 1)
 			continue;
@@ -889,7 +929,7 @@ knock_grant_many(struct knock *k, const struct knock_decision *const *dv,
 	for (i = 0; i < nd; i++) {
 		const struct knock_decision *d = dv[i];
 
-		if (state[i] == 0)
+		if (state[i] == 0 || state[i] == 3)
 			continue;
 		if (state[i] == 2 || !committed) {
 			struct sk_log_ev ev = { SK_EV_NOT_GRANTED, d->c.who,
@@ -1166,7 +1206,8 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	    "\npolicy %" PRIu64 "\nmonitor_refused %" PRIu64
 	    "\nwork_copy %" PRIu64 "\nknown_lane %" PRIu64 "\nwork %" PRIu64
 	    "\nwork_refused %" PRIu64 "\nwork_unrecorded %" PRIu64
-	    "\naudit_failed %" PRIu64 "\ncapped %" PRIu64 "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
+	    "\naudit_failed %" PRIu64 "\ncapped %" PRIu64 "\nclose_requests %"
+	    PRIu64 "\nqueue_waiting %zu\nqueue_prefixes %zu\nlongest_wait_ms %.1f\n",
 	    s->received, s->granted, s->granted_prev, s->grant_failed,
 	    s->malformed,
 	    s->bad_size, s->bad_mac, s->duplicate, s->shed, s->decrypt,
@@ -1174,7 +1215,7 @@ knock_format_stats(const struct knock_stats *s, size_t qlen, size_t qpfx,
 	    s->unknown_signer, s->bad_signature, s->policy,
 	    s->monitor_refused, s->work_copy, s->known_lane, s->work,
 	    s->work_refused, s->work_unrecorded, s->audit_failed, s->capped,
-	    qlen, qpfx,
+	    s->close_requests, qlen, qpfx,
 	    s->wait_max * 1e3);
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }

@@ -49,6 +49,7 @@ struct knock_stats {
 					 * remember it: counted as none */
 	uint64_t	audit_failed;	/* granted, not in the AuditLog */
 	uint64_t	capped;		/* over MaxGrants (user or all) */
+	uint64_t	close_requests;	/* sigknock --close, carried out */
 	double		wait_max;	/* longest seconds from capture to verdict */
 };
 
@@ -122,6 +123,11 @@ struct knock {
 	int			(*live)(void *arg, const struct grant *x,
 				    size_t *user, size_t *all);
 	void			*live_arg;
+	/* The monitor's end of a close (PROTOCOL.md 3.5): close what
+	 * d->owner's user holds for its address; how many closed. */
+	size_t			(*close_own)(void *arg,
+				    const struct knock_decision *d);
+	void			*close_arg;
 	/* The monitor's AuditLog (auditlog.h), or NULL. */
 	struct auditlog		*audit;
 	/* The monitor's knock-to-open histogram (metrics.h), or NULL. */
@@ -167,6 +173,9 @@ struct knock_decision {
 	size_t			  inner_len;
 	int			  prev_key;
 	double			  captured;	/* monotonic; for metrics */
+	/* A close (PROTOCOL.md 3.5): end owner's grants for owner.addr
+	 * (and owner.dest); rule is NULL, nports 0. */
+	int			  close;
 };
 
 /* Steps 1-10 of PROTOCOL.md section 5 on one datagram: 0 and *d filled

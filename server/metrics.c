@@ -133,6 +133,9 @@ metrics_write(const struct metrics_in *m, FILE *f)
 	    "passed every check but could not be granted.", st->grant_failed);
 	one(f, "sigknock_audit_failures_total", "counter", "Grants whose "
 	    "record could not be written to the AuditLog.", st->audit_failed);
+	one(f, "sigknock_close_requests_total", "counter", "Signed requests "
+	    "of users to close their own grants (sigknock --close).",
+	    st->close_requests);
 	one(f, "sigknock_known_lane_total", "counter", "Datagrams queued in "
 	    "the lane of sources known from earlier knocks.", st->known_lane);
 	head(f, "sigknock_work_total", "counter", "Datagrams carrying proof "

@@ -103,6 +103,7 @@ keyring_stamp(const char *dir, int with_trustdb, char *out, size_t len)
 
 static int watch_keyring(struct daemon *d);
 static void owners_recheck(struct daemon *d, time_t now);
+static void owners_close(struct daemon *d, size_t i, const char *why);
 static void send_snapshot(struct daemon *d);
 
 /* A failed reload is tried again, after 1, 2, 4 ... 30 seconds. */
@@ -541,6 +542,35 @@ known_granted(struct daemon *d, const struct grant *g)
 	m.seen = (int64_t)time(NULL);
 	/* A full socket loses nothing: the next snapshot carries the list. */
 	ps_send(d->wsock, &m, sizeof(m), -1, MSG_DONTWAIT);
+}
+
+/* sigknock --close (knock.h, close_own): the live grants of the signer
+ * for the address and destination it named. */
+static size_t
+close_own(void *arg, const struct knock_decision *dec)
+{
+	struct daemon *d = arg;
+	const struct grant *x = &dec->owner;
+	time_t now = time(NULL);
+	size_t i = 0, n = 0;
+
+	while (i < d->owners.n) {
+		const struct grant *g = &d->owners.g[i];
+
+		if (g->until > now && grants_same_signer(g, x) &&
+		    g->family == x->family && memcmp(g->addr, x->addr, 16) ==
+		    0 && strcmp(g->dest, x->dest) == 0) {
+			owners_close(d, i, "closed by its user (sigknock "
+			    "--close)");
+			n++;
+		} else
+			i++;
+	}
+	if (n > 0) {
+		fw_commit(d->k.fw);
+		owners_save(d);
+	}
+	return n;
 }
 
 /* For MaxGrants (knock.h, live). */
@@ -1654,6 +1684,8 @@ monitor_main(struct daemon *d, int foreground, int to_stderr, int debug)
 	d->k.granted_arg = d;
 	d->k.live = live_grants;
 	d->k.live_arg = d;
+	d->k.close_own = close_own;
+	d->k.close_arg = d;
 	d->k.lat = &d->lat;
 	d->started = time(NULL);
 	if (watch_keyring(d) != 0)

@@ -85,7 +85,7 @@ static const struct {
 	{ "extensions 257 bytes", O_EXTLEN, { 0x01, 0x01 }, 2, SK_ERR_TOO_LONG },
 	{ "extensions 65535 bytes", O_EXTLEN, { 0xff, 0xff }, 2, SK_ERR_TOO_LONG },
 	{ "extension value overruns", O_EXT + 1, { 4 }, 1, SK_ERR_TRUNCATED },
-	{ "unknown critical extension", O_EXT, { 0x83 }, 1, SK_ERR_UNKNOWN_CRITICAL },
+	{ "unknown critical extension", O_EXT, { 0x84 }, 1, SK_ERR_UNKNOWN_CRITICAL },
 	{ "signer id 33 bytes", O_SIDLEN, { 33 }, 1, SK_ERR_TOO_LONG },
 	{ "signer id 255 bytes", O_SIDLEN, { 255 }, 1, SK_ERR_TOO_LONG },
 	{ "signature length 0", O_SIGLEN, { 0, 0 }, 2, SK_ERR_BAD_FIELD },
@@ -94,6 +94,34 @@ static const struct {
 	{ "signature length one too long", O_SIGLEN, { 0, 65 }, 2, SK_ERR_TRUNCATED },
 	{ "signature length one too short", O_SIGLEN, { 0, 63 }, 2, SK_ERR_TRAILING },
 };
+
+/* A request that asks for no port and no time, its n extension bytes
+ * ext put in after encoding (the encoder refuses bad ones). */
+static int
+decode_noports(const uint8_t *ext, size_t n, struct sk_request *rq)
+{
+	struct sk_request q;
+	uint8_t buf[SK_INNER_MAX], sig[8] = "sigsig!";
+	size_t ulen, len;
+
+	memset(&q, 0, sizeof(q));
+	q.version = 1;
+	q.signer_type = SK_SIGNER_OPENPGP;
+	q.addr_family = SK_ADDR_SOURCE;
+	q.ext_len = (uint16_t)n;
+	q.ext[0] = 0x01;		/* a non-critical placeholder */
+	q.ext[1] = (uint8_t)(n - 2);
+	memset(q.ext + 2, 0xee, n - 2);
+	q.signer_id_len = 20;
+	if (n < 2 || request_encode_unsigned(&q, buf, sizeof(buf), &ulen) ||
+	    request_append_signature(buf, sizeof(buf), ulen, sig, sizeof(sig),
+	    &len))
+		bail("cannot build a request without ports");
+	/* Source mode, no access entries: ext starts at 1+1+8+16+32+1+2+1+2
+	 * (PROTOCOL.md 3). */
+	memcpy(buf + 64, ext, n);
+	return request_decode(buf, len, rq);
+}
 
 /* Decode base with its extensions replaced by ext (out: the request). */
 static int
@@ -151,7 +179,7 @@ main(void)
 	unsigned bit;
 	int r;
 
-	plan(21 + 8 + 7 + 5 + 15);
+	plan(21 + 8 + 7 + 5 + 15 + 7);
 	if (crypto_init() != 0)
 		bail("crypto_init");
 	crypto_random(sk, sizeof(sk));
@@ -188,6 +216,26 @@ main(void)
 	r = decode_ext((const uint8_t *)"\x01\x01" "x\x81\x02" "g1", 7, &rq);
 	ok(r == 0 && strcmp(rq.dest, "g1") == 0,
 	    "inner: a destination after a non-critical extension decodes");
+	/* The close extension (0x83, critical, PROTOCOL.md 3.5): empty,
+	 * once, on a request for no port and no time. */
+	r = decode_noports((const uint8_t *)"\x83\x00", 2, &rq);
+	ok(r == 0 && rq.close == 1, "inner: a close decodes");
+	is_int(SK_ERR_BAD_FIELD, decode_ext((const uint8_t *)"\x83\x00", 2,
+	    &rq), "inner: a close that asks for ports and time refused");
+	r = decode_noports((const uint8_t *)"\x01\x00", 2, &rq);
+	ok(r == 0 && rq.close == 0, "inner: ... and without it, no close");
+	is_int(SK_ERR_BAD_FIELD, decode_noports((const uint8_t *)"\x83\x01"
+	    "x", 3, &rq), "inner: a close with a value refused");
+	is_int(SK_ERR_BAD_FIELD, decode_noports((const uint8_t *)"\x83\x00"
+	    "\x83\x00", 4, &rq), "inner: two closes refused");
+	memset(&rq, 0, sizeof(rq));
+	rq.timeout = 30;
+	ok(request_set_close(&rq) != 0, "request_set_close: not with a "
+	    "timeout");
+	memset(&rq, 0, sizeof(rq));
+	ok(request_set_close(&rq) == 0 && rq.ext_len == 2 && memcmp(rq.ext,
+	    "\x83\x00", 2) == 0 && request_set_close(&rq) != 0,
+	    "request_set_close: one empty TLV, once");
 	memset(&rq, 0, sizeof(rq));
 	ok(request_set_dest(&rq, "db1") == 0 && rq.ext_len == 5 &&
 	    memcmp(rq.ext, "\x81\x03" "db1", 5) == 0 &&

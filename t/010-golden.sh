@@ -4,16 +4,16 @@
 # committed fields.
 . "$srcdir/t/tap.sh"
 
-plan 12
+plan 14
 test_tmpdir
 tmp=$tap_tmp
 ok "golden vectors regenerate" $sk_tool golden "$tmp"
-for name in ipv4 ipv6 source set deleg; do
+for name in ipv4 ipv6 source set deleg close; do
 	want="$srcdir/t/data/golden-v1-$name.txt"
 	ok "'$name' encodes to the committed bytes" cmp -s "$want" "$tmp/golden-v1-$name.txt"
 done
 fields_ok() {
-	for name in ipv4 ipv6 source set deleg; do
+	for name in ipv4 ipv6 source set deleg close; do
 		f="$srcdir/t/data/golden-v1-$name.txt"
 		got=$($sk_tool golden-open "$f") || return 1
 		[ "$got" = "$(grep '^fields: ' "$f")" ] || return 1
@@ -39,3 +39,8 @@ ok "the set vector's root is the known one, and its datagram binds the server" \
 ok "the delegation vector's token message is the context, type 3, the signer and the fields" \
 	sh -c "grep -q '^delegation_message: 7369676b6e6f636b2076312064656c65676174696f6e000314101112131415161718191a1b1c1d1e1f2021222301000000006924810000000000692'  '$srcdir/t/data/golden-v1-deleg.txt' &&
 	$sk_tool golden-open '$srcdir/t/data/golden-v1-deleg.txt' | grep -q 'deleg=1/1764000000/1764028800/1/-'"
+# A close (PROTOCOL.md 3.5): the empty critical extension 0x83, with no
+# port and no timeout.
+ok "the close vector: extension 8300, no port, no timeout" \
+	grep -q '^fields: v=1 signer=1 ts=1764000005 family=4 addr=0a000005 timeout=0 access= ext=8300 .* close=yes$' \
+	"$srcdir/t/data/golden-v1-close.txt"

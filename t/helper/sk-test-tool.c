@@ -373,6 +373,12 @@ golden_request(int which, struct sk_request *rq, const struct sk_server_key *k)
 		for (i = 0; i < 32; i++)
 			rq->signer_id[i] = (uint8_t)(0x40 + i);
 		break;
+	case 5:		/* a close (3.5): IPv4, no port, no timeout */
+		rq->addr_family = SK_ADDR_IPV4;
+		memcpy(rq->addr, "\x0a\x00\x00\x05", 4);
+		if (request_set_close(rq) != 0)
+			die("golden close", NULL);
+		break;
 	case 4:		/* signer type 3: a delegation (opaque signatures) */
 		rq->signer_type = SK_SIGNER_DELEGATED;
 		rq->addr_family = SK_ADDR_IPV4;
@@ -429,6 +435,8 @@ print_fields(FILE *f, const struct sk_request *rq)
 			    d.dest_len == SK_DELEG_DEST_ANY ? "any" :
 			    d.dest_len == 0 ? "-" : d.dest);
 	}
+	if (rq->close)
+		fprintf(f, " close=yes");
 	if (rq->set_count != 0) {
 		struct sk_server_key k;
 		uint8_t skE[32];
@@ -443,7 +451,7 @@ print_fields(FILE *f, const struct sk_request *rq)
 }
 
 static const char *golden_names[] = { "ipv4", "ipv6", "source", "set",
-    "deleg" };
+    "deleg", "close" };
 
 /* golden DIR: write t/data/golden-v1-NAME.txt files. */
 static int
@@ -461,7 +469,7 @@ cmd_golden(int argc, char **argv)
 	if (argc != 2)
 		die("usage: golden DIR", NULL);
 	golden_key(&k, skE);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		golden_request(i, &rq, &k);
 		if (request_encode_unsigned(&rq, inner, sizeof(inner), &ulen) ||
 		    request_append_signature(inner, sizeof(inner), ulen, rq.sig,
