@@ -99,6 +99,7 @@ struct opts {
 	const char *rc;
 	int	 test;
 	int	 close;		/* --close */
+	int	 close_on_exit;	/* --close-on-exit, with -W */
 	int	 verbose;
 	int	 family;	/* AF_UNSPEC, AF_INET, AF_INET6 */
 };
@@ -109,7 +110,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: sigknock [-n STANZA] [-A PROTO/PORT[@DEST][,...] | --close] [-a IP | -s]\n"
 "                [-p PORT]\n"
-"                [-W HOST:PORT [--connect-timeout SECS]] [--time-offset SECS]\n"
+"                [-W HOST:PORT [--connect-timeout SECS] [--close-on-exit]]\n"
+"                [--time-offset SECS]\n"
 "                [--work BITS] [--resend LIST|none]\n"
 "                [--stun stuns:HOST[:PORT]] [--stun-ca FILE] [--stun-insecure]\n"
 "                [--server-key KEY] [--signer FPR]\n"
@@ -147,6 +149,8 @@ usage(FILE *f)
 "  --close            end your live grants on SERVER for the address this\n"
 "                     request binds (signed like a knock; the server closes\n"
 "                     only your own)\n"
+"  --close-on-exit    -W: when the connection ends, send --close (a token\n"
+"                     asks for its PIN or touch again)\n"
 "  -W HOST:PORT       knock for tcp/PORT, wait until HOST:PORT accepts a\n"
 "                     connection, then relay standard input and output to\n"
 "                     it (ProxyCommand sigknock -W %%h:%%p); SERVER defaults\n"
@@ -1077,6 +1081,47 @@ end_copies(pid_t pid)
 		;
 }
 
+/* --close-on-exit: the relayed connection ended; a close request
+ * (PROTOCOL.md 3.5) for the address the knock bound, signed anew (a
+ * token asks for its PIN or touch again; the agent does not). */
+static void
+close_after(const struct opts *o, const struct token_ops *tops,
+    const struct knock_target *t, const char *kport,
+    const struct sk_request *knock, const struct sk_server_key *sk,
+    const struct resend *rs, long effort)
+{
+	struct opts co = *o;
+	struct sk_request rq;
+	struct copy copy;
+	uint8_t inner[SK_INNER_MAX], sig[SK_SIG_MAX], dg[SK_DATAGRAM_MAX];
+	size_t ulen, siglen, dlen;
+
+	co.close = 1;
+	if (build_request(&co, sk, &rq) != 0)
+		goto fail;
+	rq.addr_family = knock->addr_family;
+	memcpy(rq.addr, knock->addr, sizeof(rq.addr));
+	if (sign_request(&co, tops, &rq, inner, &ulen, sig, &siglen) != 0 ||
+	    seal_for(&rq, inner, ulen, sig, siglen, sk, 0, NULL, effort,
+	    rs->n == 0, dg, &dlen) != 0)
+		goto fail;
+	if (send(t->fd, dg, dlen, 0) != (ssize_t)dlen) {
+		log_err("--close-on-exit: cannot send to %s: %s", t->server_str,
+		    strerror(errno));
+		goto fail;
+	}
+	if (o->verbose)
+		log_info("sent a close request to %s port %s", t->server_str,
+		    kport);
+	copy = (struct copy){ t->fd, o->server, dg, dlen };
+	send_copies(&copy, 1, rs, effort, rq.timestamp, o->verbose);
+	remember(t, kport, &rq);
+	return;
+fail:
+	log_warn("--close-on-exit: no close sent; the grant lasts until it "
+	    "expires");
+}
+
 static int
 relay(int fd)
 {
@@ -1410,7 +1455,7 @@ main(int argc, char **argv)
 	    OPT_TEST, OPT_SAVE, OPT_RC, OPT_CRED, OPT_FIDO_DEV, OPT_TOUCH,
 	    OPT_READER, OPT_PIN_FD, OPT_STUN, OPT_CONNECT_TIMEOUT,
 	    OPT_TIME_OFFSET, OPT_WORK, OPT_RESEND, OPT_STUN_CA,
-	    OPT_STUN_INSECURE, OPT_IMPORT_FWKNOPRC, OPT_CLOSE };
+	    OPT_STUN_INSECURE, OPT_IMPORT_FWKNOPRC, OPT_CLOSE, OPT_CLOSE_ON_EXIT };
 	static const struct option longopts[] = {
 		{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
 		{ "signer", required_argument, NULL, OPT_SIGNER },
@@ -1434,6 +1479,7 @@ main(int argc, char **argv)
 		{ "resend", required_argument, NULL, OPT_RESEND },
 		{ "import-fwknoprc", no_argument, NULL, OPT_IMPORT_FWKNOPRC },
 		{ "close", no_argument, NULL, OPT_CLOSE },
+		{ "close-on-exit", no_argument, NULL, OPT_CLOSE_ON_EXIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1496,6 +1542,7 @@ main(int argc, char **argv)
 		case OPT_RESEND: o.resend = optarg; break;
 		case OPT_IMPORT_FWKNOPRC: import_rc = 1; break;
 		case OPT_CLOSE: o.close = 1; break;
+		case OPT_CLOSE_ON_EXIT: o.close_on_exit = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sigknock %s\n", PACKAGE_VERSION); return 0;
 		default: return sk_usage_error(SYNOPSIS, NULL);
@@ -1524,6 +1571,9 @@ main(int argc, char **argv)
 	    o.timeout != NULL))
 		return sk_usage_error(SYNOPSIS, "--close ends all your grants "
 		    "for the address: no -W, -A or --timeout with it");
+	if (o.close_on_exit && (o.connect == NULL || nnames > 1))
+		return sk_usage_error(SYNOPSIS, "--close-on-exit goes with -W "
+		    "and one server");
 	cmd = o;
 	if (o.connect != NULL) {
 		if (o.test)
@@ -1675,6 +1725,8 @@ main(int argc, char **argv)
 		}
 		remember(&t, kport, &rq);
 		status = relay(fd);
+		if (o.close_on_exit)
+			close_after(&o, tops, &t, kport, &rq, &sk, &rs, effort);
 	} else
 		remember(&t, kport, &rq);
 out:

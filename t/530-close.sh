@@ -2,7 +2,8 @@
 # sigknock --close (PROTOCOL.md 3.5): a signed request that ends the
 # sender's own grants for the address it binds, at once; another user's
 # grants stay; a copy is refused as a replay; an unknown signer closes
-# nothing; the client forgets what it closed.
+# nothing; the client forgets what it closed; -W --close-on-exit closes
+# when the relayed connection ends.
 . "$srcdir/t/tap.sh"
 . "$srcdir/t/lib-gpg.sh"
 . "$srcdir/t/lib-netns.sh"
@@ -11,7 +12,7 @@ require_netns
 require_cmd gpg nft
 FW=nftables
 
-plan 14
+plan 17
 E2E_TIMEOUT=60 E2E_MAXTIMEOUT=60
 e2e_setup
 ok "sigknockd starts" daemon_start
@@ -46,3 +47,14 @@ ok "an unknown signer's close is refused, closing nothing" \
 	wait_log 0 'refused from .* by '"$FPR_frank"'.*unknown signer'
 in_srv "$B/sigknockd" -S -c "$T/sigknockd.conf" > "$T/S.out" 2>/dev/null
 ok "-S counts the closes carried out" grep -qx 'close_requests 3' "$T/S.out"
+
+# --close-on-exit: -W knocks, relays, and when the connection ends
+# closes the grant it asked for.
+n=$(count_log 'closed by its user (sigknock --close)')
+out=$(echo | GNUPGHOME=$T/users in_cli "$B/sigknock" -W $SRV4:22 \
+	--close-on-exit --server-key "$PUB" 2>"$T/w.err"); rc=$?
+ok "-W --close-on-exit relays the service and exits 0" sh -c "
+	[ $rc -eq 0 ] && echo '$out' | grep -q 'hello from the hidden service'"
+ok "... then the grant is closed by its user" \
+	wait_log "$n" 'closed the grant of alice@example.com .*closed by its user (sigknock --close)'
+ok "... and tcp/22 is closed again" closed $SRV4 22
