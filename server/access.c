@@ -360,6 +360,58 @@ finish_rule(struct loader *ld, const char *file)
 	return 0;
 }
 
+/* An nft identifier: a letter or '_', then letters, digits, _ . -. */
+static int
+nft_name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= FW_NFT_NAME_MAX || !(isalpha((unsigned char)s[0]) ||
+	    s[0] == '_'))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* NftSet FAMILY TABLE SET4 [SET6], or none; "-" for a family not
+ * mirrored. */
+static int
+nft_set(const struct conf_line *l, char *buf, struct access_rule *r)
+{
+	char *it[5];
+	int k, i;
+
+	memset(&r->nft4, 0, sizeof(r->nft4));
+	memset(&r->nft6, 0, sizeof(r->nft6));
+	k = conf_split(buf, it, 5);
+	if (k == 1 && strcasecmp(it[0], "none") == 0)
+		return 0;
+	if (k < 3 || k > 4 || (strcmp(it[0], "ip") != 0 &&
+	    strcmp(it[0], "ip6") != 0 && strcmp(it[0], "inet") != 0))
+		return conf_error(l, "give FAMILY TABLE SET4 [SET6] (FAMILY ip, "
+		    "ip6 or inet; - for a family not mirrored), or none");
+	for (i = 1; i < k; i++)
+		if (!nft_name_ok(it[i]) && !(i >= 2 && strcmp(it[i], "-") == 0))
+			return conf_error(l, "'%s' is not an nft name", it[i]);
+	if ((strcmp(it[0], "ip6") == 0 && strcmp(it[2], "-") != 0) ||
+	    (strcmp(it[0], "ip") == 0 && k == 4 && strcmp(it[3], "-") != 0))
+		return conf_error(l, "a table of family %s holds no IPv%s "
+		    "set: give - there", it[0], it[0][2] == '6' ? "4" : "6");
+	if (strcmp(it[2], "-") != 0) {
+		snprintf(r->nft4.family, sizeof(r->nft4.family), "%s", it[0]);
+		snprintf(r->nft4.table, sizeof(r->nft4.table), "%s", it[1]);
+		snprintf(r->nft4.set, sizeof(r->nft4.set), "%s", it[2]);
+	}
+	if (k == 4 && strcmp(it[3], "-") != 0) {
+		snprintf(r->nft6.family, sizeof(r->nft6.family), "%s", it[0]);
+		snprintf(r->nft6.table, sizeof(r->nft6.table), "%s", it[1]);
+		snprintf(r->nft6.set, sizeof(r->nft6.set), "%s", it[3]);
+	}
+	return 0;
+}
+
 static int
 line(void *arg, const struct conf_line *l)
 {
@@ -471,6 +523,8 @@ line(void *arg, const struct conf_line *l)
 			return conf_error(l, "'%s': give a UTC date, "
 			    "YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]", l->value);
 		}
+	} else if (strcasecmp(l->key, "NftSet") == 0) {
+		return nft_set(l, buf, r);
 	} else if (strcasecmp(l->key, "Masquerade") == 0) {
 		if (conf_bool(l, &r->masquerade) != 0)
 			return SK_ERR_BAD_FIELD;

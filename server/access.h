@@ -80,6 +80,9 @@ struct access_rule {
 	int		   masquerade;
 	unsigned	   delegation;	/* Delegation: longest in seconds, 0 off */
 	int64_t		   expires;	/* Expires: UTC seconds, 0 never */
+	/* NftSet: the admin's sets its grants are mirrored into; set
+	 * "" for a family not mirrored. */
+	struct fw_mirror   nft4, nft6;
 };
 
 /* What a forwarded request opens: for each port of the internal host,

@@ -1582,6 +1582,54 @@ out:
 	return -1;
 }
 
+/* NftSet: one element into or out of a set of the admin's, in a batch
+ * of its own, so that a set the admin removed or made of another type
+ * fails only this and never a grant. */
+static int
+fwn_mirror(void *arg, const struct fw_mirror *m, const struct fw_rule *r,
+    int del)
+{
+	struct nft *st = arg;
+	struct nftnl_set *s;
+	struct nftnl_set_elem *el;
+	struct fw_rule g = *r;
+	struct batch bt;
+	struct nlmsghdr *h;
+	uint8_t key[40];
+	uint32_t fam;
+	size_t len, dlen;
+	time_t now = time(NULL);
+	int e;
+
+	fam = strcmp(m->family, "ip") == 0 ? NFPROTO_IPV4 :
+	    strcmp(m->family, "ip6") == 0 ? NFPROTO_IPV6 : NFPROTO_INET;
+	g.kind = FW_INPUT;
+	if ((s = nftnl_set_alloc()) == NULL || (el = nftnl_set_elem_alloc()) ==
+	    NULL) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, m->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, m->set);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, fam);
+	len = grant_key(&g, key, NULL, &dlen);
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (!del)
+		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT,
+		    g.until > now ? (uint64_t)(g.until - now) * 1000 : 1000);
+	nftnl_set_elem_add(s, el);
+	batch_begin(st, &bt);
+	bt.msgs++;
+	h = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt.b), del ?
+	    NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, (uint16_t)fam,
+	    (del ? 0 : NLM_F_CREATE) | NLM_F_ACK, st->seq++);
+	nftnl_set_elems_nlmsg_build_payload(h, s);
+	mnl_nlmsg_batch_next(bt.b);
+	nftnl_set_free(s);
+	e = batch_send(st, &bt);
+	return del && e == -ENOENT ? 0 : e;
+}
+
 const struct fw_backend fw_backend_nft = {
 	.name = "nftables",
 	.kernel_expiry = 1,
@@ -1593,5 +1641,6 @@ const struct fw_backend fw_backend_nft = {
 	.watch_fd = fwn_watch_fd,
 	.watch_event = fwn_watch_event,
 	.apply = fwn_apply,
+	.mirror = fwn_mirror,
 	.close = fwn_close,
 };

@@ -440,6 +440,21 @@ fw_count(const struct fw *fw)
 	return fw->n;
 }
 
+int
+fw_can_mirror(const struct fw *fw)
+{
+	return fw->be->mirror != NULL;
+}
+
+int
+fw_mirror(struct fw *fw, const struct fw_mirror *m, const struct fw_rule *r,
+    int del)
+{
+	if (fw->be->mirror == NULL)
+		return SK_ERR_INVALID_ARG;
+	return fw->be->mirror(fw->st, m, r, del);
+}
+
 const struct fw_rule *
 fw_rules(const struct fw *fw)
 {

@@ -35,6 +35,16 @@ struct fw_rule {
 	uint16_t	dport;		/* FW_DNAT: the internal host's port */
 };
 
+/* NftSet (sigknock-access.conf(5)): an nft set of the admin's own,
+ * "FAMILY TABLE SET", that grants are mirrored into: key
+ * ADDR . inet_proto . inet_service, flags timeout. */
+#define FW_NFT_NAME_MAX	64
+struct fw_mirror {
+	char		family[8];		/* ip, ip6, inet */
+	char		table[FW_NFT_NAME_MAX];
+	char		set[FW_NFT_NAME_MAX];
+};
+
 /* A destination behind the gateway that the forward gate closes. */
 struct fw_dest {
 	int		family;
@@ -103,6 +113,11 @@ struct fw_backend {
 	 * the backend has them).  Deleting a grant that is already gone is
 	 * no error. */
 	int	(*apply)(void *st, const struct fw_op *ops, size_t n);
+	/* Optional: add (del 0) or delete the element for r (FW_INPUT's
+	 * address, proto and port, r->until) in the admin's set m, in a
+	 * transaction of its own; deleting one that is gone is no error. */
+	int	(*mirror)(void *st, const struct fw_mirror *m,
+		    const struct fw_rule *r, int del);
 	void	(*close)(void *st);
 };
 
@@ -153,6 +168,12 @@ int	fw_watch_event(struct fw *fw);
 /* The earliest expiry among live grants, or 0 when none. */
 time_t	fw_next_expiry(const struct fw *fw);
 size_t	fw_count(const struct fw *fw);
+/* NftSet: the element for r into (del 0) or out of m, at once.  0, or
+ * negative: SK_ERR_INVALID_ARG when the backend has no such sets
+ * (libiptc), else -errno from the kernel (not logged). */
+int	fw_mirror(struct fw *fw, const struct fw_mirror *m,
+	    const struct fw_rule *r, int del);
+int	fw_can_mirror(const struct fw *fw);
 /* The live grants, fw_count of them (valid until the next change). */
 const struct fw_rule *fw_rules(const struct fw *fw);
 const char *fw_name(const struct fw *fw);

@@ -573,6 +573,69 @@ close_own(void *arg, const struct knock_decision *dec)
 	return n;
 }
 
+/* NftSet (sigknock-access.conf(5)): grant g's ports into (del 0) or out
+ * of the admin's set for its stanza and family.  A set that does not
+ * take them fails only this, said (rate-limited) and counted: never the
+ * grant. */
+static void
+mirror_grant(struct daemon *d, const struct grant *g, int del)
+{
+	const struct access_rule *r = NULL;
+	const struct fw_mirror *m;
+	struct fw_rule fr;
+	char who[160], a[INET6_ADDRSTRLEN];
+	size_t i;
+	int e;
+
+	for (i = 0; d->k.acl != NULL && i < d->k.acl->n && r == NULL; i++)
+		if (strcmp(d->k.acl->rules[i].name, g->stanza) == 0)
+			r = &d->k.acl->rules[i];
+	m = r == NULL ? NULL : g->family == AF_INET ? &r->nft4 : &r->nft6;
+	if (m == NULL || m->set[0] == '\0' || d->k.fw == NULL)
+		return;
+	memset(&fr, 0, sizeof(fr));
+	fr.family = g->family;
+	memcpy(fr.addr, g->addr, 16);
+	fr.until = g->until;
+	fr.kind = FW_INPUT;
+	for (i = 0; i < g->nports; i++) {
+		fr.proto = g->ports[i].proto;
+		fr.port = g->ports[i].port;
+		if ((e = fw_mirror(d->k.fw, m, &fr, del)) == 0)
+			continue;
+		d->nftset_failed++;
+		sk_log_rl(&d->nftset_rl, LOG_WARNING, "NftSet %s %s %s: the "
+		    "grant of %s for %s not %s: %s%s", m->family, m->table,
+		    m->set, grants_owner(g, who, sizeof(who)),
+		    sk_addr_str(g->family, g->addr, a, sizeof(a)), del ?
+		    "taken out" : "added", strerror(e < 0 ? -e : e),
+		    e == -ENOENT ? " (no such set; see NftSet in "
+		    "sigknock-access.conf(5) for the one to make)" : "");
+		return;
+	}
+}
+
+/* NftSet needs a backend with such sets (the one running, or before
+ * it runs, the one configured): 0, or -1 (logged). */
+static int
+mirror_supported(struct daemon *d, const struct access *acl)
+{
+	size_t i;
+	int can = d->k.fw != NULL ? fw_can_mirror(d->k.fw) :
+	    d->cfg.firewall != FW_IPTABLES;
+
+	for (i = 0; acl != NULL && !can && i < acl->n; i++)
+		if (acl->rules[i].nft4.set[0] != '\0' ||
+		    acl->rules[i].nft6.set[0] != '\0') {
+			log_err("[%s]: NftSet needs the nftables backend; the "
+			    "gate is %s (set Firewall nftables, or take NftSet "
+			    "out)", acl->rules[i].name, d->k.fw != NULL ?
+			    fw_name(d->k.fw) : "iptables");
+			return -1;
+		}
+	return 0;
+}
+
 /* For MaxGrants (knock.h, live). */
 static int
 live_grants(void *arg, const struct grant *x, size_t *user, size_t *all)
@@ -603,6 +666,7 @@ on_granted(void *arg, const struct grant *g)
 	if (grants_add(&d->owners, g) != 0)
 		log_err("out of memory recording a grant's owner");
 	d->last_accepted = time(NULL);
+	mirror_grant(d, g, 0);
 	/* Appended once for the batch (grant_batch). */
 	if (d->journal_cap - d->journal_len < GRANTS_LINE_MAX + 2) {
 		size_t cap = d->journal_cap + 8 * (GRANTS_LINE_MAX + 2);
@@ -656,6 +720,7 @@ owners_close(struct daemon *d, size_t i, const char *why)
 	}
 	grants_owner(x, who, sizeof(who));
 	sk_addr_str(x->family, x->addr, a, sizeof(a));
+	mirror_grant(d, x, 1);
 	ev = (struct sk_log_ev){ SK_EV_CLOSED, who, NULL, a, NULL, why,
 	    x->stanza };
 	if (d->cfg.kill_connections && np > 0)
@@ -871,6 +936,8 @@ monitor_load_all(struct daemon *d)
 	server_keys_install(&d->k, &sk);
 	if ((r = access_load(d->cfg.access_file, &d->k.acl)) != 0)
 		return r;
+	if (mirror_supported(d, d->k.acl) != 0)
+		return SK_ERR_BAD_FIELD;
 	if ((r = load_keyring(d, 1)) != 0)
 		return r;
 	if (d->cfg.audit_log != NULL && (r = auditlog_open(d->cfg.audit_log,
@@ -948,7 +1015,7 @@ reload(struct daemon *d, const char *why)
 		reload_refused(d);
 		return;
 	}
-	if (audit_reload(d, &cfg) != 0) {
+	if (mirror_supported(d, acl) != 0 || audit_reload(d, &cfg) != 0) {
 		access_free(acl);
 		server_keys_free(&sk);
 		config_free(&cfg);
@@ -1102,8 +1169,9 @@ write_stats(struct daemon *d)
 	/* The same, for sigknockd -S. */
 	n = knock_format_stats(&all, d->wqlen, d->wqpfx, buf, sizeof(buf));
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "capture_received %u\n"
-	    "capture_dropped %u\nlive_grants %zu\nworker_pid %ld\n", recv,
-	    drop, fw_count(d->k.fw), (long)d->worker);
+	    "capture_dropped %u\nlive_grants %zu\nworker_pid %ld\n"
+	    "nftset_failed %llu\n", recv, drop, fw_count(d->k.fw),
+	    (long)d->worker, (unsigned long long)d->nftset_failed);
 	/* What is loaded, against what is on disk (sigknockd -S). */
 	loaded_state(d, &kr, &conf);
 	if (n < sizeof(buf))
@@ -1645,6 +1713,7 @@ monitor_init(struct daemon *d)
 	d->wlog = (struct sk_ratelimit)SK_RATELIMIT_INIT(PS_LOG_PER_S,
 	    2 * PS_LOG_PER_S);
 	d->wrefused = (struct sk_ratelimit)SK_RATELIMIT_INIT(10, 20);
+	d->nftset_rl = (struct sk_ratelimit)SK_RATELIMIT_INIT(1, 5);
 	d->job.pipe[0] = d->job.pipe[1] = -1;
 	d->k.cfg = &d->cfg;
 	d->k.log_refusals = (struct sk_ratelimit)SK_RATELIMIT_INIT(10, 20);
@@ -1678,6 +1747,8 @@ monitor_main(struct daemon *d, int foreground, int to_stderr, int debug)
 		    d->cfg.port, strerror(errno));
 	monitor_gate_params(d, d->k.acl, &fp);
 	if (fw_open(d->cfg.firewall, &fp, time(NULL), &d->k.fw) != 0)
+		return 1;
+	if (mirror_supported(d, d->k.acl) != 0)
 		return 1;
 	owners_adopt(d, time(NULL));
 	d->k.granted = on_granted;

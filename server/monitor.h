@@ -88,6 +88,9 @@ struct daemon {
 	time_t			 last_accepted;
 	time_t			 started;
 	double			 next_metrics;	/* monotonic */
+	/* NftSet: elements the admin's sets did not take. */
+	uint64_t		 nftset_failed;
+	struct sk_ratelimit	 nftset_rl;
 };
 
 /* Everything zero or closed, the defaults set. */
