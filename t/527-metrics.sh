@@ -14,7 +14,7 @@ require_cmd gpg nft curl
 	skip_all "needs node_exporter (prometheus-node-exporter)"
 FW=nftables
 
-plan 20
+plan 21
 E2E_TIMEOUT=30 E2E_MAXTIMEOUT=30
 e2e_setup
 P=$T/textfile
@@ -42,7 +42,8 @@ ok "sigknock's metrics are served" sh -c "
 	grep -q '^sigknock_datagrams_received_total ' '$T/s0' &&
 	grep -q '^sigknock_knock_to_open_seconds_bucket{le=\"+Inf\"} ' '$T/s0' &&
 	grep -q '^sigknock_firewall_heals_total{backend=\"nftables\"} 0' '$T/s0' &&
-	grep -q '^sigknock_verification_queue_datagrams{lane=\"known\"} ' '$T/s0'"
+	grep -q '^sigknock_verification_queue_datagrams{lane=\"known\"} ' '$T/s0' &&
+	grep -q '^sigknock_keyring_load_seconds [0-9.e+-]*\$' '$T/s0'"
 if command -v promtool >/dev/null 2>&1; then
 	promtool check metrics < "$P/sigknock.prom" > "$T/promtool.out" 2>&1
 	rc=$?
@@ -94,3 +95,7 @@ scrape s2
 ok "worker restarts and heals counted" sh -c "
 	[ $(value s2 sigknock_worker_restarts_total) -eq 1 ] &&
 	[ $(value s2 'sigknock_firewall_heals_total{backend="nftables"}') -eq 1 ]"
+# A file that cannot be written is said at each interval until it can.
+sed -i "s|^MetricsFile .*|MetricsFile     $T/gone/sigknock.prom|" "$T/sigknockd.conf"
+ok "an unwritable MetricsFile is said again and again" \
+	wait_log 1 "$T/gone/sigknock.prom.tmp: No such file or directory"

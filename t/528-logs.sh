@@ -15,7 +15,7 @@ require_netns
 require_cmd gpg nft python3
 FW=nftables
 
-plan 17
+plan 18
 E2E_TIMEOUT=30 E2E_MAXTIMEOUT=30
 e2e_setup
 cp "$T/sigknockd.conf" "$T/sigknockd.conf.text"
@@ -23,6 +23,9 @@ echo "LogFormat    json" >> "$T/sigknockd.conf"
 ok "sigknockd -T shows LogFormat json" sh -c "
 	ip netns exec $NS_SRV '$B/sigknockd' -T -c '$T/sigknockd.conf' 2>/dev/null |
 	grep -qx 'LogFormat json'"
+ok "sigknockd -t still says its verdict in text" sh -c "
+	ip netns exec $NS_SRV '$B/sigknockd' -t -c '$T/sigknockd.conf' 2>&1 |
+	grep -q '^sigknockd: .*: configuration OK'"
 ok "sigknockd starts, logging JSON" daemon_start
 n=$(count_log '"event":"accepted"')
 knock -A tcp/22 --resend none 2>/dev/null			# accepted

@@ -12,9 +12,14 @@ require_netns
 require_cmd gpg nft
 FW=nftables
 
-plan 17
+plan 18
 E2E_TIMEOUT=60 E2E_MAXTIMEOUT=60
 e2e_setup
+ok "--close with -A, --timeout or -W is a usage error" sh -c "
+	for o in '-A tcp/22' '--timeout 5' '-W $SRV4:22'; do
+		'$B/sigknock' --close \$o --server-key '$PUB' $SRV4 2>'$T/u.err'
+		[ \$? -eq 2 ] && grep -q 'no -W, -A or --timeout with it' '$T/u.err' || exit 1
+	done"
 ok "sigknockd starts" daemon_start
 ok "alice's knock opens tcp/22" knock_opens
 ok "the client remembers the grant" grep -qv '^#' "$HOME/.sigknock/knocked"

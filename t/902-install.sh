@@ -6,7 +6,7 @@
 . "$srcdir/t/tap.sh"
 require_cmd make cmp
 B=$top_builddir
-plan 24
+plan 25
 test_tmpdir
 T=$tap_tmp
 R=$T/root
@@ -29,6 +29,9 @@ ok "the sample sigknockd.conf shows the configured paths" \
 	grep -qx "#Keyring      $confdir/keyring" "$R$confdir/sigknockd.conf"
 ok "the systemd unit, starting the installed daemon" \
 	grep -qx "ExecStart=$sbindir/sigknockd -f -e" "$R$unitdir/sigknockd.service"
+ok "... with /var/log/sigknock (AuditLog) and node_exporter's directory writable" sh -c "
+	grep -qx 'LogsDirectory=sigknock' '$R$unitdir/sigknockd.service' &&
+	grep -q '^ReadWritePaths=-.*/lib/prometheus/node-exporter\$' '$R$unitdir/sigknockd.service'"
 ok "fail2ban's filter, and a jail example that is off" sh -c "
 	grep -q 'class unknown_signer' '$R$(var sysconfdir)/fail2ban/filter.d/sigknock.conf' &&
 	grep -qx 'enabled  = false' '$R$(var sysconfdir)/fail2ban/jail.d/sigknock.conf'"
