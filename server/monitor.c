@@ -1837,6 +1837,8 @@ monitor_free(struct daemon *d, int test)
 	fido2_counters_free(d->k.fc);
 	known_free(d->k.known);
 	grants_clear(&d->owners);
+	free(d->journal);
+	d->journal = NULL;
 	crypto_hmac_free(d->k.mac1);
 	crypto_hmac_free(d->k.prev_mac1);
 	wire_server_key_wipe(&d->k.key);

@@ -36,10 +36,13 @@ ok "the decisions are logged" wait_log 1 '"event":"refused"'
 wait_log 0 '"event":"not_sealed"'
 in_srv "$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com >/dev/null 2>&1
 wait_log 0 '"event":"closed"'
+# The log while the daemon runs (a sanitizer build adds its own report
+# on the way out).
+cp "$LOG" "$T/json.log"
 kill "$pid_daemon"; wait "$pid_daemon" 2>/dev/null
 # One check per kind of line, in python3: every line an object.
 jcheck() {
-	python3 - "$LOG" "$1" "$CLI4" "$FPR_alice" <<'EOF'
+	python3 - "$T/json.log" "$1" "$CLI4" "$FPR_alice" <<'EOF'
 import json, sys
 log, what, cli, fpr = sys.argv[1:5]
 lines = [json.loads(l) for l in open(log) if l.strip()]
