@@ -27,7 +27,11 @@ ssh_config server > "$T/ssh_config"
 session() {
 	knock -A tcp/22 --resend none 2>/dev/null || return 1
 	wait_for 2 can_connect $SRV4 22 || return 1
-	in_cli ssh -F "$T/ssh_config" server \
+	# ip netns exec execs ssh: $! is ssh's own PID, ended at exit (in a
+	# function run in the background, $! would be the subshell's, and
+	# the ssh client, whose connection the server ends silently, would
+	# outlive the test).
+	ip netns exec "$NS_CLI" ssh -F "$T/ssh_config" server \
 		'while :; do date +%s%N; sleep 0.1; done' > "$T/$1.out" 2>>"$T/ssh.err" &
 	eval "pid_$1=$!"
 	test_cleanup "kill $! 2>/dev/null"
