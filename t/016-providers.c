@@ -17,8 +17,10 @@
 #include "err.h"
 #include "tap.h"
 
-#define NKEYS	20
-#define NMSGS	100
+/* Random keys, messages per key, and HMAC/AEAD rounds; fewer under
+ * valgrind (SK_VALGRIND, set by make check-valgrind), where each costs
+ * some fifty times more: the plain and sanitizer runs do them all. */
+static size_t nkeys = 20, nmsgs = 100, nrounds = 500;
 
 /* RFC 8032 7.1, tests 1-3: public key, message, signature. */
 static const struct {
@@ -86,6 +88,11 @@ main(void)
 	unsigned keyed = 0, hm = 0, ae = 0, aeopen = 0;
 	int a, b;
 
+	if (getenv("SK_VALGRIND") != NULL) {
+		nkeys = 4;
+		nmsgs = 25;
+		nrounds = 100;
+	}
 	plan(19);
 	if (crypto_init() != 0)
 		bail("crypto_init");
@@ -106,13 +113,13 @@ main(void)
 	ok(a, "RFC 8032 vectors: both accept them, and refuse them altered");
 
 	/* Random keys and messages: the same verdicts, good and tampered. */
-	for (i = 0; i < NKEYS; i++) {
+	for (i = 0; i < nkeys; i++) {
 		if (crypto_privkey_generate(&priv, SK_PK_EDDSA, SK_CURVE_ED25519,
 		    0) != 0 || crypto_privkey_public(priv, &pub) != 0 ||
 		    crypto_pubkey_export(pub, q, &qlen, e, &elen, sizeof(q)) != 0)
 			bail("key %zu", i);
 		memcpy(pk, q + qlen - 32, 32);
-		for (j = 0; j < NMSGS; j++) {
+		for (j = 0; j < nmsgs; j++) {
 			mlen = 1 + (size_t)(rand() % (int)sizeof(msg));
 			crypto_random(msg, mlen);
 			if (crypto_privkey_sign(priv, SK_HASH_PURE, msg, mlen, s1,
@@ -152,9 +159,9 @@ main(void)
 		crypto_privkey_free(priv);
 	}
 	is_int(total, agree, "%u random verifications: the same verdicts", total);
-	is_int(NKEYS * NMSGS, good, "every good signature accepted by both");
-	is_int(NKEYS * NMSGS, keyed, "... through key objects too");
-	is_int(NKEYS * NMSGS, tampered, "every one-bit change refused by both");
+	is_int((int)(nkeys * nmsgs), good, "every good signature accepted by both");
+	is_int((int)(nkeys * nmsgs), keyed, "... through key objects too");
+	is_int((int)(nkeys * nmsgs), tampered, "every one-bit change refused by both");
 
 	/* S + L: the same signature, S not reduced. */
 	unhex(vec[1].pk, pk, sizeof(pk));
@@ -270,7 +277,7 @@ main(void)
 	}
 
 	/* HMAC-SHA256 and ChaCha20-Poly1305: the same bytes. */
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < nrounds; i++) {
 		struct crypto_hmac *h;
 		size_t klen = i % sizeof(key), dlen = (i * 7) % sizeof(data);
 
@@ -304,10 +311,12 @@ main(void)
 		    crypto_aead_open_ref(key, n, data, dlen % 40, ct2,
 		    dlen + SK_AEAD_TAG_LEN, pt2) == SK_ERR_DECRYPT;
 	}
-	is_int(1000, hm, "HMAC-SHA256, one-shot and keyed, 500 random keys "
-	    "(0-199 bytes) and messages: the same MACs");
-	is_int(500, ae, "ChaCha20-Poly1305: the same ciphertexts and tags");
-	is_int(1000, aeopen, "... each opens the other's, and both refuse a "
+	is_int((int)(2 * nrounds), hm, "HMAC-SHA256, one-shot and keyed, %zu "
+	    "random keys (0-199 bytes) and messages: the same MACs", nrounds);
+	is_int((int)nrounds, ae, "ChaCha20-Poly1305: the same ciphertexts and "
+	    "tags");
+	is_int((int)(2 * nrounds), aeopen, "... each opens the other's, and "
+	    "both refuse a "
 	    "flipped bit");
 	{
 		struct crypto_hash *h;
