@@ -230,7 +230,7 @@ gate_room(const struct access *a, const struct conf_line *l)
 	struct fw_dest all[FW_PROTECTED_MAX + 1];
 	int nat;
 
-	if (access_open_ports(a, ports, ACCESS_OPEN_UNION_MAX + 1) >
+	if (access_open_ports(a, ports, ACCESS_OPEN_UNION_MAX + 1, NULL) >
 	    ACCESS_OPEN_UNION_MAX)
 		return conf_error(l, "the stanzas name more than %d different "
 		    "ports of this host in Open and via; the firewall gate "
@@ -341,6 +341,13 @@ finish_rule(struct loader *ld, const char *file)
 	if (r->timeout > r->max_timeout) {
 		log_err("%s:%u: [%s]: Timeout %u is over MaxTimeout %u", file,
 		    r->lineno, r->name, r->timeout, r->max_timeout);
+		return SK_ERR_BAD_FIELD;
+	}
+	if (r->grant_once && r->n_fwd > 0) {
+		log_err("%s:%u: [%s]: Grant connection is for this host's "
+		    "ports (and those it publishes), not Forward "
+		    "destinations: put the Forward lines in a stanza of "
+		    "their own", file, r->grant_lineno, r->name);
 		return SK_ERR_BAD_FIELD;
 	}
 	if (r->n_default == 0 && r->n_open > 0) {
@@ -525,6 +532,17 @@ line(void *arg, const struct conf_line *l)
 		}
 	} else if (strcasecmp(l->key, "NftSet") == 0) {
 		return nft_set(l, buf, r);
+	} else if (strcasecmp(l->key, "Grant") == 0) {
+		if (strcasecmp(l->value, "connection") == 0)
+			r->grant_once = 1;
+		else if (strcasecmp(l->value, "time") == 0)
+			r->grant_once = 0;
+		else
+			return conf_error(l, "'%s': Grant is time (the grant "
+			    "admits connections until its time ends, the "
+			    "default) or connection (one new connection, then "
+			    "it closes)", l->value);
+		r->grant_lineno = l->lineno;
 	} else if (strcasecmp(l->key, "Masquerade") == 0) {
 		if (conf_bool(l, &r->masquerade) != 0)
 			return SK_ERR_BAD_FIELD;
@@ -761,28 +779,35 @@ access_warn_unmatched(const struct access *a, const char *file,
 }
 
 size_t
-access_open_ports(const struct access *a, struct sk_access *out, size_t max)
+access_open_ports(const struct access *a, struct sk_access *out, size_t max,
+    size_t *n_open)
 {
 	size_t i, j, k, n = 0;
+	int via;
 
-	for (i = 0; i < a->n; i++)
-		for (j = 0; j < a->rules[i].n_open + a->rules[i].n_fwd; j++) {
-			struct sk_access p;
+	/* The Open ports first, then the gateway ports. */
+	for (via = 0; via < 2; via++) {
+		if (via && n_open != NULL)
+			*n_open = n;
+		for (i = 0; i < a->n; i++)
+			for (j = 0; j < (via ? a->rules[i].n_fwd :
+			    a->rules[i].n_open); j++) {
+				struct sk_access p;
 
-			if (j < a->rules[i].n_open)
-				p = a->rules[i].open[j];
-			else if ((p.port = a->rules[i].fwd[j -
-			    a->rules[i].n_open].via) == 0)
-				continue;
-			else
-				p.proto = a->rules[i].fwd[j -
-				    a->rules[i].n_open].port.proto;
-			for (k = 0; k < n; k++)
-				if (out[k].proto == p.proto && out[k].port == p.port)
-					break;
-			if (k == n && n < max)
-				out[n++] = p;
-		}
+				if (!via)
+					p = a->rules[i].open[j];
+				else if ((p.port = a->rules[i].fwd[j].via) == 0)
+					continue;
+				else
+					p.proto = a->rules[i].fwd[j].port.proto;
+				for (k = 0; k < n; k++)
+					if (out[k].proto == p.proto &&
+					    out[k].port == p.port)
+						break;
+				if (k == n && n < max)
+					out[n++] = p;
+			}
+	}
 	return n;
 }
 

@@ -83,6 +83,10 @@ struct access_rule {
 	/* NftSet: the admin's sets its grants are mirrored into; set
 	 * "" for a family not mirrored. */
 	struct fw_mirror   nft4, nft6;
+	/* Grant connection: a grant admits one new connection, then
+	 * closes (nftables); 0: Grant time, until the grant's time ends. */
+	int		   grant_once;
+	unsigned	   grant_lineno;
 };
 
 /* What a forwarded request opens: for each port of the internal host,
@@ -157,10 +161,10 @@ size_t	access_forward_dests(const struct access *a, struct fw_dest *out,
 	    size_t max, int *nat);
 
 /* Every port any stanza may open on this host (the union of Open and
- * of the via ports of Forward), each once; returns
- * how many, at most max. */
+ * of the via ports of Forward), each once, the Open ones first (*n_open
+ * of them, when n_open is not NULL); returns how many, at most max. */
 size_t	access_open_ports(const struct access *a, struct sk_access *out,
-	    size_t max);
+	    size_t max, size_t *n_open);
 
 /* Parse an Expires value, "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]" in
  * UTC, into seconds since the epoch; -1 if it is not one. */

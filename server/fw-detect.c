@@ -300,3 +300,50 @@ fw_nft_warn_forward_drops(void)
 {
 	return nft_chains(1, 1);
 }
+
+/* ---- Docker's chains ---- */
+
+struct docker {
+	char	*where;
+	size_t	 len;
+};
+
+static int
+docker_chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct docker *dk = data;
+	struct nftnl_chain *c;
+	const char *name;
+	uint32_t family;
+
+	if ((c = nftnl_chain_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (dk->where[0] == '\0' && nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
+	    ((family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)) ==
+	    NFPROTO_IPV4 || family == NFPROTO_IPV6) &&
+	    ((name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)) != NULL) &&
+	    (strcmp(name, "DOCKER") == 0 || strcmp(name, "DOCKER-USER") == 0))
+		snprintf(dk->where, dk->len, "iptables-nft: table %s %s, chain "
+		    "%s", family_name(family),
+		    nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), name);
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+int
+fw_docker_chains(char *where, size_t len)
+{
+	struct docker dk = { where, len };
+
+	where[0] = '\0';
+	if (nft_dump(NFT_MSG_GETCHAIN, docker_chain_cb, &dk) == 0 &&
+	    where[0] != '\0')
+		return 1;
+	if (fw_legacy_table_listed(AF_INET, "filter") &&
+	    fw_legacy_has_chain("DOCKER")) {
+		snprintf(where, len, "iptables-legacy: table filter, chain "
+		    "DOCKER");
+		return 1;
+	}
+	return 0;
+}

@@ -23,6 +23,25 @@
  *   nat SIGKNOCK-SNAT (head of POSTROUTING):
  *     -s ADDR -d DST -p P --dport PORT -m time --datestop UNTIL -j MASQUERADE
  *
+ * Open ports that the host forwards to a container or a VM (Docker
+ * publishes a port with a DNAT in PREROUTING and accepts it in FORWARD)
+ * are gated in the forward path too, by the port the connection was
+ * sent to, in a chain jumped to from the head of DOCKER-USER, the chain
+ * Docker keeps for the admin's rules and runs first (created here when
+ * absent, and jumped to from FORWARD as Docker does: Docker deletes and
+ * inserts that jump again when it starts, so there is one):
+ *
+ *   filter SIGKNOCK-PUB (head of DOCKER-USER):
+ *     -s ADDR -p P -m conntrack --ctstate DNAT --ctorigdstport PORT
+ *         -m time --datestop UNTIL -j RETURN     (each INPUT grant's twin)
+ *     -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+ *     -p P -m conntrack --ctstate DNAT --ctorigdstport PORT -j DROP
+ *                                                (one per Open port)
+ *
+ * RETURN, not ACCEPT: what passes goes on through Docker's own chains.
+ * Docker on iptables-nft (Debian's default) keeps its chains in
+ * nf_tables: a drop here is final there too, as both run on the hook.
+ *
  * Pending changes are applied in one commit per table and family per
  * loop turn, with the xtables lock held from init to commit (taken with
  * a bounded wait).
@@ -57,10 +76,15 @@
 
 static const xt_chainlabel CHAIN = "SIGKNOCK";
 static const xt_chainlabel INPUT = "INPUT";
+static const xt_chainlabel FORWARD = "FORWARD";
+static const xt_chainlabel DOCKER_USER = "DOCKER-USER";
 
 /* K_GRANT: a grant of any kind (fw_rule.kind says which); K_FPROT: the
- * forward gate's drop of a destination. */
-enum kind { K_GRANT, K_DROP, K_JUMP, K_EST, K_PROT, K_FPROT };
+ * forward gate's drop of a destination; K_PPROT: the published ports'
+ * drop of a protected port; K_EST_ANY: K_EST in both directions (a
+ * published port's replies match its conntrack drop, and pass here). */
+enum kind { K_GRANT, K_DROP, K_JUMP, K_EST, K_EST_ANY, K_PROT, K_FPROT,
+    K_PPROT };
 
 /* Our chains: where each is jumped to from, in which table, holding
  * grants of which kind. */
@@ -69,6 +93,8 @@ static const struct ourchain {
 	int		 kind;
 } CHAINS[] = {
 	{ "SIGKNOCK", "INPUT", "filter", FW_INPUT },
+	/* After SIGKNOCK: its twins are made from SIGKNOCK's grants. */
+	{ "SIGKNOCK-PUB", "DOCKER-USER", "filter", FW_PUBLISHED },
 	{ "SIGKNOCK-FWD", "FORWARD", "filter", FW_FORWARD },
 	{ "SIGKNOCK-DNAT", "PREROUTING", "nat", FW_DNAT },
 	{ "SIGKNOCK-SNAT", "POSTROUTING", "nat", FW_MASQ },
@@ -80,6 +106,10 @@ struct iptc {
 	int		 gw;		/* the forward chain is set up */
 	int		 nat;		/* the nat chains are set up */
 	struct fw_params p;		/* the gate we keep */
+	/* The INPUT grants setup_chain kept in this turn, of one family:
+	 * SIGKNOCK-PUB gets their twins. */
+	struct fw_rule	*kept;
+	size_t		 nkept, capkept;
 	/* What the kernel said of each table (family, filter/nat) after
 	 * our last change: another program's change shows as a difference
 	 * (fwi_changed), for one system call, without reading the table. */
@@ -384,19 +414,35 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 	size_t off = hdr_size(af), toff, tsize;
 	struct xt_entry_target *t;
 	int grant = k == K_GRANT, kind = grant ? r->kind : FW_INPUT;
-	uint8_t proto = grant || k == K_PROT || k == K_FPROT ? r->proto :
-	    k == K_DROP ? 17 : 0;
-	uint16_t port = grant || k == K_PROT || k == K_FPROT ? r->port :
-	    knock_port;
-	const char *target = k == K_JUMP ? jump : k == K_EST ? "RETURN" :
+	int ports = grant || k == K_PROT || k == K_FPROT || k == K_PPROT;
+	/* The published ports' rules match the port a connection was sent
+	 * to (conntrack), not the one DNAT made of it (tcp, udp). */
+	int pub = (grant && kind == FW_PUBLISHED) || k == K_PPROT;
+	uint8_t proto = ports ? r->proto : k == K_DROP ? 17 : 0;
+	uint16_t port = ports ? r->port : knock_port;
+	const char *target = k == K_JUMP ? jump :
+	    k == K_EST || k == K_EST_ANY ? "RETURN" :
 	    !grant ? "DROP" : kind == FW_DNAT ? "DNAT" : kind == FW_MASQ ?
-	    "MASQUERADE" : "ACCEPT";
+	    "MASQUERADE" : kind == FW_PUBLISHED ? "RETURN" : "ACCEPT";
 
 	memset(buf, 0, ENTRY_MAX);
 	set_addrs(af, buf, grant ? r->addr : NULL, k == K_FPROT ||
 	    (grant && (kind == FW_FORWARD || kind == FW_MASQ)) ? r->dst : NULL,
 	    proto);
-	if (proto == 6) {
+	if (pub) {
+		struct xt_entry_match *m = (struct xt_entry_match *)(buf + off);
+		struct xt_conntrack_mtinfo3 *ct = (struct xt_conntrack_mtinfo3 *)
+		    add_match(buf + off, "conntrack",
+		    sizeof(struct xt_conntrack_mtinfo3));
+
+		/* Revision 3 holds the port range in host order. */
+		m->u.user.revision = 3;
+		ct->match_flags = XT_CONNTRACK_STATE | XT_CONNTRACK_ORIGDST_PORT;
+		ct->state_mask = XT_CONNTRACK_STATE_DNAT;
+		ct->origdst_port = ct->origdst_port_high = port;
+		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
+		    XT_ALIGN(sizeof(struct xt_conntrack_mtinfo3));
+	} else if (proto == 6) {
 		struct xt_tcp *tcp = (struct xt_tcp *)add_match(buf + off, "tcp",
 		    sizeof(struct xt_tcp));
 
@@ -413,7 +459,7 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
 		    XT_ALIGN(sizeof(struct xt_udp));
 	}
-	if (k == K_EST) {
+	if (k == K_EST || k == K_EST_ANY) {
 		struct xt_entry_match *m = (struct xt_entry_match *)(buf + off);
 		struct xt_conntrack_mtinfo3 *ct = (struct xt_conntrack_mtinfo3 *)
 		    add_match(buf + off, "conntrack",
@@ -423,7 +469,8 @@ build(int af, enum kind k, const struct fw_rule *r, uint16_t knock_port,
 		/* --ctdir ORIGINAL: a flow whose tracking entry a revocation
 		 * deleted and the server's own reply picked up again runs
 		 * the other way, and does not count (conntrack.h). */
-		ct->match_flags = XT_CONNTRACK_STATE | XT_CONNTRACK_DIRECTION;
+		ct->match_flags = XT_CONNTRACK_STATE |
+		    (k == K_EST ? XT_CONNTRACK_DIRECTION : 0);
 		ct->state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) |
 		    XT_CONNTRACK_STATE_BIT(IP_CT_RELATED);
 		off += XT_ALIGN(sizeof(struct xt_entry_match)) +
@@ -512,6 +559,7 @@ struct parsed {
 	uint8_t		src[16];
 	int		full_dmask;
 	uint8_t		dst[16];
+	int		has_origport;	/* conntrack --ctorigdstport (rev. 3) */
 	int		has_nat;	/* a DNAT target (revision 1) */
 	uint8_t		nat_addr[16];
 	uint16_t	nat_port;
@@ -572,6 +620,16 @@ parse_entry(int af, const void *ev, struct parsed *p)
 		    msz >= sizeof(*m) + sizeof(struct xt_time_info)) {
 			p->has_time = 1;
 			p->date_stop = ((const struct xt_time_info *)m->data)->date_stop;
+		} else if (strcmp(m->u.user.name, "conntrack") == 0 &&
+		    m->u.user.revision == 3 &&
+		    msz >= sizeof(*m) + sizeof(struct xt_conntrack_mtinfo3)) {
+			const struct xt_conntrack_mtinfo3 *ct =
+			    (const struct xt_conntrack_mtinfo3 *)m->data;
+
+			if (ct->match_flags & XT_CONNTRACK_ORIGDST_PORT) {
+				p->has_origport = p->has_port = 1;
+				p->dport = ct->origdst_port;
+			}
 		} else if ((strcmp(m->u.user.name, "tcp") == 0 ||
 		    strcmp(m->u.user.name, "udp") == 0) &&
 		    msz >= sizeof(*m) + 2 * sizeof(uint16_t) * 2) {
@@ -633,10 +691,32 @@ adopt_none(void *arg, const struct fw_rule *r)
 	(void)r;
 }
 
+/* Append to chain c a drop of kind k (K_PROT, K_PPROT) for each of the
+ * first n protected ports. */
+static int
+append_drops(struct iptc *st, int af, const struct ourchain *c, enum kind k,
+    size_t n, struct xtc_handle *h)
+{
+	uint8_t buf[ENTRY_MAX];
+	struct fw_rule r;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&r, 0, sizeof(r));
+		r.proto = st->p.protected[i].proto;
+		r.port = st->p.protected[i].port;
+		build(af, k, &r, 0, NULL, buf);
+		if (!h_append(af, c->name, buf, h))
+			return -1;
+	}
+	return 0;
+}
+
 /* Append a chain's gate after its grants: for INPUT, established flows
  * return, protected ports and the knock port are dropped; for FORWARD,
- * established flows return and the destinations of af are dropped; the
- * nat chains have none. */
+ * established flows return and the destinations of af are dropped; for
+ * the published ports, established flows (both ways) return and DNAT'd
+ * flows to an Open port are dropped; the nat chains have none. */
 static int
 append_gate(struct iptc *st, int af, const struct ourchain *c,
     struct xtc_handle *h)
@@ -647,9 +727,12 @@ append_gate(struct iptc *st, int af, const struct ourchain *c,
 
 	if (c->kind == FW_DNAT || c->kind == FW_MASQ)
 		return 0;
-	build(af, K_EST, NULL, 0, NULL, buf);
+	build(af, c->kind == FW_PUBLISHED ? K_EST_ANY : K_EST, NULL, 0, NULL,
+	    buf);
 	if (!h_append(af, c->name, buf, h))
 		return -1;
+	if (c->kind == FW_PUBLISHED)
+		return append_drops(st, af, c, K_PPROT, st->p.n_open, h);
 	if (c->kind == FW_INPUT && st->p.pass_mask != 0) {
 		build_pass(af, st->p.pass_mark, st->p.pass_mask, buf);
 		if (!h_append(af, c->name, buf, h))
@@ -669,14 +752,8 @@ append_gate(struct iptc *st, int af, const struct ourchain *c,
 		}
 		return 0;
 	}
-	for (i = 0; i < st->p.n_protected; i++) {
-		memset(&r, 0, sizeof(r));
-		r.proto = st->p.protected[i].proto;
-		r.port = st->p.protected[i].port;
-		build(af, K_PROT, &r, 0, NULL, buf);
-		if (!h_append(af, c->name, buf, h))
-			return -1;
-	}
+	if (append_drops(st, af, c, K_PROT, st->p.n_protected, h) != 0)
+		return -1;
 	build(af, K_DROP, NULL, st->knock_port, NULL, buf);
 	return h_append(af, c->name, buf, h) ? 0 : -1;
 }
@@ -691,6 +768,8 @@ gate_size(const struct iptc *st, int af, const struct ourchain *c)
 		return 0;
 	if (c->kind == FW_INPUT)
 		return 2 + st->p.n_protected + (st->p.pass_mask != 0);
+	if (c->kind == FW_PUBLISHED)
+		return 1 + st->p.n_open;
 	for (i = 0; i < st->p.n_forward; i++)
 		n += st->p.forward[i].family == af;
 	return n;
@@ -708,15 +787,69 @@ is_grant(const struct parsed *p, const struct ourchain *c)
 		return p->full_dmask;
 	if (c->kind == FW_DNAT)
 		return p->has_nat;
-	return 1;
+	return c->kind == FW_PUBLISHED ? p->has_origport : !p->has_origport;
 }
 
-/* The chains in use: INPUT's always, FORWARD's with a gateway, the nat
- * ones with nat. */
-static size_t
-chains_used(const struct iptc *st)
+/* The chains in use: INPUT's and the published ports' always,
+ * FORWARD's with a gateway, the nat ones with nat. */
+static int
+chain_used(const struct iptc *st, const struct ourchain *c)
 {
-	return st->nat ? 4 : st->gw ? 2 : 1;
+	return c->kind == FW_INPUT || c->kind == FW_PUBLISHED ||
+	    (c->kind == FW_FORWARD && st->gw) || st->nat;
+}
+
+#define NCHAINS	(sizeof(CHAINS) / sizeof(CHAINS[0]))
+
+/* Where a jump to chain is in parent: the first one's number, or -1. */
+static int
+jump_at(int af, const char *parent, const char *chain, struct xtc_handle *h)
+{
+	const void *e;
+	const char *t;
+	int num;
+
+	for (num = 0, e = h_first(af, parent, h); e != NULL;
+	    e = h_next(af, e, h), num++)
+		if ((t = h_target(af, e, h)) != NULL && strcmp(t, chain) == 0)
+			return num;
+	return -1;
+}
+
+/* DOCKER-USER, as Docker makes it: the chain, and a jump to it at the
+ * head of FORWARD when there is none (Docker, starting later, deletes
+ * and inserts its jump again: one stays). */
+static int
+docker_user(int af, struct xtc_handle *h)
+{
+	uint8_t buf[ENTRY_MAX];
+
+	if (!h_is_chain(af, DOCKER_USER, h) &&
+	    !h_create_chain(af, DOCKER_USER, h))
+		return -1;
+	if (jump_at(af, FORWARD, DOCKER_USER, h) >= 0)
+		return 0;
+	build(af, K_JUMP, NULL, 0, DOCKER_USER, buf);
+	return h_insert(af, FORWARD, buf, 0, h) ? 0 : -1;
+}
+
+/* Remember an INPUT grant kept at start-up, for its published twin. */
+static int
+keep_twin(struct iptc *st, const struct fw_rule *r)
+{
+	struct fw_rule *k;
+	size_t cap;
+
+	if (st->nkept == st->capkept) {
+		cap = st->capkept ? 2 * st->capkept : 64;
+		if ((k = reallocarray(st->kept, cap, sizeof(*k))) == NULL)
+			return -1;
+		st->kept = k;
+		st->capkept = cap;
+	}
+	st->kept[st->nkept] = *r;
+	st->kept[st->nkept++].kind = FW_PUBLISHED;
+	return 0;
 }
 
 /* Make chain c hold the live grants (adopted; with keep 0, none) and its
@@ -733,7 +866,10 @@ setup_chain(struct iptc *st, int af, const struct ourchain *c,
 	const char *t;
 	struct parsed p;
 	struct fw_rule r;
+	size_t i;
 
+	if (c->kind == FW_PUBLISHED && docker_user(af, h) != 0)
+		return -1;
 	if (!h_is_chain(af, c->name, h) && !h_create_chain(af, c->name, h))
 		return -1;
 	/* Exactly one jump, at the head of the parent. */
@@ -753,11 +889,13 @@ setup_chain(struct iptc *st, int af, const struct ourchain *c,
 		if (!h_insert(af, c->parent, buf, 0, h))
 			return -1;
 	}
-	/* Live grants stay; expired ones and the old gate go. */
+	/* Live grants stay; expired ones and the old gate go.  The
+	 * published twins all go, and come back from SIGKNOCK's. */
 	for (num = 0, e = h_first(af, c->name, h); e != NULL;
 	    e = h_next(af, e, h), num++) {
 		parse_entry(af, e, &p);
-		if (keep && is_grant(&p, c) && (time_t)p.date_stop > now) {
+		if (keep && c->kind != FW_PUBLISHED && is_grant(&p, c) &&
+		    (time_t)p.date_stop > now) {
 			memset(&r, 0, sizeof(r));
 			r.family = af;
 			r.kind = (uint8_t)c->kind;
@@ -773,6 +911,8 @@ setup_chain(struct iptc *st, int af, const struct ourchain *c,
 			}
 			if (report)
 				adopt(arg, &r);
+			if (c->kind == FW_INPUT && keep_twin(st, &r) != 0)
+				return -1;
 			continue;
 		}
 		if (ndel == sizeof(dels) / sizeof(dels[0]))
@@ -782,7 +922,15 @@ setup_chain(struct iptc *st, int af, const struct ourchain *c,
 	while (ndel > 0)
 		if (!h_delete_num(af, c->name, dels[--ndel], h))
 			return -1;
-	return append_gate(st, af, c, h);
+	if (append_gate(st, af, c, h) != 0)
+		return -1;
+	if (c->kind == FW_PUBLISHED)
+		for (i = 0; i < st->nkept; i++) {
+			build(af, K_GRANT, &st->kept[i], 0, NULL, buf);
+			if (!h_insert(af, c->name, buf, 0, h))
+				return -1;
+		}
+	return 0;
 }
 
 /* setup_chain for every chain in use of one table, in one commit. */
@@ -794,8 +942,9 @@ setup_table(struct iptc *st, int af, const char *table, time_t now, int keep,
 	size_t i;
 	int tries, ok = 0, any = 0;
 
-	for (i = 0; i < chains_used(st); i++)
-		any |= strcmp(CHAINS[i].table, table) == 0;
+	for (i = 0; i < NCHAINS; i++)
+		any |= chain_used(st, &CHAINS[i]) &&
+		    strcmp(CHAINS[i].table, table) == 0;
 	if (!any)
 		return 0;
 	for (tries = 0; tries < COMMIT_TRIES && !ok; tries++) {
@@ -805,8 +954,10 @@ setup_table(struct iptc *st, int af, const char *table, time_t now, int keep,
 			    h_strerror(af, errno));
 			return SK_ERR_IO;
 		}
-		for (i = 0; i < chains_used(st); i++)
-			if (strcmp(CHAINS[i].table, table) == 0 &&
+		st->nkept = 0;
+		for (i = 0; i < NCHAINS; i++)
+			if (chain_used(st, &CHAINS[i]) &&
+			    strcmp(CHAINS[i].table, table) == 0 &&
 			    setup_chain(st, af, &CHAINS[i], h, now, keep,
 			    tries == 0, adopt, arg) != 0) {
 				log_err("firewall: setting up %s chain %s: %s",
@@ -857,9 +1008,11 @@ intact_family(struct iptc *st, int af)
 	size_t i, gate;
 	int ok = 1;
 
-	for (i = 0; i < chains_used(st) && ok; i++) {
+	for (i = 0; i < NCHAINS && ok; i++) {
 		const struct ourchain *c = &CHAINS[i];
 
+		if (!chain_used(st, c))
+			continue;
 		if (table == NULL || strcmp(table, c->table) != 0) {
 			if (h != NULL)
 				h_free(af, h);
@@ -869,7 +1022,9 @@ intact_family(struct iptc *st, int af)
 		}
 		e = h_first(af, c->parent, h);
 		ok = h_is_chain(af, c->name, h) && e != NULL &&
-		    (t = h_target(af, e, h)) != NULL && strcmp(t, c->name) == 0;
+		    (t = h_target(af, e, h)) != NULL && strcmp(t, c->name) == 0 &&
+		    (c->kind != FW_PUBLISHED ||
+		    jump_at(af, FORWARD, DOCKER_USER, h) >= 0);
 		for (gate = 0, e = ok ? h_first(af, c->name, h) : NULL;
 		    e != NULL; e = h_next(af, e, h)) {
 			parse_entry(af, e, &p);
@@ -973,12 +1128,34 @@ fwi_open(void **out, const struct fw_params *p, time_t now, fw_adopt_cb adopt,
 	return 0;
 }
 
+/* Add grant r to chain c (at its head), or delete it; 0 or -1 (logged).
+ * Deleting one that is gone is no error. */
+static int
+apply_one(int af, const struct ourchain *c, const struct fw_rule *r, int del,
+    unsigned char *mask, struct xtc_handle *h)
+{
+	uint8_t buf[ENTRY_MAX];
+
+	build(af, K_GRANT, r, 0, NULL, buf);
+	if (del) {
+		if (!h_delete(af, c->name, buf, mask, h))
+			log_debug("firewall: a grant rule was already gone "
+			    "from %s: %s", c->name, h_strerror(af, errno));
+		return 0;
+	}
+	if (h_insert(af, c->name, buf, 0, h))
+		return 0;
+	log_err("firewall: cannot add a grant to %s: %s", c->name,
+	    h_strerror(af, errno));
+	return -1;
+}
+
 /* Apply the ops of one family and table in one commit. */
 static int
 commit_table(const struct fw_op *ops, size_t n, int af, const char *table)
 {
 	struct xtc_handle *h;
-	uint8_t buf[ENTRY_MAX], mask[ENTRY_MAX];
+	uint8_t mask[ENTRY_MAX];
 	const struct ourchain *c;
 	size_t i, count = 0;
 	int tries;
@@ -995,20 +1172,19 @@ commit_table(const struct fw_op *ops, size_t n, int af, const char *table)
 			return SK_ERR_IO;
 		}
 		for (i = 0; i < n; i++) {
+			struct fw_rule twin = ops[i].r;
+
 			c = chain_of(ops[i].r.kind);
 			if (ops[i].r.family != af || strcmp(c->table, table) != 0)
 				continue;
-			build(af, K_GRANT, &ops[i].r, 0, NULL, buf);
-			if (ops[i].del) {
-				if (!h_delete(af, c->name, buf, mask, h))
-					log_debug("firewall: a grant rule was "
-					    "already gone: %s", h_strerror(af, errno));
-			} else if (!h_insert(af, c->name, buf, 0, h)) {
-				log_err("firewall: cannot add a grant to %s: %s",
-				    c->name, h_strerror(af, errno));
-				h_free(af, h);
-				return SK_ERR_IO;
-			}
+			if (apply_one(af, c, &ops[i].r, ops[i].del, mask, h) != 0)
+				goto fail;
+			/* An INPUT grant opens the port's published twin too. */
+			twin.kind = FW_PUBLISHED;
+			if (ops[i].r.kind == FW_INPUT && apply_one(af,
+			    chain_of(FW_PUBLISHED), &twin, ops[i].del, mask,
+			    h) != 0)
+				goto fail;
 		}
 		if (h_commit(af, h)) {
 			h_free(af, h);
@@ -1019,6 +1195,9 @@ commit_table(const struct fw_op *ops, size_t n, int af, const char *table)
 			break;
 	}
 	log_err("firewall: commit failed: %s", h_strerror(af, errno));
+	return SK_ERR_IO;
+fail:
+	h_free(af, h);
 	return SK_ERR_IO;
 }
 
@@ -1037,6 +1216,13 @@ fwi_apply(void *vst, const struct fw_op *ops, size_t n)
 	size_t i;
 	int lock, r4, r6 = 0;
 
+	for (i = 0; i < n; i++)
+		if (ops[i].r.kind == FW_ONCE) {
+			/* access checks refuse it before; never a time grant */
+			log_err("firewall: iptables: a one-connection grant "
+			    "(Grant connection needs Firewall nftables)");
+			return SK_ERR_IO;
+		}
 	for (i = 0; i < n; i++)
 		if (!ops[i].del && ((ops[i].r.kind != FW_INPUT && !st->gw) ||
 		    ((ops[i].r.kind == FW_DNAT || ops[i].r.kind == FW_MASQ) &&
@@ -1073,6 +1259,7 @@ fwi_close(void *vst)
 		close(st->fd[0]);
 	if (st->fd[1] >= 0)
 		close(st->fd[1]);
+	free(st->kept);
 	free(st);
 }
 
@@ -1109,6 +1296,22 @@ remove_table(int af, const char *table)
 		log_notice("firewall: removed %s chain %s (table %s) and its "
 		    "jump from %s", af == AF_INET ? "iptables" : "ip6tables",
 		    CHAINS[i].name, table, CHAINS[i].parent);
+		n++;
+	}
+	/* DOCKER-USER as docker_user made it, with no Docker here (no
+	 * chain DOCKER) and nothing of the admin's in it, goes too. */
+	if (strcmp(table, "filter") == 0 && h_is_chain(af, DOCKER_USER, h) &&
+	    !h_is_chain(af, "DOCKER", h) &&
+	    h_first(af, DOCKER_USER, h) == NULL) {
+		while ((num = (unsigned)jump_at(af, FORWARD, DOCKER_USER, h)) !=
+		    (unsigned)-1)
+			if (!h_delete_num(af, FORWARD, num, h))
+				goto fail;
+		if (!h_delete_chain(af, DOCKER_USER, h))
+			goto fail;
+		log_notice("firewall: removed %s chain %s (empty, and no "
+		    "Docker chains) and its jump from FORWARD", af == AF_INET ?
+		    "iptables" : "ip6tables", DOCKER_USER);
 		n++;
 	}
 	if (n > 0 && !h_commit(af, h))
@@ -1203,6 +1406,19 @@ fw_legacy_warn_forward_drop(void)
 }
 
 int
+fw_legacy_has_chain(const char *chain)
+{
+	struct xtc_handle *h;
+	int r;
+
+	if ((h = iptc_init("filter")) == NULL)
+		return 0;
+	r = iptc_is_chain(chain, h);
+	iptc_free(h);
+	return r != 0;
+}
+
+int
 fw_host_legacy_rules(void)
 {
 	static const char *builtin[] = { "INPUT", "FORWARD", "OUTPUT" };
@@ -1211,7 +1427,7 @@ fw_host_legacy_rules(void)
 	const char *c, *t, *pol;
 	const void *e;
 	size_t i;
-	int found = 0;
+	int found = 0, docker;
 
 	/* Only once something created the legacy table; iptc_init would
 	 * create it. */
@@ -1219,18 +1435,28 @@ fw_host_legacy_rules(void)
 		return 0;
 	if ((h = iptc_init("filter")) == NULL)
 		return -1;
+	/* DOCKER-USER holding only our jump, with no Docker (no chain
+	 * DOCKER), is ours: docker_user made it. */
+	docker = !iptc_is_chain("DOCKER", h) && iptc_is_chain(DOCKER_USER, h);
+	for (e = docker ? iptc_first_rule(DOCKER_USER, h) : NULL; e != NULL;
+	    e = iptc_next_rule(e, h))
+		if ((t = iptc_get_target(e, h)) == NULL || !is_ours(t))
+			docker = 0;
 	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]) && !found; i++) {
 		pol = iptc_get_policy(builtin[i], &cnt, h);
 		if (pol != NULL && strcmp(pol, "ACCEPT") != 0)
 			found = 1;
 		for (e = iptc_first_rule(builtin[i], h); e != NULL && !found;
 		    e = iptc_next_rule(e, h))
-			if ((t = iptc_get_target(e, h)) == NULL || !is_ours(t))
+			if ((t = iptc_get_target(e, h)) == NULL ||
+			    (!is_ours(t) && !(docker && strcmp(t,
+			    DOCKER_USER) == 0)))
 				found = 1;
 	}
 	for (c = iptc_first_chain(h); c != NULL && !found;
 	    c = iptc_next_chain(h))
-		if (!iptc_builtin(c, h) && !is_ours(c))
+		if (!iptc_builtin(c, h) && !is_ours(c) &&
+		    !(docker && strcmp(c, DOCKER_USER) == 0))
 			found = 1;
 	iptc_free(h);
 	return found;

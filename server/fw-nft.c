@@ -3,17 +3,39 @@
  *
  *   table inet sigknock {
  *     set protected { type inet_proto . inet_service; }      # Open ports
+ *     set pubports { type inet_proto . inet_service; }  # Open, not via
  *     set grants4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }
  *     set grants6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
+ *     set once4 { type ipv4_addr . inet_proto . inet_service; flags dynamic,timeout; }
+ *     set once6 { type ipv6_addr . inet_proto . inet_service; flags dynamic,timeout; }
  *     chain input { type filter hook input priority -10; policy accept;
  *       udp dport KNOCKPORT drop                      # the knock port stays silent
  *       meta l4proto . th dport @protected ct state established,related accept
  *       meta nfproto ipv4 ip saddr . meta l4proto . th dport @grants4 accept
  *       meta nfproto ipv6 ip6 saddr . meta l4proto . th dport @grants6 accept
+ *       ct state new ip saddr . meta l4proto . th dport @once4
+ *           delete @once4 { ip saddr . meta l4proto . th dport } accept
+ *       ct state new ip6 saddr ... @once6 delete @once6 { ... } accept
  *       meta mark and MASK == MARK accept             # PassMark, if set
  *       meta l4proto . th dport @protected drop
  *     }
  *   }
+ *
+ * Open ports that the host forwards to a container or a VM (Docker's
+ * published ports: a DNAT in prerouting, then the forward path) are gated
+ * on the forward hook, before Docker's chains (priority filter), by the
+ * port the connection was sent to; the grants are the same elements:
+ *
+ *     chain published { type filter hook forward priority -10; policy accept;
+ *       ct status & dnat == 0 accept                  # not a published port
+ *       ct state established,related accept
+ *       meta l4proto tcp ip saddr . meta l4proto . ct original proto-dst @grants4 accept
+ *       ...                                          (udp, and ip6 @grants6)
+ *       ct state new meta l4proto tcp ip saddr . meta l4proto . ct original
+ *           proto-dst @once4 delete @once4 { ... } accept   (udp, ip6 @once6)
+ *       meta l4proto tcp meta l4proto . ct original proto-dst @pubports drop
+ *       meta l4proto udp meta l4proto . ct original proto-dst @pubports drop
+ *     }
  *
  * With Forward lines in the access file (a gateway), a forward gate too,
  * and with via or Masquerade, nat chains:
@@ -36,7 +58,10 @@
  *     }
  *
  * A grant is a set element with a timeout: the kernel removes it at
- * expiry even if the daemon is dead.  Start-up rebuilds the table in one
+ * expiry even if the daemon is dead.  A one-connection grant (Grant
+ * connection) is an element of once4/once6, which the packet path takes
+ * out with the first new connection it admits (a dynset delete; the
+ * daemon never polls).  Start-up rebuilds the table in one
  * idempotent transaction that keeps the grant sets, so a restart keeps
  * live grants.  This is the only file that includes libnftnl's headers
  * for rule building (fw-detect.c only lists chains). */
@@ -71,9 +96,13 @@
 #define TABLE		"sigknock"
 #define CHAIN		"input"
 #define SET_PROT	"protected"
+#define SET_PUB		"pubports"
 #define SET_G4		"grants4"
 #define SET_G6		"grants6"
+#define SET_O4		"once4"
+#define SET_O6		"once6"
 #define CH_FWD		"forward"
+#define CH_PUB		"published"
 #define CH_PRE		"prerouting"
 #define CH_POST		"postrouting"
 #define SET_FP4		"fprot4"
@@ -84,7 +113,8 @@
 #define SET_D6		"dnat6"
 #define SET_M4		"masq4"
 #define SET_M6		"masq6"
-#define RULES_INPUT	5
+#define RULES_INPUT	7
+#define RULES_PUB	12
 #define RULES_FWD	5
 #define RULES_NAT	4
 #define ELEMS_PER_MSG	1000		/* research: bigger messages fail */
@@ -256,6 +286,20 @@ e_proto_port(struct nftnl_rule *r, uint32_t reg)
 	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 1);
 }
 
+/* meta l4proto . ct original proto-dst into registers reg, reg + 1: the
+ * port a connection was sent to, before any DNAT rewrote it. */
+static void
+e_proto_origport(struct nftnl_rule *r, uint32_t reg)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("ct");
+
+	e_meta(r, NFT_META_L4PROTO, reg);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_PROTO_DST);
+	nftnl_expr_set_u8(x, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, reg + 1);
+	nftnl_rule_add_expr(r, x);
+}
+
 static struct nftnl_rule *
 rule_in(const char *chain)
 {
@@ -354,6 +398,68 @@ e_ct_established(struct nftnl_rule *r, int original)
 	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &dir, 1);
 }
 
+/* ct state new */
+static void
+e_ct_new(struct nftnl_rule *r)
+{
+	uint32_t zero = 0;
+	struct nftnl_expr *x = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, x);
+	e_bitwise(r, NF_CT_STATE_BIT(IP_CT_NEW), 0);
+	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
+}
+
+/* delete @set { the key in the registers from NFT_REG32_00 }: the
+ * packet path takes the element out (Grant connection). */
+static void
+e_set_delete(struct nftnl_rule *r, const char *set, uint32_t id)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("dynset");
+
+	nftnl_expr_set_u32(x, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_DELETE);
+	nftnl_expr_set_str(x, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_DYNSET_SET_ID, id);
+	nftnl_rule_add_expr(r, x);
+}
+
+/* ct state new, SADDR . meta l4proto . (th dport | with orig, ct original
+ * proto-dst) in @onceN, then delete it there, mark, accept: the rule of
+ * a one-connection grant, expression for expression as nft makes it
+ * from the snippet's text (the key is loaded again for the delete). */
+static struct nftnl_rule *
+once_rule(const char *chain, int v6, int orig, uint8_t proto)
+{
+	struct nftnl_rule *r = rule_in(chain);
+	uint32_t alen = v6 ? 16 : 4, k;
+
+	e_ct_new(r);
+	if (orig) {
+		e_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+		e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &proto, 1);
+	}
+	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	for (k = 0; k < 2; k++) {
+		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, alen,
+		    NFT_REG32_00);
+		if (orig)
+			e_proto_origport(r, NFT_REG32_00 + alen / 4);
+		else
+			e_proto_port(r, NFT_REG32_00 + alen / 4);
+		if (k == 0)
+			e_lookup(r, NFT_REG32_00, v6 ? SET_O6 : SET_O4,
+			    v6 ? 19 : 18);
+		else
+			e_set_delete(r, v6 ? SET_O6 : SET_O4, v6 ? 19 : 18);
+	}
+	e_mark_or(r, FW_GRANT_MARK);
+	e_verdict(r, NF_ACCEPT);
+	return r;
+}
+
 /* meta nfproto NFPROTO  saddr . meta l4proto . th dport @SET  accept */
 static struct nftnl_rule *
 grant_rule(uint8_t nfproto, uint32_t saddr_off, uint32_t saddr_len,
@@ -429,6 +535,7 @@ set_of(const struct fw_rule *r)
 	case FW_FORWARD:	return v6 ? SET_F6 : SET_F4;
 	case FW_DNAT:		return v6 ? SET_D6 : SET_D4;
 	case FW_MASQ:		return v6 ? SET_M6 : SET_M4;
+	case FW_ONCE:		return v6 ? SET_O6 : SET_O4;
 	default:		return v6 ? SET_G6 : SET_G4;
 	}
 }
@@ -482,29 +589,39 @@ elems_flush(struct nft *st, struct batch *bt, struct nftnl_set *s, int del)
 	nftnl_set_free(s);
 }
 
-/* Empty the protected set and fill it with p's ports. */
+/* Empty a set of ports and fill it with ports[0..n). */
 static void
-set_protected(struct nft *st, struct batch *bt, const struct fw_params *p)
+set_ports(struct nft *st, struct batch *bt, const char *name,
+    const struct sk_access *ports, size_t n)
 {
 	struct nftnl_set *s;
 	uint8_t key[8];
 	size_t i;
 
-	elems_flush(st, bt, elems_new(SET_PROT), 1);
-	if (p->n_protected == 0)
+	elems_flush(st, bt, elems_new(name), 1);
+	if (n == 0)
 		return;
-	s = elems_new(SET_PROT);
-	for (i = 0; i < p->n_protected; i++) {
+	s = elems_new(name);
+	for (i = 0; i < n; i++) {
 		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 
 		memset(key, 0, sizeof(key));
-		key[0] = p->protected[i].proto;
-		key[4] = (uint8_t)(p->protected[i].port >> 8);
-		key[5] = (uint8_t)p->protected[i].port;
+		key[0] = ports[i].proto;
+		key[4] = (uint8_t)(ports[i].port >> 8);
+		key[5] = (uint8_t)ports[i].port;
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof(key));
 		nftnl_set_elem_add(s, el);
 	}
 	elems_flush(st, bt, s, 0);
+}
+
+/* The protected set: p's ports; the published ports' set: the Open
+ * ones among them. */
+static void
+set_protected(struct nft *st, struct batch *bt, const struct fw_params *p)
+{
+	set_ports(st, bt, SET_PROT, p->protected, p->n_protected);
+	set_ports(st, bt, SET_PUB, p->protected, p->n_open);
 }
 
 /* ---- start-up ---- */
@@ -571,6 +688,64 @@ set_fprot(struct nft *st, struct batch *bt, const struct fw_params *p)
 			elems_flush(st, bt, s, 0);
 		else
 			nftnl_set_free(s);
+	}
+}
+
+/* The published ports' gate's rules (see the top of the file; its
+ * chain is made with the input chain).  Built always:
+ * a host with no DNAT pays one test per forwarded packet, and a
+ * container started after sigknockd is covered from its first packet. */
+static void
+build_published(struct nft *st, struct batch *bt)
+{
+	static const uint8_t protos[2] = { IPPROTO_TCP, IPPROTO_UDP };
+	struct nftnl_rule *r;
+	struct nftnl_expr *x;
+	uint32_t zero = 0;
+	int v6, i;
+
+	r = rule_in(CH_PUB);
+	x = nftnl_expr_alloc("ct");
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, x);
+	e_bitwise(r, IPS_DST_NAT, 0);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &zero, 4);
+	e_verdict(r, NF_ACCEPT);
+	add_rule(st, bt, r);
+	r = rule_in(CH_PUB);
+	e_ct_established(r, 0);
+	e_verdict(r, NF_ACCEPT);
+	add_rule(st, bt, r);
+	/* One rule per protocol: nft can only type ct original proto-dst
+	 * once the protocol is known, and the snippet must give the same
+	 * rules (the gate's digest). */
+	for (v6 = 0; v6 < 2; v6++)
+		for (i = 0; i < 2; i++) {
+			r = rule_in(CH_PUB);
+			e_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+			e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &protos[i], 1);
+			e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
+			    v6 ? 16 : 4, NFT_REG32_00);
+			e_proto_origport(r, NFT_REG32_00 + (v6 ? 4 : 1));
+			e_lookup(r, NFT_REG32_00, v6 ? SET_G6 : SET_G4,
+			    v6 ? 3 : 2);
+			e_mark_or(r, FW_GRANT_MARK);
+			e_verdict(r, NF_ACCEPT);
+			add_rule(st, bt, r);
+		}
+	for (v6 = 0; v6 < 2; v6++)
+		for (i = 0; i < 2; i++)
+			add_rule(st, bt, once_rule(CH_PUB, v6, 1, protos[i]));
+	for (i = 0; i < 2; i++) {
+		r = rule_in(CH_PUB);
+		e_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+		e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &protos[i], 1);
+		e_proto_origport(r, NFT_REG32_00);
+		e_lookup(r, NFT_REG32_00, SET_PUB, 20);
+		e_verdict(r, NF_DROP);
+		add_rule(st, bt, r);
 	}
 }
 
@@ -692,11 +867,19 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	}
 	nftnl_table_free(t);
 	add_set(st, &bt, SET_PROT, 1, CONCAT2(T_PROTO, T_SERVICE), 8, 0);
+	add_set(st, &bt, SET_PUB, 20, CONCAT2(T_PROTO, T_SERVICE), 8, 0);
 	add_set(st, &bt, SET_G4, 2, CONCAT3(T_IPV4, T_PROTO, T_SERVICE), 12,
 	    NFT_SET_TIMEOUT);
 	add_set(st, &bt, SET_G6, 3, CONCAT3(T_IPV6, T_PROTO, T_SERVICE), 24,
 	    NFT_SET_TIMEOUT);
+	add_set(st, &bt, SET_O4, 18, CONCAT3(T_IPV4, T_PROTO, T_SERVICE), 12,
+	    NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	add_set(st, &bt, SET_O6, 19, CONCAT3(T_IPV6, T_PROTO, T_SERVICE), 24,
+	    NFT_SET_TIMEOUT | NFT_SET_EVAL);
 	add_chain(st, &bt, CHAIN, NF_INET_LOCAL_IN, -10, "filter");
+	/* Both chains before any rule: nft makes the snippet's that way,
+	 * and the gate's digest holds the rules' handles. */
+	add_chain(st, &bt, CH_PUB, NF_INET_FORWARD, -10, "filter");
 	set_protected(st, &bt, p);
 
 	/* udp dport KNOCK drop */
@@ -719,6 +902,9 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	 * header, then proto . port in the registers after it) */
 	add_rule(st, &bt, grant_rule(NFPROTO_IPV4, 12, 4, SET_G4, 2));
 	add_rule(st, &bt, grant_rule(NFPROTO_IPV6, 8, 16, SET_G6, 3));
+	/* one connection: the first new one takes the grant out */
+	add_rule(st, &bt, once_rule(CHAIN, 0, 0, 0));
+	add_rule(st, &bt, once_rule(CHAIN, 1, 0, 0));
 	/* PassMark: what another gate admitted (fwknopd during a
 	 * migration) passes as a grant does */
 	if (st->pass_mask != 0) {
@@ -736,6 +922,7 @@ build_table(struct nft *st, const struct fw_params *p, int wipe)
 	e_lookup(r, NFT_REG32_00, SET_PROT, 1);
 	e_verdict(r, NF_DROP);
 	add_rule(st, &bt, r);
+	build_published(st, &bt);
 	if (p->n_forward > 0 || p->nat || st->gw)
 		build_gateway(st, &bt, p);
 	e = batch_send(st, &bt);
@@ -870,11 +1057,12 @@ adopt_all(struct nft *st, time_t now, fw_adopt_cb adopt, void *arg)
 {
 	static const struct { const char *set; int family, kind; } sets[] = {
 		{ SET_G4, AF_INET, FW_INPUT }, { SET_G6, AF_INET6, FW_INPUT },
+		{ SET_O4, AF_INET, FW_ONCE }, { SET_O6, AF_INET6, FW_ONCE },
 		{ SET_F4, AF_INET, FW_FORWARD }, { SET_F6, AF_INET6, FW_FORWARD },
 		{ SET_D4, AF_INET, FW_DNAT }, { SET_D6, AF_INET6, FW_DNAT },
 		{ SET_M4, AF_INET, FW_MASQ }, { SET_M6, AF_INET6, FW_MASQ },
 	};
-	size_t i, n = st->nat ? 8 : st->gw ? 4 : 2;
+	size_t i, n = st->nat ? 10 : st->gw ? 6 : 4;
 	int e;
 
 	for (i = 0; i < n; i++)
@@ -958,6 +1146,21 @@ snippet_gateway(const struct nft *st, const struct fw_params *p, char *buf,
 	return off;
 }
 
+/* once_rule's text: in the input chain (proto NULL), or the published
+ * chain's for proto.  Its length (snprintf's: the caller bounds it). */
+static size_t
+snippet_once(char *buf, size_t len, int v6, const char *proto)
+{
+	const char *a = v6 ? "ip6" : "ip", *set = v6 ? SET_O6 : SET_O4;
+	const char *port = proto != NULL ? "ct original proto-dst" : "th dport";
+
+	return (size_t)snprintf(buf, len, "\t\tct state new %s%s%s%s saddr . "
+	    "meta l4proto . %s @%s delete @%s { %s saddr . meta l4proto . %s }"
+	    " meta mark set meta mark or 0x%08x accept\n", proto != NULL ?
+	    "meta l4proto " : "", proto != NULL ? proto : "", proto != NULL ?
+	    " " : "", a, port, set, set, a, port, FW_GRANT_MARK);
+}
+
 /* The gate as an nft file: an admin who includes it in nftables.conf
  * right after "flush ruleset" keeps the ports closed through a reload of
  * nftables.service (the daemon adds the grants again within a second). */
@@ -966,6 +1169,7 @@ write_snippet(const struct nft *st, const struct fw_params *p)
 {
 	char buf[16384 + FW_PROTECTED_MAX * 80];
 	size_t off = 0, i;
+	int v6;
 
 	if (p->snippet == NULL)
 		return;
@@ -982,12 +1186,23 @@ write_snippet(const struct nft *st, const struct fw_params *p)
 		    "%s%s . %u%s", i == 0 ? "\t\telements = { " : ", ",
 		    p->protected[i].proto == 6 ? "tcp" : "udp",
 		    p->protected[i].port, i + 1 == p->n_protected ? " }\n" : "");
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\t}\n"
+	    "\tset " SET_PUB " {\n\t\ttype inet_proto . inet_service\n");
+	for (i = 0; i < p->n_open; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    "%s%s . %u%s", i == 0 ? "\t\telements = { " : ", ",
+		    p->protected[i].proto == 6 ? "tcp" : "udp",
+		    p->protected[i].port, i + 1 == p->n_open ? " }\n" : "");
 	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
 	    "\t}\n"
 	    "\tset " SET_G4 " {\n\t\ttype ipv4_addr . inet_proto . "
 	    "inet_service\n\t\tflags timeout\n\t}\n"
 	    "\tset " SET_G6 " {\n\t\ttype ipv6_addr . inet_proto . "
 	    "inet_service\n\t\tflags timeout\n\t}\n"
+	    "\tset " SET_O4 " {\n\t\ttype ipv4_addr . inet_proto . "
+	    "inet_service\n\t\tflags dynamic,timeout\n\t}\n"
+	    "\tset " SET_O6 " {\n\t\ttype ipv6_addr . inet_proto . "
+	    "inet_service\n\t\tflags dynamic,timeout\n\t}\n"
 	    "\tchain " CHAIN " {\n"
 	    "\t\ttype filter hook input priority filter - 10; policy accept;\n"
 	    "\t\tudp dport %u drop\n"
@@ -999,13 +1214,35 @@ write_snippet(const struct nft *st, const struct fw_params *p)
 	    "\t\tip6 saddr . meta l4proto . th dport @" SET_G6 " meta mark "
 	    "set meta mark or 0x%08x accept\n", st->knock_port,
 	    FW_GRANT_MARK, FW_GRANT_MARK, FW_GRANT_MARK);
+	for (v6 = 0; v6 < 2; v6++)
+		off += snippet_once(buf + off, sizeof(buf) - off, v6, NULL);
 	if (st->pass_mask != 0)
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
 		    "\t\tmeta mark and 0x%08x == 0x%08x meta mark set meta "
 		    "mark or 0x%08x accept\n", st->pass_mask, st->pass_mark,
 		    FW_GRANT_MARK);
 	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
-	    "\t\tmeta l4proto . th dport @" SET_PROT " drop\n\t}\n");
+	    "\t\tmeta l4proto . th dport @" SET_PROT " drop\n\t}\n"
+	    "\tchain " CH_PUB " {\n"
+	    "\t\ttype filter hook forward priority filter - 10; policy accept;\n"
+	    "\t\tct status & dnat == 0 accept\n"
+	    "\t\tct state established,related accept\n");
+	for (v6 = 0; v6 < 2; v6++)
+		for (i = 0; i < 2; i++)
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+			    "\t\tmeta l4proto %s %s saddr . meta l4proto . ct "
+			    "original proto-dst @%s meta mark set meta mark or "
+			    "0x%08x accept\n", i ? "udp" : "tcp", v6 ? "ip6" : "ip",
+			    v6 ? SET_G6 : SET_G4, FW_GRANT_MARK);
+	for (v6 = 0; v6 < 2; v6++)
+		for (i = 0; i < 2; i++)
+			off += snippet_once(buf + off, sizeof(buf) - off, v6,
+			    i ? "udp" : "tcp");
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+	    "\t\tmeta l4proto tcp meta l4proto . ct original proto-dst @"
+	    SET_PUB " drop\n"
+	    "\t\tmeta l4proto udp meta l4proto . ct original proto-dst @"
+	    SET_PUB " drop\n\t}\n");
 	if (st->gw)
 		off = snippet_gateway(st, p, buf, sizeof(buf), off);
 	if (off < sizeof(buf))
@@ -1199,6 +1436,14 @@ elem_exists(struct nft *st, const struct fw_rule *g)
 	return found ? 1 : e == 0 ? 0 : -1;
 }
 
+/* A delete of an element the kernel may have taken out itself: at its
+ * expiry, or a one-connection grant at its connection. */
+static int
+maybe_gone(const struct fw_op *o, time_t now)
+{
+	return o->del && (o->r.until <= now + 2 || o->r.kind == FW_ONCE);
+}
+
 static int
 fwn_apply(void *vst, const struct fw_op *ops, size_t n)
 {
@@ -1209,14 +1454,14 @@ fwn_apply(void *vst, const struct fw_op *ops, size_t n)
 	int e, r = 0;
 
 	/* A grant extended in its last seconds may have been expired by the
-	 * kernel already; deleting it then would abort the whole batch, and
+	 * kernel already (and a one-connection grant used); deleting it then would abort the whole batch, and
 	 * an aborted nf_tables transaction costs tens of milliseconds
 	 * (t/bench/knock-latency).  Look first, and leave out such deletes. */
-	for (i = 0; i < n && !(ops[i].del && ops[i].r.until <= now + 2); i++)
+	for (i = 0; i < n && !maybe_gone(&ops[i], now); i++)
 		;
 	if (i < n && (keep = calloc(n, sizeof(*keep))) != NULL) {
 		for (i = 0, k = 0; i < n; i++)
-			if (!(ops[i].del && ops[i].r.until <= now + 2 &&
+			if (!(maybe_gone(&ops[i], now) &&
 			    elem_exists(st, &ops[i].r) == 0))
 				keep[k++] = ops[i];
 		ops = keep;
@@ -1399,7 +1644,8 @@ gate_digest(struct nft *st, uint8_t out[SK_SHA256_LEN])
 
 	memset(&g, 0, sizeof(g));
 	if ((e = dump_rules(st, gate_rule_msg, &g)) == 0 &&
-	    (e = gate_set(st, &g, SET_PROT)) == 0 && st->gw &&
+	    (e = gate_set(st, &g, SET_PROT)) == 0 &&
+	    (e = gate_set(st, &g, SET_PUB)) == 0 && st->gw &&
 	    (e = gate_set(st, &g, SET_FP4)) == 0)
 		e = gate_set(st, &g, SET_FP6);
 	if (e == 0 && g.err != 0)
@@ -1441,7 +1687,7 @@ fwn_intact(void *vst)
 	n = count_rules(st);
 	if (n == -ENOENT)
 		return 0;
-	return n < 0 ? -1 : n == RULES_INPUT + (st->pass_mask != 0) +
+	return n < 0 ? -1 : n == RULES_INPUT + RULES_PUB + (st->pass_mask != 0) +
 	    (st->gw ? RULES_FWD : 0) +
 	    (st->nat ? RULES_NAT : 0);
 }
@@ -1465,11 +1711,14 @@ fwn_rebuild(void *vst, const struct fw_params *p)
 	return 0;
 }
 
+/* One-connection grants are not counted: the kernel takes them out at
+ * their first connection, and fewer of them is no damaged gate
+ * (fw_heal). */
 static void
 count_one(void *arg, const struct fw_rule *r)
 {
-	(void)r;
-	(*(int *)arg)++;
+	if (r->kind != FW_ONCE)
+		(*(int *)arg)++;
 }
 
 static int

@@ -19,7 +19,8 @@ fw_rule_same(const struct fw_rule *a, const struct fw_rule *b)
 	return a->family == b->family && a->proto == b->proto &&
 	    a->port == b->port && a->kind == b->kind &&
 	    memcmp(a->addr, b->addr, alen) == 0 &&
-	    (a->kind == FW_INPUT || memcmp(a->dst, b->dst, alen) == 0) &&
+	    (a->kind == FW_INPUT || a->kind == FW_ONCE ||
+	    memcmp(a->dst, b->dst, alen) == 0) &&
 	    (a->kind != FW_DNAT || a->dport == b->dport);
 }
 
@@ -42,6 +43,9 @@ fw_rule_str(const struct fw_rule *r, char *buf, size_t len)
 	case FW_MASQ:
 		snprintf(buf, len, "masquerade to %s/%u of %s for %s", p,
 		    r->port, d, a);
+		break;
+	case FW_ONCE:
+		snprintf(buf, len, "%s/%u for %s, one connection", p, r->port, a);
 		break;
 	default:
 		snprintf(buf, len, "%s/%u for %s", p, r->port, a);

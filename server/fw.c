@@ -177,6 +177,25 @@ adopt(void *arg, const struct fw_rule *r)
 		log_err("firewall: out of memory adopting a grant");
 }
 
+/* Say what the forward path's gate covers (sigknock-access.conf(5)
+ * PUBLISHED PORTS). */
+static void
+log_published(enum fw_kind kind)
+{
+	const char *chain = kind == FW_NFTABLES ? "chain published of table "
+	    "inet sigknock" : "chain SIGKNOCK-PUB, from the head of DOCKER-USER";
+	char where[160];
+
+	if (fw_docker_chains(where, sizeof(where)) == 1)
+		log_info("firewall: Docker's chains found (%s): ports it "
+		    "publishes that are Open ports are closed in the forward "
+		    "path too, until a knock (%s)", where, chain);
+	else
+		log_info("firewall: no Docker chains found; a port forwarded "
+		    "to a container or VM by DNAT that is an Open port is "
+		    "closed in the forward path too, until a knock (%s)", chain);
+}
+
 int
 fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
     struct fw **out)
@@ -256,6 +275,8 @@ fw_open(enum fw_kind kind, const struct fw_params *p, time_t now,
 	if (fw->n > 0)
 		log_info("firewall: adopted %zu live grant%s", fw->n,
 		    fw->n == 1 ? "" : "s");
+	if (kind != FW_LOG)
+		log_published(kind);
 	*out = fw;
 	return 0;
 }
@@ -267,12 +288,16 @@ fw_grant(struct fw *fw, const struct fw_rule *r)
 	int e;
 
 	if (old != NULL) {
-		if (r->until <= old->until)
+		/* A knock for a one-connection grant is one more connection:
+		 * the kernel may have taken the element out at the last one,
+		 * so it goes in again, whatever the times. */
+		if (r->until <= old->until && r->kind != FW_ONCE)
 			return 0;	/* already open at least that long */
-		if ((e = queue(fw, 1, old)) != 0 || (e = queue(fw, 0, r)) != 0)
+		if ((e = queue(fw, 1, old)) != 0)
 			return e;
-		old->until = r->until;
-		return 0;
+		if (r->until > old->until)
+			old->until = r->until;
+		return queue(fw, 0, old);
 	}
 	if ((e = queue(fw, 0, r)) != 0)
 		return e;
@@ -300,16 +325,28 @@ fw_protect(struct fw *fw, const struct fw_params *p)
 	return fw->be->protect != NULL ? fw->be->protect(fw->st, p) : 0;
 }
 
-/* Re-add every live grant (fw_heal). */
+/* Re-add every live grant (fw_heal), but one-connection grants: the
+ * kernel may have taken one out at its connection, and adding it again
+ * would admit a second.  They fail closed: knock again. */
 static int
 readd(struct fw *fw)
 {
-	size_t i;
+	size_t i, once = 0;
 	int r;
 
-	for (i = 0; i < fw->n; i++)
+	for (i = 0; i < fw->n; i++) {
+		if (fw->rules[i].kind == FW_ONCE) {
+			once++;
+			continue;
+		}
 		if ((r = queue(fw, 0, &fw->rules[i])) != 0)
 			return r;
+	}
+	if (once > 0)
+		log_notice("firewall: %s: %zu one-connection grant%s not added "
+		    "again (used or not, they cannot be told apart now): "
+		    "their users knock again", fw->be->name, once,
+		    once == 1 ? "" : "s");
 	return fw_commit(fw);
 }
 
@@ -325,7 +362,8 @@ fw_heal(struct fw *fw, time_t now, int deep)
 		if (!deep || fw->be->grants == NULL)
 			return 0;
 		for (i = 0; i < fw->n; i++)
-			live += fw->rules[i].until > now + 1;
+			live += fw->rules[i].until > now + 1 &&
+			    fw->rules[i].kind != FW_ONCE;
 		if ((r = fw->be->grants(fw->st)) < 0 || (size_t)r >= live)
 			return 0;
 		log_warn("firewall: %s: the kernel holds %d of %zu live grants "

@@ -22,6 +22,13 @@ enum fw_rule_kind {
 	FW_FORWARD,	/* addr may reach dst's proto/port through it */
 	FW_DNAT,	/* addr's proto/port here goes to dst's dport */
 	FW_MASQ,	/* addr's flows to dst's proto/port leave as ours */
+	FW_ONCE,	/* addr may open one new connection to this host's
+			 * proto/port, or one it publishes (Grant connection;
+			 * the kernel takes it out at the first) */
+	/* Inside the libiptc backend only (never in the grant table): an
+	 * FW_INPUT grant's twin in the published ports' chain, matching
+	 * the port a DNAT'd connection was sent to. */
+	FW_PUBLISHED,
 };
 
 struct fw_rule {
@@ -61,6 +68,11 @@ struct fw_params {
 	 * in both backends. */
 	size_t		n_protected;
 	struct sk_access protected[FW_PROTECTED_MAX];
+	/* The first n_open of them are Open ports (the rest are gateway
+	 * ports, Forward ... via): the published ports' gate closes those
+	 * in the forward path (a gateway port's DNAT is the gateway's own
+	 * grant, decided by its forward gate). */
+	size_t		n_open;
 	/* The destinations behind this host that forward grants open
 	 * (every Forward line); with none, no forward gate is built.  nat:
 	 * some stanza forwards from a port of ours or masquerades. */
@@ -216,5 +228,11 @@ void	fw_nft_warn_chains(void);
  * of DROP); 1 when something was named. */
 int	fw_nft_warn_forward_drops(void);
 int	fw_legacy_warn_forward_drop(void);
+/* 1 when Docker's chains are here (DOCKER or DOCKER-USER, in nf_tables
+ * through iptables-nft or in the legacy filter table), with where they
+ * are in where; else 0. */
+int	fw_docker_chains(char *where, size_t len);
+/* 1 when the legacy IPv4 filter table has that chain. */
+int	fw_legacy_has_chain(const char *chain);
 
 #endif

@@ -155,6 +155,13 @@ grants_parse(const char *text, size_t len, struct grants *out,
 			if (mode_dest(t, &x) != 0)
 				FAIL("'%.64s' is not DEST=ADDRESS[+masq]", t);
 		}
+		if ((t = strchr(f[3], '+')) != NULL) {
+			if (strcmp(t, "+once") != 0)
+				FAIL("mode '%.16s' is neither bound nor source",
+				    f[3]);
+			*t = '\0';
+			x.once = 1;
+		}
 		if (strcmp(f[3], "bound") == 0)
 			x.bound = 1;
 		else if (strcmp(f[3], "source") != 0)
@@ -222,7 +229,8 @@ grant_line(const struct grant *x, char *buf, size_t cap)
 	off = (size_t)snprintf(buf, cap, "%lld %s %s %s ",
 	    (long long)x->until, sk_addr_str(x->family, x->addr, a,
 	    sizeof(a)), sk_addr_str(x->src_family, x->src, s,
-	    sizeof(s)), x->bound ? "bound" : "source");
+	    sizeof(s)), x->bound ? (x->once ? "bound+once" : "bound") :
+	    (x->once ? "source+once" : "source"));
 	if (x->dest[0] != '\0')
 		off += (size_t)snprintf(buf + off - 1, cap - off + 1,
 		    ">%s=%s%s ", x->dest, sk_addr_str(x->family, x->dst,
@@ -362,7 +370,7 @@ grants_same_record(const struct grant *a, const struct grant *b)
 	    memcmp(a->id, b->id, sizeof(a->id)) == 0 &&
 	    memcmp(a->addr, b->addr, 16) == 0 &&
 	    strcmp(a->dest, b->dest) == 0 && a->masq == b->masq &&
-	    memcmp(a->dst, b->dst, 16) == 0;
+	    a->once == b->once && memcmp(a->dst, b->dst, 16) == 0;
 }
 
 /* FNV-1a over what grants_same_record compares: equal records, equal
@@ -388,6 +396,7 @@ owner_key(const struct grant *x)
 	h = fnv(h, x->addr, 16);
 	h = fnv(h, x->dest, strlen(x->dest) + 1);
 	h = fnv(h, &x->masq, sizeof(x->masq));
+	h = fnv(h, &x->once, sizeof(x->once));
 	return fnv(h, x->dst, 16);
 }
 
@@ -468,8 +477,10 @@ grant_fw_rules(const struct grant *x, size_t j, struct fw_rule out[3])
 	out[0].proto = x->ports[j].proto;
 	out[0].port = x->ports[j].port;
 	out[0].until = x->until;
-	if (x->dest[0] == '\0')
+	if (x->dest[0] == '\0') {
+		out[0].kind = x->once ? FW_ONCE : FW_INPUT;
 		return 1;
+	}
 	out[0].kind = FW_FORWARD;
 	memcpy(out[0].dst, x->dst, 16);
 	n = 1;
@@ -578,6 +589,8 @@ grants_print(const struct grants *g, time_t now, int json, FILE *f)
 			    "tcp" : "udp", x->ports[j].port);
 		if (x->dest[0] != '\0' && off < sizeof(ports))
 			snprintf(ports + off, sizeof(ports) - off, "@%s", x->dest);
+		else if (x->once && off < sizeof(ports))
+			snprintf(ports + off, sizeof(ports) - off, " once");
 		grants_owner(x, who, sizeof(who));
 		sk_addr_str(x->family, x->addr, a, sizeof(a));
 		if (!json) {
@@ -613,8 +626,9 @@ grants_print(const struct grants *g, time_t now, int json, FILE *f)
 				fprintf(f, j ? ", %u" : "%u", x->via[j]);
 			fprintf(f, "]}");
 		}
-		fprintf(f, ", \"expires\": %lld, \"remaining\": %lld, "
-		    "\"stanza\": ", (long long)x->until, left);
+		fprintf(f, ", \"grant\": \"%s\", \"expires\": %lld, "
+		    "\"remaining\": %lld, \"stanza\": ", x->once ?
+		    "connection" : "time", (long long)x->until, left);
 		sk_json_str(f, x->stanza);
 		fprintf(f, "}");
 	}

@@ -61,6 +61,9 @@ struct grant {
 	uint8_t		 dst[16];
 	uint16_t	 via[SK_ACCESS_MAX];
 	int		 masq;
+	/* Grant connection (sigknock-access.conf(5)): each port admits one
+	 * new connection; "+once" after MODE in the file. */
+	int		 once;
 };
 
 struct grants {

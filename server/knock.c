@@ -586,6 +586,7 @@ policy:
 	d->owner.src_family = pi->family;
 	memcpy(d->owner.src, pi->src, 16);
 	d->owner.bound = rq.addr_family != SK_ADDR_SOURCE;
+	d->owner.once = d->rule->grant_once;
 	d->owner.nports = d->nports;
 	memcpy(d->owner.ports, d->ports, d->nports * sizeof(d->ports[0]));
 	d->timeout = rq.timeout == 0 ? d->rule->timeout : rq.timeout;
@@ -755,7 +756,8 @@ log_accepted(const struct knock_decision *d, const struct grant *g)
 				    ", %u via %u", g->ports[i].port, g->via[i]);
 		if (g->masq && off < sizeof(to))
 			snprintf(to + off, sizeof(to) - off, ", masqueraded");
-	}
+	} else if (g->once)
+		snprintf(to, sizeof(to), ", one connection");
 	sk_addr_str(g->family, g->addr, addr, sizeof(addr));
 	ev = (struct sk_log_ev){ SK_EV_ACCEPTED, d->c.who, d->c.src, addr,
 	    list, NULL, d->rule->name };
@@ -1283,6 +1285,9 @@ knock_still_allowed(const struct knock *k, const struct grant *g, time_t now,
 				    "file";
 	} else if (!access_allows(r, g->ports, g->nports))
 		return "a port is no longer in the stanza's Open";
+	if (g->once != r->grant_once)
+		return g->once ? "the stanza grants time, not one connection" :
+		    "the stanza grants one connection, not time";
 	if (rule != NULL)
 		*rule = r;
 	return NULL;

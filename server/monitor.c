@@ -211,7 +211,7 @@ end_revoked_sessions(struct daemon *d, const struct keyring *old,
 		return;
 	memset(&rc, 0, sizeof(rc));
 	rc.d = d;
-	rc.np = access_open_ports(d->k.acl, open, FW_PROTECTED_MAX);
+	rc.np = access_open_ports(d->k.acl, open, FW_PROTECTED_MAX, NULL);
 	for (j = 0; j < rc.np; j++)
 		rc.ports[j] = (struct ct_port){ open[j].proto, open[j].port };
 	/* FIDO2 credentials revoked (or removed) since: gone from fu. */
@@ -378,7 +378,7 @@ monitor_gate_params(struct daemon *d, const struct access *acl,
 	fp->pass_mask = d->cfg.pass_mask;
 	if (acl != NULL) {
 		fp->n_protected = access_open_ports(acl, fp->protected,
-		    FW_PROTECTED_MAX);
+		    FW_PROTECTED_MAX, &fp->n_open);
 		fp->n_forward = access_forward_dests(acl, fp->forward,
 		    FW_PROTECTED_MAX, &fp->nat);
 	}
@@ -615,8 +615,9 @@ mirror_grant(struct daemon *d, const struct grant *g, int del)
 	}
 }
 
-/* NftSet needs a backend with such sets (the one running, or before
- * it runs, the one configured): 0, or -1 (logged). */
+/* NftSet and Grant connection need a backend with sets the kernel
+ * updates (the one running, or before it runs, the one configured): 0,
+ * or -1 (logged). */
 static int
 mirror_supported(struct daemon *d, const struct access *acl)
 {
@@ -626,11 +627,14 @@ mirror_supported(struct daemon *d, const struct access *acl)
 
 	for (i = 0; acl != NULL && !can && i < acl->n; i++)
 		if (acl->rules[i].nft4.set[0] != '\0' ||
-		    acl->rules[i].nft6.set[0] != '\0') {
-			log_err("[%s]: NftSet needs the nftables backend; the "
-			    "gate is %s (set Firewall nftables, or take NftSet "
-			    "out)", acl->rules[i].name, d->k.fw != NULL ?
-			    fw_name(d->k.fw) : "iptables");
+		    acl->rules[i].nft6.set[0] != '\0' ||
+		    acl->rules[i].grant_once) {
+			log_err("[%s]: %s needs the nftables backend; the "
+			    "gate is %s (set Firewall nftables, or take %s "
+			    "out)", acl->rules[i].name, acl->rules[i].grant_once ?
+			    "Grant connection" : "NftSet", d->k.fw != NULL ?
+			    fw_name(d->k.fw) : "iptables",
+			    acl->rules[i].grant_once ? "it" : "NftSet");
 			return -1;
 		}
 	return 0;

@@ -88,6 +88,52 @@ grant_records(void)
 	grants_clear(&g);
 }
 
+/* Grant connection: the record's rules are FW_ONCE; "+once" after the
+ * mode in the file, read back; a one-connection record and a time
+ * record of the same signer and address are two records (two sets). */
+static void
+once_records(void)
+{
+	struct grants g = { 0, 0, NULL, NULL }, l;
+	struct grants_parse_err pe;
+	struct grant x;
+	struct fw_rule r[3];
+	char line[1100];
+	const char *twice = "2000 10.0.0.2 10.0.0.2 bound+twice tcp/22 openpgp "
+	    "A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0 - - s\n";
+	size_t n;
+
+	memset(&x, 0, sizeof(x));
+	x.until = 2000;
+	x.family = x.src_family = AF_INET;
+	memcpy(x.addr, "\x0a\x00\x00\x02", 4);
+	memcpy(x.src, x.addr, 4);
+	x.bound = 1;
+	x.nports = 1;
+	x.ports[0] = (struct sk_access){ 6, 22 };
+	snprintf(x.stanza, sizeof(x.stanza), "once");
+	x.once = 1;
+	n = grant_fw_rules(&x, 0, r);
+	ok(n == 1 && r[0].kind == FW_ONCE && r[0].port == 22,
+	    "a one-connection grant: one FW_ONCE rule per port");
+	n = grant_line(&x, line, sizeof(line));
+	ok(n > 0 && strstr(line, " bound+once tcp/22 ") != NULL &&
+	    grants_parse(line, n, &l, &pe) == 0 && l.n == 1 && l.g[0].once &&
+	    l.g[0].bound, "its line says bound+once, and reads back");
+	grants_clear(&l);
+	ok(grants_parse(twice, strlen(twice), &l, &pe) != 0 && pe.line == 1 &&
+	    strstr(pe.why, "bound+twice") != NULL,
+	    "... and bound+twice is refused");
+	if (grants_add(&g, &x) != 0)
+		bail("grants_add");
+	x.once = 0;
+	if (grants_add(&g, &x) != 0)
+		bail("grants_add");
+	ok(g.n == 2, "a time grant beside it (same signer, address) is "
+	    "another record");
+	grants_clear(&g);
+}
+
 /* The owners' journal (grants.h): appended records load with the
  * snapshot; a crash after a new snapshot but before the journal went
  * (the compaction's window) loads the same records once; a torn last
@@ -233,7 +279,7 @@ main(void)
 	size_t live;
 	int i, k, op, bad = 0, badnext = 0;
 
-	plan(16);
+	plan(20);
 	sk_log_init("305-fw-table", 1, LOG_ERR);
 	srandom(7);
 	memset(&p, 0, sizeof(p));
@@ -286,6 +332,7 @@ main(void)
 	is_int(0, bad, "fw_rule_same tells all %d keys apart (kind, dst, dport)",
 	    KEYS);
 	grant_records();
+	once_records();
 	journal();
 	owners();
 	is_int(0, (long long)fw_count(fw), "leaves no grant");

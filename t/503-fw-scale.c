@@ -88,7 +88,7 @@ main(void)
 	sk_log_init("503-fw-scale", 1, LOG_WARNING);
 	memset(&p, 0, sizeof(p));
 	p.knock_port = 62201;
-	p.n_protected = 1;
+	p.n_protected = p.n_open = 1;
 	p.protected[0] = (struct sk_access){ 6, 22 };
 	if (fw_open(FW_NFTABLES, &p, now, &fw) != 0)
 		bail("cannot open the nftables backend");

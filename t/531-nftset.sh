@@ -1,6 +1,7 @@
 #!/bin/sh
 # NftSet: grants mirrored into an nft set of the admin's own, where a
-# rule of the admin's acts on them (a counter here); taken out when a
+# rule of the admin's acts on them (a jump to a chain of the admin's
+# that counts); taken out when a
 # grant is closed early; a set that is gone fails only the mirror, said
 # and counted, never the grant; libiptc refuses the keyword.
 . "$srcdir/t/tap.sh"
@@ -15,13 +16,17 @@ plan 10
 E2E_TIMEOUT=30 E2E_MAXTIMEOUT=30
 E2E_ACCESS_EXTRA='NftSet inet admin knocked4 knocked6'
 e2e_setup
-# The admin's own table: the sets, and a rule that counts what they hold.
+# The admin's own table: the sets, and a rule that jumps to a chain of
+# the admin's for what they hold (a counter there).
 in_srv nft -f - <<'NFT' || bail "the admin's table"
 table inet admin {
 	set knocked4 { type ipv4_addr . inet_proto . inet_service; flags timeout; }
 	set knocked6 { type ipv6_addr . inet_proto . inet_service; flags timeout; }
+	chain knocked {
+		counter
+	}
 	chain count { type filter hook input priority 10; policy accept;
-		ip saddr . meta l4proto . th dport @knocked4 counter
+		ip saddr . meta l4proto . th dport @knocked4 jump knocked
 	}
 }
 NFT
@@ -30,8 +35,8 @@ ok "alice's knock opens tcp/22" knock_opens
 ok "her grant is in the admin's set, with a timeout" sh -c "
 	ip netns exec $NS_SRV nft list set inet admin knocked4 |
 	grep -q '$CLI4 . tcp . 22 timeout 30s expires'"
-ok "the admin's rule sees her connection" sh -c "
-	ip netns exec $NS_SRV nft list chain inet admin count |
+ok "the admin's rule jumps to the admin's chain for her connection" sh -c "
+	ip netns exec $NS_SRV nft list chain inet admin knocked |
 	grep -q 'counter packets [1-9]'"
 in_srv "$B/sigknockd" -c "$T/sigknockd.conf" -R alice@example.com >/dev/null 2>&1
 wait_log 0 'closed the grant of alice@example.com' || bail "-R"

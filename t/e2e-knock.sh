@@ -207,7 +207,7 @@ ok "a live grant of dave (tcp/443)" grant_by "$FPR_dave" 443
 ok "sigknockd -G lists each grant with its owner, address, ports, time left and stanza" \
 	grep -q "^dave@example.com *$CLI4 *tcp/443 *[1-5]s *admins$" "$T/grants.txt"
 "$B/sigknockd" -c "$T/sigknockd.conf" -G -j > "$T/grants.json" 2>&1
-ok "... and as JSON" grep -q '"user": "dave@example.com", "signer": "openpgp", "id": "'"$FPR_dave"'", "address": "'"$CLI4"'", "source": "'"$CLI4"'", "bound": true, "ports": \["tcp/443"\], "destination": null, "expires": [0-9]*, "remaining": [1-5], "stanza": "admins"' "$T/grants.json"
+ok "... and as JSON" grep -q '"user": "dave@example.com", "signer": "openpgp", "id": "'"$FPR_dave"'", "address": "'"$CLI4"'", "source": "'"$CLI4"'", "bound": true, "ports": \["tcp/443"\], "destination": null, "grant": "time", "expires": [0-9]*, "remaining": [1-5], "stanza": "admins"' "$T/grants.json"
 sed 's/^:-----BEGIN/-----BEGIN/' "$T/users/openpgp-revocs.d/$FPR_dave.rev" > "$T/dave.rev"
 n=$(count_log "closed the grant of dave@example.com for $CLI4: the key was revoked or removed")
 gpg --homedir "$T/keyring" --batch --quiet --import "$T/dave.rev" 2>/dev/null

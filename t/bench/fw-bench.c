@@ -89,7 +89,7 @@ measure(enum fw_kind kind, int live, int fwd, double *grant, double *revoke)
 	}
 	memset(&p, 0, sizeof(p));
 	p.knock_port = 62201;
-	p.n_protected = 1;
+	p.n_protected = p.n_open = 1;
 	p.protected[0] = (struct sk_access){ 6, 22 };
 	if (fwd) {
 		p.n_forward = 1;

@@ -33,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 		    strcmp(g.g[i].dest, g2.g[i].dest) != 0 ||
 		    memcmp(g.g[i].dst, g2.g[i].dst, 16) != 0 ||
 		    memcmp(g.g[i].via, g2.g[i].via, sizeof(g.g[i].via)) != 0 ||
-		    g.g[i].masq != g2.g[i].masq)
+		    g.g[i].masq != g2.g[i].masq || g.g[i].once != g2.g[i].once)
 			abort();
 	free(text);
 	grants_clear(&g);
