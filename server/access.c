@@ -419,6 +419,31 @@ nft_set(const struct conf_line *l, char *buf, struct access_rule *r)
 	return 0;
 }
 
+/* IpSet SET4 [SET6], or none; "-" for a family not mirrored. */
+static int
+ip_set(const struct conf_line *l, char *buf, struct access_rule *r)
+{
+	char *it[3];
+	int k, i;
+
+	r->ipset4[0] = r->ipset6[0] = '\0';
+	k = conf_split(buf, it, 3);
+	if (k == 1 && strcasecmp(it[0], "none") == 0)
+		return 0;
+	if (k < 1 || k > 2)
+		return conf_error(l, "give SET4 [SET6] (- for a family not "
+		    "mirrored), or none");
+	for (i = 0; i < k; i++)
+		if (!fw_ipset_ok(it[i]) && strcmp(it[i], "-") != 0)
+			return conf_error(l, "'%s' is not an ipset name (1 to "
+			    "31 letters, digits, _ . -)", it[i]);
+	if (strcmp(it[0], "-") != 0)
+		snprintf(r->ipset4, sizeof(r->ipset4), "%s", it[0]);
+	if (k == 2 && strcmp(it[1], "-") != 0)
+		snprintf(r->ipset6, sizeof(r->ipset6), "%s", it[1]);
+	return 0;
+}
+
 static int
 line(void *arg, const struct conf_line *l)
 {
@@ -532,6 +557,8 @@ line(void *arg, const struct conf_line *l)
 		}
 	} else if (strcasecmp(l->key, "NftSet") == 0) {
 		return nft_set(l, buf, r);
+	} else if (strcasecmp(l->key, "IpSet") == 0) {
+		return ip_set(l, buf, r);
 	} else if (strcasecmp(l->key, "Grant") == 0) {
 		if (strcasecmp(l->value, "connection") == 0)
 			r->grant_once = 1;

@@ -85,6 +85,9 @@ struct access_rule {
 	struct fw_mirror   nft4, nft6;
 	/* Grant connection: a grant admits one new connection, then
 	 * closes (nftables); 0: Grant time, until the grant's time ends. */
+	/* IpSet: the admin's ipsets its grants are mirrored into; "" for
+	 * a family not mirrored. */
+	char		   ipset4[FW_IPSET_NAME_MAX], ipset6[FW_IPSET_NAME_MAX];
 	int		   grant_once;
 	unsigned	   grant_lineno;
 };

@@ -52,6 +52,18 @@ struct fw_mirror {
 	char		set[FW_NFT_NAME_MAX];
 };
 
+/* IpSet (sigknock-access.conf(5)): ipsets of the admin's own, type
+ * hash:ip,port with timeouts, that grants are mirrored into through
+ * libipset (server/fw-ipset.c), whatever the backend. */
+#define FW_IPSET_NAME_MAX	32	/* IPSET_MAXNAMELEN, with its NUL */
+/* 1 when name can be an ipset's (letters, digits, _ . -; not "-..."). */
+int	fw_ipset_ok(const char *name);
+/* The element of r (FW_INPUT's address, proto and port; its time left
+ * as of now as the timeout) into (del 0) or out of set; 0, or -1 with
+ * libipset's reason in err.  Deleting one that is gone is no error. */
+int	fw_ipset(const char *set, const struct fw_rule *r, time_t now, int del,
+	    char *err, size_t errlen);
+
 /* A destination behind the gateway that the forward gate closes. */
 struct fw_dest {
 	int		family;

@@ -573,6 +573,31 @@ close_own(void *arg, const struct knock_decision *dec)
 	return n;
 }
 
+/* IpSet (sigknock-access.conf(5)): grant g's ports into (del 0) or out
+ * of the admin's ipset set ("" none); as for NftSet, a failure is said
+ * (rate-limited) and counted, never the grant's. */
+static void
+ipset_grant(struct daemon *d, const struct grant *g, struct fw_rule *fr,
+    const char *set, int del)
+{
+	char who[160], a[INET6_ADDRSTRLEN], why[256];
+	size_t i;
+
+	for (i = 0; set[0] != '\0' && i < g->nports; i++) {
+		fr->proto = g->ports[i].proto;
+		fr->port = g->ports[i].port;
+		if (fw_ipset(set, fr, time(NULL), del, why, sizeof(why)) == 0)
+			continue;
+		d->ipset_failed++;
+		sk_log_rl(&d->nftset_rl, LOG_WARNING, "IpSet %s: the grant of "
+		    "%s for %s not %s: %s (see IpSet in "
+		    "sigknock-access.conf(5) for the set to make)", set,
+		    grants_owner(g, who, sizeof(who)), sk_addr_str(g->family,
+		    g->addr, a, sizeof(a)), del ? "taken out" : "added", why);
+		return;
+	}
+}
+
 /* NftSet (sigknock-access.conf(5)): grant g's ports into (del 0) or out
  * of the admin's set for its stanza and family.  A set that does not
  * take them fails only this, said (rate-limited) and counted: never the
@@ -590,14 +615,18 @@ mirror_grant(struct daemon *d, const struct grant *g, int del)
 	for (i = 0; d->k.acl != NULL && i < d->k.acl->n && r == NULL; i++)
 		if (strcmp(d->k.acl->rules[i].name, g->stanza) == 0)
 			r = &d->k.acl->rules[i];
-	m = r == NULL ? NULL : g->family == AF_INET ? &r->nft4 : &r->nft6;
-	if (m == NULL || m->set[0] == '\0' || d->k.fw == NULL)
+	if (r == NULL)
 		return;
 	memset(&fr, 0, sizeof(fr));
 	fr.family = g->family;
 	memcpy(fr.addr, g->addr, 16);
 	fr.until = g->until;
 	fr.kind = FW_INPUT;
+	ipset_grant(d, g, &fr, g->family == AF_INET ? r->ipset4 : r->ipset6,
+	    del);
+	m = g->family == AF_INET ? &r->nft4 : &r->nft6;
+	if (m->set[0] == '\0' || d->k.fw == NULL)
+		return;
 	for (i = 0; i < g->nports; i++) {
 		fr.proto = g->ports[i].proto;
 		fr.port = g->ports[i].port;
@@ -1174,8 +1203,10 @@ write_stats(struct daemon *d)
 	n = knock_format_stats(&all, d->wqlen, d->wqpfx, buf, sizeof(buf));
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "capture_received %u\n"
 	    "capture_dropped %u\nlive_grants %zu\nworker_pid %ld\n"
-	    "nftset_failed %llu\n", recv, drop, fw_count(d->k.fw),
-	    (long)d->worker, (unsigned long long)d->nftset_failed);
+	    "nftset_failed %llu\nipset_failed %llu\n", recv, drop,
+	    fw_count(d->k.fw), (long)d->worker,
+	    (unsigned long long)d->nftset_failed,
+	    (unsigned long long)d->ipset_failed);
 	/* What is loaded, against what is on disk (sigknockd -S). */
 	loaded_state(d, &kr, &conf);
 	if (n < sizeof(buf))

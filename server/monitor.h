@@ -90,6 +90,7 @@ struct daemon {
 	double			 next_metrics;	/* monotonic */
 	/* NftSet: elements the admin's sets did not take. */
 	uint64_t		 nftset_failed;
+	uint64_t		 ipset_failed;
 	struct sk_ratelimit	 nftset_rl;
 };
 
