@@ -12,7 +12,7 @@
 require_netns
 require_cmd gpg nft iptables-legacy ip6tables-legacy
 FW=nftables
-plan 17
+plan 19
 e2e_setup
 
 # use BACKEND: restart the daemon with Firewall BACKEND.
@@ -37,6 +37,9 @@ ok "... removing its nftables gate, and saying so" \
 	test "$(count_log 'removed nftables table inet sigknock')" -gt "$n"
 ok "... which is gone" no_nft_table
 ok "a knock opens the port again (the old table no longer drops it)" knock_opens
+ok "no Docker here: DOCKER-USER made, jumped to from FORWARD, its head jumping to SIGKNOCK-PUB" \
+	sh -c "ip netns exec $NS_SRV iptables-legacy -S FORWARD | grep -qx -- '-A FORWARD -j DOCKER-USER' &&
+	ip netns exec $NS_SRV iptables-legacy -S DOCKER-USER | sed -n 2p | grep -qx -- '-A DOCKER-USER -j SIGKNOCK-PUB'"
 wait_for 6 closed $SRV4 22
 
 n=$(count_log 'removed iptables chain SIGKNOCK (table filter)')
@@ -44,6 +47,10 @@ ok "switched back to nftables, it starts" use nftables
 ok "... removing its iptables chain and jump, and saying so" \
 	test "$(count_log 'removed iptables chain SIGKNOCK (table filter) and its jump from INPUT')" -gt "$n"
 ok "... which are gone" no_ipt_chain
+ok "... and the DOCKER-USER it made (empty, no Docker chains), and its jump, saying so" \
+	sh -c "! ip netns exec $NS_SRV iptables-legacy -S DOCKER-USER >/dev/null 2>&1 &&
+	! ip netns exec $NS_SRV iptables-legacy -S FORWARD | grep -q DOCKER-USER &&
+	grep -q 'removed iptables chain DOCKER-USER (empty, and no Docker chains) and its jump from FORWARD' '$LOG'"
 ok "a knock opens the port again" knock_opens
 wait_for 6 closed $SRV4 22
 
