@@ -1427,7 +1427,7 @@ fw_host_legacy_rules(void)
 	const char *c, *t, *pol;
 	const void *e;
 	size_t i;
-	int found = 0, docker;
+	int found = 0, ours_du;
 
 	/* Only once something created the legacy table; iptc_init would
 	 * create it. */
@@ -1437,11 +1437,11 @@ fw_host_legacy_rules(void)
 		return -1;
 	/* DOCKER-USER holding only our jump, with no Docker (no chain
 	 * DOCKER), is ours: docker_user made it. */
-	docker = !iptc_is_chain("DOCKER", h) && iptc_is_chain(DOCKER_USER, h);
-	for (e = docker ? iptc_first_rule(DOCKER_USER, h) : NULL; e != NULL;
+	ours_du = !iptc_is_chain("DOCKER", h) && iptc_is_chain(DOCKER_USER, h);
+	for (e = ours_du ? iptc_first_rule(DOCKER_USER, h) : NULL; e != NULL;
 	    e = iptc_next_rule(e, h))
 		if ((t = iptc_get_target(e, h)) == NULL || !is_ours(t))
-			docker = 0;
+			ours_du = 0;
 	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]) && !found; i++) {
 		pol = iptc_get_policy(builtin[i], &cnt, h);
 		if (pol != NULL && strcmp(pol, "ACCEPT") != 0)
@@ -1449,14 +1449,14 @@ fw_host_legacy_rules(void)
 		for (e = iptc_first_rule(builtin[i], h); e != NULL && !found;
 		    e = iptc_next_rule(e, h))
 			if ((t = iptc_get_target(e, h)) == NULL ||
-			    (!is_ours(t) && !(docker && strcmp(t,
+			    (!is_ours(t) && !(ours_du && strcmp(t,
 			    DOCKER_USER) == 0)))
 				found = 1;
 	}
 	for (c = iptc_first_chain(h); c != NULL && !found;
 	    c = iptc_next_chain(h))
 		if (!iptc_builtin(c, h) && !is_ours(c) &&
-		    !(docker && strcmp(c, DOCKER_USER) == 0))
+		    !(ours_du && strcmp(c, DOCKER_USER) == 0))
 			found = 1;
 	iptc_free(h);
 	return found;

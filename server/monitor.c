@@ -654,18 +654,22 @@ mirror_supported(struct daemon *d, const struct access *acl)
 	int can = d->k.fw != NULL ? fw_can_mirror(d->k.fw) :
 	    d->cfg.firewall != FW_IPTABLES;
 
-	for (i = 0; acl != NULL && !can && i < acl->n; i++)
-		if (acl->rules[i].nft4.set[0] != '\0' ||
-		    acl->rules[i].nft6.set[0] != '\0' ||
-		    acl->rules[i].grant_once) {
-			log_err("[%s]: %s needs the nftables backend; the "
-			    "gate is %s (set Firewall nftables, or take %s "
-			    "out)", acl->rules[i].name, acl->rules[i].grant_once ?
-			    "Grant connection" : "NftSet", d->k.fw != NULL ?
-			    fw_name(d->k.fw) : "iptables",
-			    acl->rules[i].grant_once ? "it" : "NftSet");
-			return -1;
-		}
+	for (i = 0; acl != NULL && !can && i < acl->n; i++) {
+		const struct access_rule *r = &acl->rules[i];
+		int nft = r->nft4.set[0] != '\0' || r->nft6.set[0] != '\0';
+
+		if (!nft && !r->grant_once)
+			continue;
+		/* Both named at once: the admin fixes the stanza once. */
+		log_err("[%s]: %s need%s the nftables backend; the gate is %s "
+		    "(set Firewall nftables, or take %s out)", r->name,
+		    nft && r->grant_once ? "NftSet and Grant connection" :
+		    nft ? "NftSet" : "Grant connection",
+		    nft && r->grant_once ? "" : "s", d->k.fw != NULL ?
+		    fw_name(d->k.fw) : "iptables", nft && r->grant_once ?
+		    "them" : nft ? "NftSet" : "it");
+		return -1;
+	}
 	return 0;
 }
 

@@ -11,7 +11,7 @@ require_netns
 require_cmd gpg nft python3
 FW=nftables
 
-plan 30
+plan 31
 e2e_setup
 bg_start echo7 "$NS_SRV" "$TOOL" listen 0.0.0.0 7 echo
 cat > "$T/access.conf" <<EOT
@@ -149,3 +149,7 @@ sed "s|^Firewall.*|Firewall iptables|; s|^AccessFile.*|AccessFile $T/once.conf|"
 ok "Firewall iptables refuses Grant connection, naming the stanza" \
 	eval '! in_srv "$B/sigknockd" -t -c "$T/ipt.conf" >"$T/o" 2>&1 &&
 	grep -q "\[once\]: Grant connection needs the nftables backend" "$T/o"'
+printf 'NftSet inet admin knocked4\n' >> "$T/once.conf"
+ok "... and a stanza with NftSet too names both at once" \
+	eval '! in_srv "$B/sigknockd" -t -c "$T/ipt.conf" >"$T/o" 2>&1 &&
+	grep -q "\[once\]: NftSet and Grant connection need the nftables backend" "$T/o"'
